@@ -1,0 +1,74 @@
+import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts.models import Role, User
+from apps.properties.models import Property, Residency, StaffAssignment, Unit
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+PROPERTIES = [
+    ("oak", "Oak Court", "1 Oak Street", ["OAK-101", "OAK-102", "OAK-201", "OAK-202"]),
+    ("elm", "Elm House", "7 Elm Road", ["ELM-1", "ELM-2"]),
+]
+STAFF = [
+    ("admin", Role.ADMIN, None),
+    ("manager", Role.MANAGER, "oak"),
+    ("maintenance", Role.MAINTENANCE, "oak"),
+    ("security", Role.SECURITY, "oak"),
+    ("customer_service", Role.CUSTOMER_SERVICE, "oak"),
+]
+RESIDENTS = [("alice", "OAK-101"), ("bob", "OAK-102"), ("carol", "ELM-1")]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (properties, units, one user per role, residents); idempotent."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for code, name, address, units in PROPERTIES:
+            prop, _ = Property.objects.get_or_create(
+                code=code, defaults={"name": name, "address": address}
+            )
+            for unit in units:
+                Unit.objects.get_or_create(code=unit, defaults={"property": prop})
+        for username, role, property_code in STAFF:
+            user = self._user(username, role)
+            if role == Role.ADMIN:
+                user.is_staff = user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
+            else:
+                user.is_staff = True
+                user.save(update_fields=["is_staff"])
+                StaffAssignment.objects.get_or_create(
+                    staff=user, property=Property.objects.get(code=property_code), role=role
+                )
+        for username, unit_code in RESIDENTS:
+            user = self._user(username, Role.RESIDENT)
+            Residency.objects.get_or_create(
+                resident=user,
+                unit=Unit.objects.get(code=unit_code),
+                defaults={"start_date": datetime.date(2026, 1, 1)},
+            )
+        self.stdout.write(self.style.SUCCESS("demo data loaded"))
+        self.stdout.write(f"  web and API docs: {settings.SITE_URL}/api/v1/docs/")
+        self.stdout.write(f"  admin:            {settings.SITE_URL}/admin/")
+        self.stdout.write(f"  Flower:           {settings.FLOWER_URL}/")
+        names = ", ".join(u for u, _, _ in STAFF) + ", " + ", ".join(u for u, _ in RESIDENTS)
+        self.stdout.write(f"  logins ({names}) all use the password {DEMO_PASSWORD!r}")
+
+    def _user(self, username, role):
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "email": f"{username}@example.com",
+                "role": role,
+                "first_name": username.title(),
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user

@@ -1,0 +1,73 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from kombu.exceptions import OperationalError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.permissions import IsAdminRole
+from apps.messaging.api.serializers import (
+    DeadLetterSerializer,
+    DeadLetterSettledSerializer,
+    DeadLetterSettleSerializer,
+)
+from apps.messaging.deadletters import (
+    DeadLetterError,
+    dead_letter_purge,
+    dead_letter_replay,
+    dead_letters_list,
+)
+
+
+class BrokerUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The message broker is unreachable; try again shortly."
+
+
+def _broker_call(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except DeadLetterError as exc:
+        raise exceptions.NotFound(str(exc)) from exc
+    except (OperationalError, OSError) as exc:
+        raise BrokerUnavailable() from exc
+
+
+class DeadLetterListView(APIView):
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("queue", str, description="one work queue; default all")],
+        responses=DeadLetterSerializer(many=True),
+    )
+    def get(self, request):
+        letters = _broker_call(dead_letters_list, request.query_params.get("queue"))
+        return Response({"count": len(letters), "results": letters})
+
+
+class DeadLetterDetailView(APIView):
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(responses=DeadLetterSerializer)
+    def get(self, request, queue, message_id):
+        found = _broker_call(dead_letters_list, queue, message_id=message_id)
+        if not found:
+            raise exceptions.NotFound(f"no dead letter {message_id!r} in {queue}")
+        return Response(found[0])
+
+
+class DeadLetterSettleView(APIView):
+    """POST {"message_id": ...} or {"all": true} to replay or purge dead letters of a queue."""
+
+    permission_classes = [IsAdminRole]
+    replay = True
+
+    @extend_schema(request=DeadLetterSettleSerializer, responses=DeadLetterSettledSerializer)
+    def post(self, request, queue):
+        serializer = DeadLetterSettleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        target = (
+            "*" if serializer.validated_data["all"] else serializer.validated_data["message_id"]
+        )
+        settle = dead_letter_replay if self.replay else dead_letter_purge
+        done = _broker_call(settle, queue, target, user=request.user, via="api")
+        return Response({"count": len(done), "message_ids": done})

@@ -1,0 +1,208 @@
+"""Dead-letter tools: list, inspect, replay and purge messages in `<queue>.dlq`.
+
+The dead-letter queues are the truth; listing peeks (gets without acking, then closes
+the channel so every message returns in order). The reason a consumer gave is joined
+from MessageFailure, since a death record only says "rejected".
+"""
+
+import hashlib
+import json
+from datetime import datetime
+
+from django.db import transaction
+from kombu import Producer
+
+import celeryconfig
+from apps.messaging.broker import broker_connection
+from apps.messaging.models import DeadLetterReplay, MessageFailure
+from apps.messaging.publisher import CORRELATION_HEADER
+from apps.messaging.services import delivery_attempts_reset
+
+DEAD_LETTER_QUEUES = {q.name: q for q in celeryconfig.DEAD_LETTER_QUEUES}
+# Headers the broker adds when it dead-letters; a replayed message starts clean.
+_DEATH_HEADERS = (
+    "x-death",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-first-death-exchange",
+)
+
+
+class DeadLetterError(ValueError):
+    pass
+
+
+def dead_letter_queue_names(queue=None):
+    """The .dlq names to act on; `queue` may be a work queue or its .dlq."""
+    if queue is None:
+        return list(DEAD_LETTER_QUEUES)
+    name = queue if queue.endswith(".dlq") else celeryconfig.dead_letter_queue_name(queue)
+    if name not in DEAD_LETTER_QUEUES:
+        known = ", ".join(celeryconfig.WORK_QUEUE_NAMES)
+        raise DeadLetterError(f"unknown queue {queue!r}; known queues: {known}")
+    return [name]
+
+
+def _message_id(message):
+    headers = message.headers or {}
+    return str(
+        headers.get("id")
+        or message.properties.get("message_id")
+        or hashlib.sha1(message.body).hexdigest()[:32]
+    )
+
+
+def _payload(message):
+    try:
+        return json.loads(message.body)
+    except (ValueError, UnicodeDecodeError):
+        return message.body.decode("utf-8", errors="replace")
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _describe(dlq_name, message, failures):
+    headers = message.headers or {}
+    deaths = headers.get("x-death") or []
+    first_death = deaths[-1] if deaths else {}
+    message_id = _message_id(message)
+    failure = failures.get(message_id)
+    original_queue = headers.get("x-first-death-queue") or dlq_name.removesuffix(".dlq")
+    if failure:
+        reason = failure.reason
+    elif message.content_type not in ("application/json", None):
+        reason = f"rejected: content type {message.content_type!r} is not accepted"
+    else:
+        reason = (
+            f"{headers.get('x-first-death-reason', 'rejected')}: undecodable or invalid message"
+        )
+    return {
+        "message_id": message_id,
+        "queue": original_queue,
+        "dead_letter_queue": dlq_name,
+        "task": headers.get("task"),
+        "reason": reason,
+        "first_death_at": _jsonable(first_death.get("time")),
+        "death_count": sum(int(d.get("count", 1)) for d in deaths),
+        "attempts": failure.attempts if failure else None,
+        "correlation_id": headers.get(CORRELATION_HEADER),
+        "payload": _jsonable(_payload(message)),
+    }
+
+
+def _take(channel, dlq_name, limit):
+    queue = DEAD_LETTER_QUEUES[dlq_name](channel)
+    taken = []
+    while limit is None or len(taken) < limit:
+        message = queue.get(no_ack=False, accept=["application/json"])
+        if message is None:
+            break
+        taken.append(message)
+    return taken
+
+
+def dead_letters_list(queue=None, *, message_id=None, limit=200):
+    """Describe dead letters (all queues, one queue, or one message) without removing any."""
+    results = []
+    with broker_connection() as connection:
+        for dlq_name in dead_letter_queue_names(queue):
+            channel = connection.channel()
+            try:
+                messages = _take(channel, dlq_name, limit)
+                ids = [_message_id(m) for m in messages]
+                failures = {}
+                for failure in MessageFailure.objects.filter(message_id__in=ids).order_by(
+                    "failed_at"
+                ):
+                    failures[failure.message_id] = failure  # the latest failure wins
+                results.extend(
+                    _describe(dlq_name, m, failures)
+                    for m in messages
+                    if message_id is None or _message_id(m) == message_id
+                )
+            finally:
+                channel.close()  # returns every unacked message to its queue, in order
+    return results
+
+
+def _settle(queue, message_id, *, replay, user, via):
+    if message_id is None:
+        raise DeadLetterError("name a message id, or choose all")
+    if message_id == "*":
+        message_id = None
+    done = []
+    with broker_connection() as connection, broker_connection(confirm_publish=True) as confirming:
+        producer = Producer(confirming.default_channel, auto_declare=False)
+        for dlq_name in dead_letter_queue_names(queue):
+            channel = connection.channel()
+            try:
+                for message in _take(channel, dlq_name, None):
+                    this_id = _message_id(message)
+                    if message_id is not None and this_id != message_id:
+                        continue
+                    headers = message.headers or {}
+                    original_queue = headers.get("x-first-death-queue") or dlq_name.removesuffix(
+                        ".dlq"
+                    )
+                    if replay:
+                        _republish(producer, message, original_queue)
+                        delivery_attempts_reset(this_id)
+                    with transaction.atomic():
+                        DeadLetterReplay.objects.create(
+                            action=DeadLetterReplay.Action.REPLAY
+                            if replay
+                            else DeadLetterReplay.Action.PURGE,
+                            message_id=this_id,
+                            queue=original_queue,
+                            task_name=headers.get("task") or "",
+                            performed_by=user,
+                            performed_via=via,
+                        )
+                    # Acked only after the replay was confirmed: a crash in between
+                    # leaves a duplicate, which the consumer's ledger skips.
+                    message.ack()
+                    done.append(this_id)
+            finally:
+                channel.close()
+    if message_id is not None and not done:
+        raise DeadLetterError(f"no dead letter {message_id!r} in {queue or 'any queue'}")
+    return done
+
+
+def _republish(producer, message, original_queue):
+    headers = {k: v for k, v in (message.headers or {}).items() if k not in _DEATH_HEADERS}
+    if "retries" in headers:
+        headers["retries"] = 0
+    properties = message.properties
+    producer.publish(
+        message.body,
+        exchange=celeryconfig.WORK_EXCHANGE.name,
+        routing_key=original_queue,
+        headers=headers,
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        priority=properties.get("priority"),
+        correlation_id=properties.get("correlation_id"),
+        delivery_mode=2,
+        retry=False,
+    )
+
+
+def dead_letter_replay(queue, message_id, *, user=None, via="cli"):
+    """Send dead letters back to their original queue with the same message id."""
+    return _settle(queue, message_id, replay=True, user=user, via=via)
+
+
+def dead_letter_purge(queue, message_id, *, user=None, via="cli"):
+    """Delete dead letters for good (recorded in the audit log)."""
+    return _settle(queue, message_id, replay=False, user=user, via=via)

@@ -1,0 +1,41 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from kombu.exceptions import OperationalError
+
+from apps.messaging.broker import BrokerManagementError, queue_status, topology_declare
+
+
+class Command(BaseCommand):
+    help = "Declare the broker topology of celeryconfig.py, or show each queue's state."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["declare", "status"])
+        parser.add_argument("--json", action="store_true", help="status as JSON")
+
+    def handle(self, *args, action, **options):
+        try:
+            if action == "declare":
+                topology_declare()
+                self.stdout.write(self.style.SUCCESS("broker topology declared"))
+                return
+            rows = queue_status()
+        except (OperationalError, OSError) as exc:
+            raise CommandError(f"broker unreachable: {exc}; is RabbitMQ running?") from exc
+        except BrokerManagementError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["json"]:
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        self.stdout.write(f"{'queue':<24} {'messages':>8} {'consumers':>9}  arguments")
+        for row in rows:
+            if not row["exists"]:
+                self.stdout.write(f"{row['name']:<24} {'MISSING':>8} {'-':>9}  run: broker declare")
+                continue
+            args = ", ".join(f"{k}={v}" for k, v in sorted(row["arguments"].items()))
+            self.stdout.write(
+                f"{row['name']:<24} {row['messages']:>8} {row['consumers']:>9}  {args}"
+            )
+        missing = [row["name"] for row in rows if not row["exists"]]
+        if missing:
+            raise CommandError(f"missing queues: {', '.join(missing)}")

@@ -1,0 +1,49 @@
+"""Writes of the messaging app: the idempotency ledger and failure records."""
+
+from django.db import connection, transaction
+
+from apps.messaging.models import DeliveryAttempt, MessageFailure
+
+
+def processed_message_record(message_id, consumer):
+    """Record (message, consumer) in the ledger; False when it was already there.
+
+    Call inside the transaction that does the work: the record commits with it. A
+    concurrent duplicate waits on the unique index and then sees the committed row.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO messaging_processedmessage (message_id, consumer, processed_at) "
+            "VALUES (%s, %s, now()) ON CONFLICT DO NOTHING RETURNING id",
+            [message_id, consumer],
+        )
+        return cursor.fetchone() is not None
+
+
+def delivery_attempt_increment(message_id, consumer):
+    """Count one more redelivery of a message after a lost worker; return the count.
+
+    Commits at once (its own transaction) so that a crash during the work keeps it.
+    """
+    with transaction.atomic():
+        attempt, _ = DeliveryAttempt.objects.select_for_update().get_or_create(
+            message_id=message_id, consumer=consumer
+        )
+        attempt.redeliveries += 1
+        attempt.save(update_fields=["redeliveries", "updated_at"])
+    return attempt.redeliveries
+
+
+def delivery_attempts_reset(message_id):
+    DeliveryAttempt.objects.filter(message_id=message_id).delete()
+
+
+def message_failure_record(*, message_id, consumer, queue, reason, attempts, correlation_id):
+    return MessageFailure.objects.create(
+        message_id=message_id,
+        consumer=consumer,
+        queue=queue,
+        reason=reason[:5000],
+        attempts=attempts,
+        correlation_id=correlation_id or "",
+    )

@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.accounts.models import Role
+
+
+class Property(models.Model):
+    name = models.CharField(max_length=200)
+    code = models.SlugField(max_length=32, unique=True)
+    address = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "properties"
+
+    def __str__(self):
+        return self.name
+
+
+class Unit(models.Model):
+    property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="units")
+    # The code a resident gives when registering, e.g. "OAK-12B".
+    code = models.CharField(max_length=32, unique=True)
+    floor = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["property__name", "code"]
+
+    def __str__(self):
+        return self.code
+
+
+class Residency(models.Model):
+    """Who lives where, and when; an open residency has no end date."""
+
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="residencies"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="residencies")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-start_date"]
+        verbose_name_plural = "residencies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="residency_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.resident} in {self.unit}"
+
+
+class StaffAssignment(models.Model):
+    """A staff member works at a property in a role (and may be on duty there)."""
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="assignments")
+    role = models.CharField(
+        max_length=32, choices=[(r.value, r.label) for r in Role if r != Role.RESIDENT]
+    )
+    on_duty = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["property__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff", "property", "role"], name="unique_staff_assignment"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.staff} ({self.role}) at {self.property}"

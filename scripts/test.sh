@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `make test`: the same install, then lint and the whole suite against the real services
+# (the tests create and use their own database and RabbitMQ vhost).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+export PATH="$PWD/.venv/bin:$PATH"
+ruff check .
+ruff format --check .
+exec pytest "$@"

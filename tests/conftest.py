@@ -1,0 +1,147 @@
+"""Fixtures for tests against the real PostgreSQL and RabbitMQ.
+
+Broker tests run on their own vhost (tests/settings.py), recreated at the start of the
+session, and start real Celery worker processes against the test database.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+import celeryconfig
+from apps.messaging.broker import broker_connection, topology_declare, vhost_delete, vhost_ensure
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_LOG_DIR = ROOT / "var" / "test-logs"
+
+
+def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture(scope="session")
+def broker_vhost():
+    vhost = settings.TEST_BROKER_VHOST
+    vhost_delete(vhost)
+    vhost_ensure(vhost)
+    topology_declare()
+    yield vhost
+
+
+@pytest.fixture
+def clean_queues(broker_vhost):
+    """Every queue of the topology, empty."""
+
+    def purge():
+        with broker_connection() as connection:
+            channel = connection.channel()
+            for queue in celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES:
+                queue(channel).purge()
+            channel.close()
+
+    purge()
+    yield
+    purge()
+
+
+def queue_depth(name):
+    with broker_connection() as connection:
+        channel = connection.channel()
+        _, messages, _ = channel.queue_declare(queue=name, passive=True)
+        channel.close()
+    return messages
+
+
+class WorkerProcess:
+    def __init__(self, queues, concurrency, database_name, extra_env):
+        self.queues = queues
+        self.name = f"test-{uuid.uuid4().hex[:8]}"
+        WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = WORKER_LOG_DIR / f"{self.name}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
+            "TEST_BROKER_VHOST": settings.TEST_BROKER_VHOST,
+            **extra_env,
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "propmgmt", "worker",
+            "-Q", ",".join(queues), "-c", str(concurrency), "-P", "prefork",
+            "-n", f"{self.name}@%h", "--include", "tests.probe.tasks",
+            "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+        ]  # fmt: skip
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def wait_ready(self, timeout=30):
+        def consuming():
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited early; see {self.log_path}:\n{self.logs()}")
+            with broker_connection() as connection:
+                channel = connection.channel()
+                counts = [channel.queue_declare(queue=q, passive=True)[2] for q in self.queues]
+                channel.close()
+            return all(counts)
+
+        wait_until(consuming, timeout, interval=0.2, message=f"worker on {self.queues}")
+        return self
+
+    def logs(self):
+        return self.log_path.read_text()
+
+    def pool_pids(self):
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout
+        return [int(pid) for pid in out.split()]
+
+    def kill(self):
+        """SIGKILL the whole worker (main process and pool) at once."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self.log.close()
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def start_worker(broker_vhost, transactional_db):
+    """Start real worker processes on queues; all are stopped after the test."""
+    from django.db import connection
+
+    started = []
+
+    def start(*queues, concurrency=1, env=None, wait=True):
+        worker = WorkerProcess(queues, concurrency, connection.settings_dict["NAME"], env or {})
+        started.append(worker)
+        return worker.wait_ready() if wait else worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -1,0 +1,61 @@
+"""Probe consumers: real tasks on the shared base task, used by broker tests."""
+
+import os
+import signal
+import time
+
+from celery import shared_task
+
+from apps.messaging.correlation import get_correlation_id
+from tasks.base import ConsumerTask
+from tests.probe.models import ProbeEffect, ProbeSwitch
+
+
+class ProbeTransientError(ConnectionError):
+    pass
+
+
+def _effect(task, key, label=""):
+    ProbeEffect.objects.create(
+        key=key,
+        message_id=task.request.id,
+        correlation_id=get_correlation_id() or "",
+        priority=label,
+    )
+
+
+def _switch(name):
+    return ProbeSwitch.objects.filter(name=name, on=True).exists()
+
+
+@shared_task(bind=True, base=ConsumerTask, name="probe.record")
+def record(self, event):
+    _effect(self, event["data"]["key"], event["data"].get("label", ""))
+
+
+@shared_task(bind=True, base=ConsumerTask, name="probe.slow_record")
+def slow_record(self, event):
+    # Sleeps inside the transaction, so a kill mid-task leaves no effect behind.
+    _effect(self, event["data"]["key"])
+    time.sleep(event["data"].get("seconds", 5))
+
+
+@shared_task(bind=True, base=ConsumerTask, name="probe.fail_unless_fixed")
+def fail_unless_fixed(self, event):
+    if not _switch("fixed"):
+        raise ValueError("the probe is broken until the 'fixed' switch is on")
+    _effect(self, event["data"]["key"])
+
+
+@shared_task(bind=True, base=ConsumerTask, name="probe.flaky", max_retries=2)
+def flaky(self, event):
+    raise ProbeTransientError("downstream unavailable")
+
+
+flaky.transient_errors = (ProbeTransientError,)
+
+
+@shared_task(bind=True, base=ConsumerTask, name="probe.crash")
+def crash(self, event):
+    # A poison message: the pool process dies every time it runs this.
+    os.kill(os.getpid(), signal.SIGKILL)

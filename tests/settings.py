@@ -1,0 +1,23 @@
+"""Test settings: the project's settings on a dedicated RabbitMQ vhost and database.
+
+The vhost and database names can be changed per checkout (TEST_BROKER_VHOST,
+DATABASE_URL) so that two suites on one machine never share state.
+"""
+
+import os
+from urllib.parse import quote
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/propmgmt")
+
+from propmgmt.settings import *  # noqa: F403
+from propmgmt.settings import INSTALLED_APPS, env
+
+TEST_BROKER_VHOST = env.str("TEST_BROKER_VHOST", default="propmgmt_test")
+CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:5672/{quote(TEST_BROKER_VHOST, safe='')}"
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.probe"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+OUTBOX_RELAY_INTERVAL = 0.2
+# Worker processes started by tests use these settings too.
+DEBUG = True
