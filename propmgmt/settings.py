@@ -41,6 +41,12 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.properties",
     "apps.messaging",
+    "apps.assets",
+    "apps.visitors",
+    "apps.repairs",
+    "apps.complaints",
+    "apps.notifications",
+    "apps.reporting",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
+    path("auth/", include("apps.accounts.api.urls")),
+    path("", include("apps.properties.api.urls")),
+    path("", include("apps.assets.api.urls")),
+    path("", include("apps.visitors.api.urls")),
+    path("", include("apps.repairs.api.urls")),
+    path("", include("apps.complaints.api.urls")),
+    path("notifications/", include("apps.notifications.api.urls")),
+    path("reports/", include("apps.reporting.api.urls")),
     path("ops/", include("apps.messaging.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,0 +1,96 @@
+"""Reads of the properties app, and the scoping every other app builds on.
+
+Who sees what: a resident sees their own (current) unit; staff see the properties they
+are assigned to, and only in the areas their role covers; managers everything in their
+properties; admins everything.
+"""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import Role
+from apps.properties.models import Property, Residency, StaffAssignment, Unit
+
+# Which staff roles work in which area of the product (managers and admins: all).
+AREA_ROLES = {
+    "visitors": {Role.SECURITY},
+    "repairs": {Role.MAINTENANCE},
+    "assets": {Role.MAINTENANCE},
+    "complaints": {Role.CUSTOMER_SERVICE},
+}
+
+
+def user_is_admin(user):
+    return user.is_superuser or user.role == Role.ADMIN
+
+
+def current_residencies(user):
+    today = timezone.localdate()
+    return Residency.objects.filter(resident=user, start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    )
+
+
+def resident_unit_ids(user):
+    return list(current_residencies(user).values_list("unit_id", flat=True))
+
+
+def resident_current_unit(user):
+    residency = current_residencies(user).select_related("unit__property").first()
+    return residency.unit if residency else None
+
+
+def staff_property_ids(user, area=None):
+    """Properties where `user` works in `area` (any area when None); managers cover all."""
+    assignments = StaffAssignment.objects.filter(staff=user)
+    if area is not None:
+        assignments = assignments.filter(role__in={Role.MANAGER, *AREA_ROLES[area]})
+    return list(assignments.values_list("property_id", flat=True).distinct())
+
+
+def user_can_work_in(user, area):
+    """Whether the user's role may ever act in `area` (independent of properties)."""
+    return user_is_admin(user) or user.role in {Role.MANAGER, *AREA_ROLES[area]}
+
+
+def properties_visible_to(user):
+    if user_is_admin(user):
+        return Property.objects.all()
+    if user.role == Role.RESIDENT:
+        return Property.objects.filter(units__id__in=resident_unit_ids(user)).distinct()
+    return Property.objects.filter(id__in=staff_property_ids(user))
+
+
+def units_visible_to(user):
+    if user_is_admin(user):
+        return Unit.objects.all()
+    if user.role == Role.RESIDENT:
+        return Unit.objects.filter(id__in=resident_unit_ids(user))
+    return Unit.objects.filter(property_id__in=staff_property_ids(user))
+
+
+def scope_to_user(queryset, user, area, *, property_field="property", unit_field="unit"):
+    """Limit a queryset of objects that belong to a property/unit to what `user` may see.
+
+    Residents see their own unit's objects; staff the objects of their properties when
+    their role covers `area`; anyone else nothing.
+    """
+    if user_is_admin(user):
+        return queryset
+    if user.role == Role.RESIDENT:
+        return queryset.filter(**{f"{unit_field}_id__in": resident_unit_ids(user)})
+    if not user_can_work_in(user, area):
+        return queryset.none()
+    return queryset.filter(**{f"{property_field}_id__in": staff_property_ids(user, area)})
+
+
+def staff_for_property(property_id, roles, *, on_duty_only=False):
+    """Users assigned to a property in one of `roles` (e.g. who to tell about a repair)."""
+    from apps.accounts.models import User
+
+    assignments = StaffAssignment.objects.filter(property_id=property_id, role__in=roles)
+    if on_duty_only:
+        assignments = assignments.filter(on_duty=True)
+    return User.objects.filter(
+        id__in=assignments.values_list("staff_id", flat=True), is_active=True
+    ).order_by("id")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RepairsConfig(AppConfig):
+    name = "apps.repairs"
+    label = "repairs"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VisitorsConfig(AppConfig):
+    name = "apps.visitors"
+    label = "visitors"
