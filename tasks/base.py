@@ -73,7 +73,9 @@ class ConsumerTask(Task):
                     full_jitter=True,
                 )
                 logger.warning("transient error in %s, retry in %ss: %r", self.name, countdown, exc)
-                raise self.retry(exc=exc, countdown=countdown) from exc
+                # Back to the queue it came from (also for a replayed dead letter).
+                queue = (self.request.delivery_info or {}).get("routing_key")
+                raise self.retry(exc=exc, countdown=countdown, queue=queue) from exc
             self._dead_letter(args, kwargs, f"retries exhausted: {type(exc).__name__}: {exc}")
         except Exception as exc:
             logger.exception("permanent error in %s", self.name)

@@ -21,3 +21,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 OUTBOX_RELAY_INTERVAL = 0.2
 # Worker processes started by tests use these settings too.
 DEBUG = True
+# Static files are not collected for tests; serve nothing rather than warn.
+WHITENOISE_AUTOREFRESH = True

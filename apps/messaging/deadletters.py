@@ -43,20 +43,27 @@ def dead_letter_queue_names(queue=None):
     return [name]
 
 
+def _body_bytes(message):
+    # py-amqp hands text bodies over already decoded.
+    body = message.body
+    return body.encode("utf-8", errors="replace") if isinstance(body, str) else body
+
+
 def _message_id(message):
     headers = message.headers or {}
     return str(
         headers.get("id")
         or message.properties.get("message_id")
-        or hashlib.sha1(message.body).hexdigest()[:32]
+        or hashlib.sha1(_body_bytes(message)).hexdigest()[:32]
     )
 
 
 def _payload(message):
+    body = _body_bytes(message)
     try:
-        return json.loads(message.body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return message.body.decode("utf-8", errors="replace")
+        return body.decode("utf-8", errors="replace")
 
 
 def _jsonable(value):

@@ -92,6 +92,7 @@ def outbox_publish_due(*, ids=None, limit=None):
     """
     limit = limit or settings.OUTBOX_RELAY_BATCH
     now = timezone.now()
+    failure = None
     with transaction.atomic():
         due = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
             Q(not_before__isnull=True) | Q(not_before__lte=now), published_at__isnull=True
@@ -103,20 +104,18 @@ def outbox_publish_due(*, ids=None, limit=None):
             return 0
         try:
             confirmed = _publisher().publish(rows)
-        except Exception as exc:
+        except Exception as exc:  # any broker failure: the rows wait for the next sweep
             _publisher().reset()
-            OutboxMessage.objects.filter(id__in=[row.id for row in rows]).update(
-                publish_attempts=F("publish_attempts") + 1, last_error=repr(exc)[:2000]
-            )
-            raise
+            confirmed, failure = set(), exc
         OutboxMessage.objects.filter(id__in=confirmed).update(
             published_at=timezone.now(), publish_attempts=F("publish_attempts") + 1
         )
-        unconfirmed = [row.id for row in rows if row.id not in confirmed]
-        if unconfirmed:
-            OutboxMessage.objects.filter(id__in=unconfirmed).update(
-                publish_attempts=F("publish_attempts") + 1, last_error="not confirmed by broker"
-            )
+        OutboxMessage.objects.filter(id__in=[r.id for r in rows if r.id not in confirmed]).update(
+            publish_attempts=F("publish_attempts") + 1,
+            last_error=repr(failure)[:2000] if failure else "not confirmed by the broker",
+        )
+    if failure is not None:
+        raise failure
     return len(confirmed)
 
 
@@ -134,6 +133,9 @@ class _CircuitBreaker:
 
     def trip(self):
         self._open_until = time.monotonic() + self.open_seconds
+
+    def reset(self):
+        self._open_until = 0.0
 
 
 _breaker = _CircuitBreaker()

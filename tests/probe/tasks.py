@@ -1,5 +1,6 @@
 """Probe consumers: real tasks on the shared base task, used by broker tests."""
 
+import logging
 import os
 import signal
 import time
@@ -9,6 +10,8 @@ from celery import shared_task
 from apps.messaging.correlation import get_correlation_id
 from tasks.base import ConsumerTask
 from tests.probe.models import ProbeEffect, ProbeSwitch
+
+logger = logging.getLogger(__name__)
 
 
 class ProbeTransientError(ConnectionError):
@@ -28,9 +31,14 @@ def _switch(name):
     return ProbeSwitch.objects.filter(name=name, on=True).exists()
 
 
-@shared_task(bind=True, base=ConsumerTask, name="probe.record")
-def record(self, event):
+def _record(self, event):
     _effect(self, event["data"]["key"], event["data"].get("label", ""))
+    logger.info("probe effect %s", event["data"]["key"])
+
+
+# The same consumer under two names, so that it can be routed to two queues.
+record = shared_task(bind=True, base=ConsumerTask, name="probe.record")(_record)
+record_repair = shared_task(bind=True, base=ConsumerTask, name="probe.record_repair")(_record)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="probe.slow_record")
