@@ -23,3 +23,7 @@ OUTBOX_RELAY_INTERVAL = 0.2
 DEBUG = True
 # Static files are not collected for tests; serve nothing rather than warn.
 WHITENOISE_AUTOREFRESH = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

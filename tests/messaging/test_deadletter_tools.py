@@ -1,0 +1,162 @@
+"""The dead-letter tools: API (admins only), manage.py command and admin page."""
+
+import uuid
+
+import pytest
+from django.core.management import CommandError, call_command
+from kombu import Producer
+from rest_framework.test import APIClient
+
+import celeryconfig
+from apps.accounts.models import Role, User
+from apps.messaging.broker import broker_connection
+from apps.messaging.models import DeadLetterReplay, MessageFailure
+from tests.conftest import queue_depth
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db]
+
+
+def dead_letter(queue, key="k"):
+    """Put a real dead letter in `<queue>.dlq`: publish to the queue, then reject it."""
+    message_id = str(uuid.uuid4())
+    with broker_connection(confirm_publish=True) as connection:
+        Producer(connection.default_channel).publish(
+            [{"event": "probe", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {"key": key}}],
+            exchange=celeryconfig.WORK_EXCHANGE.name,
+            routing_key=queue,
+            serializer="json",
+            headers={"task": "probe.record", "id": message_id, "retries": 2},
+            delivery_mode=2,
+        )
+        channel = connection.channel()
+        message = celeryconfig.WORK_QUEUES[celeryconfig.WORK_QUEUE_NAMES.index(queue)](channel).get(
+            no_ack=False
+        )
+        message.reject(requeue=False)
+        channel.close()
+    MessageFailure.objects.create(
+        message_id=message_id, consumer="probe.record", queue=queue, reason="boom", attempts=3
+    )
+    return message_id
+
+
+def api_client(role, **extra):
+    user = User.objects.create_user(
+        username=f"{role}-{uuid.uuid4().hex[:6]}",
+        email=f"{uuid.uuid4().hex}@x.test",
+        role=role,
+        **extra,
+    )
+    client = APIClient()
+    client.force_authenticate(user)
+    return client, user
+
+
+def test_only_admins_may_use_the_api(clean_queues):
+    assert APIClient().get("/api/v1/ops/dead-letters/").status_code == 401
+    for role in (Role.RESIDENT, Role.MANAGER, Role.MAINTENANCE, Role.SECURITY):
+        client, _ = api_client(role)
+        assert client.get("/api/v1/ops/dead-letters/").status_code == 403, role
+        response = client.post("/api/v1/ops/dead-letters/complaints/purge/", {"all": True})
+        assert response.status_code == 403, role
+
+
+def test_api_lists_shows_replays_and_purges(clean_queues):
+    first, second = dead_letter("complaints", "a"), dead_letter("complaints", "b")
+    client, admin = api_client(Role.ADMIN)
+
+    listing = client.get("/api/v1/ops/dead-letters/", {"queue": "complaints"}).json()
+    assert listing["count"] == 2
+    by_id = {letter["message_id"]: letter for letter in listing["results"]}
+    assert by_id[first]["reason"] == "boom" and by_id[first]["attempts"] == 3
+    assert by_id[first]["queue"] == "complaints" and by_id[first]["first_death_at"]
+    assert queue_depth("complaints.dlq") == 2  # listing removes nothing
+
+    detail = client.get(f"/api/v1/ops/dead-letters/complaints/{first}/")
+    assert detail.status_code == 200 and detail.json()["payload"][0]["data"] == {"key": "a"}
+    assert client.get("/api/v1/ops/dead-letters/complaints/nope/").status_code == 404
+
+    replayed = client.post(
+        "/api/v1/ops/dead-letters/complaints/replay/", {"message_id": first}, format="json"
+    )
+    assert replayed.status_code == 200 and replayed.json()["message_ids"] == [first]
+    assert queue_depth("complaints") == 1 and queue_depth("complaints.dlq") == 1
+    audit = DeadLetterReplay.objects.get(message_id=first)
+    assert (audit.action, audit.performed_by, audit.performed_via) == ("replay", admin, "api")
+
+    # The replayed message keeps its id, loses its death record and retry count.
+    with broker_connection() as connection:
+        channel = connection.channel()
+        message = celeryconfig.WORK_QUEUES[celeryconfig.WORK_QUEUE_NAMES.index("complaints")](
+            channel
+        ).get(no_ack=False)
+        assert message.headers["id"] == first and message.headers["retries"] == 0
+        assert "x-death" not in message.headers
+        channel.close()
+
+    purged = client.post("/api/v1/ops/dead-letters/complaints/purge/", {"all": True}, format="json")
+    assert purged.json()["message_ids"] == [second]
+    assert queue_depth("complaints.dlq") == 0
+
+
+def test_api_rejects_bad_requests_without_changing_anything(clean_queues):
+    letter = dead_letter("reporting")
+    client, _ = api_client(Role.ADMIN)
+    both = client.post(
+        "/api/v1/ops/dead-letters/reporting/replay/",
+        {"message_id": letter, "all": True},
+        format="json",
+    )
+    assert both.status_code == 400
+    assert (
+        client.post("/api/v1/ops/dead-letters/reporting/replay/", {}, format="json").status_code
+        == 400
+    )
+    unknown = client.get("/api/v1/ops/dead-letters/", {"queue": "nowhere"})
+    assert unknown.status_code == 404 and "known queues" in unknown.json()["detail"]
+    assert queue_depth("reporting.dlq") == 1 and not DeadLetterReplay.objects.exists()
+
+
+def test_command_lists_shows_replays_and_purges(clean_queues, capsys):
+    letter = dead_letter("notifications")
+    call_command("deadletters", "list", "--queue", "notifications")
+    assert letter in capsys.readouterr().out
+    call_command("deadletters", "show", "--id", letter)
+    assert '"reason": "boom"' in capsys.readouterr().out
+    with pytest.raises(CommandError, match="give --id"):
+        call_command("deadletters", "replay")
+    with pytest.raises(CommandError, match="--all needs --queue"):
+        call_command("deadletters", "purge", "--all")
+    with pytest.raises(CommandError, match="unknown queue"):
+        call_command("deadletters", "list", "--queue", "nowhere")
+    call_command("deadletters", "replay", "--id", letter)
+    assert "replayed 1" in capsys.readouterr().out
+    assert queue_depth("notifications") == 1
+    with pytest.raises(CommandError, match="no dead letter"):
+        call_command("deadletters", "replay", "--id", letter)
+
+
+def test_admin_page_lists_and_replays(clean_queues):
+    letter = dead_letter("visitor_management")
+    admin = User.objects.create_superuser("root-admin", "root@x.test", "pw-not-used-123")
+    client = APIClient()
+    client.force_login(admin)
+    page = client.get("/admin/messaging/deadletterreplay/dead-letters/?queue=visitor_management")
+    assert page.status_code == 200 and letter in page.content.decode()
+    response = client.post(
+        "/admin/messaging/deadletterreplay/dead-letters/",
+        {"queue": "visitor_management", "message_id": letter, "action": "replay"},
+    )
+    assert response.status_code == 302
+    assert DeadLetterReplay.objects.get(message_id=letter).performed_via == "admin"
+    assert queue_depth("visitor_management") == 1
+
+
+def test_admin_page_is_refused_to_staff_who_are_not_admins(clean_queues):
+    manager = User.objects.create_user(
+        "mgr", "mgr@x.test", "pw-not-used-123", role=Role.MANAGER, is_staff=True
+    )
+    client = APIClient()
+    client.force_login(manager)
+    response = client.get("/admin/messaging/deadletterreplay/dead-letters/")
+    assert response.status_code == 302
