@@ -7,7 +7,10 @@ test:
 	bash scripts/test.sh
 
 bench:
-	bash scripts/setup.sh && .venv/bin/python -m bench.run
+	bash scripts/setup.sh
+	.venv/bin/python manage.py db_create
+	.venv/bin/python manage.py migrate --no-input --verbosity 0
+	.venv/bin/python -m bench.run
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

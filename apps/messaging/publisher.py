@@ -196,7 +196,14 @@ class ConfirmingPublisher:
         tags = {}
         for row in rows:
             message = self._as_task(
-                str(row.id), row.task_name, args=row.payload, kwargs={}, retries=0
+                str(row.id),
+                row.task_name,
+                args=row.payload,
+                kwargs={},
+                retries=0,
+                # Celery's own saferepr of the args cost 70% of publishing time.
+                argsrepr=json.dumps(row.payload)[:1024],
+                kwargsrepr="{}",
             )
             self._send(
                 self._producer,
