@@ -74,6 +74,8 @@ TASK_QUEUES = {
     "customer_service.notify_complaint_updated": COMPLAINTS,
     "reporting.record_event": REPORTING,
     "notifications.deliver": NOTIFICATIONS,
+    # Periodic housekeeping runs on the reporting worker pool.
+    "housekeeping.prune_messaging_records": REPORTING,
 }
 
 # --- event subscriptions: event name -> consumer tasks ---------------------------
@@ -152,8 +154,15 @@ worker_hijack_root_logger = False
 worker_consumer = "apps.messaging.worker:DeadLetteringConsumer"
 worker_max_tasks_per_child = 1000
 
-imports = ()
+imports = ("tasks.housekeeping",)
 
 beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into the database scheduler at start; edit or disable them in the admin.
+beat_schedule = {
+    "prune-messaging-records": {
+        "task": "housekeeping.prune_messaging_records",
+        "schedule": 6 * 60 * 60,
+    },
+}
 timezone = settings.TIME_ZONE
 enable_utc = True

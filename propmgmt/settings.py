@@ -188,3 +188,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 MESSAGE_MAX_REDELIVERIES = env.int("MESSAGE_MAX_REDELIVERIES", default=3)
+# How long published outbox rows and idempotency-ledger rows are kept (beat prunes them).
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+LEDGER_RETENTION_DAYS = env.int("LEDGER_RETENTION_DAYS", default=30)

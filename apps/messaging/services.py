@@ -1,8 +1,17 @@
-"""Writes of the messaging app: the idempotency ledger and failure records."""
+"""Writes of the messaging app: the idempotency ledger, failure records, pruning."""
 
+import datetime
+
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
-from apps.messaging.models import DeliveryAttempt, MessageFailure
+from apps.messaging.models import (
+    DeliveryAttempt,
+    MessageFailure,
+    OutboxMessage,
+    ProcessedMessage,
+)
 
 
 def processed_message_record(message_id, consumer):
@@ -47,3 +56,17 @@ def message_failure_record(*, message_id, consumer, queue, reason, attempts, cor
         attempts=attempts,
         correlation_id=correlation_id or "",
     )
+
+
+def messaging_records_prune(*, now=None):
+    """Delete what no longer protects anything: published outbox rows and ledger rows
+    past their retention. Unpublished rows are never deleted."""
+    now = now or timezone.now()
+    outbox_cutoff = now - datetime.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    ledger_cutoff = now - datetime.timedelta(days=settings.LEDGER_RETENTION_DAYS)
+    outbox, _ = OutboxMessage.objects.filter(
+        published_at__isnull=False, published_at__lt=outbox_cutoff
+    ).delete()
+    ledger, _ = ProcessedMessage.objects.filter(processed_at__lt=ledger_cutoff).delete()
+    attempts, _ = DeliveryAttempt.objects.filter(updated_at__lt=ledger_cutoff).delete()
+    return {"outbox": outbox, "ledger": ledger, "delivery_attempts": attempts}
