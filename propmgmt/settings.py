@@ -23,6 +23,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# How long an account confirmation link works (seconds; default 3 days).
+ACCOUNT_CONFIRMATION_MAX_AGE = env.int("ACCOUNT_CONFIRMATION_MAX_AGE", default=3 * 24 * 3600)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -154,6 +156,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps have "category"/"status" choice fields: name them apart.
+    "ENUM_NAME_OVERRIDES": {
+        "RepairCategoryEnum": "apps.repairs.models.RepairCategory",
+        "RepairStatusEnum": "apps.repairs.models.RepairStatus",
+        "RepairUrgencyEnum": "apps.repairs.models.RepairUrgency",
+        "ComplaintCategoryEnum": "apps.complaints.models.ComplaintCategory",
+        "ComplaintStatusEnum": "apps.complaints.models.ComplaintStatus",
+        "AssetCategoryEnum": "apps.assets.models.Asset.Category",
+        "AssetStatusEnum": "apps.assets.models.Asset.Status",
+        "VisitorStatusEnum": "apps.visitors.models.Visitor.Status",
+        "NotificationCategoryEnum": "apps.notifications.models.Category",
+        "NotificationStatusEnum": "apps.notifications.models.Status",
+    },
 }
 
 # Celery: the broker topology and worker policy live in celeryconfig.py; only the
@@ -191,3 +206,22 @@ MESSAGE_MAX_REDELIVERIES = env.int("MESSAGE_MAX_REDELIVERIES", default=3)
 # How long published outbox rows and idempotency-ledger rows are kept (beat prunes them).
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 LEDGER_RETENTION_DAYS = env.int("LEDGER_RETENTION_DAYS", default=30)
+
+
+# Notifications: channel backends and the delivery consumer's retry policy.
+# Email goes through Django's email framework (EMAIL_URL) unless
+# NOTIFICATION_EMAIL_BACKEND names another backend (e.g. the file-based one).
+NOTIFICATION_EMAIL_BACKEND = env.str("NOTIFICATION_EMAIL_BACKEND", default="")
+NOTIFICATION_EMAIL_FILE_PATH = env.str("NOTIFICATION_EMAIL_FILE_PATH", default="")
+# apps.notifications.channels.ConsoleSmsBackend (development: log + a line in
+# SMS_FILE_PATH) or apps.notifications.channels.WebhookSmsBackend (POST to SMS_WEBHOOK_URL).
+NOTIFICATION_SMS_BACKEND = env.str(
+    "NOTIFICATION_SMS_BACKEND", default="apps.notifications.channels.ConsoleSmsBackend"
+)
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
+SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
+SMS_WEBHOOK_TIMEOUT = env.float("SMS_WEBHOOK_TIMEOUT", default=5.0)
+NOTIFICATION_MAX_RETRIES = env.int("NOTIFICATION_MAX_RETRIES", default=5)
+# Exponential backoff factor in whole seconds (0 retries at once; tests use it).
+NOTIFICATION_RETRY_BACKOFF = env.int("NOTIFICATION_RETRY_BACKOFF", default=2)
+NOTIFICATION_RETRY_BACKOFF_MAX = env.int("NOTIFICATION_RETRY_BACKOFF_MAX", default=300)

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.accounts.views import confirm_page
+
 api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
     path("", include("apps.properties.api.urls")),
@@ -19,6 +21,7 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("accounts/confirm/", confirm_page, name="account-confirm-page"),
 ]
 
 admin.site.site_header = "propmgmt administration"

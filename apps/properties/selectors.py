@@ -31,6 +31,17 @@ def current_residencies(user):
     )
 
 
+def unit_current_residencies(unit):
+    """The open residencies of a unit today, oldest first."""
+    today = timezone.localdate()
+    return (
+        Residency.objects.filter(unit=unit, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .select_related("resident")
+        .order_by("start_date", "id")
+    )
+
+
 def resident_unit_ids(user):
     return list(current_residencies(user).values_list("unit_id", flat=True))
 
@@ -54,6 +65,8 @@ def user_can_work_in(user, area):
 
 
 def properties_visible_to(user):
+    if not user.is_authenticated:
+        return Property.objects.none()
     if user_is_admin(user):
         return Property.objects.all()
     if user.role == Role.RESIDENT:
@@ -61,7 +74,23 @@ def properties_visible_to(user):
     return Property.objects.filter(id__in=staff_property_ids(user))
 
 
+def properties_for_area(user, area):
+    """Properties where `user` may act in `area` as staff (admins: all; residents: none)."""
+    if user_is_admin(user):
+        return Property.objects.all()
+    if user.role == Role.RESIDENT or not user_can_work_in(user, area):
+        return Property.objects.none()
+    return Property.objects.filter(id__in=staff_property_ids(user, area))
+
+
+def units_for_area(user, area):
+    """Units of the properties where `user` may act in `area` as staff."""
+    return Unit.objects.filter(property__in=properties_for_area(user, area))
+
+
 def units_visible_to(user):
+    if not user.is_authenticated:
+        return Unit.objects.none()
     if user_is_admin(user):
         return Unit.objects.all()
     if user.role == Role.RESIDENT:
@@ -75,6 +104,8 @@ def scope_to_user(queryset, user, area, *, property_field="property", unit_field
     Residents see their own unit's objects; staff the objects of their properties when
     their role covers `area`; anyone else nothing.
     """
+    if not user.is_authenticated:
+        return queryset.none()
     if user_is_admin(user):
         return queryset
     if user.role == Role.RESIDENT:

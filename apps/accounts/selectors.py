@@ -1,0 +1,29 @@
+"""Reads of the accounts app."""
+
+from apps.accounts.models import User
+from apps.properties.selectors import properties_visible_to, resident_current_unit
+
+
+def user_username_for_login(login):
+    """The username to authenticate with for a login that is a username or an email."""
+    login = (login or "").strip()
+    if "@" in login:
+        user = User.objects.filter(email__iexact=login).only("username").first()
+        if user is not None:
+            return user.username
+    return login
+
+
+def user_profile(user):
+    unit = resident_current_unit(user) if user.is_resident else None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "role": user.role,
+        "unit": unit,
+        "property_ids": list(properties_visible_to(user).values_list("id", flat=True)),
+    }

@@ -1,0 +1,46 @@
+"""Account confirmation tokens: signed, expiring and single-use.
+
+A token carries the user id and a fingerprint of the account's state (active flag,
+password hash, last login, email). Activating the account changes the fingerprint, so a
+token works once; the signature's timestamp makes it expire after
+settings.ACCOUNT_CONFIRMATION_MAX_AGE seconds.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+SALT = "apps.accounts.confirmation"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def _fingerprint(user):
+    last_login = "" if user.last_login is None else user.last_login.replace(microsecond=0)
+    value = f"{user.pk}:{user.is_active}:{user.password}:{last_login}:{user.email}"
+    return salted_hmac(SALT, value, algorithm="sha256").hexdigest()[:32]
+
+
+def token_make(user):
+    return signing.dumps({"u": user.pk, "f": _fingerprint(user)}, salt=SALT, compress=False)
+
+
+def token_user_id(token):
+    """The user id a token names, if its signature is good and it has not expired."""
+    try:
+        data = signing.loads(
+            token, salt=SALT, max_age=getattr(settings, "ACCOUNT_CONFIRMATION_MAX_AGE", 259200)
+        )
+    except signing.SignatureExpired as exc:
+        raise InvalidToken("This confirmation link has expired.") from exc
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise InvalidToken("This confirmation link is not valid.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        raise InvalidToken("This confirmation link is not valid.")
+    return data["u"], str(data.get("f", ""))
+
+
+def token_matches(user, fingerprint):
+    return constant_time_compare(_fingerprint(user), fingerprint)

@@ -1,0 +1,188 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from apps.complaints import selectors, services
+from apps.complaints.api.filters import ComplaintFilter
+from apps.complaints.api.serializers import (
+    ComplaintCommentCreateSerializer,
+    ComplaintCommentSerializer,
+    ComplaintCreateSerializer,
+    ComplaintDetailSerializer,
+    ComplaintRateSerializer,
+    ComplaintSerializer,
+    ComplaintTransitionSerializer,
+)
+from apps.complaints.models import Complaint
+
+
+class ComplaintsPermission(IsAuthenticated):
+    """Residents and the staff who handle complaints; each action narrows it further
+    (residents file and rate, staff move the status, both comment)."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        actor = services.complaint_actor(request.user)
+        if actor is None:
+            raise PermissionDenied("Your role does not deal with complaints.")
+        if view.action == "create" and actor != services.RESIDENT:
+            raise PermissionDenied("Only residents file complaints.")
+        if view.action == "transition":
+            services.complaint_transition_authorize(request.user)
+        if view.action == "rate":
+            services.complaint_rate_authorize(request.user)
+        return True
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input; field messages."),
+    403: OpenApiResponse(description="Your role may never do this."),
+    404: OpenApiResponse(description="No such complaint visible to you."),
+    409: OpenApiResponse(description="Not allowed in the complaint's current state."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List complaints you may see",
+        description=(
+            "Residents see the complaints they filed; customer service and managers those "
+            "of their properties; admins all. Ordering: created_at, updated_at, status, "
+            "resolved_at, rating."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="A complaint with its comment thread and status history",
+        responses={200: ComplaintDetailSerializer, 404: ERRORS[404]},
+    ),
+    create=extend_schema(
+        summary="File a complaint (residents, for their current unit)",
+        request=ComplaintCreateSerializer,
+        responses={201: ComplaintDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    ),
+)
+class ComplaintViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Complaint.objects.none()
+    permission_classes = [ComplaintsPermission]
+    serializer_class = ComplaintSerializer
+    filterset_class = ComplaintFilter
+    ordering_fields = ["created_at", "updated_at", "status", "resolved_at", "rating", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Complaint.objects.none()
+        return selectors.complaints_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return {
+            "retrieve": ComplaintDetailSerializer,
+            "create": ComplaintCreateSerializer,
+            "transition": ComplaintTransitionSerializer,
+            "rate": ComplaintRateSerializer,
+        }.get(self.action, ComplaintSerializer)
+
+    def _detail(self, complaint):
+        complaint = (
+            self.get_queryset().prefetch_related("comments__author", "history").get(pk=complaint.pk)
+        )
+        return ComplaintDetailSerializer(complaint, context=self.get_serializer_context()).data
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._detail(self.get_object()))
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        complaint = services.complaint_file(resident=request.user, **serializer.validated_data)
+        return Response(self._detail(complaint), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["get"],
+        summary="A complaint's comment thread, oldest first",
+        responses={200: ComplaintCommentSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Reply to a complaint (staff) or comment on your own (resident)",
+        request=ComplaintCommentCreateSerializer,
+        responses={
+            201: ComplaintCommentSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: ERRORS[409],
+        },
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def comments(self, request, pk=None):
+        if request.method == "GET":
+            complaint = self.get_object()
+            comments = selectors.complaint_comments(complaint)
+            return Response(ComplaintCommentSerializer(comments, many=True).data)
+        serializer = ComplaintCommentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        complaint = self.get_object()
+        comment = services.complaint_comment_add(
+            complaint=complaint, author=request.user, body=serializer.validated_data["body"]
+        )
+        return Response(ComplaintCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Move a complaint along its workflow (customer service, managers, admins)",
+        description="open → in_review → resolved → closed; an illegal step answers 409 "
+        "naming the allowed ones.",
+        request=ComplaintTransitionSerializer,
+        responses={
+            200: ComplaintDetailSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: ERRORS[409],
+        },
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def transition(self, request, pk=None):
+        serializer = ComplaintTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        complaint = services.complaint_transition(
+            complaint=self.get_object(),
+            to_status=data["status"],
+            user=request.user,
+            note=data.get("note", ""),
+            expected_version=data.get("version"),
+        )
+        return Response(self._detail(complaint))
+
+    @extend_schema(
+        summary="Rate how your complaint was handled (1-5), once it is resolved or closed",
+        request=ComplaintRateSerializer,
+        responses={
+            200: ComplaintDetailSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: ERRORS[409],
+        },
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def rate(self, request, pk=None):
+        serializer = ComplaintRateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        complaint = services.complaint_rate(
+            complaint=self.get_object(),
+            user=request.user,
+            rating=serializer.validated_data["rating"],
+            comment=serializer.validated_data.get("comment", ""),
+        )
+        return Response(self._detail(complaint))

@@ -1,0 +1,100 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class ComplaintCategory(models.TextChoices):
+    NOISE = "noise", "Noise"
+    CLEANLINESS = "cleanliness", "Cleanliness"
+    SECURITY = "security", "Security"
+    STAFF = "staff", "Staff"
+    NEIGHBOUR = "neighbour", "Neighbour"
+    BILLING = "billing", "Billing"
+    OTHER = "other", "Other"
+
+
+class ComplaintStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_REVIEW = "in_review", "In review"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+class Complaint(models.Model):
+    """A resident's complaint; the workflow lives in apps/complaints/services.py."""
+
+    property = models.ForeignKey(
+        "properties.Property", on_delete=models.PROTECT, related_name="complaints"
+    )
+    unit = models.ForeignKey("properties.Unit", on_delete=models.PROTECT, related_name="complaints")
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints"
+    )
+    category = models.CharField(max_length=32, choices=ComplaintCategory.choices)
+    subject = models.CharField(max_length=200)
+    description = models.TextField()
+    status = models.CharField(
+        max_length=16, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["property", "status"], name="complaint_property_status_idx"),
+            models.Index(fields=["created_at"], name="complaint_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="complaint_rating_1_to_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Complaint #{self.pk}: {self.subject}"
+
+
+class ComplaintComment(models.Model):
+    """One message in a complaint's thread; the resident sees all of them."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "comment"
+
+    def __str__(self):
+        return f"Comment by {self.author} on #{self.complaint_id}"
+
+
+class ComplaintStatusChange(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=16, choices=ComplaintStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=ComplaintStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = "status change"
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status}"

@@ -1,0 +1,27 @@
+"""Reads of the complaints app, always scoped to what the user may see."""
+
+from apps.accounts.models import Role
+from apps.complaints.models import Complaint, ComplaintComment, ComplaintStatusChange
+from apps.properties.selectors import scope_to_user, user_is_admin
+
+AREA = "complaints"
+
+
+def complaints_visible_to(user):
+    """Residents: the complaints they filed (for their current unit); customer service
+    and managers: their properties'; admins: all; other roles: none."""
+    queryset = scope_to_user(
+        Complaint.objects.select_related("property", "unit", "resident"), user, AREA
+    )
+    if user.role == Role.RESIDENT and not user_is_admin(user):
+        # A complaint is personal: flatmates do not see each other's.
+        queryset = queryset.filter(resident=user)
+    return queryset
+
+
+def complaint_comments(complaint):
+    return ComplaintComment.objects.filter(complaint=complaint).select_related("author")
+
+
+def complaint_history(complaint):
+    return ComplaintStatusChange.objects.filter(complaint=complaint).select_related("changed_by")

@@ -1,0 +1,108 @@
+"""Reads of the notifications app: inbox, status access and preferences."""
+
+from django.db.models import Q
+
+from apps.accounts.models import STAFF_ROLES
+from apps.notifications.models import (
+    Category,
+    Channel,
+    Notification,
+    NotificationPreference,
+)
+from apps.properties.selectors import user_is_admin
+
+# Categories that cannot be switched off (e.g. the account confirmation email).
+MANDATORY_CATEGORIES = frozenset({Category.ACCOUNT})
+# SMS is off by default except for these categories (or when explicitly requested).
+SMS_DEFAULT_CATEGORIES = frozenset({Category.REPAIR_URGENT})
+
+
+def preference_default(category, channel, *, explicit=False):
+    """The default when a user stored no preference for (category, channel).
+
+    in_app and email: on for every category. sms: on for urgent categories
+    (SMS_DEFAULT_CATEGORIES), or when the sender explicitly chose SMS for this one
+    message (e.g. staff sending through the send API); off otherwise.
+    """
+    if channel == Channel.SMS:
+        return explicit or category in SMS_DEFAULT_CATEGORIES
+    return True
+
+
+def preference_enabled(user, category, channel, *, explicit=False):
+    """Whether `user` wants notifications of `category` over `channel`.
+
+    Mandatory categories always go out; a stored preference always wins (an explicit
+    opt-out is respected even for urgent or explicitly requested messages); otherwise
+    `preference_default`.
+    """
+    if category in MANDATORY_CATEGORIES:
+        return True
+    stored = (
+        NotificationPreference.objects.filter(user=user, category=category, channel=channel)
+        .values_list("enabled", flat=True)
+        .first()
+    )
+    if stored is not None:
+        return stored
+    return preference_default(category, channel, explicit=explicit)
+
+
+def preferences_effective(user):
+    """Every (category, channel) with whether it is enabled and whether that is a default."""
+    stored = {
+        (p.category, p.channel): p.enabled for p in NotificationPreference.objects.filter(user=user)
+    }
+    rows = []
+    for category in Category.values:
+        for channel in Channel.values:
+            mandatory = category in MANDATORY_CATEGORIES
+            is_default = (category, channel) not in stored
+            enabled = (
+                True
+                if mandatory
+                else stored.get((category, channel), preference_default(category, channel))
+            )
+            rows.append(
+                {
+                    "category": category,
+                    "channel": channel,
+                    "enabled": enabled,
+                    "is_default": is_default,
+                    "mandatory": mandatory,
+                }
+            )
+    return rows
+
+
+def user_may_send(user):
+    return bool(
+        user and user.is_authenticated and (user_is_admin(user) or user.role in STAFF_ROLES)
+    )
+
+
+def inbox_for(user, *, unread=None):
+    """The user's own in-app notifications, newest first."""
+    queryset = Notification.objects.filter(user=user, channel=Channel.IN_APP)
+    if unread is True:
+        queryset = queryset.filter(read_at__isnull=True)
+    elif unread is False:
+        queryset = queryset.filter(read_at__isnull=False)
+    return queryset.order_by("-created_at", "-id")
+
+
+def inbox_unread_count(user):
+    return inbox_for(user, unread=True).count()
+
+
+def notifications_visible_to(user):
+    """Notifications whose status `user` may see: admins all; senders what they sent;
+    recipients their own."""
+    queryset = Notification.objects.all()
+    if user_is_admin(user):
+        return queryset
+    return queryset.filter(Q(requested_by=user) | Q(user=user))
+
+
+def notification_with_history(queryset, notification_id):
+    return queryset.prefetch_related("history").filter(id=notification_id).first()

@@ -1,0 +1,48 @@
+"""The events the repairs app publishes: the only place it calls publish()."""
+
+import celeryconfig
+from apps.messaging.publisher import publish
+from apps.repairs.models import RepairUrgency
+
+REPAIR_REQUESTED = "repair.requested"
+REPAIR_STATUS_CHANGED = "repair.status_changed"
+
+URGENCY_PRIORITY = {
+    RepairUrgency.LOW: celeryconfig.PRIORITY_LOW,
+    RepairUrgency.NORMAL: celeryconfig.PRIORITY_NORMAL,
+    RepairUrgency.URGENT: celeryconfig.PRIORITY_URGENT,
+}
+
+
+def priority_for_urgency(urgency):
+    return URGENCY_PRIORITY.get(urgency, celeryconfig.PRIORITY_NORMAL)
+
+
+def _base(repair):
+    return {
+        "repair_id": repair.pk,
+        "property_id": repair.property_id,
+        "unit_id": repair.unit_id,
+        "resident_id": repair.resident_id,
+        "category": repair.category,
+        "urgency": repair.urgency,
+    }
+
+
+def repair_requested(repair):
+    """Call inside the transaction that created the repair."""
+    payload = {**_base(repair), "status": repair.status, "version": repair.version}
+    return publish(REPAIR_REQUESTED, payload, priority=priority_for_urgency(repair.urgency))
+
+
+def repair_status_changed(repair, change):
+    """Call inside the transaction that wrote the status change."""
+    payload = {
+        **_base(repair),
+        "from_status": change.from_status,
+        "status": change.to_status,
+        "version": repair.version,
+        "changed_by_id": change.changed_by_id,
+        "changed_at": change.changed_at.isoformat(),
+    }
+    return publish(REPAIR_STATUS_CHANGED, payload, priority=priority_for_urgency(repair.urgency))

@@ -1,0 +1,101 @@
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.accounts.models import Role, User
+from apps.properties.models import Unit
+from apps.properties.selectors import unit_current_residencies, units_for_area
+from apps.visitors.models import Visitor, VisitorEvent
+
+
+class VisitorEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VisitorEvent
+        fields = ["status", "at", "by"]
+
+
+class VisitorSerializer(serializers.ModelSerializer):
+    host_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visitor
+        fields = [
+            "id",
+            "property",
+            "unit",
+            "host",
+            "host_name",
+            "name",
+            "expected_arrival",
+            "purpose",
+            "vehicle_plate",
+            "status",
+            "walk_in",
+            "arrived_at",
+            "departed_at",
+            "checked_in_by",
+            "checked_out_by",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_host_name(self, obj) -> str | None:
+        return str(obj.host) if obj.host_id else None
+
+
+class VisitorDetailSerializer(VisitorSerializer):
+    events = VisitorEventSerializer(many=True, read_only=True)
+
+    class Meta(VisitorSerializer.Meta):
+        fields = [*VisitorSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+
+class VisitorExpectSerializer(serializers.Serializer):
+    """A resident pre-registers a visitor for their own unit."""
+
+    name = serializers.CharField(max_length=200)
+    expected_arrival = serializers.DateTimeField()
+    purpose = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    vehicle_plate = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+    def validate_expected_arrival(self, value):
+        if value < timezone.now():
+            raise serializers.ValidationError("The expected arrival is in the past.")
+        return value
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class WalkInUnitField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Unit.objects.none()
+        return units_for_area(request.user, "visitors")
+
+
+class VisitorWalkInSerializer(serializers.Serializer):
+    """Security registers a visitor who arrived unannounced."""
+
+    unit = WalkInUnitField()
+    name = serializers.CharField(max_length=200)
+    host = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(role=Role.RESIDENT),
+        required=False,
+        allow_null=True,
+        help_text="a current resident of the unit; default: its first resident",
+    )
+    purpose = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    vehicle_plate = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        host = attrs.get("host")
+        if (
+            host is not None
+            and not unit_current_residencies(attrs["unit"]).filter(resident=host).exists()
+        ):
+            raise serializers.ValidationError({"host": ["The host does not live in this unit."]})
+        return attrs

@@ -1,0 +1,70 @@
+"""The notifications consumer: deliver one Notification by email, SMS or in-app."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.notifications.channels import TransientDeliveryError
+from apps.notifications.services import (
+    notification_attempt_failed,
+    notification_deliver,
+    notification_mark_failed,
+)
+from tasks.base import ConsumerTask
+
+logger = logging.getLogger(__name__)
+
+
+def _notification_id(envelope):
+    try:
+        return envelope["data"]["notification_id"]
+    except (KeyError, TypeError):
+        return None
+
+
+class NotificationDeliveryTask(ConsumerTask):
+    abstract = True
+    # SMTP errors and connection errors come from the base; the SMS webhook's
+    # 5xx/timeout/connection errors are TransientDeliveryError. Anything else
+    # (a 4xx from the webhook, a missing notification, a bad template) dead-letters.
+    transient_errors = (*ConsumerTask.transient_errors, TransientDeliveryError)
+
+    # The retry policy comes from settings so that tests (and ops) can tune it.
+    @property
+    def max_retries(self):
+        return settings.NOTIFICATION_MAX_RETRIES
+
+    @property
+    def retry_backoff_factor(self):
+        return settings.NOTIFICATION_RETRY_BACKOFF
+
+    @property
+    def retry_backoff_max(self):
+        return settings.NOTIFICATION_RETRY_BACKOFF_MAX
+
+    def retry(self, *args, exc=None, countdown=None, **kwargs):
+        # Called by the base task after the attempt's transaction rolled back: record the
+        # failed attempt in its own transaction so that it survives.
+        notification_id = _notification_id((self.request.args or [None])[0])
+        if notification_id:
+            try:
+                notification_attempt_failed(
+                    notification_id, f"{type(exc).__name__}: {exc}", retry_in=countdown
+                )
+            except Exception:
+                logger.exception("could not record failed attempt of %s", notification_id)
+        return super().retry(*args, exc=exc, countdown=countdown, **kwargs)
+
+    def on_dead_letter(self, reason, *args, **kwargs):
+        notification_id = _notification_id(args[0] if args else None)
+        if notification_id:
+            try:
+                notification_mark_failed(notification_id, reason)
+            except Exception:
+                logger.exception("could not mark notification %s failed", notification_id)
+
+
+@shared_task(bind=True, base=NotificationDeliveryTask, name="notifications.deliver")
+def deliver(self, envelope):
+    notification_deliver(envelope["data"]["notification_id"])

@@ -1,0 +1,16 @@
+"""The reporting consumer: fold domain events into the report tables."""
+
+from celery import shared_task
+
+from apps.reporting.services import asset_snapshot_record, report_event_record
+from tasks.base import ConsumerTask
+
+
+@shared_task(bind=True, base=ConsumerTask, name="reporting.record_event")
+def record_event(self, envelope):
+    report_event_record(envelope)
+
+
+@shared_task(bind=True, base=ConsumerTask, name="reporting.record_asset_event")
+def record_asset_event(self, envelope):
+    asset_snapshot_record(envelope)

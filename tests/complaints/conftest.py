@@ -1,0 +1,1 @@
+from tests.fixtures_b import api, world  # noqa: F401

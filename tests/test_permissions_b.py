@@ -1,0 +1,140 @@
+"""Permission matrix for the repairs and complaints APIs.
+
+Every endpoint × every role × (an object of the user's own property, an object of another
+property). The user of each role belongs to property A (admins to none); "own" objects
+belong to property A's resident, "other" objects to property B's.
+
+Expected values: an HTTP status, or "in"/"out" for list endpoints (200, and the object is
+/ is not among the results).
+"""
+
+import pytest
+from django.utils import timezone
+
+from apps.complaints import services as complaint_services
+from apps.complaints.models import Complaint
+from apps.repairs import services as repair_services
+from apps.repairs.models import RepairRequest
+from tests.fixtures_b import ALL_ROLES, api, world  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ALL_ROLES  # resident, maintenance, security, customer_service, manager, admin
+
+
+def repair(site, status="submitted"):
+    obj = repair_services.repair_request_submit(
+        resident=site.resident, category="plumbing", description="Leak"
+    )
+    if status != "submitted":
+        RepairRequest.objects.filter(pk=obj.pk).update(status=status, resolved_at=timezone.now())
+    return obj
+
+
+def complaint(site, status="open"):
+    obj = complaint_services.complaint_file(
+        resident=site.resident, category="noise", subject="Loud", description="Party"
+    )
+    if status != "open":
+        Complaint.objects.filter(pk=obj.pk).update(status=status)
+    return obj
+
+
+R, C = "/api/v1/repairs/", "/api/v1/complaints/"
+
+# endpoint -> (make the object at a site, method, url for the object, body)
+ENDPOINTS = {
+    "repairs.list": (repair, "get", lambda o: R, None),
+    "repairs.create": (None, "post", lambda o: R,
+                       lambda site: {"category": "pest", "description": "x", "unit": site.unit.pk}),
+    "repairs.retrieve": (repair, "get", lambda o: f"{R}{o.pk}/", None),
+    "repairs.history": (repair, "get", lambda o: f"{R}{o.pk}/history/", None),
+    "repairs.transition.acknowledge": (repair, "post", lambda o: f"{R}{o.pk}/transition/",
+                                       lambda site: {"status": "acknowledged"}),
+    "repairs.transition.cancel": (repair, "post", lambda o: f"{R}{o.pk}/transition/",
+                                  lambda site: {"status": "cancelled"}),
+    "repairs.transition.close": (lambda s: repair(s, "resolved"), "post",
+                                 lambda o: f"{R}{o.pk}/transition/",
+                                 lambda site: {"status": "closed"}),
+    "complaints.list": (complaint, "get", lambda o: C, None),
+    "complaints.create": (None, "post", lambda o: C,
+                          lambda site: {"category": "noise", "subject": "s", "description": "d",
+                                        "unit": site.unit.pk}),
+    "complaints.retrieve": (complaint, "get", lambda o: f"{C}{o.pk}/", None),
+    "complaints.comments.list": (complaint, "get", lambda o: f"{C}{o.pk}/comments/", None),
+    "complaints.comments.create": (complaint, "post", lambda o: f"{C}{o.pk}/comments/",
+                                   lambda site: {"body": "hello"}),
+    "complaints.transition": (complaint, "post", lambda o: f"{C}{o.pk}/transition/",
+                              lambda site: {"status": "in_review"}),
+    "complaints.rate": (lambda s: complaint(s, "resolved"), "post",
+                        lambda o: f"{C}{o.pk}/rate/", lambda site: {"rating": 5}),
+}  # fmt: skip
+
+# role -> endpoint -> (own property's object, other property's object)
+# columns:   resident     maintenance  security     customer_s.  manager      admin
+EXPECTED = {
+    "repairs.list":                   [("in", "out"), ("in", "out"), (403, 403), (403, 403),
+                                       ("in", "out"), ("in", "in")],
+    "repairs.create":                 [(201, 400), (403, 403), (403, 403), (403, 403),
+                                       (403, 403), (403, 403)],
+    "repairs.retrieve":               [(200, 404), (200, 404), (403, 403), (403, 403),
+                                       (200, 404), (200, 200)],
+    "repairs.history":                [(200, 404), (200, 404), (403, 403), (403, 403),
+                                       (200, 404), (200, 200)],
+    "repairs.transition.acknowledge": [(403, 403), (200, 404), (403, 403), (403, 403),
+                                       (200, 404), (200, 200)],
+    "repairs.transition.cancel":      [(200, 404), (403, 403), (403, 403), (403, 403),
+                                       (403, 403), (403, 403)],
+    "repairs.transition.close":       [(200, 404), (200, 404), (403, 403), (403, 403),
+                                       (200, 404), (200, 200)],
+    "complaints.list":                [("in", "out"), (403, 403), (403, 403), ("in", "out"),
+                                       ("in", "out"), ("in", "in")],
+    "complaints.create":              [(201, 400), (403, 403), (403, 403), (403, 403),
+                                       (403, 403), (403, 403)],
+    "complaints.retrieve":            [(200, 404), (403, 403), (403, 403), (200, 404),
+                                       (200, 404), (200, 200)],
+    "complaints.comments.list":       [(200, 404), (403, 403), (403, 403), (200, 404),
+                                       (200, 404), (200, 200)],
+    "complaints.comments.create":     [(201, 404), (403, 403), (403, 403), (201, 404),
+                                       (201, 404), (201, 201)],
+    "complaints.transition":          [(403, 403), (403, 403), (403, 403), (200, 404),
+                                       (200, 404), (200, 200)],
+    "complaints.rate":                [(200, 404), (403, 403), (403, 403), (403, 403),
+                                       (403, 403), (403, 403)],
+}  # fmt: skip
+
+CASES = [
+    pytest.param(endpoint, role, which, EXPECTED[endpoint][i][j], id=f"{endpoint}-{role}-{which}")
+    for endpoint in ENDPOINTS
+    for i, role in enumerate(ROLES)
+    for j, which in enumerate(("own", "other"))
+]
+
+
+def test_matrix_covers_every_endpoint():
+    assert set(EXPECTED) == set(ENDPOINTS)
+    assert all(len(row) == len(ROLES) for row in EXPECTED.values())
+
+
+@pytest.mark.parametrize(("endpoint", "role", "which", "expected"), CASES)
+def test_permission_matrix(world, api, endpoint, role, which, expected):  # noqa: F811
+    make, method, url, body = ENDPOINTS[endpoint]
+    site = world.a if which == "own" else world.b
+    obj = make(site) if make else None
+    user = world.user(role)
+    data = body(site) if body else None
+    response = getattr(api(user), method)(url(obj), data, format="json" if data else None)
+    if expected in ("in", "out"):
+        assert response.status_code == 200, response.data
+        ids = {row["id"] for row in response.data["results"]}
+        assert (obj.pk in ids) == (expected == "in")
+    else:
+        assert response.status_code == expected, getattr(response, "data", None)
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+def test_anonymous_is_401(world, api, endpoint):  # noqa: F811
+    make, method, url, body = ENDPOINTS[endpoint]
+    obj = make(world.a) if make else None
+    response = getattr(api(), method)(url(obj), body(world.a) if body else None, format="json")
+    assert response.status_code == 401
