@@ -154,7 +154,15 @@ worker_hijack_root_logger = False
 worker_consumer = "apps.messaging.worker:DeadLetteringConsumer"
 worker_max_tasks_per_child = 1000
 
-imports = ("tasks.housekeeping", "tasks.notifications", "tasks.reporting")
+imports = (
+    "tasks.email",
+    "tasks.security",
+    "tasks.maintenance",
+    "tasks.customer_service",
+    "tasks.reporting",
+    "tasks.notifications",
+    "tasks.housekeeping",
+)
 
 beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
 # Synced into the database scheduler at start; edit or disable them in the admin.

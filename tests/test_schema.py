@@ -19,3 +19,8 @@ def test_swagger_ui_is_served_with_local_assets():
     page = Client().get("/api/v1/docs/")
     assert page.status_code == 200
     assert "drf_spectacular_sidecar" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_no_model_change_lacks_a_migration():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.accounts import events, tokens
 from apps.accounts.models import Role, User
+from apps.notifications.services import notification_request
 from apps.properties.models import Residency, Unit
 
 
@@ -86,3 +87,37 @@ def user_confirm(*, token) -> User:
         user.is_active = True
         user.save(update_fields=["is_active"])
     return user
+
+
+def user_confirmation_send(user_id):
+    """Email an inactive user their activation link (the user_registration consumer)."""
+
+    user = User.objects.get(id=user_id)
+    if user.is_active:
+        return None  # confirmed meanwhile: a late or replayed event sends nothing
+    return notification_request(
+        channel="email",
+        template="account_confirmation",
+        category="account",
+        user=user,
+        variables={
+            "name": user.get_full_name() or user.email,
+            "confirm_url": user_confirmation_url(user),
+        },
+    )
+
+
+def user_account_exists_notice_send(user_id):
+    """Tell an address's owner that someone tried to register it again."""
+
+    user = User.objects.get(id=user_id)
+    return notification_request(
+        channel="email",
+        template="account_exists",
+        category="account",
+        user=user,
+        variables={
+            "name": user.get_full_name() or user.email,
+            "login_url": f"{settings.SITE_URL.rstrip('/')}/api/v1/docs/",
+        },
+    )

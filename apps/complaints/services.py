@@ -15,10 +15,12 @@ from apps.complaints.models import (
     ComplaintStatus,
     ComplaintStatusChange,
 )
+from apps.notifications.services import notification_request, notifications_request_for
 from apps.properties.selectors import (
     current_residencies,
     resident_current_unit,
     scope_to_user,
+    staff_for_property,
     user_can_work_in,
     user_is_admin,
 )
@@ -211,3 +213,38 @@ def complaint_rate(*, complaint, user, rating, comment=""):
             update_fields=["rating", "rating_comment", "rated_at", "version", "updated_at"]
         )
     return complaint
+
+
+def complaint_filed_announce(complaint_id):
+    """Tell the property's customer-service staff about a new complaint."""
+
+    complaint = Complaint.objects.select_related("unit", "property").get(id=complaint_id)
+    staff = staff_for_property(complaint.property_id, [Role.CUSTOMER_SERVICE])
+    return notifications_request_for(
+        staff, channel="in_app", template="complaint_filed_staff", category="complaint",
+        variables={
+            "complaint_id": complaint.id, "category": complaint.get_category_display(),
+            "subject": complaint.subject, "unit": complaint.unit.code,
+            "property": complaint.property.name,
+        },
+    )  # fmt: skip
+
+
+def complaint_update_announce(complaint_id, *, change, comment_id=None, version):
+    """Tell the resident about staff's reply or a new status; their own comments and
+    superseded status events tell nothing."""
+
+    complaint = Complaint.objects.select_related("resident").get(id=complaint_id)
+    comment = ComplaintComment.objects.filter(id=comment_id).first() if comment_id else None
+    if change == "reply" and (comment is None or comment.author_id == complaint.resident_id):
+        return None
+    if change == "status" and version < complaint.version:
+        return None
+    return notification_request(
+        user=complaint.resident, channel="in_app", template="complaint_updated_resident",
+        category="complaint",
+        variables={
+            "complaint_id": complaint.id, "status": complaint.get_status_display(),
+            "comment": comment.body if comment else "",
+        },
+    )  # fmt: skip

@@ -129,7 +129,9 @@ def notification_deliver(notification_id):
     """
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update().select_related("user").get(id=notification_id)
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(id=notification_id)
         )
         if notification.status == Status.SENT:
             logger.info("notification %s already sent; not sending again", notification_id)
@@ -216,3 +218,9 @@ def preferences_update(user, items):
                 channel=item["channel"],
                 defaults={"enabled": item["enabled"]},
             )
+
+
+def notifications_request_for(users, **request):
+    """`notification_request` for each of `users`; the ones actually created."""
+    created = (notification_request(user=user, **request) for user in users)
+    return [notification for notification in created if notification is not None]

@@ -10,10 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role
+from apps.notifications.services import notification_request, notifications_request_for
 from apps.properties.selectors import (
     current_residencies,
     resident_current_unit,
     scope_to_user,
+    staff_for_property,
     user_can_work_in,
     user_is_admin,
 )
@@ -236,3 +238,51 @@ def repair_transition(*, repair, to_status, user, note="", expected_version=None
         )
         events.repair_status_changed(repair, change)
     return repair
+
+
+def _repair_variables(repair):
+    return {
+        "repair_id": repair.id,
+        "category": repair.get_category_display(),
+        "urgency": repair.urgency,
+        "description": repair.description,
+        "unit": repair.unit.code,
+        "property": repair.property.name,
+        "status": repair.get_status_display(),
+    }
+
+
+def repair_request_announce(repair_id):
+    """Tell the property's maintenance staff about a new repair (in-app and email);
+    urgent ones also go to the property's managers by SMS."""
+
+    repair = RepairRequest.objects.select_related("unit", "property").get(id=repair_id)
+    variables = _repair_variables(repair)
+    maintenance = list(staff_for_property(repair.property_id, [Role.MAINTENANCE]))
+    sent = []
+    for channel in ("in_app", "email"):
+        sent += notifications_request_for(
+            maintenance, channel=channel, template="repair_requested_staff",
+            category="repair", variables=variables,
+        )  # fmt: skip
+    if repair.urgency == RepairUrgency.URGENT:
+        managers = staff_for_property(repair.property_id, [Role.MANAGER])
+        sent += notifications_request_for(
+            managers, channel="sms", template="repair_urgent_manager",
+            category="repair_urgent", variables=variables,
+        )  # fmt: skip
+    return sent
+
+
+def repair_status_announce(repair_id, version):
+    """Tell the resident their repair's new status. An event older than the repair's
+    current version is skipped: the newer event tells the newer status, so messages
+    arriving late or out of order never announce a status that is already past."""
+
+    repair = RepairRequest.objects.select_related("unit", "property", "resident").get(id=repair_id)
+    if version < repair.version or repair.resident is None:
+        return None
+    return notification_request(
+        user=repair.resident, channel="in_app", template="repair_status_resident",
+        category="repair", variables=_repair_variables(repair),
+    )  # fmt: skip

@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.properties.selectors import unit_current_residencies
+from apps.accounts.models import Role
+from apps.notifications.services import notification_request, notifications_request_for
+from apps.properties.selectors import staff_for_property, unit_current_residencies
 from apps.visitors import events
 from apps.visitors.models import Visitor, VisitorEvent
 from propmgmt.api import Conflict
@@ -124,3 +126,28 @@ def visitor_cancel(visitor: Visitor, *, by) -> Visitor:
         visitor.save()
         _record(visitor, by, timezone.now())
     return visitor
+
+
+def visitor_arrival_announce(visitor_id):
+    """Tell the on-duty security staff of the property, and the host, that a visitor
+    arrived (the visitor_management consumer): in-app for both."""
+
+    visitor = Visitor.objects.select_related("unit", "property", "host").get(id=visitor_id)
+    variables = {
+        "visitor_name": visitor.name,
+        "unit": visitor.unit.code,
+        "property": visitor.property.name,
+        "arrived_at": visitor.arrived_at.isoformat() if visitor.arrived_at else "",
+    }
+    security = staff_for_property(visitor.property_id, [Role.SECURITY], on_duty_only=True)
+    sent = notifications_request_for(
+        security, channel="in_app", template="visitor_arrived_security",
+        category="visitor", variables=variables,
+    )  # fmt: skip
+    if visitor.host_id:
+        host = notification_request(
+            user=visitor.host, channel="in_app", template="visitor_arrived_host",
+            category="visitor", variables=variables,
+        )  # fmt: skip
+        sent += [host] if host else []
+    return sent
