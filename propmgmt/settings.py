@@ -168,6 +168,7 @@ SPECTACULAR_SETTINGS = {
         "VisitorStatusEnum": "apps.visitors.models.Visitor.Status",
         "NotificationCategoryEnum": "apps.notifications.models.Category",
         "NotificationStatusEnum": "apps.notifications.models.Status",
+        "NotificationChannelEnum": "apps.notifications.models.Channel",
     },
 }
 

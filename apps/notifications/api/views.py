@@ -1,0 +1,126 @@
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.notifications.api.serializers import (
+    InboxSerializer,
+    NotificationStatusSerializer,
+    PreferenceSerializer,
+    SendAcceptedSerializer,
+    SendSerializer,
+    UnreadCountSerializer,
+)
+from apps.notifications.models import Category, Notification
+from apps.notifications.selectors import (
+    inbox_for,
+    inbox_unread_count,
+    notification_with_history,
+    notifications_visible_to,
+    preferences_effective,
+    user_may_send,
+)
+from apps.notifications.services import (
+    NotificationRequestError,
+    notification_mark_read,
+    notification_request,
+    preferences_update,
+)
+
+
+class MaySend(permissions.BasePermission):
+    message = "Only staff and administrators may send notifications."
+
+    def has_permission(self, request, view):
+        return user_may_send(request.user)
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The user's own in-app inbox, plus sending and delivery status."""
+
+    serializer_class = InboxSerializer
+    queryset = Notification.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        unread = self.request.query_params.get("unread")
+        flag = {"true": True, "1": True, "false": False, "0": False}.get((unread or "").lower())
+        return inbox_for(self.request.user, unread=flag)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool, description="only unread (or read)")]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=SendSerializer, responses={202: SendAcceptedSerializer})
+    @action(detail=False, methods=["post"], permission_classes=[MaySend])
+    def send(self, request):
+        serializer = SendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        variables = {**data["variables"], "content": data["content"]}
+        if data.get("subject"):
+            variables["subject"] = data["subject"]
+        try:
+            notification = notification_request(
+                channel=data["type"],
+                template="generic",
+                variables=variables,
+                category=Category.GENERAL,
+                user=data["user"],
+                address=data["address"],
+                requested_by=request.user,
+                explicit=True,
+            )
+        except NotificationRequestError as exc:
+            raise exceptions.ValidationError({"recipient": [str(exc)]}) from exc
+        if notification is None:
+            raise exceptions.ValidationError(
+                {"recipient": ["The recipient has switched this channel off or has no address."]}
+            )
+        url = reverse("notification-status", kwargs={"pk": notification.id})
+        return Response(
+            {"id": notification.id, "status": notification.status, "status_url": url},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(responses=NotificationStatusSerializer)
+    @action(detail=True, methods=["get"], url_path="status", url_name="status")
+    def delivery_status(self, request, pk=None):
+        notification = notification_with_history(notifications_visible_to(request.user), pk)
+        if notification is None:
+            raise exceptions.NotFound()
+        return Response(NotificationStatusSerializer(notification).data)
+
+    @extend_schema(request=None, responses=InboxSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = inbox_for(request.user).filter(id=pk).first()
+        if notification is None:
+            raise exceptions.NotFound()
+        return Response(InboxSerializer(notification_mark_read(notification)).data)
+
+    @extend_schema(responses=UnreadCountSerializer)
+    @action(detail=False, methods=["get"], url_path="unread-count")
+    def unread_count(self, request):
+        return Response({"unread": inbox_unread_count(request.user)})
+
+    @extend_schema(methods=["GET"], responses=PreferenceSerializer(many=True))
+    @extend_schema(
+        methods=["PUT"],
+        request=PreferenceSerializer(many=True),
+        responses=PreferenceSerializer(many=True),
+    )
+    @action(detail=False, methods=["get", "put"])
+    def preferences(self, request):
+        if request.method == "PUT":
+            serializer = PreferenceSerializer(data=request.data, many=True)
+            serializer.is_valid(raise_exception=True)
+            try:
+                preferences_update(request.user, serializer.validated_data)
+            except NotificationRequestError as exc:
+                raise exceptions.ValidationError({"enabled": [str(exc)]}) from exc
+        return Response(preferences_effective(request.user))

@@ -1,0 +1,103 @@
+"""The notification API: send (staff only), status, inbox, read, unread count, preferences."""
+
+import pytest
+
+from apps.messaging.models import OutboxMessage
+from apps.notifications.models import Notification
+from apps.notifications.services import notification_request
+from tests.fixtures_b import api, world  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+
+def in_app(user, text="hello"):
+    return notification_request(
+        channel="in_app", template="generic", variables={"content": text},
+        category="general", user=user,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "role", ["maintenance", "security", "customer_service", "manager", "admin"]
+)
+def test_staff_send_answers_202_with_a_status_url_and_enqueues(api, world, role):  # noqa: F811
+    sender = world.user(role)
+    response = api(sender).post(
+        "/api/v1/notifications/send/",
+        {"type": "in_app", "recipient": str(world.a.resident.id), "content": "Water off at 2pm"},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    body = response.json()
+    notification = Notification.objects.get(id=body["id"])
+    assert notification.requested_by == sender and notification.status == "pending"
+    assert "Water off at 2pm" in notification.body_text
+    assert OutboxMessage.objects.filter(event="notification.requested").count() == 1
+    status = api(sender).get(body["status_url"]).json()
+    assert status["status"] == "pending" and status["history"][0]["status"] == "pending"
+
+
+def test_residents_may_not_send(api, world):  # noqa: F811
+    response = api(world.a.resident).post(
+        "/api/v1/notifications/send/",
+        {"type": "email", "recipient": "x@example.com", "content": "hi"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert api(None).post("/api/v1/notifications/send/", {}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"type": "sms", "recipient": "someone@example.com", "content": "x"}, "recipient"),
+        ({"type": "email", "recipient": "not-an-email", "content": "x"}, "recipient"),
+        ({"type": "in_app", "recipient": "+15550100", "content": "x"}, "recipient"),
+        ({"type": "in_app", "recipient": "999999", "content": "x"}, "recipient"),
+        ({"type": "fax", "recipient": "1", "content": "x"}, "type"),
+        ({"type": "email", "recipient": "a@example.com"}, "content"),
+    ],
+)
+def test_bad_send_is_a_400_with_field_messages_and_creates_nothing(api, world, payload, field):  # noqa: F811
+    response = api(world.user("manager")).post(
+        "/api/v1/notifications/send/", payload, format="json"
+    )
+    assert response.status_code == 400 and field in response.json()
+    assert not Notification.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_status_is_visible_to_sender_recipient_and_admin_only(api, world):  # noqa: F811
+    notification = in_app(world.a.resident)
+    url = f"/api/v1/notifications/{notification.id}/status/"
+    assert api(world.a.resident).get(url).status_code == 200
+    assert api(world.admin).get(url).status_code == 200
+    assert api(world.b.resident).get(url).status_code == 404
+    assert api(world.user("manager")).get(url).status_code == 404
+
+
+def test_inbox_is_own_newest_first_with_unread_filter_read_and_count(api, world):  # noqa: F811
+    first, second = in_app(world.a.resident, "first"), in_app(world.a.resident, "second")
+    in_app(world.b.resident, "not yours")
+    client = api(world.a.resident)
+    inbox = client.get("/api/v1/notifications/").json()
+    assert [n["id"] for n in inbox["results"]] == [str(second.id), str(first.id)]
+    assert client.get("/api/v1/notifications/unread-count/").json() == {"unread": 2}
+    assert client.post(f"/api/v1/notifications/{first.id}/read/").status_code == 200
+    unread = client.get("/api/v1/notifications/", {"unread": "true"}).json()
+    assert [n["id"] for n in unread["results"]] == [str(second.id)]
+    assert client.get("/api/v1/notifications/unread-count/").json() == {"unread": 1}
+    # Someone else's notification cannot be read (or even found).
+    assert api(world.b.resident).post(f"/api/v1/notifications/{first.id}/read/").status_code == 404
+
+
+def test_preferences_opt_out_stops_requests_and_account_is_mandatory(api, world):  # noqa: F811
+    client = api(world.a.resident)
+    off = [{"category": "general", "channel": "in_app", "enabled": False}]
+    assert client.put("/api/v1/notifications/preferences/", off, format="json").status_code == 200
+    assert in_app(world.a.resident) is None
+    mandatory = [{"category": "account", "channel": "email", "enabled": False}]
+    response = client.put("/api/v1/notifications/preferences/", mandatory, format="json")
+    assert response.status_code == 400
+    prefs = client.get("/api/v1/notifications/preferences/").json()
+    general = next(p for p in prefs if (p["category"], p["channel"]) == ("general", "in_app"))
+    assert general["enabled"] is False and general["is_default"] is False

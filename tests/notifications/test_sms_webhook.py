@@ -1,0 +1,123 @@
+"""SMS through the webhook backend against a real HTTP server on loopback, with real
+worker processes: failures retry, then fail and dead-letter; a replay after the webhook is
+back sends once; a message delivered twice sends once; a timeout is a transient error."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import transaction
+
+from apps.messaging.broker import broker_connection
+from apps.messaging.deadletters import dead_letter_replay, dead_letters_list
+from apps.messaging.models import OutboxMessage
+from apps.messaging.publisher import ConfirmingPublisher
+from apps.notifications.models import Notification
+from apps.notifications.services import notification_request
+from tests.conftest import queue_depth, wait_until
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
+
+
+class Webhook:
+    """A loopback SMS provider whose answer the test sets."""
+
+    def __init__(self):
+        self.status, self.delay, self.received = 503, 0.0, []
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                time.sleep(webhook.delay)
+                webhook.received.append((webhook.status, body))
+                self.send_response(webhook.status)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def delivered(self, notification_id):
+        return [b for s, b in self.received if s == 200 and b["notification_id"] == notification_id]
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()
+
+
+@pytest.fixture
+def sms_worker(clean_queues, start_worker, webhook):
+    return start_worker(
+        "notifications",
+        env={
+            "NOTIFICATION_SMS_BACKEND": "apps.notifications.channels.WebhookSmsBackend",
+            "SMS_WEBHOOK_URL": webhook.url,
+            "SMS_WEBHOOK_TIMEOUT": "1",
+            "NOTIFICATION_MAX_RETRIES": "2",
+            "NOTIFICATION_RETRY_BACKOFF": "0",
+        },
+    )
+
+
+def send_sms(text="Lift out of order"):
+    with transaction.atomic():
+        notification = notification_request(
+            channel="sms", template="generic", variables={"content": text},
+            category="general", address="+15550100",
+        )  # fmt: skip
+    return str(notification.id)
+
+
+def test_webhook_down_retries_then_fails_and_replay_sends_once(sms_worker, webhook):
+    notification_id = send_sms()
+    wait_until(lambda: queue_depth("notifications.dlq") == 1, timeout=40, message="dead letter")
+    notification = Notification.objects.get(id=notification_id)
+    assert notification.status == "failed" and "503" in notification.last_error
+    assert len(webhook.received) == 3  # the first try and two retries
+    assert [h.status for h in notification.history.order_by("at", "id")][-1] == "failed"
+    [letter] = dead_letters_list("notifications")
+    assert "503" in letter["reason"]
+
+    webhook.status = 200
+    dead_letter_replay("notifications", letter["message_id"], via="test")
+    wait_until(lambda: Notification.objects.get(id=notification_id).status == "sent", timeout=20)
+    time.sleep(1)
+    assert len(webhook.delivered(notification_id)) == 1
+
+
+def test_same_message_delivered_twice_sends_once(sms_worker, webhook):
+    webhook.status = 200
+    notification_id = send_sms()
+    wait_until(lambda: Notification.objects.get(id=notification_id).status == "sent")
+    row = OutboxMessage.objects.get(event="notification.requested")
+    publisher = ConfirmingPublisher(broker_connection().as_uri(include_password=True), 5)
+    assert publisher.publish([row]) == {row.id}  # the broker delivers it again
+    publisher.reset()
+    wait_until(lambda: f"duplicate message {row.id}" in sms_worker.logs(), message="skipped")
+    assert len(webhook.delivered(notification_id)) == 1
+
+
+def test_webhook_timeout_is_transient(sms_worker, webhook):
+    webhook.status, webhook.delay = 200, 2.5  # longer than SMS_WEBHOOK_TIMEOUT
+    notification_id = send_sms()
+    wait_until(
+        lambda: "timed out" in Notification.objects.get(id=notification_id).last_error,
+        timeout=20,
+        message="a timed-out attempt recorded for retry",
+    )
+    webhook.delay = 0
+    wait_until(
+        lambda: Notification.objects.get(id=notification_id).status in ("sent", "failed"),
+        timeout=30,
+    )
+    assert Notification.objects.get(id=notification_id).attempts >= 2
