@@ -1,4 +1,4 @@
-"""Permission matrix for the repairs and complaints APIs.
+"""Permission matrix for the domain APIs: properties, assets, visitors, repairs, complaints.
 
 Every endpoint × every role × (an object of the user's own property, an object of another
 property). The user of each role belongs to property A (admins to none); "own" objects
@@ -8,13 +8,17 @@ Expected values: an HTTP status, or "in"/"out" for list endpoints (200, and the 
 / is not among the results).
 """
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
+from apps.assets.models import Asset
 from apps.complaints import services as complaint_services
 from apps.complaints.models import Complaint
 from apps.repairs import services as repair_services
 from apps.repairs.models import RepairRequest
+from apps.visitors.services import visitor_expect
 from tests.fixtures_b import ALL_ROLES, api, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +44,38 @@ def complaint(site, status="open"):
     return obj
 
 
+def visitor(site):
+    return visitor_expect(
+        host=site.resident, unit=site.unit, name="Grace",
+        expected_arrival=timezone.now() + datetime.timedelta(hours=1),
+    )  # fmt: skip
+
+
+def asset(site):
+    return Asset.objects.create(
+        property=site.property, name="Boiler", category="boiler", condition="good"
+    )
+
+
+def own_property(site):
+    return site.property
+
+
 R, C = "/api/v1/repairs/", "/api/v1/complaints/"
+V, A, P = "/api/v1/visitors/", "/api/v1/assets/", "/api/v1/properties/"
 
 # endpoint -> (make the object at a site, method, url for the object, body)
 ENDPOINTS = {
+    "properties.list": (own_property, "get", lambda o: P, None),
+    "properties.retrieve": (own_property, "get", lambda o: f"{P}{o.pk}/", None),
+    "assets.list": (asset, "get", lambda o: A, None),
+    "assets.retrieve": (asset, "get", lambda o: f"{A}{o.pk}/", None),
+    "assets.retire": (asset, "post", lambda o: f"{A}{o.pk}/retire/", None),
+    "visitors.list": (visitor, "get", lambda o: V, None),
+    "visitors.retrieve": (visitor, "get", lambda o: f"{V}{o.pk}/", None),
+    "visitors.check_in": (visitor, "post", lambda o: f"{V}{o.pk}/check-in/", None),
+    "visitors.walk_in": (None, "post", lambda o: f"{V}walk-in/",
+                         lambda site: {"unit": site.unit.pk, "name": "Courier"}),
     "repairs.list": (repair, "get", lambda o: R, None),
     "repairs.create": (None, "post", lambda o: R,
                        lambda site: {"category": "pest", "description": "x", "unit": site.unit.pk}),
@@ -73,6 +105,24 @@ ENDPOINTS = {
 # role -> endpoint -> (own property's object, other property's object)
 # columns:   resident     maintenance  security     customer_s.  manager      admin
 EXPECTED = {
+    "properties.list":                [("in", "out"), ("in", "out"), ("in", "out"), ("in", "out"),
+                                       ("in", "out"), ("in", "in")],
+    "properties.retrieve":            [(200, 404), (200, 404), (200, 404), (200, 404),
+                                       (200, 404), (200, 200)],
+    "assets.list":                    [(403, 403), ("in", "out"), (403, 403), (403, 403),
+                                       ("in", "out"), ("in", "in")],
+    "assets.retrieve":                [(403, 403), (200, 404), (403, 403), (403, 403),
+                                       (200, 404), (200, 200)],
+    "assets.retire":                  [(403, 403), (200, 404), (403, 403), (403, 403),
+                                       (200, 404), (200, 200)],
+    "visitors.list":                  [("in", "out"), (403, 403), ("in", "out"), (403, 403),
+                                       ("in", "out"), ("in", "in")],
+    "visitors.retrieve":              [(200, 404), (403, 403), (200, 404), (403, 403),
+                                       (200, 404), (200, 200)],
+    "visitors.check_in":              [(403, 403), (403, 403), (200, 404), (403, 403),
+                                       (200, 404), (200, 200)],
+    "visitors.walk_in":               [(403, 403), (403, 403), (201, 400), (403, 403),
+                                       (201, 400), (201, 201)],
     "repairs.list":                   [("in", "out"), ("in", "out"), (403, 403), (403, 403),
                                        ("in", "out"), ("in", "in")],
     "repairs.create":                 [(201, 400), (403, 403), (403, 403), (403, 403),
