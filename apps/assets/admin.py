@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from apps.assets.models import Asset, AssetEvent
+from apps.assets.services import asset_retire
+from apps.core.admin import ScopedAdminMixin, service_action
+from apps.properties.selectors import scope_to_user
+
+
+class AssetEventInline(admin.TabularInline):
+    model = AssetEvent
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Asset)
+class AssetAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "category", "property", "condition", "status", "cost", "warranty_end")
+    list_filter = ("status", "category", "condition", "property")
+    search_fields = ("name", "serial", "location", "property__name")
+    date_hierarchy = "created_at"
+    inlines = [AssetEventInline]
+    actions = [service_action(asset_retire, "Retire")]
+    readonly_fields = ("status", "version")
+
+    def scoped(self, request, queryset):
+        return scope_to_user(queryset, request.user, "assets")
