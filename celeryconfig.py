@@ -151,6 +151,8 @@ task_send_sent_event = True
 worker_prefetch_multiplier = 1
 worker_send_task_events = True
 worker_hijack_root_logger = False
+# The development email/SMS backends print; that is information, not a warning.
+worker_redirect_stdouts_level = "INFO"
 worker_consumer = "apps.messaging.worker:DeadLetteringConsumer"
 worker_max_tasks_per_child = 1000
 

@@ -71,4 +71,8 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        if not user.phone:
+            # A demo phone, so urgent-repair SMS reach the manager (console SMS backend).
+            user.phone = f"+1555{user.pk:06d}"
+            user.save(update_fields=["phone"])
         return user
