@@ -84,7 +84,11 @@ def test_webhook_down_retries_then_fails_and_replay_sends_once(sms_worker, webho
     notification = Notification.objects.get(id=notification_id)
     assert notification.status == "failed" and "503" in notification.last_error
     assert len(webhook.received) == 3  # the first try and two retries
-    assert [h.status for h in notification.history.order_by("at", "id")][-1] == "failed"
+    history = list(notification.history.order_by("at", "id"))
+    # Failed attempts survive the rollback of the attempt itself.
+    assert [h.status for h in history] == ["pending", "pending", "pending", "failed"]
+    assert "attempt 1 failed" in history[1].detail and "503" in history[1].detail
+    assert notification.attempts == 3
     [letter] = dead_letters_list("notifications")
     assert "503" in letter["reason"]
 
@@ -121,3 +125,25 @@ def test_webhook_timeout_is_transient(sms_worker, webhook):
         timeout=30,
     )
     assert Notification.objects.get(id=notification_id).attempts >= 2
+
+
+def test_webhook_success_posts_to_body_and_id(sms_worker, webhook):
+    webhook.status = 200
+    notification_id = send_sms("Water back on")
+    wait_until(lambda: Notification.objects.get(id=notification_id).status == "sent")
+    [(_, body)] = webhook.received
+    assert body == {"to": "+15550100", "body": "Water back on", "notification_id": notification_id}
+    notification = Notification.objects.get(id=notification_id)
+    assert notification.attempts == 1 and notification.sent_at
+    assert [h.status for h in notification.history.order_by("at", "id")] == [
+        "pending", "processing", "sent",
+    ]  # fmt: skip
+
+
+def test_webhook_4xx_is_permanent_no_retry(sms_worker, webhook):
+    webhook.status = 400
+    notification_id = send_sms()
+    wait_until(lambda: queue_depth("notifications.dlq") == 1, timeout=20, message="dead letter")
+    notification = Notification.objects.get(id=notification_id)
+    assert notification.status == "failed" and "400" in notification.last_error
+    assert len(webhook.received) == 1

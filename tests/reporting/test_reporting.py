@@ -12,6 +12,7 @@ from apps.reporting.services import (
     asset_snapshot_record,
     report_event_record,
 )
+from tests.fixtures_b import api, world  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +73,26 @@ def test_asset_snapshot_keeps_the_newest_version_whatever_the_order():
     assert (row["condition"], row["assets"], row["total_cost"]) == ("poor", 1, Decimal("300.00"))
     assert asset_snapshot_record(asset(4, "poor", event="asset.retired"))
     assert list(asset_report(property_ids=[1])) == []
+
+
+def test_report_api_is_for_managers_and_admins_scoped_to_their_properties(api, world):  # noqa: F811
+    a, b = world.a.property.id, world.b.property.id
+    for property_id in (a, b):
+        report_event_record(
+            envelope("visitor.arrived", visitor_id=property_id, property_id=property_id)
+        )
+        asset_snapshot_record(
+            envelope("asset.created", asset_id=property_id, property_id=property_id,
+                     category="lift", condition="good", cost="10.00", status="active", version=1)
+        )  # fmt: skip
+    manager = api(world.user("manager"))
+    daily = manager.get("/api/v1/reports/daily/").json()["results"]
+    assert [(r["property_id"], r["metric"], r["count"]) for r in daily] == [
+        (a, "visitor_arrivals", 1)
+    ]
+    assert manager.get("/api/v1/reports/daily/", {"property": b}).json()["results"] == []
+    assets = manager.get("/api/v1/reports/assets/").json()
+    assert [(r["property_id"], r["assets"], r["total_cost"]) for r in assets] == [(a, 1, "10.00")]
+    assert len(api(world.admin).get("/api/v1/reports/assets/").json()) == 2
+    for role in ("resident", "maintenance", "security", "customer_service"):
+        assert api(world.user(role)).get("/api/v1/reports/daily/").status_code == 403
