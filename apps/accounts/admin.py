@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Q
 
 from apps.accounts.models import User
+from apps.core.admin import ScopedAdminMixin
+from apps.properties.selectors import properties_visible_to
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("username", "email", "first_name", "last_name", "phone")
@@ -14,3 +17,12 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
         ("propmgmt", {"fields": ("email", "role", "phone")}),
     )
+
+    def scoped(self, request, queryset):
+        """Staff see the residents and staff of their own properties (and themselves)."""
+        visible = properties_visible_to(request.user).values("id")
+        return queryset.filter(
+            Q(pk=request.user.pk)
+            | Q(residencies__unit__property__in=visible)
+            | Q(assignments__property__in=visible)
+        ).distinct()

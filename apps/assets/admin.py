@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from apps.assets.models import Asset, AssetEvent
-from apps.assets.services import asset_retire
+from apps.assets.services import asset_create, asset_retire, asset_update
 from apps.core.admin import ScopedAdminMixin, service_action
 from apps.properties.selectors import scope_to_user
 
@@ -30,3 +30,13 @@ class AssetAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def scoped(self, request, queryset):
         return scope_to_user(queryset, request.user, "assets")
+
+    def save_model(self, request, obj, form, change):
+        """Edits go through the services too: version, history and event as in the API."""
+        if change:
+            fields = {f: form.cleaned_data[f] for f in form.changed_data if f != "property"}
+            saved = asset_update(obj, by=request.user, **fields) if fields else obj
+        else:
+            data = {f: form.cleaned_data[f] for f in form.fields if f in form.cleaned_data}
+            saved = asset_create(by=request.user, **data)
+        obj.pk, obj.version = saved.pk, saved.version

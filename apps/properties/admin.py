@@ -1,6 +1,8 @@
 from django.contrib import admin
 
+from apps.core.admin import ScopedAdminMixin
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
+from apps.properties.selectors import properties_visible_to
 
 
 class UnitInline(admin.TabularInline):
@@ -14,23 +16,46 @@ class StaffAssignmentInline(admin.TabularInline):
     autocomplete_fields = ["staff"]
 
 
+class PropertyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Staff see (and pick) only the properties they are assigned to."""
+
+    property_path = "property"
+
+    def scoped(self, request, queryset):
+        visible = properties_visible_to(request.user).values("id")
+        return queryset.filter(**{f"{self.property_path}__in": visible})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            if db_field.related_model is Property:
+                kwargs["queryset"] = properties_visible_to(request.user)
+            elif db_field.related_model is Unit:
+                kwargs["queryset"] = Unit.objects.filter(
+                    property__in=properties_visible_to(request.user)
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Property)
-class PropertyAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "created_at")
+class PropertyAdmin(PropertyScopedAdmin):
+    property_path = "pk"
+    list_display = ("name", "code", "address", "created_at")
     search_fields = ("name", "code", "address")
     date_hierarchy = "created_at"
     inlines = [UnitInline, StaffAssignmentInline]
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
-    list_display = ("code", "property", "floor")
+class UnitAdmin(PropertyScopedAdmin):
+    list_display = ("code", "property", "floor", "created_at")
     list_filter = ("property",)
     search_fields = ("code", "property__name")
+    date_hierarchy = "created_at"
 
 
 @admin.register(Residency)
-class ResidencyAdmin(admin.ModelAdmin):
+class ResidencyAdmin(PropertyScopedAdmin):
+    property_path = "unit__property"
     list_display = ("resident", "unit", "start_date", "end_date")
     list_filter = ("unit__property",)
     search_fields = ("resident__username", "resident__email", "unit__code")
@@ -39,8 +64,9 @@ class ResidencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffAssignment)
-class StaffAssignmentAdmin(admin.ModelAdmin):
-    list_display = ("staff", "property", "role", "on_duty")
+class StaffAssignmentAdmin(PropertyScopedAdmin):
+    list_display = ("staff", "property", "role", "on_duty", "created_at")
     list_filter = ("property", "role", "on_duty")
     search_fields = ("staff__username", "staff__email", "property__name")
+    date_hierarchy = "created_at"
     autocomplete_fields = ["staff"]

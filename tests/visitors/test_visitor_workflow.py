@@ -1,0 +1,158 @@
+"""Visitors: exact event payloads, history, cancel, rollback, 400s, filters."""
+
+import datetime
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Role
+from apps.messaging.models import OutboxMessage
+from apps.visitors import services
+from apps.visitors.models import Visitor, VisitorEvent
+from tests.factories import client_for, make_property, make_unit, make_user
+
+pytestmark = pytest.mark.django_db
+
+V = "/api/v1/visitors/"
+
+
+@pytest.fixture
+def site():
+    prop = make_property("oak")
+    unit = make_unit(prop, "OAK-1")
+    return {
+        "property": prop,
+        "unit": unit,
+        "resident": make_user(Role.RESIDENT, unit=unit),
+        "security": make_user(Role.SECURITY, property=prop),
+    }
+
+
+def soon(hours=1):
+    return timezone.now() + datetime.timedelta(hours=hours)
+
+
+def expected(site, name="Grace"):
+    return services.visitor_expect(
+        host=site["resident"], unit=site["unit"], name=name, expected_arrival=soon()
+    )
+
+
+def payloads(event):
+    rows = OutboxMessage.objects.filter(event=event, task_name="reporting.record_event")
+    return [row.payload[0]["data"] for row in rows.order_by("created_at")]
+
+
+def test_payloads_are_exact_for_each_step(site):
+    visitor = expected(site)
+    base = {
+        "visitor_id": visitor.id,
+        "property_id": site["property"].id,
+        "unit_id": site["unit"].id,
+        "host_id": site["resident"].id,
+        "name": "Grace",
+    }
+    assert payloads("visitor.expected") == [
+        {**base, "status": "expected", "version": 1, "arrived_at": None}
+    ]
+    visitor = services.visitor_check_in(visitor, by=site["security"])
+    arrived = {
+        **base,
+        "status": "arrived",
+        "version": 2,
+        "arrived_at": visitor.arrived_at.isoformat(),
+    }
+    assert payloads("visitor.arrived") == [arrived]
+    # Security is told too, on the visitor_management queue.
+    security_row = OutboxMessage.objects.get(task_name="security.notify_visitor_arrived")
+    assert (security_row.queue, security_row.payload[0]["data"]) == ("visitor_management", arrived)
+    services.visitor_check_out(visitor, by=site["security"])
+    [departed] = payloads("visitor.departed")
+    assert departed == {**arrived, "status": "departed", "version": 3}
+
+
+def test_history_and_who_checked(site):
+    visitor = expected(site)
+    services.visitor_check_in(visitor, by=site["security"])
+    visitor = services.visitor_check_out(visitor, by=site["security"])
+    assert visitor.checked_in_by == visitor.checked_out_by == site["security"]
+    assert visitor.departed_at >= visitor.arrived_at
+    history = list(VisitorEvent.objects.filter(visitor=visitor).values_list("status", "by"))
+    assert history == [
+        ("expected", site["resident"].id),
+        ("arrived", site["security"].id),
+        ("departed", site["security"].id),
+    ]
+    detail = client_for(site["resident"]).get(f"{V}{visitor.id}/").json()
+    assert [e["status"] for e in detail["events"]] == ["expected", "arrived", "departed"]
+
+
+def test_cancel_and_the_409s_name_allowed_steps(site):
+    client = client_for(site["security"])
+    visitor = expected(site)
+    resident = client_for(site["resident"])
+    assert resident.post(f"{V}{visitor.id}/cancel/").status_code == 200
+    for step in ("check-in", "check-out", "cancel"):
+        response = client.post(f"{V}{visitor.id}/{step}/")
+        assert response.status_code == 409
+        assert "allowed actions: none" in response.json()["detail"]
+    assert not OutboxMessage.objects.exclude(event="visitor.expected").exists()
+    arrived = services.visitor_check_in(expected(site, "Ada"), by=site["security"])
+    response = resident.post(f"{V}{arrived.id}/cancel/")
+    assert response.status_code == 409 and "check out" in response.json()["detail"]
+    early = client.post(f"{V}{expected(site, 'Bo').id}/check-out/")
+    assert "check in, cancel" in early.json()["detail"]
+
+
+def test_rolled_back_check_in_publishes_nothing(site):
+    visitor = expected(site)
+    OutboxMessage.objects.all().delete()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.visitor_check_in(visitor, by=site["security"])
+        raise RuntimeError("boom")
+    visitor.refresh_from_db()
+    assert (visitor.status, visitor.version, visitor.arrived_at) == ("expected", 1, None)
+    assert not OutboxMessage.objects.exists() and visitor.events.count() == 1
+
+
+def test_pre_registration_400s(site):
+    client = client_for(site["resident"])
+    response = client.post(V, {"name": "", "expected_arrival": "yesterday"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"name", "expected_arrival"}
+    homeless = client_for(make_user(Role.RESIDENT))
+    response = homeless.post(
+        V, {"name": "Grace", "expected_arrival": soon().isoformat()}, format="json"
+    )
+    assert response.status_code == 400 and "unit" in response.json()
+    assert not Visitor.objects.exists()
+
+
+def test_staff_may_not_pre_register_and_walk_in_rules(site):
+    security = client_for(site["security"])
+    body = {"name": "Grace", "expected_arrival": soon().isoformat()}
+    assert security.post(V, body, format="json").status_code == 403
+    other_unit = make_unit(make_property(), "ELM-1")
+    response = security.post(f"{V}walk-in/", {"unit": other_unit.id, "name": "X"}, format="json")
+    assert response.status_code == 400 and "unit" in response.json()
+    stranger = make_user(Role.RESIDENT, unit=other_unit)
+    response = security.post(
+        f"{V}walk-in/", {"unit": site["unit"].id, "name": "X", "host": stranger.id}, format="json"
+    )
+    assert response.status_code == 400 and "host" in response.json()
+    # Without a host, the unit's resident hosts the walk-in.
+    response = security.post(f"{V}walk-in/", {"unit": site["unit"].id, "name": "X"}, format="json")
+    assert response.status_code == 201 and response.json()["host"] == site["resident"].id
+
+
+def test_filters_ordering_and_counts(site):
+    first, second = expected(site, "Ann"), expected(site, "Bea")
+    services.visitor_check_in(second, by=site["security"])
+    client = client_for(site["security"])
+    body = client.get(V, {"status": "arrived"}).json()
+    assert body["count"] == 1 and body["results"][0]["id"] == second.id
+    body = client.get(V, {"ordering": "created_at", "unit": site["unit"].id}).json()
+    assert [r["id"] for r in body["results"]] == [first.id, second.id]
+    assert client.get(V, {"expected_from": "garbage"}).status_code == 400
+    assert client.get(f"{V}not-a-number/").status_code == 404
