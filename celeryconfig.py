@@ -13,6 +13,11 @@ WORK_EXCHANGE = Exchange("propmgmt.work", type="direct", durable=True, delivery_
 DEAD_LETTER_EXCHANGE = Exchange(
     "propmgmt.dead_letter", type="direct", durable=True, delivery_mode="persistent"
 )
+# Retries wait here, not in a worker: a headers exchange routes a retried message to the
+# delay queue its RETRY_DELAY_HEADER names, keeping the routing key of its work queue.
+DELAY_EXCHANGE = Exchange(
+    "propmgmt.delay", type="headers", durable=True, delivery_mode="persistent"
+)
 
 # --- queues ------------------------------------------------------------------------
 USER_REGISTRATION = "user_registration"
@@ -33,11 +38,32 @@ WORK_QUEUE_NAMES = (
     NOTIFICATIONS,
 )
 
-# Message priorities (only queues listed in QUEUE_MAX_PRIORITY honour them).
-PRIORITY_LOW = 1
-PRIORITY_NORMAL = 5
-PRIORITY_URGENT = 9
-QUEUE_MAX_PRIORITY = {REPAIR_REQUESTS: PRIORITY_URGENT}
+# Domain code speaks of urgency; this maps it to message priorities (only queues listed
+# in QUEUE_MAX_PRIORITY honour them). A consumer's own events inherit the urgency of the
+# message it is handling, so an urgent repair's notifications are urgent too.
+URGENCY_LOW = "low"
+URGENCY_NORMAL = "normal"
+URGENCY_URGENT = "urgent"
+URGENCY_PRIORITY = {URGENCY_LOW: 1, URGENCY_NORMAL: 5, URGENCY_URGENT: 9}
+MAX_PRIORITY = max(URGENCY_PRIORITY.values())
+QUEUE_MAX_PRIORITY = {REPAIR_REQUESTS: MAX_PRIORITY, NOTIFICATIONS: MAX_PRIORITY}
+
+
+def priority_for_urgency(urgency):
+    """The message priority of a semantic urgency (None means normal)."""
+    try:
+        return URGENCY_PRIORITY[urgency or URGENCY_NORMAL]
+    except KeyError:
+        raise ValueError(
+            f"unknown urgency {urgency!r}; known: {', '.join(URGENCY_PRIORITY)}"
+        ) from None
+
+
+def urgency_for_priority(priority):
+    """The urgency a received message's priority stands for (the nearest level)."""
+    if priority is None:
+        return URGENCY_NORMAL
+    return min(URGENCY_PRIORITY, key=lambda urgency: abs(URGENCY_PRIORITY[urgency] - priority))
 
 
 def dead_letter_queue_name(queue_name):
@@ -62,6 +88,43 @@ def _dead_letter_queue(name):
 WORK_QUEUES = tuple(_work_queue(name) for name in WORK_QUEUE_NAMES)
 DEAD_LETTER_QUEUES = tuple(_dead_letter_queue(name) for name in WORK_QUEUE_NAMES)
 
+# --- retry delays ------------------------------------------------------------------
+# A retry is published to the delay queue of its level; the queue's TTL expires it back
+# to the work exchange with its original routing key (its work queue). One TTL per
+# queue keeps expiry in order (RabbitMQ only expires messages at a queue's head). The
+# base task picks the level nearest to its jittered backoff, so jitter still spreads
+# retries over the levels. No consumer ever holds a waiting retry.
+RETRY_DELAY_HEADER = "retry_delay"
+RETRY_DELAY_LEVELS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+def delay_queue_name(seconds):
+    return f"propmgmt.delay.{seconds}s"
+
+
+def retry_delay_level(seconds):
+    """The delay level nearest to `seconds` (ties go to the longer one)."""
+    return min(RETRY_DELAY_LEVELS, key=lambda level: (abs(level - seconds), -level))
+
+
+def _delay_queue(seconds):
+    return Queue(
+        delay_queue_name(seconds),
+        DELAY_EXCHANGE,
+        durable=True,
+        binding_arguments={"x-match": "all", RETRY_DELAY_HEADER: delay_queue_name(seconds)},
+        queue_arguments={
+            "x-message-ttl": seconds * 1000,
+            "x-dead-letter-exchange": WORK_EXCHANGE.name,
+        },
+    )
+
+
+DELAY_QUEUES = tuple(_delay_queue(seconds) for seconds in RETRY_DELAY_LEVELS)
+EXCHANGES = (WORK_EXCHANGE, DEAD_LETTER_EXCHANGE, DELAY_EXCHANGE)
+# Bigger bodies are dead-lettered unread (our events carry ids, not documents).
+MESSAGE_MAX_BYTES = 1024 * 1024
+
 # --- routes: consumer task name -> queue -----------------------------------------
 TASK_QUEUES = {
     "email.send_registration_confirmation": USER_REGISTRATION,
@@ -80,16 +143,17 @@ TASK_QUEUES = {
 
 # --- event subscriptions: event name -> consumer tasks ---------------------------
 # A producer publishes an event; the outbox writes one message per subscriber here.
-# Adding a consumer to an event changes no producer.
+# Adding a consumer to an event changes no producer. An event nobody consumes yet is
+# listed with no subscribers on purpose (tests/messaging/test_topology_consistency.py).
 EVENT_SUBSCRIPTIONS = {
-    "user.registered": ["email.send_registration_confirmation", "reporting.record_event"],
+    "user.registered": ["email.send_registration_confirmation"],
     "user.registration_repeated": ["email.send_account_exists_notice"],
     "asset.created": ["reporting.record_asset_event"],
     "asset.updated": ["reporting.record_asset_event"],
     "asset.retired": ["reporting.record_asset_event"],
-    "visitor.expected": ["reporting.record_event"],
+    "visitor.expected": [],
     "visitor.arrived": ["security.notify_visitor_arrived", "reporting.record_event"],
-    "visitor.departed": ["reporting.record_event"],
+    "visitor.departed": [],
     "repair.requested": ["maintenance.notify_repair_requested", "reporting.record_event"],
     "repair.status_changed": [
         "maintenance.notify_repair_status_changed",

@@ -1,41 +1,67 @@
 """The shared base task: every consumer in tasks/ inherits its delivery policy.
 
 - late acks (celeryconfig), and in one transaction: the idempotency ledger + the work;
-- transient errors retry with exponential backoff and jitter, up to `max_retries`;
+- transient errors (including a lost or deadlocked database connection) retry with
+  exponential backoff and jitter, up to `max_retries`; the retry waits in a broker delay
+  queue (celeryconfig.DELAY_QUEUES), never as an ETA message held by a worker, and keeps
+  its message id; a retry scheduled twice runs once;
 - permanent errors and exhausted retries are rejected without requeue, so the message
   dead-letters into `<queue>.dlq`, and `on_dead_letter` marks the domain record failed;
+  if the reason cannot be recorded the message goes back to its queue instead;
 - a message redelivered after its worker was lost more than `max_redeliveries` times
-  is dead-lettered too, so a poison message cannot loop forever.
+  is dead-lettered too, so a poison message cannot loop forever;
+- the events a consumer publishes inherit the urgency of the message it handles.
 """
 
 import logging
 import smtplib
 import socket
+import time
 
 from celery import Task
 from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 
-from apps.messaging.correlation import reset_correlation_id, set_correlation_id
+import celeryconfig
+from apps.messaging.correlation import (
+    reset_correlation_id,
+    reset_urgency,
+    set_correlation_id,
+    set_urgency,
+)
 from apps.messaging.publisher import CORRELATION_HEADER
 from apps.messaging.services import (
     delivery_attempt_increment,
+    delivery_retry_start,
     message_failure_record,
     processed_message_record,
 )
 
 logger = logging.getLogger(__name__)
 
+# A PostgreSQL restart, failover, dropped connection or deadlock: worth another try.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+# How long a worker waits before handing back a message whose failure it could not
+# record (the database is down), so that it does not spin on it.
+REQUEUE_PAUSE_SECONDS = 2
+
 
 class ConsumerTask(Task):
     abstract = True
     # Errors worth another try; a consumer adds its own (e.g. a webhook's HTTP errors).
-    transient_errors = (ConnectionError, TimeoutError, socket.timeout, smtplib.SMTPException)
+    transient_errors = (
+        ConnectionError,
+        TimeoutError,
+        socket.timeout,
+        smtplib.SMTPException,
+        *DATABASE_ERRORS,
+    )
     max_retries = 5
     retry_backoff_factor = 2
-    retry_backoff_max = 300  # well under RabbitMQ's 30-minute consumer_timeout
+    retry_backoff_max = 300
+    retry_jitter = True
 
     @property
     def max_redeliveries(self):
@@ -43,56 +69,132 @@ class ConsumerTask(Task):
 
     def __call__(self, *args, **kwargs):
         token = set_correlation_id(self.request.get(CORRELATION_HEADER) or self.request.id)
+        priority = (self.request.delivery_info or {}).get("priority")
+        urgency_token = set_urgency(celeryconfig.urgency_for_priority(priority))
         try:
             return self._consume(args, kwargs)
         finally:
+            reset_urgency(urgency_token)
             reset_correlation_id(token)
 
     def _consume(self, args, kwargs):
-        message_id = self.request.id
+        try:
+            if not self._first_copy(args, kwargs):
+                return None
+            with transaction.atomic():
+                if not processed_message_record(self.request.id, self.name):
+                    logger.info("duplicate message %s for %s skipped", self.request.id, self.name)
+                    return None
+                return self.run(*args, **kwargs)
+        except (Reject, Retry):
+            raise
+        except (*self.transient_errors, SoftTimeLimitExceeded) as exc:
+            if isinstance(exc, DATABASE_ERRORS):
+                close_old_connections()  # the next attempt gets a fresh connection
+            if self.request.retries < self.max_retries:
+                self._retry_later(exc)
+            self._dead_letter(args, kwargs, f"retries exhausted: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            logger.exception("permanent error in %s", self.name)
+            self._dead_letter(args, kwargs, f"{type(exc).__name__}: {exc}")
+
+    def _first_copy(self, args, kwargs):
+        """Count a redelivery after a lost worker (dead-lettering a message that keeps
+        killing workers); False for a second copy of a retry that already started."""
+        message_id, retry = self.request.id, self.request.retries
         if (self.request.delivery_info or {}).get("redelivered"):
             redeliveries = delivery_attempt_increment(message_id, self.name)
             if redeliveries > self.max_redeliveries:
                 self._dead_letter(
                     args, kwargs, f"redelivered {redeliveries} times after lost workers"
                 )
+        elif retry and not delivery_retry_start(message_id, self.name, retry):
+            logger.info("retry %d of message %s for %s already ran; skipped", retry, message_id,
+                        self.name)  # fmt: skip
+            return False
+        return True
+
+    def retry_delay(self):
+        """Seconds until the next retry: exponential backoff, with full jitter."""
+        return get_exponential_backoff_interval(
+            self.retry_backoff_factor,
+            self.request.retries,
+            self.retry_backoff_max,
+            full_jitter=self.retry_jitter,
+        )
+
+    def _retry_later(self, exc):
+        delay = celeryconfig.retry_delay_level(self.retry_delay())
+        logger.warning("transient error in %s, retry in %ss: %r", self.name, delay, exc)
+        self.on_retry_later(exc, delay)
         try:
-            with transaction.atomic():
-                if not processed_message_record(message_id, self.name):
-                    logger.info("duplicate message %s for %s skipped", message_id, self.name)
-                    return None
-                return self.run(*args, **kwargs)
-        except (Reject, Retry):
-            raise
-        except (*self.transient_errors, SoftTimeLimitExceeded) as exc:
-            if self.request.retries < self.max_retries:
-                countdown = get_exponential_backoff_interval(
-                    self.retry_backoff_factor,
-                    self.request.retries,
-                    self.retry_backoff_max,
-                    full_jitter=True,
-                )
-                logger.warning("transient error in %s, retry in %ss: %r", self.name, countdown, exc)
-                # Back to the queue it came from (also for a replayed dead letter).
-                queue = (self.request.delivery_info or {}).get("routing_key")
-                raise self.retry(exc=exc, countdown=countdown, queue=queue) from exc
-            self._dead_letter(args, kwargs, f"retries exhausted: {type(exc).__name__}: {exc}")
-        except Exception as exc:
-            logger.exception("permanent error in %s", self.name)
-            self._dead_letter(args, kwargs, f"{type(exc).__name__}: {exc}")
+            self._publish_retry(delay)
+        except Exception as publish_exc:
+            # No retry is waiting: let the broker redeliver this message instead.
+            logger.exception("could not schedule the retry of %s", self.request.id)
+            raise Reject(f"retry not scheduled: {publish_exc!r}", requeue=True) from exc
+        raise Retry(exc=exc, when=delay)
+
+    def _publish_retry(self, delay):
+        """Publish the next attempt (same message id, retries + 1) to the delay queue of
+        `delay` seconds, whose TTL sends it back to the queue it came from (also for a
+        replayed dead letter). Confirmed before this attempt is acknowledged."""
+        request = self.request
+        delivery_info = request.delivery_info or {}
+        message = self.app.amqp.as_task_v2(
+            request.id,
+            self.name,
+            args=request.args,
+            kwargs=request.kwargs,
+            retries=request.retries + 1,
+            root_id=request.root_id,
+            parent_id=request.parent_id,
+        )
+        with self.app.producer_or_acquire() as producer:
+            self.app.amqp.send_task_message(
+                producer,
+                self.name,
+                message,
+                exchange=celeryconfig.DELAY_EXCHANGE.name,
+                exchange_type=celeryconfig.DELAY_EXCHANGE.type,
+                routing_key=delivery_info.get("routing_key"),
+                declare=[],
+                retry=False,
+                timeout=settings.BROKER_PUBLISH_TIMEOUT,
+                confirm_timeout=settings.BROKER_PUBLISH_TIMEOUT,
+                priority=delivery_info.get("priority"),
+                headers={
+                    CORRELATION_HEADER: request.get(CORRELATION_HEADER),
+                    celeryconfig.RETRY_DELAY_HEADER: celeryconfig.delay_queue_name(delay),
+                },
+            )
 
     def _dead_letter(self, args, kwargs, reason):
         queue = (self.request.delivery_info or {}).get("routing_key", "")
-        message_failure_record(
-            message_id=self.request.id,
-            consumer=self.name,
-            queue=queue,
-            reason=reason,
-            attempts=self.request.retries + 1,
-            correlation_id=self.request.get(CORRELATION_HEADER),
-        )
+        try:
+            message_failure_record(
+                message_id=self.request.id,
+                consumer=self.name,
+                queue=queue,
+                reason=reason,
+                attempts=self.request.retries + 1,
+                correlation_id=self.request.get(CORRELATION_HEADER),
+            )
+        except DATABASE_ERRORS as exc:
+            # A dead letter without its reason cannot be understood or safely replayed:
+            # hand the message back to its queue and let the database come back.
+            logger.error("could not record why %s failed (%r); back to %s", self.request.id,
+                         exc, queue)  # fmt: skip
+            close_old_connections()
+            time.sleep(REQUEUE_PAUSE_SECONDS)
+            raise Reject(reason, requeue=True) from exc
         self.on_dead_letter(reason, *args, **kwargs)
         raise Reject(reason, requeue=False)
+
+    def on_retry_later(self, exc, delay):
+        """Record a failed attempt that will be retried in `delay` seconds (override).
+
+        Runs after the attempt's transaction rolled back."""
 
     def on_dead_letter(self, reason, *args, **kwargs):
         """Mark the domain record this message was about as failed (override)."""

@@ -43,18 +43,17 @@ class NotificationDeliveryTask(ConsumerTask):
     def retry_backoff_max(self):
         return settings.NOTIFICATION_RETRY_BACKOFF_MAX
 
-    def retry(self, *args, exc=None, countdown=None, **kwargs):
-        # Called by the base task after the attempt's transaction rolled back: record the
-        # failed attempt in its own transaction so that it survives.
+    def on_retry_later(self, exc, delay):
+        # The attempt's transaction rolled back: record the failed attempt in its own
+        # transaction so that it survives.
         notification_id = _notification_id((self.request.args or [None])[0])
         if notification_id:
             try:
                 notification_attempt_failed(
-                    notification_id, f"{type(exc).__name__}: {exc}", retry_in=countdown
+                    notification_id, f"{type(exc).__name__}: {exc}", retry_in=delay
                 )
             except Exception:
                 logger.exception("could not record failed attempt of %s", notification_id)
-        return super().retry(*args, exc=exc, countdown=countdown, **kwargs)
 
     def on_dead_letter(self, reason, *args, **kwargs):
         notification_id = _notification_id(args[0] if args else None)

@@ -16,7 +16,13 @@ import pytest
 from django.conf import settings
 
 import celeryconfig
-from apps.messaging.broker import broker_connection, topology_declare, vhost_delete, vhost_ensure
+from apps.messaging.broker import (
+    broker_connection,
+    topology_declare,
+    topology_queues,
+    vhost_delete,
+    vhost_ensure,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_LOG_DIR = ROOT / "var" / "test-logs"
@@ -32,6 +38,26 @@ def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
+EVENT_OBSERVER = "test.event_observer"
+
+
+@pytest.fixture
+def observe_events(monkeypatch):
+    """Subscribe a test observer to events, so that a test can read the outbox rows of
+    events no consumer is subscribed to yet; returns a reader of the observed events."""
+    from apps.messaging.models import OutboxMessage
+
+    monkeypatch.setitem(celeryconfig.TASK_QUEUES, EVENT_OBSERVER, celeryconfig.REPORTING)
+    for event, subscribers in list(celeryconfig.EVENT_SUBSCRIPTIONS.items()):
+        monkeypatch.setitem(celeryconfig.EVENT_SUBSCRIPTIONS, event, [*subscribers, EVENT_OBSERVER])
+
+    def observed(event=None):
+        rows = OutboxMessage.objects.filter(task_name=EVENT_OBSERVER).order_by("created_at")
+        return list(rows.filter(event=event) if event else rows)
+
+    return observed
+
+
 @pytest.fixture(scope="session")
 def broker_vhost():
     vhost = settings.TEST_BROKER_VHOST
@@ -43,12 +69,12 @@ def broker_vhost():
 
 @pytest.fixture
 def clean_queues(broker_vhost):
-    """Every queue of the topology, empty."""
+    """Every queue of the topology (waiting retries too), empty."""
 
     def purge():
         with broker_connection() as connection:
             channel = connection.channel()
-            for queue in celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES:
+            for queue in topology_queues():
                 queue(channel).purge()
             channel.close()
 

@@ -2,6 +2,10 @@
 
 from apps.messaging.publisher import publish
 
+ASSET_CREATED = "asset.created"
+ASSET_UPDATED = "asset.updated"
+ASSET_RETIRED = "asset.retired"
+
 
 def asset_payload(asset):
     return {
@@ -16,12 +20,12 @@ def asset_payload(asset):
 
 
 def asset_created(asset):
-    publish("asset.created", asset_payload(asset))
+    publish(ASSET_CREATED, asset_payload(asset))
 
 
 def asset_updated(asset):
-    publish("asset.updated", asset_payload(asset))
+    publish(ASSET_UPDATED, asset_payload(asset))
 
 
 def asset_retired(asset):
-    publish("asset.retired", asset_payload(asset))
+    publish(ASSET_RETIRED, asset_payload(asset))

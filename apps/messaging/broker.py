@@ -1,10 +1,12 @@
 """Declaring the topology of celeryconfig.py on the broker, and reading its state."""
 
+import contextlib
 from urllib.parse import quote, urlsplit
 
 import requests
+from amqp.exceptions import PreconditionFailed
 from django.conf import settings
-from kombu import Connection
+from kombu import Connection, Queue
 
 import celeryconfig
 
@@ -21,23 +23,136 @@ def broker_connection(url=None, *, confirm_publish=False):
     )
 
 
+class TopologyMismatchError(RuntimeError):
+    """A queue exists on the broker with other arguments than celeryconfig.py declares."""
+
+
+def topology_queues():
+    return celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES + celeryconfig.DELAY_QUEUES
+
+
 def topology_declare(connection=None):
-    """Declare both exchanges, every work queue and every dead-letter queue.
+    """Declare every exchange, work queue, dead-letter queue and retry delay queue.
 
     Idempotent. A queue that exists with other arguments makes the broker answer
-    PRECONDITION_FAILED: that needs a deliberate migration, never a silent redeclare.
+    PRECONDITION_FAILED; that raises TopologyMismatchError naming every such queue and
+    the deliberate migration (`manage.py broker migrate`), never a silent redeclare.
     """
     own = connection is None
     connection = connection or broker_connection()
+    channel = None
     try:
-        channel = connection.default_channel
-        for exchange in (celeryconfig.WORK_EXCHANGE, celeryconfig.DEAD_LETTER_EXCHANGE):
+        channel = connection.channel()
+        for exchange in celeryconfig.EXCHANGES:
             exchange(channel).declare()
-        for queue in celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES:
-            queue(channel).declare()
+        mismatched = []
+        for queue in topology_queues():
+            try:
+                queue(channel).declare()
+            except PreconditionFailed as exc:
+                mismatched.append(f"{queue.name} ({exc.reply_text})")
+                channel = connection.channel()  # the broker closed the one that failed
+        if mismatched:
+            raise TopologyMismatchError(
+                "queues exist with other arguments than celeryconfig.py declares: "
+                f"{'; '.join(mismatched)}. Stop their workers and run "
+                "`manage.py broker migrate` (keeps their messages)."
+            )
     finally:
+        if channel is not None:
+            with contextlib.suppress(Exception):
+                channel.close()
         if own:
             connection.release()
+
+
+def _wanted_arguments(queue):
+    return queue.queue_arguments or {}
+
+
+def topology_mismatches():
+    """Names of declared queues that exist on the broker with other arguments (or
+    whose migration was interrupted)."""
+    return [
+        row["name"]
+        for row in queue_status()
+        if row["migrating"] or (row["exists"] and row["arguments"] != row["wanted_arguments"])
+    ]
+
+
+def _holding_queue_name(name):
+    return f"{name}.migrating"
+
+
+def _move_messages(channel, source, destination):
+    """Move every message of queue `source` to queue `destination`, properties kept.
+
+    Each is acknowledged only after the broker confirmed its copy: a crash can
+    duplicate a message (the idempotency ledger absorbs it) but never lose one.
+    """
+    moved = 0
+    while True:
+        message = channel.basic_get(source, no_ack=False)
+        if message is None:
+            return moved
+        body = message.body.encode() if isinstance(message.body, str) else message.body
+        properties = dict(message.properties)
+        channel.basic_publish(
+            channel.prepare_message(
+                body,
+                priority=properties.pop("priority", None),
+                content_type=properties.pop("content_type", None),
+                content_encoding=properties.pop("content_encoding", None),
+                headers=properties.pop("application_headers", None),
+                properties=properties,
+            ),
+            exchange="",
+            routing_key=destination,
+        )
+        channel.basic_ack(message.delivery_tag)
+        moved += 1
+
+
+def queue_migrate(name):
+    """Re-declare queue `name` with the arguments celeryconfig.py gives it, keeping its
+    messages; return how many messages were carried over.
+
+    RabbitMQ cannot change a queue's arguments, so: a holding queue takes the queue's
+    bindings (new messages land there), the queue's messages move to it, the queue is
+    deleted and declared anew, and everything moves back. Refused while a worker
+    consumes the queue (its unacknowledged messages would be redelivered mid-move).
+    Safe to run again after an interruption: it resumes from the holding queue.
+    """
+    queues = {queue.name: queue for queue in topology_queues()}
+    if name not in queues:
+        raise BrokerManagementError(f"unknown queue {name!r}")
+    queue = queues[name]
+    holding = _holding_queue_name(name)
+    with broker_connection(confirm_publish=True) as connection:
+        channel = connection.channel()
+        current = next(row for row in queue_status() if row["name"] == name)
+        rebuild = current["exists"] and current["arguments"] != current["wanted_arguments"]
+        if rebuild:
+            _, _, consumers = channel.queue_declare(name, passive=True)
+            if consumers:
+                raise BrokerManagementError(f"{name} has {consumers} consumers; stop them first")
+        wanted = queue.bind(channel)
+        parked = Queue(holding, queue.exchange, routing_key=queue.routing_key, durable=True,
+                       binding_arguments=queue.binding_arguments)(channel)  # fmt: skip
+        parked.declare()  # bound like the queue: publishes during the move land here
+        carried = 0
+        if rebuild:
+            channel.queue_unbind(name, queue.exchange.name, queue.routing_key or "",
+                                 arguments=queue.binding_arguments)  # fmt: skip
+            carried = _move_messages(channel, name, holding)
+            channel.queue_delete(name, if_empty=True)
+        wanted.declare()
+        parked.unbind_from(queue.exchange, routing_key=queue.routing_key,
+                           arguments=queue.binding_arguments)  # fmt: skip
+        _move_messages(channel, holding, name)
+        channel.queue_delete(holding, if_empty=True)
+        channel.close()
+    return carried
 
 
 def virtual_host(url=None):
@@ -61,11 +176,12 @@ def _management(path, method="GET", **kwargs):
 
 
 def queue_status():
-    """Each declared queue with its depth, consumers and arguments (missing ones say so)."""
+    """Each declared queue with its depth, consumers, arguments and the arguments
+    celeryconfig.py wants (missing ones say so)."""
     vhost = quote(virtual_host(), safe="")
     existing = {q["name"]: q for q in _management(f"queues/{vhost}")}
     rows = []
-    for queue in celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES:
+    for queue in topology_queues():
         found = existing.get(queue.name)
         rows.append(
             {
@@ -73,7 +189,10 @@ def queue_status():
                 "exists": found is not None,
                 "messages": found.get("messages", 0) if found else None,
                 "consumers": found.get("consumers", 0) if found else None,
-                "arguments": found["arguments"] if found else queue.queue_arguments or {},
+                "arguments": found["arguments"] if found else _wanted_arguments(queue),
+                "wanted_arguments": _wanted_arguments(queue),
+                # A migration that was interrupted left its holding queue behind.
+                "migrating": _holding_queue_name(queue.name) in existing,
                 "durable": found["durable"] if found else queue.durable,
             }
         )

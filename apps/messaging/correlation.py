@@ -1,4 +1,5 @@
-"""The correlation id that follows one request through every message and log line."""
+"""What follows one piece of work through every message it causes: the correlation id
+(in every log line) and the urgency of the message being consumed."""
 
 import contextvars
 import logging
@@ -6,6 +7,7 @@ import re
 import uuid
 
 _correlation_id = contextvars.ContextVar("correlation_id", default=None)
+_urgency = contextvars.ContextVar("urgency", default=None)
 
 # Accept a caller's X-Request-ID only if it is a sane token; otherwise make our own.
 _VALID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
@@ -29,6 +31,18 @@ def set_correlation_id(value):
 
 def reset_correlation_id(token):
     _correlation_id.reset(token)
+
+
+def get_urgency():
+    return _urgency.get()
+
+
+def set_urgency(value):
+    return _urgency.set(value)
+
+
+def reset_urgency(token):
+    _urgency.reset(token)
 
 
 def current_or_new_correlation_id():

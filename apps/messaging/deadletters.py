@@ -49,7 +49,7 @@ def _body_bytes(message):
     return body.encode("utf-8", errors="replace") if isinstance(body, str) else body
 
 
-def _message_id(message):
+def message_id_of(message):
     headers = message.headers or {}
     return str(
         headers.get("id")
@@ -82,9 +82,11 @@ def _describe(dlq_name, message, failures):
     headers = message.headers or {}
     deaths = headers.get("x-death") or []
     first_death = deaths[-1] if deaths else {}
-    message_id = _message_id(message)
+    message_id = message_id_of(message)
     failure = failures.get(message_id)
-    original_queue = headers.get("x-first-death-queue") or dlq_name.removesuffix(".dlq")
+    # Each work queue dead-letters into its own .dlq; the first death may be a retry's
+    # expiry in a delay queue, so the .dlq's name, not x-first-death-queue, is the truth.
+    original_queue = dlq_name.removesuffix(".dlq")
     if failure:
         reason = failure.reason
     elif message.content_type not in ("application/json", None):
@@ -126,7 +128,7 @@ def dead_letters_list(queue=None, *, message_id=None, limit=200):
             channel = connection.channel()
             try:
                 messages = _take(channel, dlq_name, limit)
-                ids = [_message_id(m) for m in messages]
+                ids = [message_id_of(m) for m in messages]
                 failures = {}
                 for failure in MessageFailure.objects.filter(message_id__in=ids).order_by(
                     "failed_at"
@@ -135,7 +137,7 @@ def dead_letters_list(queue=None, *, message_id=None, limit=200):
                 results.extend(
                     _describe(dlq_name, m, failures)
                     for m in messages
-                    if message_id is None or _message_id(m) == message_id
+                    if message_id is None or message_id_of(m) == message_id
                 )
             finally:
                 channel.close()  # returns every unacked message to its queue, in order
@@ -154,13 +156,10 @@ def _settle(queue, message_id, *, replay, user, via):
             channel = connection.channel()
             try:
                 for message in _take(channel, dlq_name, None):
-                    this_id = _message_id(message)
+                    this_id = message_id_of(message)
                     if message_id is not None and this_id != message_id:
                         continue
-                    headers = message.headers or {}
-                    original_queue = headers.get("x-first-death-queue") or dlq_name.removesuffix(
-                        ".dlq"
-                    )
+                    original_queue = dlq_name.removesuffix(".dlq")
                     if replay:
                         _republish(producer, message, original_queue)
                         delivery_attempts_reset(this_id)
@@ -171,7 +170,7 @@ def _settle(queue, message_id, *, replay, user, via):
                             else DeadLetterReplay.Action.PURGE,
                             message_id=this_id,
                             queue=original_queue,
-                            task_name=headers.get("task") or "",
+                            task_name=(message.headers or {}).get("task") or "",
                             performed_by=user,
                             performed_via=via,
                         )

@@ -57,15 +57,19 @@ class ProcessedMessage(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    """How often a message was redelivered after its worker was lost.
+    """How often a message was redelivered after its worker was lost, and the latest
+    retry of it that started.
 
     Classic queues keep no redelivery count, so this one bounds a message that keeps
     killing its worker. It is committed before the work starts, so a crash cannot undo it.
+    `retry_started` makes a retry run once even if it was scheduled twice (a worker lost
+    between publishing the retry and acknowledging the attempt).
     """
 
     message_id = models.CharField(max_length=64)
     consumer = models.CharField(max_length=200)
     redeliveries = models.PositiveIntegerField(default=0)
+    retry_started = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from kombu import Connection, Producer
 
 import celeryconfig
-from apps.messaging.correlation import current_or_new_correlation_id
+from apps.messaging.correlation import current_or_new_correlation_id, get_urgency
 from apps.messaging.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -34,12 +34,16 @@ class EventPayloadError(TypeError):
     pass
 
 
-def publish(event_name, payload, *, priority=None, not_before=None):
+def publish(event_name, payload, *, urgency=None, not_before=None):
     """Write one outbox row per consumer subscribed to `event_name`; touch no broker.
 
     Call it inside the transaction that made the change: if that rolls back, nothing is
-    published. Raises at once for an unknown event or a payload that is not JSON.
+    published. Raises at once for an unknown event or urgency, or a payload that is not
+    JSON. `urgency` ("low", "normal", "urgent") defaults to that of the message being
+    consumed (so an urgent repair's notifications are urgent), else normal;
+    celeryconfig maps it to a priority on the queues that have one.
     """
+    priority = celeryconfig.priority_for_urgency(urgency or get_urgency())
     try:
         subscribers = celeryconfig.EVENT_SUBSCRIPTIONS[event_name]
     except KeyError:
@@ -67,7 +71,7 @@ def publish(event_name, payload, *, priority=None, not_before=None):
             )
         )
     OutboxMessage.objects.bulk_create(rows)
-    if not_before is None or not_before <= occurred_at:
+    if rows and (not_before is None or not_before <= occurred_at):
         ids = [row.id for row in rows]
         transaction.on_commit(lambda: outbox_publish_after_commit(ids))
     return rows

@@ -43,6 +43,21 @@ def delivery_attempt_increment(message_id, consumer):
     return attempt.redeliveries
 
 
+def delivery_retry_start(message_id, consumer, retry):
+    """Record that retry number `retry` (1, 2, ...) of a message starts; False when it
+    (or a later one) already started, i.e. this copy is a duplicate. Commits at once."""
+    table = DeliveryAttempt._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (message_id, consumer, redeliveries, retry_started, updated_at) "
+            "VALUES (%s, %s, 0, %s, now()) ON CONFLICT (message_id, consumer) DO UPDATE "
+            "SET retry_started = EXCLUDED.retry_started, updated_at = now() "
+            f"WHERE {table}.retry_started < EXCLUDED.retry_started RETURNING id",
+            [message_id, consumer, retry],
+        )
+        return cursor.fetchone() is not None
+
+
 def delivery_attempts_reset(message_id):
     DeliveryAttempt.objects.filter(message_id=message_id).delete()
 

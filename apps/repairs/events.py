@@ -1,21 +1,9 @@
 """The events the repairs app publishes: the only place it calls publish()."""
 
-import celeryconfig
 from apps.messaging.publisher import publish
-from apps.repairs.models import RepairUrgency
 
 REPAIR_REQUESTED = "repair.requested"
 REPAIR_STATUS_CHANGED = "repair.status_changed"
-
-URGENCY_PRIORITY = {
-    RepairUrgency.LOW: celeryconfig.PRIORITY_LOW,
-    RepairUrgency.NORMAL: celeryconfig.PRIORITY_NORMAL,
-    RepairUrgency.URGENT: celeryconfig.PRIORITY_URGENT,
-}
-
-
-def priority_for_urgency(urgency):
-    return URGENCY_PRIORITY.get(urgency, celeryconfig.PRIORITY_NORMAL)
 
 
 def _base(repair):
@@ -32,7 +20,7 @@ def _base(repair):
 def repair_requested(repair):
     """Call inside the transaction that created the repair."""
     payload = {**_base(repair), "status": repair.status, "version": repair.version}
-    return publish(REPAIR_REQUESTED, payload, priority=priority_for_urgency(repair.urgency))
+    return publish(REPAIR_REQUESTED, payload, urgency=repair.urgency)
 
 
 def repair_status_changed(repair, change):
@@ -45,4 +33,4 @@ def repair_status_changed(repair, change):
         "changed_by_id": change.changed_by_id,
         "changed_at": change.changed_at.isoformat(),
     }
-    return publish(REPAIR_STATUS_CHANGED, payload, priority=priority_for_urgency(repair.urgency))
+    return publish(REPAIR_STATUS_CHANGED, payload, urgency=repair.urgency)

@@ -2,6 +2,10 @@
 
 from apps.messaging.publisher import publish
 
+VISITOR_EXPECTED = "visitor.expected"
+VISITOR_ARRIVED = "visitor.arrived"
+VISITOR_DEPARTED = "visitor.departed"
+
 
 def visitor_payload(visitor):
     return {
@@ -17,12 +21,12 @@ def visitor_payload(visitor):
 
 
 def visitor_expected(visitor):
-    publish("visitor.expected", visitor_payload(visitor))
+    publish(VISITOR_EXPECTED, visitor_payload(visitor))
 
 
 def visitor_arrived(visitor):
-    publish("visitor.arrived", visitor_payload(visitor))
+    publish(VISITOR_ARRIVED, visitor_payload(visitor))
 
 
 def visitor_departed(visitor):
-    publish("visitor.departed", visitor_payload(visitor))
+    publish(VISITOR_DEPARTED, visitor_payload(visitor))

@@ -57,7 +57,7 @@ def test_new_registration_payload_and_fields(unit):
     [row] = OutboxMessage.objects.filter(task_name="email.send_registration_confirmation")
     assert row.event == "user.registered"
     assert row.payload[0]["data"] == {"user_id": user.id}
-    assert OutboxMessage.objects.filter(event="user.registered").count() == 2  # email+reporting
+    assert OutboxMessage.objects.filter(event="user.registered").count() == 1
 
 
 def test_repeat_registration_is_indistinguishable_and_changes_nothing(unit):

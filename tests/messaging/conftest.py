@@ -18,6 +18,10 @@ PROBE_EVENTS = {
     "probe.flaky": ("probe.flaky", "notifications"),
     "probe.poison": ("probe.crash", "visitor_management"),
     "probe.repair": ("probe.record_repair", "repair_requests"),
+    "probe.retried": ("probe.transient_once", "repair_requests"),
+    "probe.slow_repair": ("probe.slow_repair", "repair_requests"),
+    "probe.db_blip": ("probe.db_blip", "reporting"),
+    "probe.fail_slowly": ("probe.fail_slowly", "complaints"),
 }
 
 
@@ -34,6 +38,24 @@ def fast_path_enabled():
     fast_path_breaker.reset()
     yield
     fast_path_breaker.reset()
+
+
+@pytest.fixture
+def empty_vhost(broker_vhost):
+    """A vhost of its own with nothing declared; this process's broker calls use it."""
+    from urllib.parse import quote
+
+    from django.test import override_settings
+
+    from apps.messaging.broker import vhost_delete, vhost_ensure
+
+    name = f"{settings.TEST_BROKER_VHOST}_empty"
+    vhost_delete(name)
+    vhost_ensure(name)
+    url = f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
+    with override_settings(CELERY_BROKER_URL=url):
+        yield name
+    vhost_delete(name)
 
 
 @pytest.fixture

@@ -185,8 +185,10 @@ def test_message_that_kills_its_worker_is_dead_lettered_after_bounded_redeliveri
 def test_urgent_repair_jumps_a_backlog(clean_queues, start_worker):
     publisher_module._breaker.trip()
     for i in range(50):
-        committed_publish("probe.repair", {"key": "repair", "label": f"normal-{i}"}, priority=5)
-    committed_publish("probe.repair", {"key": "repair", "label": "urgent"}, priority=9)
+        committed_publish(
+            "probe.repair", {"key": "repair", "label": f"normal-{i}"}, urgency="normal"
+        )
+    committed_publish("probe.repair", {"key": "repair", "label": "urgent"}, urgency="urgent")
     publisher_module._breaker.reset()
     assert outbox_publish_due() == 51
     assert queue_depth("repair_requests") == 51

@@ -7,7 +7,12 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from apps.messaging.correlation import reset_correlation_id, set_correlation_id
+from apps.messaging.correlation import (
+    reset_correlation_id,
+    reset_urgency,
+    set_correlation_id,
+    set_urgency,
+)
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import EventPayloadError, UnknownEventError, publish
 
@@ -28,11 +33,24 @@ def test_one_row_per_subscriber_with_envelope():
     assert stored.queue == "reporting" and stored.published_at is None
 
 
-def test_priority_only_kept_on_priority_queues():
-    publish("repair.requested", {"repair_id": 1}, priority=9)
+def test_urgency_maps_to_a_priority_only_kept_on_priority_queues():
+    publish("repair.requested", {"repair_id": 1}, urgency="urgent")
     by_task = {r.task_name: r for r in OutboxMessage.objects.all()}
     assert by_task["maintenance.notify_repair_requested"].priority == 9
     assert by_task["reporting.record_event"].priority is None
+    publish("notification.requested", {"notification_id": "n1"})
+    assert OutboxMessage.objects.get(event="notification.requested").priority == 5  # normal
+
+
+def test_a_consumers_events_inherit_the_urgency_it_handles():
+    token = set_urgency("urgent")
+    try:
+        publish("notification.requested", {"notification_id": "n1"})
+    finally:
+        reset_urgency(token)
+    assert OutboxMessage.objects.get().priority == 9
+    with pytest.raises(ValueError, match="unknown urgency"):
+        publish("notification.requested", {"notification_id": "n2"}, urgency="panic")
 
 
 def test_unknown_event_raises_and_writes_nothing():

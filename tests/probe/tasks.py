@@ -6,6 +6,7 @@ import signal
 import time
 
 from celery import shared_task
+from django.db import connection
 
 from apps.messaging.correlation import get_correlation_id
 from tasks.base import ConsumerTask
@@ -67,3 +68,42 @@ flaky.transient_errors = (ProbeTransientError,)
 def crash(self, event):
     # A poison message: the pool process dies every time it runs this.
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+class OnceFailing(ConsumerTask):
+    """Fails transiently on the first attempt; its one retry waits a fixed 60 s."""
+
+    abstract = True
+    transient_errors = (ProbeTransientError,)
+    retry_backoff_factor = 60
+    retry_jitter = False
+
+
+@shared_task(bind=True, base=OnceFailing, name="probe.transient_once")
+def transient_once(self, event):
+    if not self.request.retries:
+        raise ProbeTransientError("first attempt fails")
+    _effect(self, event["data"]["key"], f"retry{self.request.retries}")
+
+
+@shared_task(bind=True, base=ConsumerTask, name="probe.slow_repair")
+def slow_repair(self, event):
+    _record(self, event)
+    time.sleep(event["data"].get("seconds", 0.2))
+
+
+@shared_task(bind=True, base=ConsumerTask, name="probe.db_blip", retry_jitter=False,
+             retry_backoff_factor=1)  # fmt: skip
+def db_blip(self, event):
+    # The first attempt loses its database connection, as in a PostgreSQL restart.
+    if not self.request.retries:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    _effect(self, event["data"]["key"], f"retry{self.request.retries}")
+
+
+@shared_task(bind=True, base=ConsumerTask, name="probe.fail_slowly", max_retries=0)
+def fail_slowly(self, event):
+    # No retries: a database outage during it goes straight to dead-lettering.
+    time.sleep(event["data"]["seconds"])
+    raise ValueError("the probe always fails")

@@ -54,8 +54,9 @@ def test_the_day_is_when_it_happened_not_when_it_was_processed():
     assert count("visitor_arrivals", property_id=2, day=(DAY - datetime.timedelta(days=3)).date())
 
 
-def test_silent_events_are_accepted_and_unknown_ones_refused():
-    assert report_event_record(envelope("user.registered", user_id=1)) is False
+def test_events_reporting_is_not_subscribed_to_are_refused():
+    with pytest.raises(UnknownReportEventError):
+        report_event_record(envelope("user.registered", user_id=1))
     with pytest.raises(UnknownReportEventError):
         report_event_record(envelope("repair.exploded", repair_id=1))
 

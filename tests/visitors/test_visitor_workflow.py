@@ -39,12 +39,10 @@ def expected(site, name="Grace"):
     )
 
 
-def payloads(event):
-    rows = OutboxMessage.objects.filter(event=event, task_name="reporting.record_event")
-    return [row.payload[0]["data"] for row in rows.order_by("created_at")]
+def test_payloads_are_exact_for_each_step(site, observe_events):
+    def payloads(event):
+        return [row.payload[0]["data"] for row in observe_events(event)]
 
-
-def test_payloads_are_exact_for_each_step(site):
     visitor = expected(site)
     base = {
         "visitor_id": visitor.id,

@@ -21,13 +21,13 @@ def expect(api, resident, hours=2, **extra):  # noqa: F811
     )
 
 
-def events():
-    """Events published, in order (each is subscribed by the reporting consumer)."""
-    rows = OutboxMessage.objects.filter(task_name="reporting.record_event").order_by("created_at")
-    return list(rows.values_list("event", flat=True))
+@pytest.fixture
+def events(observe_events):
+    """Events published, in order."""
+    return lambda: [row.event for row in observe_events()]
 
 
-def test_resident_pre_registers_for_own_unit(api, world):  # noqa: F811
+def test_resident_pre_registers_for_own_unit(api, world, events):  # noqa: F811
     response = expect(api, world.a.resident)
     assert response.status_code == 201, response.content
     visitor = Visitor.objects.get(id=response.json()["id"])
@@ -45,7 +45,7 @@ def test_expected_arrival_in_the_past_is_a_400(api, world):  # noqa: F811
     assert not Visitor.objects.exists() and not OutboxMessage.objects.exists()
 
 
-def test_check_in_then_out_publishes_and_illegal_steps_are_409(api, world):  # noqa: F811
+def test_check_in_then_out_publishes_and_illegal_steps_are_409(api, world, events):  # noqa: F811
     visitor_id = expect(api, world.a.resident).json()["id"]
     security = api(world.user("security"))
     early_out = security.post(f"/api/v1/visitors/{visitor_id}/check-out/")
@@ -65,7 +65,7 @@ def test_residents_may_not_check_in_and_other_property_security_sees_nothing(api
     assert other.get("/api/v1/visitors/").json()["count"] == 0
 
 
-def test_security_registers_a_walk_in_who_arrives_at_once(api, world):  # noqa: F811
+def test_security_registers_a_walk_in_who_arrives_at_once(api, world, events):  # noqa: F811
     response = api(world.user("security")).post(
         "/api/v1/visitors/walk-in/",
         {"unit": world.a.unit.id, "name": "Courier", "host": world.a.resident.id},

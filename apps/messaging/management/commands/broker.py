@@ -3,14 +3,24 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from kombu.exceptions import OperationalError
 
-from apps.messaging.broker import BrokerManagementError, queue_status, topology_declare
+from apps.messaging.broker import (
+    BrokerManagementError,
+    TopologyMismatchError,
+    queue_migrate,
+    queue_status,
+    topology_declare,
+    topology_mismatches,
+)
 
 
 class Command(BaseCommand):
-    help = "Declare the broker topology of celeryconfig.py, or show each queue's state."
+    help = (
+        "Declare the broker topology of celeryconfig.py, show each queue's state, or "
+        "migrate queues whose arguments changed (keeping their messages)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["declare", "status"])
+        parser.add_argument("action", choices=["declare", "status", "migrate"])
         parser.add_argument("--json", action="store_true", help="status as JSON")
 
     def handle(self, *args, action, **options):
@@ -19,10 +29,13 @@ class Command(BaseCommand):
                 topology_declare()
                 self.stdout.write(self.style.SUCCESS("broker topology declared"))
                 return
+            if action == "migrate":
+                self._migrate()
+                return
             rows = queue_status()
         except (OperationalError, OSError) as exc:
             raise CommandError(f"broker unreachable: {exc}; is RabbitMQ running?") from exc
-        except BrokerManagementError as exc:
+        except (BrokerManagementError, TopologyMismatchError) as exc:
             raise CommandError(str(exc)) from exc
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
@@ -33,9 +46,19 @@ class Command(BaseCommand):
                 self.stdout.write(f"{row['name']:<24} {'MISSING':>8} {'-':>9}  run: broker declare")
                 continue
             args = ", ".join(f"{k}={v}" for k, v in sorted(row["arguments"].items()))
+            if row["arguments"] != row["wanted_arguments"]:
+                args += "  (other arguments wanted: run broker migrate)"
             self.stdout.write(
                 f"{row['name']:<24} {row['messages']:>8} {row['consumers']:>9}  {args}"
             )
         missing = [row["name"] for row in rows if not row["exists"]]
         if missing:
             raise CommandError(f"missing queues: {', '.join(missing)}")
+
+    def _migrate(self):
+        names = topology_mismatches()
+        for name in names:
+            carried = queue_migrate(name)
+            self.stdout.write(f"{name}: migrated, {carried} messages kept")
+        topology_declare()
+        self.stdout.write(self.style.SUCCESS(f"broker topology declared; {len(names)} migrated"))

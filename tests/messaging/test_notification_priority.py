@@ -1,0 +1,90 @@
+"""Urgency reaches the notification; the notifications queue gets its priority by a
+deliberate migration that keeps its messages."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from kombu import Producer, Queue
+
+import celeryconfig
+from apps.messaging import publisher as publisher_module
+from apps.messaging.broker import broker_connection, queue_status
+from apps.messaging.publisher import outbox_publish_due
+from apps.notifications.models import Notification
+from apps.notifications.services import notification_request
+from apps.repairs.services import repair_request_submit
+from tests.conftest import wait_until
+from tests.factories import make_property, make_unit, make_user
+
+pytestmark = pytest.mark.broker
+
+
+def test_broker_migrate_gives_an_existing_queue_new_arguments_keeping_its_messages(empty_vhost):
+    # The notifications queue as an older release declared it: no x-max-priority.
+    old = Queue(
+        "notifications",
+        celeryconfig.WORK_EXCHANGE,
+        routing_key="notifications",
+        durable=True,
+        queue_arguments={
+            "x-dead-letter-exchange": celeryconfig.DEAD_LETTER_EXCHANGE.name,
+            "x-dead-letter-routing-key": "notifications.dlq",
+        },
+    )
+    with broker_connection(confirm_publish=True) as connection:
+        channel = connection.channel()
+        old(channel).declare()
+        producer = Producer(channel, exchange=celeryconfig.WORK_EXCHANGE)
+        for i in range(100):
+            producer.publish({"n": i}, routing_key="notifications", headers={"id": f"m{i}"},
+                             delivery_mode=2, priority=i % 10)  # fmt: skip
+    with pytest.raises(CommandError, match="notifications .*broker migrate"):
+        call_command("broker", "declare")
+
+    out = io.StringIO()
+    call_command("broker", "migrate", stdout=out)
+    assert "notifications: migrated, 100 messages kept" in out.getvalue()
+    rows = {row["name"]: row for row in queue_status()}
+    assert rows["notifications"]["arguments"]["x-max-priority"] == celeryconfig.MAX_PRIORITY
+    assert "notifications.migrating" not in rows
+    call_command("broker", "declare")  # now idempotent again
+    with broker_connection() as connection:
+        channel = connection.channel()
+        kept = []
+        while (message := channel.basic_get("notifications", no_ack=True)) is not None:
+            kept.append((message.headers["id"], message.properties.get("priority")))
+    # Every message kept, with its priority (now honoured: highest first).
+    assert sorted(kept) == sorted((f"m{i}", i % 10) for i in range(100))
+    assert [priority for _, priority in kept] == sorted((i % 10 for i in range(100)), reverse=True)
+
+
+def test_urgent_repair_sms_overtakes_a_backlog_of_ordinary_notifications(
+    clean_queues, start_worker
+):
+    prop = make_property("urgent")
+    unit = make_unit(prop, "U-1")
+    resident = make_user("resident", unit=unit)
+    manager = make_user("manager", prop, phone="+441230000")
+    make_user("maintenance", prop)
+    publisher_module._breaker.trip()
+    for i in range(2000):
+        notification_request(channel="in_app", template="generic", variables={"content": f"{i}"},
+                             category="general", user=resident)  # fmt: skip
+    while outbox_publish_due():
+        pass
+    publisher_module._breaker.reset()
+    start_worker("repair_requests")
+    start_worker("notifications")
+    ordinary = Notification.objects.filter(category="general")
+    wait_until(lambda: ordinary.filter(status="sent").exists(), message="backlog draining")
+    repair_request_submit(resident=resident, category="plumbing", description="Burst pipe",
+                          urgency="urgent")  # fmt: skip
+    sms = wait_until(
+        lambda: Notification.objects.filter(user=manager, channel="sms", status="sent").first(),
+        timeout=120,
+        message="urgent SMS sent",
+    )
+    before = ordinary.filter(status="sent", sent_at__lt=sms.sent_at).count()
+    print(f"ordinary notifications sent before the urgent SMS: {before} of 2000")
+    assert before < 200
