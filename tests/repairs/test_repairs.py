@@ -41,9 +41,9 @@ def rows(event):
 @pytest.mark.parametrize(
     ("urgency", "priority"),
     [
-        ("urgent", celeryconfig.PRIORITY_URGENT),
-        ("normal", celeryconfig.PRIORITY_NORMAL),
-        ("low", celeryconfig.PRIORITY_LOW),
+        ("urgent", celeryconfig.URGENCY_PRIORITY["urgent"]),
+        ("normal", celeryconfig.URGENCY_PRIORITY["normal"]),
+        ("low", celeryconfig.URGENCY_PRIORITY["low"]),
     ],
 )
 def test_resident_submits_for_own_unit(world, api, urgency, priority):
@@ -172,7 +172,7 @@ def test_each_legal_step(world, api, from_status, to_status):
     msgs = rows("repair.status_changed")
     assert len(msgs) == 2
     maintenance = next(m for m in msgs if m.queue == "repair_requests")
-    assert maintenance.priority == celeryconfig.PRIORITY_URGENT
+    assert maintenance.priority == celeryconfig.URGENCY_PRIORITY["urgent"]
     data = maintenance.payload[0]["data"]
     assert data == {
         "repair_id": repair.pk, "property_id": world.a.property.pk, "unit_id": world.a.unit.pk,
