@@ -106,6 +106,7 @@ class DeadLetteringConsumer(Consumer):
     def _dead_letter(self, message, reason):
         # Imported late: the worker's consumer class is loaded before Django is set up.
         from apps.messaging.deadletters import message_id_of
+        from apps.messaging.publisher import CORRELATION_HEADER
         from apps.messaging.services import message_failure_record
 
         headers = message.headers if isinstance(message.headers, dict) else {}
@@ -125,7 +126,7 @@ class DeadLetteringConsumer(Consumer):
                 queue=queue,
                 reason=reason,
                 attempts=1,
-                correlation_id=headers.get("x_correlation_id"),
+                correlation_id=headers.get(CORRELATION_HEADER),
             )
         except Exception:
             # The database is down: the message still must not kill or block the worker
