@@ -16,6 +16,10 @@ class Role(models.TextChoices):
 STAFF_ROLES = (Role.MAINTENANCE, Role.SECURITY, Role.CUSTOMER_SERVICE, Role.MANAGER)
 
 
+def user_is_admin(user):
+    return user.is_superuser or user.role == Role.ADMIN
+
+
 def user_uses_admin(user):
     """Staff and admins work in the Django admin; residents use the API only."""
     return bool(

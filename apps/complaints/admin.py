@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.urls import reverse
 
+from apps.accounts.roles import user_is_admin
 from apps.complaints import services
 from apps.complaints.models import (
     Complaint,
@@ -120,7 +121,7 @@ class ComplaintAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return user_is_admin(request.user)
 
     def index_summary(self, request):
         complaints = self.get_queryset(request)

@@ -23,7 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from rest_framework.exceptions import APIException
 
-from apps.accounts.roles import user_uses_admin
+from apps.accounts.roles import user_is_admin, user_uses_admin
 
 # What the services raise for a step the user may not take now (shown, never a 500).
 WORKFLOW_ERRORS = (APIException, PermissionDenied, ValidationError)
@@ -87,7 +87,7 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else self.scoped(request, queryset)
+        return queryset if user_is_admin(request.user) else self.scoped(request, queryset)
 
 
 class DefaultChoiceFilter(admin.SimpleListFilter):

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.roles import user_is_admin
 from apps.core.admin import (
     DefaultChoiceFilter,
     NoteForm,
@@ -117,7 +118,7 @@ class RepairRequestAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return user_is_admin(request.user)
 
     def index_summary(self, request):
         open_repairs = self.get_queryset(request).exclude(status__in=DONE)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from apps.accounts.roles import user_is_admin
 from apps.core.admin import (
     DefaultChoiceFilter,
     ScopedAdminMixin,
@@ -155,7 +156,7 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return super().add_view(request, form_url, extra_context)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return user_is_admin(request.user)
 
     def index_summary(self, request):
         visitors = self.get_queryset(request)

@@ -3,9 +3,12 @@ test: each role opens what it works with and nothing else, and only at its own p
 (oak); a role change made in the admin applies from the next request. Workflow steps
 taken in the admin go through the services (same events as the API)."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.utils import timezone
 
 from apps.accounts.backends import role_permissions
 from apps.accounts.models import Role, User
@@ -154,21 +157,28 @@ def test_index_summarises_the_waiting_work(demo):
     assert "Waiting for you" in logged_in("maintenance").get("/admin/").content.decode()
 
 
+def user_url(user):
+    return f"/admin/accounts/user/{user.pk}/change/"
+
+
+def user_form(user, role):
+    """The user's change form in the admin as shown, with another role picked."""
+    return {
+        "username": user.username, "email": user.email, "first_name": user.first_name,
+        "last_name": user.last_name, "phone": user.phone, "role": role, "is_active": "on",
+    }  # fmt: skip
+
+
 def test_a_role_change_in_the_admin_applies_from_the_next_request(demo):
     admin = logged_in("admin")
     maintenance = logged_in("maintenance")
     user = User.objects.get(username="maintenance")
-    form = {
-        "username": user.username, "email": user.email, "first_name": user.first_name,
-        "last_name": "", "phone": user.phone, "role": Role.CUSTOMER_SERVICE, "is_active": "on",
-    }  # fmt: skip
-    response = admin.post(f"/admin/accounts/user/{user.pk}/change/", form)
+    response = admin.post(user_url(user), user_form(user, Role.CUSTOMER_SERVICE))
     assert response.status_code == 302, response.context["adminform"].form.errors
     # The same session, no new login: repairs are gone, complaints are there.
     assert maintenance.get(PAGES["repairs"]).status_code == 403
     assert maintenance.get(PAGES["complaints"]).status_code == 200
-    form["role"] = Role.RESIDENT
-    assert admin.post(f"/admin/accounts/user/{user.pk}/change/", form).status_code == 302
+    assert admin.post(user_url(user), user_form(user, Role.RESIDENT)).status_code == 302
     assert maintenance.get("/admin/").status_code == 302  # out of the admin altogether
 
 
@@ -275,3 +285,55 @@ def test_security_checks_in_through_the_service_and_registers_a_walk_in(demo):
         OutboxMessage.objects.filter(event="visitor.arrived", queue="visitor_management").count()
         == 2
     )
+
+
+def test_the_admin_role_opens_everything_without_being_superuser(demo):
+    admin = logged_in("admin")
+    user = User.objects.get(username="manager")
+    assert admin.post(user_url(user), user_form(user, Role.ADMIN)).status_code == 302
+    user.refresh_from_db()
+    assert not user.is_superuser
+    client = logged_in("manager")
+    for url in PAGES.values():
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"{PAGES['repairs']}{demo.elm.repair.pk}/change/").status_code == 200
+
+
+def test_repairs_list_open_ones_urgent_first_then_oldest(demo):
+    from apps.repairs.services import repair_request_submit, repair_transition
+
+    alice = User.objects.get(username="alice")
+    normal = repair_request_submit(resident=alice, category="heating", description="Cold")
+    later_urgent = repair_request_submit(
+        resident=alice, category="electrical", description="Sparks", urgency="urgent"
+    )
+    low = repair_request_submit(
+        resident=alice, category="other", description="Paint", urgency="low"
+    )
+    done = repair_request_submit(resident=alice, category="pest", description="Mice")
+    repair_transition(repair=done, to_status="cancelled", user=alice)
+    client = logged_in("maintenance")
+    listed = [r.pk for r in client.get(PAGES["repairs"]).context["cl"].result_list]
+    assert listed == [demo.oak.repair.pk, later_urgent.pk, normal.pk, low.pk]
+    everything = client.get(PAGES["repairs"], {"state": "all"}).context["cl"].result_list
+    assert done in everything
+    filtered = client.get(PAGES["repairs"], {"urgency__exact": "low"}).context["cl"].result_list
+    assert list(filtered) == [low]
+
+
+def test_overstaying_visitors_stand_out(demo):
+    from apps.visitors.services import visitor_check_in
+
+    visitor_check_in(demo.oak.visitor, by=User.objects.get(username="security"))
+    client = logged_in("security")
+    assert 'class="overstay"' not in client.get(PAGES["visitors"]).content.decode()
+    # Nine hours later (the visitor arrived that long ago) they stand out.
+    Visitor.objects.filter(pk=demo.oak.visitor.pk).update(
+        arrived_at=timezone.now() - datetime.timedelta(hours=9)
+    )
+    page = client.get(PAGES["visitors"]).content.decode()
+    assert 'class="overstay"' in page and "Olga Oakvisitor" in page
+    summary = client.get("/admin/").context["summary"]
+    assert summary[0][0] == "1 visitor on site (1 overstaying), 0 more expected today"
+    overstaying = client.get(PAGES["visitors"], {"when": "overstaying"}).context["cl"]
+    assert [v.pk for v in overstaying.result_list] == [demo.oak.visitor.pk]
