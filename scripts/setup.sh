@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared first half of `make run` and `make test`: the virtualenv with the pinned
-# requirements, and the local services.
+# requirements, the local services, and the browser the admin's browser tests drive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +22,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 bash scripts/services.sh
+bash scripts/browser.sh

@@ -10,10 +10,18 @@ from apps.properties.selectors import properties_visible_to
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
-    list_filter = ("role", "is_active", "is_staff")
+    list_filter = ("role", "is_active")
     search_fields = ("username", "email", "first_name", "last_name", "phone")
     date_hierarchy = "date_joined"
-    fieldsets = DjangoUserAdmin.fieldsets + (("propmgmt", {"fields": ("role", "phone")}),)
+    # What a user may do in the admin follows from the role alone (apps/accounts/backends.py),
+    # so there are no staff flag, groups or per-user permissions to set here.
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email", "phone")}),
+        ("Access", {"fields": ("role", "is_active", "is_superuser")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
         ("propmgmt", {"fields": ("email", "role", "phone")}),
     )

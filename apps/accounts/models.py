@@ -1,17 +1,9 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from apps.accounts.roles import STAFF_ROLES, Role
 
-class Role(models.TextChoices):
-    RESIDENT = "resident", "Resident"
-    MAINTENANCE = "maintenance", "Maintenance"
-    SECURITY = "security", "Security"
-    CUSTOMER_SERVICE = "customer_service", "Customer service"
-    MANAGER = "manager", "Manager"
-    ADMIN = "admin", "Admin"
-
-
-STAFF_ROLES = (Role.MAINTENANCE, Role.SECURITY, Role.CUSTOMER_SERVICE, Role.MANAGER)
+__all__ = ["STAFF_ROLES", "Role", "User"]
 
 
 class User(AbstractUser):

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.assets.models import Asset, AssetEvent
 from apps.assets.services import asset_create, asset_retire, asset_update
-from apps.core.admin import ScopedAdminMixin, service_action
+from apps.core.admin import ScopedAdminMixin, WorkflowAdminMixin, WorkflowStep
 from apps.properties.selectors import scope_to_user
 
 
@@ -19,13 +19,20 @@ class AssetEventInline(admin.TabularInline):
 
 
 @admin.register(Asset)
-class AssetAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AssetAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "category", "property", "condition", "status", "cost", "warranty_end")
     list_filter = ("status", "category", "condition", "property")
     search_fields = ("name", "serial", "location", "property__name")
     date_hierarchy = "created_at"
     inlines = [AssetEventInline]
-    actions = [service_action(asset_retire, "Retire")]
+    workflow_steps = (
+        WorkflowStep(
+            name="retire",
+            label="Retire",
+            run=lambda asset, user: asset_retire(asset, by=user),
+            available=lambda asset: asset.status != Asset.Status.RETIRED,
+        ),
+    )
     readonly_fields = ("status", "version")
 
     def scoped(self, request, queryset):

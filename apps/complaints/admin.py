@@ -1,10 +1,14 @@
-"""Staff use the admin: workflow steps go through the same services as the API (so the
-same events are published); nothing here edits a complaint's fields directly."""
+"""Customer service (and managers) work complaints here: the open complaints of their
+properties, answered with comments and moved through the workflow by steps that call the
+same services as the API (so the same events are published); nothing edits a complaint's
+fields directly."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from rest_framework.exceptions import APIException
+from django import forms
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import reverse
 
+from apps.accounts.roles import user_is_admin
 from apps.complaints import services
 from apps.complaints.models import (
     Complaint,
@@ -12,7 +16,18 @@ from apps.complaints.models import (
     ComplaintStatus,
     ComplaintStatusChange,
 )
+from apps.core.admin import (
+    DefaultChoiceFilter,
+    NoteForm,
+    ScopedAdminMixin,
+    WorkflowAdminMixin,
+    WorkflowStep,
+    counted,
+)
 from apps.properties.selectors import scope_to_user
+
+S = ComplaintStatus
+OPEN = (S.OPEN, S.IN_REVIEW)
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -38,56 +53,64 @@ class ComplaintStatusChangeInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
-def _error_text(exc):
-    if isinstance(exc, APIException):
-        detail = exc.detail
-        return str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
-    return str(exc)
+class ComplaintStateFilter(DefaultChoiceFilter):
+    title = "state"
+    parameter_name = "state"
+    default = "open"
+    choices_q = {
+        "open": ("Open or in review", lambda: Q(status__in=OPEN)),
+        "done": ("Resolved or closed", lambda: ~Q(status__in=OPEN)),
+        "all": ("All", lambda: None),
+    }
 
 
-def _transition_action(to_status, label):
-    def act(modeladmin, request, queryset):
-        done, failed = 0, []
-        for complaint in queryset:
-            try:
-                services.complaint_transition(
-                    complaint=complaint, to_status=to_status, user=request.user
-                )
-                done += 1
-            except (APIException, PermissionDenied, ValidationError) as exc:
-                failed.append(f"#{complaint.pk}: {_error_text(exc)}")
-        if done:
-            modeladmin.message_user(request, f"{label}: {done} complaint(s).", messages.SUCCESS)
-        for line in failed:
-            modeladmin.message_user(request, line, messages.ERROR)
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), label="Comment to the resident"
+    )
 
-    act.__name__ = f"complaint_{to_status}"
-    return admin.action(description=f"{label} selected complaints")(act)
+
+def _step(to_status, label, form=None):
+    return WorkflowStep(
+        name=to_status,
+        label=label,
+        run=lambda complaint, user, note="": services.complaint_transition(
+            complaint=complaint, to_status=to_status, user=user, note=note
+        ),
+        form=form,
+        available=lambda complaint: to_status in services.allowed_transitions(complaint.status),
+    )
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "subject", "category", "status", "property", "unit", "resident",
-                    "created_at", "resolved_at", "rating", "version")  # fmt: skip
-    list_filter = ("status", "category", "property", "rating")
+                    "created_at", "resolved_at", "rating")  # fmt: skip
+    list_display_links = ("id", "subject")
+    list_filter = (ComplaintStateFilter, "status", "category",
+                   ("property", admin.RelatedOnlyFieldListFilter), "rating")  # fmt: skip
     search_fields = ("=id", "subject", "description", "unit__code", "resident__username",
                      "resident__email", "property__name")  # fmt: skip
     date_hierarchy = "created_at"
     list_select_related = ("property", "unit", "resident")
-    ordering = ("-created_at",)
+    ordering = ("created_at",)  # oldest first
     inlines = [ComplaintCommentInline, ComplaintStatusChangeInline]
-    actions = [
-        _transition_action(ComplaintStatus.IN_REVIEW, "Start review of"),
-        _transition_action(ComplaintStatus.RESOLVED, "Resolve"),
-        _transition_action(ComplaintStatus.CLOSED, "Close"),
-    ]
+    workflow_steps = (
+        WorkflowStep(
+            name="comment",
+            label="Comment",
+            run=lambda complaint, user, body: services.complaint_comment_add(
+                complaint=complaint, author=user, body=body
+            ),
+            form=CommentForm,
+            available=lambda complaint: complaint.status != S.CLOSED,
+        ),
+        _step(S.IN_REVIEW, "Start review"),
+        _step(S.RESOLVED, "Resolve", NoteForm),
+        _step(S.CLOSED, "Close"),
+    )
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
+    def scoped(self, request, queryset):
         return scope_to_user(queryset, request.user, services.AREA)
 
     def get_readonly_fields(self, request, obj=None):
@@ -98,4 +121,11 @@ class ComplaintAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return user_is_admin(request.user)
+
+    def index_summary(self, request):
+        complaints = self.get_queryset(request)
+        new = complaints.filter(status=S.OPEN).count()
+        in_review = complaints.filter(status=S.IN_REVIEW).count()
+        url = reverse("admin:complaints_complaint_changelist", current_app=self.admin_site.name)
+        return [(f"{counted(new, 'new complaint')} open, {in_review} in review", url)]

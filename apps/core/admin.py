@@ -1,28 +1,82 @@
-"""Admin helpers shared by the domain apps."""
+"""The propmgmt admin site and the pieces the domain apps' admin classes share.
 
+Who may enter the admin and what they may open follow from their role
+(apps/accounts/roles.py, apps/accounts/backends.py); which objects they see, from their
+properties (ScopedAdminMixin). Staff change workflow objects only through workflow steps
+that call the same services as the API, so the same events are published.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from rest_framework.exceptions import APIException
 
+from apps.accounts.roles import user_is_admin, user_uses_admin
 
-def service_action(service, label):
-    """An admin action that runs `service(obj, by=user)` for each selected object, so the
-    admin takes the same workflow step (and publishes the same events) as the API."""
+# What the services raise for a step the user may not take now (shown, never a 500).
+WORKFLOW_ERRORS = (APIException, PermissionDenied, ValidationError)
 
-    def act(modeladmin, request, queryset):
-        done = 0
-        for obj in queryset:
-            try:
-                service(obj, by=request.user)
-                done += 1
-            except (APIException, PermissionDenied, ValidationError) as exc:
-                detail = getattr(exc, "detail", None) or getattr(exc, "messages", None) or exc
-                modeladmin.message_user(request, f"{obj}: {detail}", messages.ERROR)
-        if done:
-            modeladmin.message_user(request, f"{label}: {done} done.", messages.SUCCESS)
 
-    act.__name__ = service.__name__
-    return admin.action(description=f"{label} selected")(act)
+def error_text(exc):
+    if isinstance(exc, APIException):
+        detail = exc.detail
+        return str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    return str(exc)
+
+
+def counted(n, singular, plural=None):
+    """ "1 urgent repair", "3 urgent repairs"."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+class RoleAuthenticationForm(AdminAuthenticationForm):
+    """The admin login: staff roles and admins may enter, residents may not."""
+
+    def confirm_login_allowed(self, user):
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not user_uses_admin(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+class PropmgmtAdminSite(admin.AdminSite):
+    """Entry by role; the index lists what the role may open (its permissions) under a
+    summary of the work waiting: each model admin's `index_summary(request)` gives
+    (text, changelist URL) lines."""
+
+    site_header = "propmgmt administration"
+    site_title = "propmgmt"
+    index_template = "admin/propmgmt_index.html"
+    login_form = RoleAuthenticationForm
+
+    def has_permission(self, request):
+        return user_uses_admin(request.user)
+
+    def index(self, request, extra_context=None):
+        summary = [
+            line
+            for model_admin in self._registry.values()
+            if hasattr(model_admin, "index_summary") and model_admin.has_view_permission(request)
+            for line in model_admin.index_summary(request)
+        ]
+        return super().index(request, {**(extra_context or {}), "summary": summary})
 
 
 class ScopedAdminMixin:
@@ -33,4 +87,156 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else self.scoped(request, queryset)
+        return queryset if user_is_admin(request.user) else self.scoped(request, queryset)
+
+
+class DefaultChoiceFilter(admin.SimpleListFilter):
+    """A list filter with a preselected choice, e.g. only open repairs until the user picks
+    "All". Subclasses set `choices_q = {value: (label, callable returning a Q or None)}`
+    and `default`."""
+
+    choices_q: dict[str, tuple[str, Callable[[], Q | None]]] = {}
+    default = ""
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.choices_q.items()]
+
+    def current(self):
+        value = self.value()
+        return value if value in self.choices_q else self.default
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.current() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        condition = self.choices_q[self.current()][1]()
+        return queryset if condition is None else queryset.filter(condition)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), label="Note"
+    )
+
+
+@dataclass(frozen=True)
+class WorkflowStep:
+    """A step staff take from the admin: a button on an object's page and a bulk action
+    on the list, both calling `run(obj, user, **form data)`, i.e. the domain service.
+    With a `form`, its fields are asked first (a note, a time...)."""
+
+    name: str
+    label: str
+    run: Callable[..., Any]
+    form: type[forms.Form] | None = None
+    available: Callable[[Any], bool] = field(default=lambda obj: True)
+
+
+class WorkflowAdminMixin:
+    """Buttons on the object's page and bulk actions for `workflow_steps`."""
+
+    workflow_steps: tuple[WorkflowStep, ...] = ()
+    change_form_template = "admin/workflow_change_form.html"
+
+    def get_urls(self):
+        opts = self.model._meta
+        view = self.admin_site.admin_view(self.workflow_step_view)
+        name = f"{opts.app_label}_{opts.model_name}_step"
+        return [path("<path:object_id>/step/<str:step>/", view, name=name), *super().get_urls()]
+
+    def _step_url(self, obj, step):
+        opts = self.model._meta
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_step",
+            args=[obj.pk, step.name],
+            current_app=self.admin_site.name,
+        )
+
+    def _change_url(self, obj):
+        opts = self.model._meta
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=[obj.pk],
+            current_app=self.admin_site.name,
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        steps = []
+        if obj is not None and self.has_change_permission(request, obj):
+            steps = [
+                (step.label, self._step_url(obj, step))
+                for step in self.workflow_steps
+                if step.available(obj)
+            ]
+        extra_context = {**(extra_context or {}), "workflow_steps": steps}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            plural = self.model._meta.verbose_name_plural
+            for step in self.workflow_steps:
+                name = f"step_{step.name}"
+                actions[name] = (self._bulk_action(step), name, f"{step.label} selected {plural}")
+        return actions
+
+    def _bulk_action(self, step):
+        def act(modeladmin, request, queryset):
+            return self._workflow_page(request, step, list(queryset), bulk=True)
+
+        return act
+
+    def workflow_step_view(self, request, object_id, step):
+        step = next((s for s in self.workflow_steps if s.name == step), None)
+        obj = self.get_object(request, unquote(object_id))
+        if step is None or obj is None:
+            raise Http404("No such step or object.")
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return self._workflow_page(request, step, [obj], bulk=False)
+
+    def _workflow_page(self, request, step, objects, *, bulk):
+        """Ask the step's form (if any), then take the step for each object. A bulk step
+        without a form is taken at once; a single one is confirmed on its page."""
+        applying = request.method == "POST" and "workflow_apply" in request.POST
+        form = step.form(request.POST if applying else None) if step.form else None
+        if (applying or (bulk and form is None)) and (form is None or form.is_valid()):
+            self._workflow_apply(request, step, objects, form.cleaned_data if form else {})
+            return None if bulk else redirect(self._change_url(objects[0]))
+        opts = self.model._meta
+        what = (
+            objects[0]
+            if len(objects) == 1
+            else counted(len(objects), opts.verbose_name, opts.verbose_name_plural)
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{step.label}: {what}",
+            "opts": opts,
+            "step": step,
+            "form": form,
+            "objects": objects,
+            "bulk": bulk,
+            "action_name": f"step_{step.name}",
+            "cancel_url": request.get_full_path() if bulk else self._change_url(objects[0]),
+        }
+        return TemplateResponse(request, "admin/workflow_step.html", context)
+
+    def _workflow_apply(self, request, step, objects, data):
+        done = 0
+        for obj in objects:
+            try:
+                step.run(obj, request.user, **data)
+            except WORKFLOW_ERRORS as exc:
+                self.message_user(request, f"{obj}: {error_text(exc)}", messages.ERROR)
+            else:
+                done += 1
+                self.log_change(request, obj, step.label)
+        if done:
+            self.message_user(request, f"{step.label}: {done} done.")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
@@ -6,3 +7,10 @@ class CoreConfig(AppConfig):
 
     name = "apps.core"
     label = "core"
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the propmgmt site: entry by role, an index per role."""
+
+    default = False  # CoreConfig stays the default config of apps.core
+    default_site = "apps.core.admin.PropmgmtAdminSite"

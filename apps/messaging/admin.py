@@ -5,6 +5,7 @@ from django.urls import path
 from kombu.exceptions import OperationalError
 
 import celeryconfig
+from apps.accounts.roles import user_is_admin
 from apps.messaging.deadletters import (
     DeadLetterError,
     dead_letter_purge,
@@ -60,7 +61,7 @@ class DeadLetterReplayAdmin(ReadOnlyAdmin):
         return [path("dead-letters/", view, name="messaging_dead_letters")] + super().get_urls()
 
     def dead_letters_view(self, request):
-        if not request.user.is_superuser and getattr(request.user, "role", None) != "admin":
+        if not user_is_admin(request.user):
             messages.error(request, "Only administrators may manage dead letters.")
             return redirect("admin:index")
         queue = request.GET.get("queue") or None

@@ -48,7 +48,7 @@ class PropertyAdmin(PropertyScopedAdmin):
 @admin.register(Unit)
 class UnitAdmin(PropertyScopedAdmin):
     list_display = ("code", "property", "floor", "created_at")
-    list_filter = ("property",)
+    list_filter = (("property", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("code", "property__name")
     date_hierarchy = "created_at"
 
@@ -57,7 +57,7 @@ class UnitAdmin(PropertyScopedAdmin):
 class ResidencyAdmin(PropertyScopedAdmin):
     property_path = "unit__property"
     list_display = ("resident", "unit", "start_date", "end_date")
-    list_filter = ("unit__property",)
+    list_filter = (("unit__property", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("resident__username", "resident__email", "unit__code")
     date_hierarchy = "start_date"
     autocomplete_fields = ["resident", "unit"]
@@ -66,7 +66,7 @@ class ResidencyAdmin(PropertyScopedAdmin):
 @admin.register(StaffAssignment)
 class StaffAssignmentAdmin(PropertyScopedAdmin):
     list_display = ("staff", "property", "role", "on_duty", "created_at")
-    list_filter = ("property", "role", "on_duty")
+    list_filter = (("property", admin.RelatedOnlyFieldListFilter), "role", "on_duty")
     search_fields = ("staff__username", "staff__email", "property__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ["staff"]

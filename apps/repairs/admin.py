@@ -1,13 +1,28 @@
-"""Staff use the admin: workflow steps go through the same services as the API (so the
-same events are published); nothing here edits a repair's fields directly."""
+"""Maintenance (and managers) work repairs here: the open repairs of their properties,
+urgent first then oldest, each moved on by a workflow step that calls the same service as
+the API (so the same events are published); nothing edits a repair's fields directly."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from rest_framework.exceptions import APIException
+from django import forms
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 
+from apps.accounts.roles import user_is_admin
+from apps.core.admin import (
+    DefaultChoiceFilter,
+    NoteForm,
+    ScopedAdminMixin,
+    WorkflowAdminMixin,
+    WorkflowStep,
+    counted,
+)
 from apps.properties.selectors import scope_to_user
 from apps.repairs import services
-from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange
+from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange, RepairUrgency
+
+S = RepairStatus
+DONE = (S.RESOLVED, S.CLOSED, S.CANCELLED)
 
 
 class RepairStatusChangeInline(admin.TabularInline):
@@ -24,55 +39,75 @@ class RepairStatusChangeInline(admin.TabularInline):
         return False
 
 
-def _error_text(exc):
-    if isinstance(exc, APIException):
-        detail = exc.detail
-        return str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
-    return str(exc)
+class RepairStateFilter(DefaultChoiceFilter):
+    title = "state"
+    parameter_name = "state"
+    default = "open"
+    choices_q = {
+        "open": ("Open", lambda: ~Q(status__in=DONE)),
+        "done": ("Resolved, closed or cancelled", lambda: Q(status__in=DONE)),
+        "all": ("All", lambda: None),
+    }
 
 
-def _transition_action(to_status, label):
-    def act(modeladmin, request, queryset):
-        done, failed = 0, []
-        for repair in queryset:
-            try:
-                services.repair_transition(repair=repair, to_status=to_status, user=request.user)
-                done += 1
-            except (APIException, PermissionDenied, ValidationError) as exc:
-                failed.append(f"#{repair.pk}: {_error_text(exc)}")
-        if done:
-            modeladmin.message_user(request, f"{label}: {done} repair(s).", messages.SUCCESS)
-        for line in failed:
-            modeladmin.message_user(request, line, messages.ERROR)
+class ScheduleForm(NoteForm):
+    when = forms.DateTimeField(
+        label="Scheduled for", help_text="e.g. 2026-12-01 09:30 (local time)"
+    )
 
-    act.__name__ = f"repair_{to_status}"
-    return admin.action(description=f"{label} selected repairs")(act)
+    def clean_when(self):
+        when = self.cleaned_data["when"]
+        if when <= timezone.now():
+            raise forms.ValidationError("Pick a time in the future.")
+        return when
+
+
+class ResolveForm(NoteForm):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), label="What was done"
+    )
+
+
+def _step(to_status, label, form=None):
+    def run(repair, user, note="", when=None):
+        if when is not None:
+            note = f"Scheduled for {timezone.localtime(when):%Y-%m-%d %H:%M}. {note}".strip()
+        return services.repair_transition(repair=repair, to_status=to_status, user=user, note=note)
+
+    return WorkflowStep(
+        name=to_status,
+        label=label,
+        run=run,
+        form=form,
+        available=lambda repair: (
+            to_status in services.allowed_transitions(repair.status, services.STAFF)
+        ),
+    )
 
 
 @admin.register(RepairRequest)
-class RepairRequestAdmin(admin.ModelAdmin):
-    list_display = ("id", "category", "urgency", "status", "property", "unit", "resident",
-                    "created_at", "resolved_at", "version")  # fmt: skip
-    list_filter = ("status", "urgency", "category", "property")
+class RepairRequestAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "urgency", "status", "category", "property", "unit", "resident",
+                    "created_at", "resolved_at")  # fmt: skip
+    list_display_links = ("id", "urgency")
+    list_filter = (RepairStateFilter, "status", "urgency", "category",
+                   ("property", admin.RelatedOnlyFieldListFilter))  # fmt: skip
     search_fields = ("=id", "description", "unit__code", "resident__username",
                      "resident__email", "property__name")  # fmt: skip
     date_hierarchy = "created_at"
     list_select_related = ("property", "unit", "resident")
-    ordering = ("-created_at",)
+    # Urgent first (the urgency values sort by severity), then the oldest.
+    ordering = ("-urgency", "created_at")
     inlines = [RepairStatusChangeInline]
-    actions = [
-        _transition_action(RepairStatus.ACKNOWLEDGED, "Acknowledge"),
-        _transition_action(RepairStatus.SCHEDULED, "Schedule"),
-        _transition_action(RepairStatus.IN_PROGRESS, "Start work on"),
-        _transition_action(RepairStatus.RESOLVED, "Resolve"),
-    ]
+    workflow_steps = (
+        _step(S.ACKNOWLEDGED, "Acknowledge"),
+        _step(S.SCHEDULED, "Schedule", ScheduleForm),
+        _step(S.IN_PROGRESS, "Start work"),
+        _step(S.RESOLVED, "Resolve", ResolveForm),
+        _step(S.CLOSED, "Close"),
+    )
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
+    def scoped(self, request, queryset):
         return scope_to_user(queryset, request.user, services.AREA)
 
     def get_readonly_fields(self, request, obj=None):
@@ -83,4 +118,11 @@ class RepairRequestAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return user_is_admin(request.user)
+
+    def index_summary(self, request):
+        open_repairs = self.get_queryset(request).exclude(status__in=DONE)
+        urgent = open_repairs.filter(urgency=RepairUrgency.URGENT).count()
+        url = reverse("admin:repairs_repairrequest_changelist", current_app=self.admin_site.name)
+        text = f"{counted(urgent, 'urgent repair')} open ({open_repairs.count()} open in all)"
+        return [(text, url)]
