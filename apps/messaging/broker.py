@@ -14,10 +14,24 @@ class BrokerManagementError(RuntimeError):
 
 
 def broker_connection(url=None, *, confirm_publish=False):
+    """A connection for tools (dead letters, status, tests) whose every socket read and
+    write, the confirm wait included, ends within BROKER_PUBLISH_TIMEOUT."""
+    timeout = settings.BROKER_PUBLISH_TIMEOUT
+    options = {"read_timeout": timeout, "write_timeout": timeout}
+    if confirm_publish:
+        options["confirm_publish"] = True
     return Connection(
-        url or settings.CELERY_BROKER_URL,
-        connect_timeout=settings.BROKER_PUBLISH_TIMEOUT,
-        transport_options={"confirm_publish": True} if confirm_publish else {},
+        url or settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options
+    )
+
+
+def topology_entities():
+    """Both exchanges, every work queue and every dead-letter queue, in declare order."""
+    return (
+        celeryconfig.WORK_EXCHANGE,
+        celeryconfig.DEAD_LETTER_EXCHANGE,
+        *celeryconfig.WORK_QUEUES,
+        *celeryconfig.DEAD_LETTER_QUEUES,
     )
 
 
@@ -31,10 +45,8 @@ def topology_declare(connection=None):
     connection = connection or broker_connection()
     try:
         channel = connection.default_channel
-        for exchange in (celeryconfig.WORK_EXCHANGE, celeryconfig.DEAD_LETTER_EXCHANGE):
-            exchange(channel).declare()
-        for queue in celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES:
-            queue(channel).declare()
+        for entity in topology_entities():
+            entity(channel).declare()
     finally:
         if own:
             connection.release()
