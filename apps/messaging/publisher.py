@@ -379,7 +379,8 @@ class ConfirmingPublisher:
         except self._connection.channel_errors as exc:
             self._channel = None
             self._settle_into(outcome, confirms, sent)
-            left = [r for r in rows if r.id not in outcome.confirmed and r.id not in outcome.refused]
+            settled = outcome.confirmed | outcome.refused.keys()
+            left = [row for row in rows if row.id not in settled]
             if alone:
                 for row in left:
                     outcome.refused[row.id] = f"channel error: {exc}"

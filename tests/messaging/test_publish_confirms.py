@@ -6,7 +6,6 @@ the point, and a real broker always acks); the last runs against the real broker
 """
 
 import collections
-import socket
 
 import pytest
 from amqp.exceptions import NotFound
@@ -62,7 +61,7 @@ class ScriptedBroker:
 
     def drain_events(self, timeout=None):
         if not self.acks:
-            raise socket.timeout("no confirm came")
+            raise TimeoutError("no confirm came")
         answer = self.acks.pop(0)
         if isinstance(answer, Exception):
             self.channels[-1].is_open = False
@@ -106,9 +105,7 @@ def rows(count):
 
 
 def unpublished():
-    return set(
-        OutboxMessage.objects.filter(published_at__isnull=True).values_list("id", flat=True)
-    )
+    return set(OutboxMessage.objects.filter(published_at__isnull=True).values_list("id", flat=True))
 
 
 def sweep():
