@@ -41,10 +41,10 @@ def silent_broker():
 
 def test_post_answers_within_the_timeout_and_the_relay_publishes_later(
     silent_broker,
-    world,
-    api,
+    world,  # noqa: F811
+    api,  # noqa: F811
     settings,
-    clean_queues,  # noqa: F811
+    clean_queues,
 ):
     real_broker = settings.CELERY_BROKER_URL
     settings.BROKER_PUBLISH_TIMEOUT = TIMEOUT
