@@ -24,6 +24,7 @@ from apps.messaging.services import (
     delivery_attempt_increment,
     message_failure_record,
     processed_message_record,
+    processed_message_seen,
 )
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ class ConsumerTask(Task):
     max_retries = 5
     retry_backoff_factor = 2
     retry_backoff_max = 300  # well under RabbitMQ's 30-minute consumer_timeout
+    # The ledger row and the work commit together. A consumer that must commit a step
+    # before an outside call, and whose work is idempotent by itself, turns this off:
+    # its work then runs outside a transaction and the ledger row follows it.
+    work_in_ledger_transaction = True
 
     @property
     def max_redeliveries(self):
@@ -57,11 +62,18 @@ class ConsumerTask(Task):
                     args, kwargs, f"redelivered {redeliveries} times after lost workers"
                 )
         try:
-            with transaction.atomic():
-                if not processed_message_record(message_id, self.name):
-                    logger.info("duplicate message %s for %s skipped", message_id, self.name)
-                    return None
-                return self.run(*args, **kwargs)
+            if self.work_in_ledger_transaction:
+                with transaction.atomic():
+                    if not processed_message_record(message_id, self.name):
+                        logger.info("duplicate message %s for %s skipped", message_id, self.name)
+                        return None
+                    return self.run(*args, **kwargs)
+            if processed_message_seen(message_id, self.name):
+                logger.info("duplicate message %s for %s skipped", message_id, self.name)
+                return None
+            result = self.run(*args, **kwargs)
+            processed_message_record(message_id, self.name)
+            return result
         except (Reject, Retry):
             raise
         except (*self.transient_errors, SoftTimeLimitExceeded) as exc:

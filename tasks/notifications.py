@@ -29,6 +29,9 @@ class NotificationDeliveryTask(ConsumerTask):
     # 5xx/timeout/connection errors are TransientDeliveryError. Anything else
     # (a 4xx from the webhook, a missing notification, a bad template) dead-letters.
     transient_errors = (*ConsumerTask.transient_errors, TransientDeliveryError)
+    # notification_deliver commits the attempt before calling the provider, and the
+    # notification's own status makes it idempotent.
+    work_in_ledger_transaction = False
 
     # The retry policy comes from settings so that tests (and ops) can tune it.
     @property
@@ -44,8 +47,8 @@ class NotificationDeliveryTask(ConsumerTask):
         return settings.NOTIFICATION_RETRY_BACKOFF_MAX
 
     def retry(self, *args, exc=None, countdown=None, **kwargs):
-        # Called by the base task after the attempt's transaction rolled back: record the
-        # failed attempt in its own transaction so that it survives.
+        # Called by the base task when an attempt failed with a transient error: record
+        # its outcome before the retry is sent.
         notification_id = _notification_id((self.request.args or [None])[0])
         if notification_id:
             try:

@@ -29,6 +29,10 @@ def processed_message_record(message_id, consumer):
         return cursor.fetchone() is not None
 
 
+def processed_message_seen(message_id, consumer):
+    return ProcessedMessage.objects.filter(message_id=message_id, consumer=consumer).exists()
+
+
 def delivery_attempt_increment(message_id, consumer):
     """Count one more redelivery of a message after a lost worker; return the count.
 
