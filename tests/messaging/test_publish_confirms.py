@@ -84,7 +84,9 @@ def scripted(monkeypatch):
     monkeypatch.setattr(
         publisher_module, "Producer", lambda channel, **k: type("P", (), {"channel": channel})
     )
-    monkeypatch.setattr(publisher_module, "_topology_declare_leniently", lambda *a: None)
+    monkeypatch.setattr(
+        publisher_module, "_topology_declare_leniently", lambda *a: None, raising=False
+    )
     monkeypatch.setattr("apps.messaging.broker.topology_declare", lambda *a: None)
     monkeypatch.setattr(ConfirmingPublisher, "_bound", lambda self: None, raising=False)
 
