@@ -170,8 +170,10 @@ broker_connection_retry_on_startup = True
 broker_connection_timeout = 4
 broker_heartbeat = 30
 # Publisher confirms for every publish made through Celery; the outbox relay batches
-# its own confirms (apps/messaging/publisher.py).
-broker_transport_options = {"confirm_publish": True, "confirm_timeout": 5}
+# its own confirms (apps/messaging/publisher.py). py-amqp has no confirm timeout option
+# (confirm_timeout is a per-publish argument): its socket read/write timeouts bound
+# every blocking wait of Celery's own publishes (a task's retry, beat), confirms included.
+broker_transport_options = {"confirm_publish": True, "read_timeout": 10, "write_timeout": 10}
 
 task_queues = WORK_QUEUES
 task_create_missing_queues = False

@@ -189,6 +189,9 @@ FLOWER_URL = env.str("FLOWER_URL", default="http://localhost:5555")
 OUTBOX_RELAY_INTERVAL = env.float("OUTBOX_RELAY_INTERVAL", default=1.0)
 OUTBOX_RELAY_BATCH = env.int("OUTBOX_RELAY_BATCH", default=500)
 BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=2.0)
+# A row the broker refuses this many times (unroutable, channel error) is parked for an
+# operator instead of being retried forever.
+OUTBOX_MAX_PUBLISH_ATTEMPTS = env.int("OUTBOX_MAX_PUBLISH_ATTEMPTS", default=10)
 
 LOGGING = {
     "version": 1,

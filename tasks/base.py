@@ -37,6 +37,7 @@ from apps.messaging.services import (
     delivery_retry_start,
     message_failure_record,
     processed_message_record,
+    processed_message_seen,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ class ConsumerTask(Task):
     retry_backoff_factor = 2
     retry_backoff_max = 300
     retry_jitter = True
+    # The ledger row and the work commit together. A consumer that must commit a step
+    # before an outside call, and whose work is idempotent by itself, turns this off:
+    # its work then runs outside a transaction and the ledger row follows it.
+    work_in_ledger_transaction = True
 
     @property
     def max_redeliveries(self):
@@ -81,6 +86,8 @@ class ConsumerTask(Task):
         try:
             if not self._first_copy(args, kwargs):
                 return None
+            if not self.work_in_ledger_transaction:
+                return self._run_then_record(args, kwargs)
             with transaction.atomic():
                 if not processed_message_record(self.request.id, self.name):
                     logger.info("duplicate message %s for %s skipped", self.request.id, self.name)
@@ -97,6 +104,14 @@ class ConsumerTask(Task):
         except Exception as exc:
             logger.exception("permanent error in %s", self.name)
             self._dead_letter(args, kwargs, f"{type(exc).__name__}: {exc}")
+
+    def _run_then_record(self, args, kwargs):
+        if processed_message_seen(self.request.id, self.name):
+            logger.info("duplicate message %s for %s skipped", self.request.id, self.name)
+            return None
+        result = self.run(*args, **kwargs)
+        processed_message_record(self.request.id, self.name)
+        return result
 
     def _first_copy(self, args, kwargs):
         """Count a redelivery after a lost worker (dead-lettering a message that keeps

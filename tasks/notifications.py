@@ -29,6 +29,9 @@ class NotificationDeliveryTask(ConsumerTask):
     # 5xx/timeout/connection errors are TransientDeliveryError. Anything else
     # (a 4xx from the webhook, a missing notification, a bad template) dead-letters.
     transient_errors = (*ConsumerTask.transient_errors, TransientDeliveryError)
+    # notification_deliver commits the attempt before calling the provider, and the
+    # notification's own status makes it idempotent.
+    work_in_ledger_transaction = False
 
     # The retry policy comes from settings so that tests (and ops) can tune it.
     @property
@@ -44,8 +47,7 @@ class NotificationDeliveryTask(ConsumerTask):
         return settings.NOTIFICATION_RETRY_BACKOFF_MAX
 
     def on_retry_later(self, exc, delay):
-        # The attempt's transaction rolled back: record the failed attempt in its own
-        # transaction so that it survives.
+        # Record the failed attempt (and when the retry is due) in its own transaction.
         notification_id = _notification_id((self.request.args or [None])[0])
         if notification_id:
             try:

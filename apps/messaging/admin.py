@@ -13,6 +13,7 @@ from apps.messaging.deadletters import (
     dead_letters_list,
 )
 from apps.messaging.models import DeadLetterReplay, MessageFailure, OutboxMessage
+from apps.messaging.services import outbox_unpark
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,10 +26,38 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ("id", "event", "task_name", "queue", "created_at", "not_before", "published_at")
-    list_filter = ("event", "queue", ("published_at", admin.EmptyFieldListFilter))
+    """The outbox; parked rows (refused by the broker too often) are retried from here
+    once their cause is fixed."""
+
+    list_display = (
+        "id",
+        "event",
+        "task_name",
+        "queue",
+        "created_at",
+        "not_before",
+        "published_at",
+        "refusals",
+        "parked_at",
+        "last_error",
+    )
+    list_filter = (
+        ("parked_at", admin.EmptyFieldListFilter),
+        ("published_at", admin.EmptyFieldListFilter),
+        "event",
+        "queue",
+    )
     search_fields = ("id", "correlation_id", "task_name")
     date_hierarchy = "created_at"
+    actions = ["outbox_unpark_selected"]
+
+    def has_unpark_permission(self, request):
+        return user_is_admin(request.user)
+
+    @admin.action(description="Retry the selected parked rows now", permissions=["unpark"])
+    def outbox_unpark_selected(self, request, queryset):
+        count = outbox_unpark(list(queryset.values_list("id", flat=True)))
+        self.message_user(request, f"{count} parked row(s) will be published on the next sweep.")
 
 
 @admin.register(MessageFailure)

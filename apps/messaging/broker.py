@@ -16,10 +16,14 @@ class BrokerManagementError(RuntimeError):
 
 
 def broker_connection(url=None, *, confirm_publish=False):
+    """A connection for tools (dead letters, status, tests) whose every socket read and
+    write, the confirm wait included, ends within BROKER_PUBLISH_TIMEOUT."""
+    timeout = settings.BROKER_PUBLISH_TIMEOUT
+    options = {"read_timeout": timeout, "write_timeout": timeout}
+    if confirm_publish:
+        options["confirm_publish"] = True
     return Connection(
-        url or settings.CELERY_BROKER_URL,
-        connect_timeout=settings.BROKER_PUBLISH_TIMEOUT,
-        transport_options={"confirm_publish": True} if confirm_publish else {},
+        url or settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options
     )
 
 
@@ -29,6 +33,11 @@ class TopologyMismatchError(RuntimeError):
 
 def topology_queues():
     return celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES + celeryconfig.DELAY_QUEUES
+
+
+def topology_entities():
+    """Every exchange, then every work, dead-letter and delay queue, in declare order."""
+    return (*celeryconfig.EXCHANGES, *topology_queues())
 
 
 def topology_declare(connection=None):

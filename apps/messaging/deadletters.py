@@ -109,15 +109,21 @@ def _describe(dlq_name, message, failures):
     }
 
 
-def _take(channel, dlq_name, limit):
+def _stream(channel, dlq_name, limit=None):
+    """The dead letters of one queue, one at a time, each left unacked (so it stays in
+    the queue) unless the caller acks it; only the current one is held in memory."""
     queue = DEAD_LETTER_QUEUES[dlq_name](channel)
-    taken = []
-    while limit is None or len(taken) < limit:
+    taken = 0
+    while limit is None or taken < limit:
         message = queue.get(no_ack=False, accept=["application/json"])
         if message is None:
-            break
-        taken.append(message)
-    return taken
+            return
+        taken += 1
+        yield message
+
+
+def _take(channel, dlq_name, limit):
+    return list(_stream(channel, dlq_name, limit))
 
 
 def dead_letters_list(queue=None, *, message_id=None, limit=200):
@@ -155,7 +161,11 @@ def _settle(queue, message_id, *, replay, user, via):
         for dlq_name in dead_letter_queue_names(queue):
             channel = connection.channel()
             try:
-                for message in _take(channel, dlq_name, None):
+                # Streamed: replaying one message reads up to it, not the whole queue;
+                # and no further than the depth at the start, so that messages which
+                # die again while we replay are not taken round a second time.
+                _, depth, _ = channel.queue_declare(queue=dlq_name, passive=True)
+                for message in _stream(channel, dlq_name, limit=depth):
                     this_id = message_id_of(message)
                     if message_id is not None and this_id != message_id:
                         continue
@@ -178,8 +188,12 @@ def _settle(queue, message_id, *, replay, user, via):
                     # leaves a duplicate, which the consumer's ledger skips.
                     message.ack()
                     done.append(this_id)
+                    if message_id is not None:
+                        break
             finally:
                 channel.close()
+            if message_id is not None and done:
+                break
     if message_id is not None and not done:
         raise DeadLetterError(f"no dead letter {message_id!r} in {queue or 'any queue'}")
     return done

@@ -21,6 +21,11 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     publish_attempts = models.PositiveIntegerField(default=0)
+    # Times the broker refused this very row (returned as unroutable, nacked, a channel
+    # error, unencodable), as opposed to the broker being down. Each refusal backs off
+    # (not_before); OUTBOX_MAX_PUBLISH_ATTEMPTS of them park the row.
+    refusals = models.PositiveIntegerField(default=0)
+    parked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:
@@ -31,6 +36,11 @@ class OutboxMessage(models.Model):
                 fields=["not_before", "created_at"],
                 name="outbox_unpublished_idx",
                 condition=models.Q(published_at__isnull=True),
+            ),
+            models.Index(
+                fields=["parked_at"],
+                name="outbox_parked_idx",
+                condition=models.Q(parked_at__isnull=False, published_at__isnull=True),
             ),
         ]
 

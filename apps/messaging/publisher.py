@@ -3,11 +3,15 @@ commit (fast path) or from the relay (recovery path and delayed delivery) they a
 to the broker with publisher confirms and marked published only once confirmed.
 """
 
+import collections
 import contextlib
+import dataclasses
+import datetime
 import json
 import logging
 import threading
 import time
+import uuid
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -88,39 +92,84 @@ def outbox_publish_after_commit(ids):
         _breaker.trip()
 
 
+def _due_rows(now):
+    """Unpublished, unparked rows whose time has come (delayed or backing off)."""
+    return OutboxMessage.objects.filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now),
+        published_at__isnull=True,
+        parked_at__isnull=True,
+    )
+
+
+def _refusal_backoff(refusals):
+    """Seconds before a refused row is tried again: 2, 4, 8 ... capped at a minute."""
+    return min(2**refusals, 60)
+
+
 def outbox_publish_due(*, ids=None, limit=None):
     """Publish unpublished, due outbox rows (optionally only `ids`); return how many.
 
     Rows are locked with SKIP LOCKED, so several relays (and the fast path) never
-    publish the same row at the same moment.
+    publish the same row at the same moment. Each row is settled on its own: confirmed
+    rows are marked published even when others in the batch fail; a row the broker
+    refuses (returned as unroutable, nacked, a channel error) waits with backoff and is
+    parked after OUTBOX_MAX_PUBLISH_ATTEMPTS refusals. A broker failure (unreachable,
+    timed out) leaves the rest waiting and is raised once the batch is recorded.
     """
     limit = limit or settings.OUTBOX_RELAY_BATCH
     now = timezone.now()
-    failure = None
     with transaction.atomic():
-        due = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
-            Q(not_before__isnull=True) | Q(not_before__lte=now), published_at__isnull=True
-        )
+        due = _due_rows(now).select_for_update(skip_locked=True)
         if ids is not None:
             due = due.filter(id__in=ids)
         rows = list(due.order_by("created_at")[:limit])
         if not rows:
             return 0
-        try:
-            confirmed = _publisher().publish(rows)
-        except Exception as exc:  # any broker failure: the rows wait for the next sweep
-            _publisher().reset()
-            confirmed, failure = set(), exc
-        OutboxMessage.objects.filter(id__in=confirmed).update(
-            published_at=timezone.now(), publish_attempts=F("publish_attempts") + 1
-        )
-        OutboxMessage.objects.filter(id__in=[r.id for r in rows if r.id not in confirmed]).update(
+        outcome = _publisher().publish(rows)
+        _outcome_record(rows, outcome)
+    if outcome.error is not None:
+        raise outcome.error
+    return len(outcome.confirmed)
+
+
+def _outcome_record(rows, outcome):
+    now = timezone.now()
+    OutboxMessage.objects.filter(id__in=outcome.confirmed).update(
+        published_at=now, publish_attempts=F("publish_attempts") + 1, last_error=""
+    )
+    max_refusals = settings.OUTBOX_MAX_PUBLISH_ATTEMPTS
+    for row in rows:
+        reason = outcome.refused.get(row.id)
+        if reason is None:
+            continue
+        refusals = row.refusals + 1
+        parked = refusals >= max_refusals
+        OutboxMessage.objects.filter(id=row.id).update(
             publish_attempts=F("publish_attempts") + 1,
-            last_error=repr(failure)[:2000] if failure else "not confirmed by the broker",
+            refusals=refusals,
+            last_error=reason[:2000],
+            not_before=now + datetime.timedelta(seconds=_refusal_backoff(refusals)),
+            parked_at=now if parked else None,
         )
-    if failure is not None:
-        raise failure
-    return len(confirmed)
+        log = logger.error if parked else logger.warning
+        log(
+            "outbox row %s (%s -> %s) refused by the broker%s: %s",
+            row.id,
+            row.task_name,
+            row.queue,
+            f", parked after {refusals} refusals" if parked else "",
+            reason,
+        )
+    waiting = [
+        row.id for row in rows if row.id not in outcome.confirmed and row.id not in outcome.refused
+    ]
+    if waiting:
+        OutboxMessage.objects.filter(id__in=waiting).update(
+            publish_attempts=F("publish_attempts") + 1,
+            last_error=repr(outcome.error)[:2000]
+            if outcome.error
+            else "not confirmed by the broker",
+        )
 
 
 class _CircuitBreaker:
@@ -145,94 +194,267 @@ class _CircuitBreaker:
 _breaker = _CircuitBreaker()
 
 
+@dataclasses.dataclass
+class PublishOutcome:
+    """What became of a batch: `confirmed` row ids, `refused` {row id: reason} for rows
+    the broker would not take, and the broker `error` that left the others waiting."""
+
+    confirmed: set = dataclasses.field(default_factory=set)
+    refused: dict = dataclasses.field(default_factory=dict)
+    error: Exception | None = None
+
+
+class _ChannelConfirms:
+    """Confirms of one confirm-mode channel. Delivery tags count from 1 on each new
+    channel, so a new channel gets a new instance, and the callbacks of an old channel
+    can never touch it. `multiple=True` settles every outstanding tag up to the one
+    given: tags are popped from the front of an ordered map, constant time per message."""
+
+    def __init__(self):
+        self.next_tag = 0
+        self.outstanding = collections.OrderedDict()  # tag -> row id, tags ascending
+        self.acked, self.nacked = set(), set()
+        self.returned = {}  # row id -> reason; a return comes before the ack
+
+    def sent(self, row_id):
+        self.next_tag += 1
+        self.outstanding[self.next_tag] = row_id
+
+    def on_ack(self, delivery_tag, multiple):
+        self._settle(self.acked, delivery_tag, multiple)
+
+    def on_nack(self, delivery_tag, multiple):
+        self._settle(self.nacked, delivery_tag, multiple)
+
+    def _settle(self, into, delivery_tag, multiple):
+        if not multiple:
+            row_id = self.outstanding.pop(delivery_tag, None)
+            if row_id is not None:
+                into.add(row_id)
+            return
+        while self.outstanding:
+            tag = next(iter(self.outstanding))
+            if tag > delivery_tag:
+                break
+            into.add(self.outstanding.pop(tag))
+
+    def on_return(self, exc, exchange, routing_key, message):
+        row_id = message.properties.get("correlation_id")  # Celery's: the task id
+        if row_id:
+            self.returned[uuid.UUID(str(row_id))] = (
+                f"returned by the broker: {getattr(exc, 'reply_text', exc)} "
+                f"(exchange {exchange!r}, routing key {routing_key!r}); is the queue declared?"
+            )
+
+    def settled(self):
+        return not self.outstanding
+
+
 class ConfirmingPublisher:
-    """Publishes a batch on one confirm-mode channel and waits for all confirms at once
-    (waiting for each confirm in turn cut throughput about 15x here)."""
+    """Publishes a batch on one confirm-mode channel with `mandatory` and waits for all
+    confirms at once (waiting for each confirm in turn cut throughput about 15x here).
+
+    Every wait on the broker (connect, declare, confirm_select, publish, the confirm
+    wait, close) ends within `timeout` seconds of the call.
+    """
 
     def __init__(self, broker_url, timeout):
         self.broker_url = broker_url
         self.timeout = timeout
         self._connection = None
         self._channel = None
-        self._producer = None
-        self._next_tag = 0
-        self._acked = set()
-        self._nacked = set()
+        self._confirms = None
+        self._deadline = None
 
+    # --- time ------------------------------------------------------------------------
+    def _remaining(self):
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"broker did not answer within {self.timeout}s")
+        return remaining
+
+    def _bound(self):
+        """Make the next blocking socket operation end by the deadline."""
+        self._connection.connection.transport.sock.settimeout(self._remaining())
+
+    # --- connection and channel -----------------------------------------------------
     def _connect(self):
-        from apps.messaging.broker import topology_declare
         from propmgmt.celery import app
 
-        connection = Connection(self.broker_url, connect_timeout=self.timeout)
-        connection.connect()
-        topology_declare(connection)
-        channel = connection.channel()
-        channel.confirm_select()
-        channel.events["basic_ack"].add(self._on_ack)
-        channel.events["basic_nack"].add(self._on_nack)
-        self._connection, self._channel, self._next_tag = connection, channel, 0
-        self._producer = Producer(channel, exchange=celeryconfig.WORK_EXCHANGE, auto_declare=False)
+        timeout = self._remaining()
+        connection = Connection(
+            self.broker_url,
+            connect_timeout=timeout,
+            # Socket-level bounds as a backstop; _bound() tightens them to the deadline.
+            transport_options={"read_timeout": timeout, "write_timeout": timeout},
+        )
+        # One attempt: kombu's connect() retries once after sleeping 2 s.
+        connection.ensure_connection(max_retries=0, reraise_as_library_errors=False)
+        self._connection = connection
+        self._bound()
+        _topology_declare_leniently(connection, self._bound)
+        self._channel_open()
         self._send = app.amqp.send_task_message
         self._as_task = app.amqp.as_task_v2
 
-    def _on_ack(self, delivery_tag, multiple):
-        self._settle(self._acked, delivery_tag, multiple)
-
-    def _on_nack(self, delivery_tag, multiple):
-        self._settle(self._nacked, delivery_tag, multiple)
-
-    def _settle(self, into, delivery_tag, multiple):
-        tags = range(1, delivery_tag + 1) if multiple else (delivery_tag,)
-        into.update(tag for tag in tags if tag not in self._acked and tag not in self._nacked)
+    def _channel_open(self):
+        if self._channel is not None:
+            with contextlib.suppress(Exception):
+                self._channel.close()
+        self._bound()
+        channel = self._connection.channel()
+        channel.confirm_select()
+        confirms = _ChannelConfirms()
+        channel.events["basic_ack"].add(confirms.on_ack)
+        channel.events["basic_nack"].add(confirms.on_nack)
+        channel.events["basic_return"].add(confirms.on_return)
+        self._channel, self._confirms = channel, confirms
+        self._producer = Producer(channel, exchange=celeryconfig.WORK_EXCHANGE, auto_declare=False)
 
     def reset(self):
+        """Drop the connection without a close handshake (it may be the broken part)."""
         if self._connection is not None:
-            # A broken connection has nothing left to release.
             with contextlib.suppress(Exception):
-                self._connection.release()
-        self._connection = self._channel = self._producer = None
+                self._connection.collect()
+        self._connection = self._channel = self._producer = self._confirms = None
 
+    def close(self):
+        """Close cleanly within the timeout; drop the socket if the broker does not answer."""
+        if self._connection is None:
+            return
+        self._deadline = time.monotonic() + self.timeout
+        try:
+            self._bound()
+            self._connection.release()
+        except Exception:
+            logger.warning("broker did not close the connection in time; dropped it")
+        self.reset()
+
+    # --- publishing --------------------------------------------------------------------
     def publish(self, rows):
-        """Publish outbox rows; return the set of ids the broker confirmed."""
-        if self._connection is None or not self._connection.connected:
+        """Publish outbox rows and return a PublishOutcome; never raises for the broker."""
+        self._deadline = time.monotonic() + self.timeout
+        outcome = PublishOutcome()
+        pending = list(rows)
+        try:
+            if self._connection is None or not self._connection.connected:
+                self.reset()
+                self._connect()
+            pending = self._publish_batch(pending, outcome)
+            # A channel error closed the channel: some row in the rest is to blame.
+            # Try each alone, so one bad row cannot hold back the rows around it.
+            for row in pending:
+                self._publish_batch([row], outcome, alone=True)
+        except Exception as exc:  # the broker is unreachable or too slow: the rest waits
+            logger.warning("broker publish failed: %r", exc)
             self.reset()
-            self._connect()
-        tags = {}
-        for row in rows:
-            message = self._as_task(
-                str(row.id),
-                row.task_name,
-                args=row.payload,
-                kwargs={},
-                retries=0,
-                # Celery's own saferepr of the args cost 70% of publishing time.
-                argsrepr=json.dumps(row.payload)[:1024],
-                kwargsrepr="{}",
-            )
-            self._send(
-                self._producer,
-                row.task_name,
-                message,
-                queue=row.queue,
-                exchange=celeryconfig.WORK_EXCHANGE.name,
-                routing_key=row.queue,
-                retry=False,
-                declare=[],
-                priority=row.priority,
-                headers={CORRELATION_HEADER: row.correlation_id},
-            )
-            self._next_tag += 1
-            tags[self._next_tag] = row.id
-        deadline = time.monotonic() + self.timeout
-        while not all(t in self._acked or t in self._nacked for t in tags):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"broker confirmed {len(self._acked)} of {len(tags)} messages")
-            self._connection.drain_events(timeout=remaining)
-        confirmed = {row_id for tag, row_id in tags.items() if tag in self._acked}
-        self._acked.difference_update(tags)
-        self._nacked.difference_update(tags)
-        return confirmed
+            outcome.error = exc
+        return outcome
+
+    def _publish_batch(self, rows, outcome, alone=False):
+        """Publish `rows` on the current channel and settle them into `outcome`.
+
+        Returns the rows a channel error left unsettled (to be tried one by one); a row
+        published alone that causes one is refused with it. Confirms that arrived before
+        any error count, so confirmed rows are never sent again.
+        """
+        if self._channel is None or not self._channel.is_open:
+            self._channel_open()
+        confirms = self._confirms
+        broker_errors = self._connection.connection_errors + self._connection.channel_errors
+        sent = {}
+        try:
+            for row in rows:
+                if row.queue not in celeryconfig.WORK_QUEUE_NAMES:
+                    outcome.refused[row.id] = f"unknown queue {row.queue!r}: not in celeryconfig"
+                    continue
+                self._bound()
+                try:
+                    self._send_row(row)
+                except (OSError, *broker_errors):
+                    raise
+                except Exception as exc:  # this row cannot even be encoded or sent
+                    outcome.refused[row.id] = f"cannot be sent: {exc!r}"
+                    continue
+                confirms.sent(row.id)
+                sent[row.id] = row
+            while not confirms.settled():
+                self._connection.drain_events(timeout=self._remaining())
+        except self._connection.channel_errors as exc:
+            self._channel = None
+            self._settle_into(outcome, confirms, sent)
+            settled = outcome.confirmed | outcome.refused.keys()
+            left = [row for row in rows if row.id not in settled]
+            if alone:
+                for row in left:
+                    outcome.refused[row.id] = f"channel error: {exc}"
+                return []
+            return left
+        except BaseException:
+            self._settle_into(outcome, confirms, sent)
+            raise
+        self._settle_into(outcome, confirms, sent)
+        return []
+
+    def _settle_into(self, outcome, confirms, by_id):
+        for row_id in confirms.acked:
+            if row_id in confirms.returned:
+                outcome.refused[row_id] = confirms.returned[row_id]
+            elif row_id in by_id:
+                outcome.confirmed.add(row_id)
+        for row_id in confirms.nacked:
+            if row_id in by_id:
+                outcome.refused[row_id] = "nacked by the broker (an internal error there)"
+        confirms.acked.clear()
+        confirms.nacked.clear()
+        confirms.returned.clear()
+
+    def _send_row(self, row):
+        message = self._as_task(
+            str(row.id),
+            row.task_name,
+            args=row.payload,
+            kwargs={},
+            retries=0,
+            # Celery's own saferepr of the args cost 70% of publishing time.
+            argsrepr=json.dumps(row.payload)[:1024],
+            kwargsrepr="{}",
+        )
+        self._send(
+            self._producer,
+            row.task_name,
+            message,
+            exchange=celeryconfig.WORK_EXCHANGE.name,
+            routing_key=row.queue,
+            retry=False,
+            declare=[],
+            priority=row.priority,
+            headers={CORRELATION_HEADER: row.correlation_id},
+            # A message that routes to no queue comes back (basic.return) instead of
+            # being confirmed and dropped.
+            mandatory=True,
+        )
+
+
+def _topology_declare_leniently(connection, bound):
+    """Declare the topology, but let a queue whose declaration fails (say its arguments
+    changed: PRECONDITION_FAILED) stop nothing: the existing queue still takes messages,
+    and a missing one makes its messages come back as unroutable."""
+    from apps.messaging.broker import topology_entities
+
+    channel = connection.channel()
+    try:
+        for entity in topology_entities():
+            bound()
+            try:
+                entity(channel).declare()
+            except connection.channel_errors as exc:
+                logger.error("cannot declare %s: %s (see `manage.py broker status`)", entity, exc)
+                channel = connection.channel()
+    finally:
+        with contextlib.suppress(Exception):
+            bound()
+            channel.close()
 
 
 _local = threading.local()

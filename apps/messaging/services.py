@@ -29,6 +29,10 @@ def processed_message_record(message_id, consumer):
         return cursor.fetchone() is not None
 
 
+def processed_message_seen(message_id, consumer):
+    return ProcessedMessage.objects.filter(message_id=message_id, consumer=consumer).exists()
+
+
 def delivery_attempt_increment(message_id, consumer):
     """Count one more redelivery of a message after a lost worker; return the count.
 
@@ -85,3 +89,10 @@ def messaging_records_prune(*, now=None):
     ledger, _ = ProcessedMessage.objects.filter(processed_at__lt=ledger_cutoff).delete()
     attempts, _ = DeliveryAttempt.objects.filter(updated_at__lt=ledger_cutoff).delete()
     return {"outbox": outbox, "ledger": ledger, "delivery_attempts": attempts}
+
+
+def outbox_unpark(ids):
+    """Give parked outbox rows (their cause fixed) a fresh start; return how many."""
+    return OutboxMessage.objects.filter(
+        id__in=ids, published_at__isnull=True, parked_at__isnull=False
+    ).update(parked_at=None, refusals=0, not_before=None, last_error="")

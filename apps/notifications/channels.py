@@ -4,14 +4,22 @@
 settings.NOTIFICATION_SMS_BACKEND (a dotted path). A backend raises
 `TransientDeliveryError` for failures worth a retry and `PermanentDeliveryError` for
 those that are not.
+
+Every send carries the notification's idempotency key (its id): the SMS webhook as an
+`Idempotency-Key` header, email as a stable `Message-ID`. `honours_idempotency_key`
+says whether the provider drops a second send with the same key; only then may a
+redelivery that finds an attempt without outcome send again (services.py).
 """
 
+import fcntl
 import logging
+from email.utils import parseaddr
 from pathlib import Path
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.filebased import EmailBackend as DjangoFileEmailBackend
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -40,21 +48,59 @@ class SmsWebhookPermanentError(PermanentDeliveryError):
     pass
 
 
+def message_id_for(notification):
+    """A Message-ID that is the same on every attempt, from any host."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "propmgmt"
+    return f"<{notification.idempotency_key}@{domain}>"
+
+
+class FileEmailBackend(DjangoFileEmailBackend):
+    """Development: one file per message in EMAIL_FILE_PATH, named by its Message-ID. A
+    Message-ID already written is skipped, as a provider honouring the key would do."""
+
+    honours_idempotency_key = True
+
+    def send_messages(self, email_messages):
+        folder = Path(self.file_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        sent = 0
+        for message in email_messages:
+            key = message.extra_headers["Message-ID"].strip("<>")
+            try:
+                # Exclusive create: two processes sending one key write it once.
+                with (folder / f"{key}.eml").open("xb") as file:
+                    file.write(message.message().as_bytes())
+            except FileExistsError:
+                logger.info("email %s was already sent; not sending it again", key)
+                continue
+            sent += 1
+        return sent
+
+
 class EmailBackend:
     """Django's email framework: text body plus an HTML alternative when there is one."""
 
+    def _backend(self):
+        return settings.NOTIFICATION_EMAIL_BACKEND or settings.EMAIL_BACKEND
+
+    @property
+    def honours_idempotency_key(self):
+        return getattr(import_string(self._backend()), "honours_idempotency_key", False)
+
     def send(self, notification, address):
-        backend = settings.NOTIFICATION_EMAIL_BACKEND or None
         options = {}
-        if backend and settings.NOTIFICATION_EMAIL_FILE_PATH:
+        if settings.NOTIFICATION_EMAIL_BACKEND and settings.NOTIFICATION_EMAIL_FILE_PATH:
             options["file_path"] = settings.NOTIFICATION_EMAIL_FILE_PATH
-        connection = get_connection(backend=backend, fail_silently=False, **options)
+        connection = get_connection(backend=self._backend(), fail_silently=False, **options)
         message = EmailMultiAlternatives(
             subject=notification.subject,
             body=notification.body_text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[address],
-            headers={"X-Notification-Id": str(notification.id)},
+            headers={
+                "X-Notification-Id": str(notification.id),
+                "Message-ID": message_id_for(notification),
+            },
             connection=connection,
         )
         if notification.body_html:
@@ -65,31 +111,53 @@ class EmailBackend:
 class InAppBackend:
     """In-app notifications are stored for the inbox; delivering just marks them sent."""
 
+    honours_idempotency_key = True  # nothing leaves the building
+
     def send(self, notification, address):
         return None
 
 
 class ConsoleSmsBackend:
-    """Development: log the SMS and append one line to settings.SMS_FILE_PATH."""
+    """Development: log the SMS and append one line to settings.SMS_FILE_PATH.
+
+    With a file it behaves like a provider that honours the idempotency key: a key
+    already in the file is not written again (checked and appended under a file lock).
+    """
+
+    @property
+    def honours_idempotency_key(self):
+        return bool(settings.SMS_FILE_PATH)
 
     def send(self, notification, address):
-        fields = (timezone.now().isoformat(), str(notification.id), address)
+        key = notification.idempotency_key
+        fields = (timezone.now().isoformat(), key, address)
         line = "\t".join(fields) + f"\t{notification.body_text!r}"
-        logger.info("SMS to %s: %s", address, notification.body_text)
         path = settings.SMS_FILE_PATH
-        if path:
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as file:
-                file.write(line + "\n")
+        if not path:
+            logger.info("SMS to %s: %s", address, notification.body_text)
+            return
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a+", encoding="utf-8") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)
+            file.seek(0)
+            if any(written.split("\t", 2)[1:2] == [key] for written in file):
+                logger.info("SMS %s was already sent; not sending it again", key)
+                return
+            logger.info("SMS to %s: %s", address, notification.body_text)
+            file.write(line + "\n")
 
 
 class WebhookSmsBackend:
-    """POST {"to", "body", "notification_id"} as JSON to settings.SMS_WEBHOOK_URL.
+    """POST {"to", "body", "notification_id"} as JSON to settings.SMS_WEBHOOK_URL, with
+    the notification id as `Idempotency-Key` header.
 
     A 5xx, 429, timeout or connection error is transient (retry); any other 4xx is
-    permanent. The receiver can use notification_id to drop duplicates.
+    permanent. The provider is expected to honour the key (drop a second request with
+    the same key), so a resend after an attempt without outcome is safe.
     """
+
+    honours_idempotency_key = True
 
     def send(self, notification, address):
         url = settings.SMS_WEBHOOK_URL
@@ -101,7 +169,12 @@ class WebhookSmsBackend:
             "notification_id": str(notification.id),
         }
         try:
-            response = requests.post(url, json=payload, timeout=settings.SMS_WEBHOOK_TIMEOUT)
+            response = requests.post(
+                url,
+                json=payload,
+                headers={"Idempotency-Key": notification.idempotency_key},
+                timeout=settings.SMS_WEBHOOK_TIMEOUT,
+            )
         except requests.Timeout as exc:
             raise SmsWebhookTransientError(f"SMS webhook timed out: {exc}") from exc
         except requests.RequestException as exc:

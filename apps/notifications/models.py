@@ -24,6 +24,10 @@ class Status(models.TextChoices):
     PROCESSING = "processing", "Processing"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # An attempt was made and its worker died before recording the outcome, and the
+    # provider does not honour our idempotency key: sending again could duplicate it, so
+    # an operator checks with the provider (see docs/MESSAGING.md).
+    UNKNOWN = "unknown", "Outcome unknown"
 
 
 class Notification(models.Model):
@@ -50,7 +54,10 @@ class Notification(models.Model):
     body_html = models.TextField(blank=True)
     variables = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Provider calls started. `attempt_started_at` is committed before each call and
+    # cleared with its outcome: set on a redelivery, it means an attempt without outcome.
     attempts = models.PositiveIntegerField(default=0)
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -86,6 +93,11 @@ class Notification(models.Model):
     @property
     def is_rendered(self):
         return bool(self.body_text)
+
+    @property
+    def idempotency_key(self):
+        """Given to the provider with every attempt: the same on a resend."""
+        return str(self.id)
 
 
 class NotificationStatusChange(models.Model):

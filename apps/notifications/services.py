@@ -119,44 +119,86 @@ def notification_render(notification):
 
 
 def notification_deliver(notification_id):
-    """Send a notification through its channel; sent exactly once per notification.
+    """Send a notification through its channel: once per notification, and once at the
+    provider as far as the provider allows.
 
-    The row is locked for the whole delivery, and a notification already `sent` is left
-    alone, so a redelivered or replayed message never sends it again. A pending or failed
-    notification (e.g. a replayed dead letter) is attempted. Channel errors propagate
-    (the consumer decides retry or dead-letter); the caller's transaction then rolls the
-    attempt back, and the consumer records it with `notification_attempt_failed`.
+    1. Under a row lock, and committed before the provider is called: the attempt
+       (`attempts`, status processing, `attempt_started_at`). A notification already
+       sent is left alone.
+    2. The provider is called with the notification's idempotency key, holding no lock
+       and no transaction.
+    3. The outcome is committed (sent; a failure is recorded by the consumer through
+       `notification_attempt_failed` / `notification_mark_failed`).
+
+    A redelivery that finds an attempt without outcome (its worker died between 1 and
+    3) sends again with the same key only where the provider honours it; otherwise the
+    notification is marked `unknown` for an operator and nothing is sent blind.
+    Call it outside any transaction (the notifications consumer does), or step 1 is
+    not committed before the provider is called.
     """
+    notification, backend, address = _attempt_start(notification_id)
+    if backend is None:
+        return notification
+    backend.send(notification, address)
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .get(id=notification_id)
-        )
-        if notification.status == Status.SENT:
-            logger.info("notification %s already sent; not sending again", notification_id)
-            return notification
-        if not notification.is_rendered:
-            notification_render(notification)
-        address = _address_for(notification.channel, notification.user, notification.address)
-        notification.attempts += 1
-        _status_set(notification, Status.PROCESSING, f"attempt {notification.attempts}")
-        channel_backend(notification.channel).send(notification, address)
+        notification = Notification.objects.select_for_update(of=("self",)).get(id=notification_id)
         notification.sent_at = timezone.now()
+        notification.attempt_started_at = None
         notification.last_error = ""
         _status_set(notification, Status.SENT, f"{notification.channel} to {address or 'inbox'}")
         notification.save()
     return notification
 
 
+def _attempt_start(notification_id):
+    """Record the attempt (committed when called outside a transaction); return the
+    notification, and the backend and address to send with, or no backend to send none."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(id=notification_id)
+        )
+        if notification.status in (Status.SENT, Status.UNKNOWN):
+            logger.info(
+                "notification %s is %s; not sending again", notification_id, notification.status
+            )
+            return notification, None, None
+        backend = channel_backend(notification.channel)
+        detail = ""
+        if notification.attempt_started_at is not None:
+            started = notification.attempt_started_at.isoformat()
+            if not backend.honours_idempotency_key:
+                reason = (
+                    f"attempt {notification.attempts} started at {started} has no recorded "
+                    "outcome and the provider does not honour an idempotency key: not sent "
+                    "again; check with the provider whether it was delivered"
+                )
+                logger.error("notification %s: %s", notification_id, reason)
+                notification.attempt_started_at = None
+                notification.last_error = reason
+                _status_set(notification, Status.UNKNOWN, reason)
+                notification.save()
+                return notification, None, None
+            detail = f"; resent with the same idempotency key after attempt from {started}"
+            logger.warning("notification %s: attempt without outcome%s", notification_id, detail)
+        if not notification.is_rendered:
+            notification_render(notification)
+        address = _address_for(notification.channel, notification.user, notification.address)
+        notification.attempts += 1
+        notification.attempt_started_at = timezone.now()
+        _status_set(notification, Status.PROCESSING, f"attempt {notification.attempts}{detail}")
+        notification.save()
+    return notification, backend, address
+
+
 def notification_attempt_failed(notification_id, error, *, retry_in=None):
-    """Record a failed attempt that will be retried (its own transaction, so it survives
-    the rollback of the attempt itself)."""
+    """Record the outcome of a failed attempt that will be retried."""
     with transaction.atomic():
         notification = Notification.objects.select_for_update().filter(id=notification_id).first()
         if notification is None or notification.status in (Status.SENT, Status.FAILED):
             return notification
-        notification.attempts += 1
+        notification.attempt_started_at = None
         notification.last_error = str(error)[:5000]
         when = f"; retry in {retry_in}s" if retry_in is not None else ""
         _status_set(
@@ -164,14 +206,14 @@ def notification_attempt_failed(notification_id, error, *, retry_in=None):
             Status.PENDING,
             f"attempt {notification.attempts} failed: {error}{when}",
         )
-        notification.save(update_fields=["attempts", "last_error", "status"])
+        notification.save(update_fields=["attempt_started_at", "last_error", "status"])
     return notification
 
 
-def notification_mark_failed(notification_id, reason, *, attempted=True):
+def notification_mark_failed(notification_id, reason):
     """Mark a notification failed with `reason` (retries exhausted or permanent error).
 
-    A sent notification stays sent. `attempted` counts the attempt that just failed.
+    A sent notification stays sent.
     """
     with transaction.atomic():
         notification = Notification.objects.select_for_update().filter(id=notification_id).first()
@@ -180,11 +222,10 @@ def notification_mark_failed(notification_id, reason, *, attempted=True):
             return None
         if notification.status == Status.SENT:
             return notification
-        if attempted:
-            notification.attempts += 1
+        notification.attempt_started_at = None
         notification.last_error = str(reason)[:5000]
         _status_set(notification, Status.FAILED, str(reason))
-        notification.save(update_fields=["attempts", "last_error", "status"])
+        notification.save(update_fields=["attempt_started_at", "last_error", "status"])
     return notification
 
 

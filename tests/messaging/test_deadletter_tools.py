@@ -4,12 +4,13 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from kombu import Producer
+from kombu import Producer, Queue
 from rest_framework.test import APIClient
 
 import celeryconfig
 from apps.accounts.models import Role, User
 from apps.messaging.broker import broker_connection
+from apps.messaging.deadletters import dead_letter_replay
 from apps.messaging.models import DeadLetterReplay, MessageFailure
 from tests.conftest import queue_depth
 
@@ -160,3 +161,13 @@ def test_admin_page_is_refused_to_staff_who_are_not_admins(clean_queues):
     client.force_login(manager)
     response = client.get("/admin/messaging/deadletterreplay/dead-letters/")
     assert response.status_code == 302
+
+
+def test_replaying_one_dead_letter_reads_up_to_it_not_the_whole_queue(clean_queues, monkeypatch):
+    ids = [dead_letter("complaints", key=f"k{i}") for i in range(20)]
+    gets = []
+    get = Queue.get
+    monkeypatch.setattr(Queue, "get", lambda self, *a, **k: gets.append(1) or get(self, *a, **k))
+    assert dead_letter_replay("complaints", ids[2], via="test") == [ids[2]]
+    assert len(gets) == 3  # stopped at the message asked for
+    assert queue_depth("complaints.dlq") == 19 and queue_depth("complaints") == 1

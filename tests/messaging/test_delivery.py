@@ -112,8 +112,8 @@ def test_same_message_delivered_twice_has_one_effect(clean_queues, start_worker)
     publisher_module._breaker.trip()  # keep the fast path out of it
     [row] = committed_publish("probe.happened", {"key": "twice"})
     publisher = ConfirmingPublisher(broker_connection().as_uri(include_password=True), timeout=5)
-    assert publisher.publish([row]) == {row.id}
-    assert publisher.publish([row]) == {row.id}
+    assert publisher.publish([row]).confirmed == {row.id}
+    assert publisher.publish([row]).confirmed == {row.id}
     publisher.reset()
     worker = start_worker("reporting")
     wait_until(lambda: f"duplicate message {row.id}" in worker.logs(), message="duplicate")

@@ -26,6 +26,7 @@ def test_every_queue_exists_with_its_arguments(broker_vhost):
     assert "x-max-priority" not in status["complaints"]["arguments"]
 
 
+@pytest.mark.django_db  # status also counts the outbox's waiting and parked rows
 def test_declare_is_idempotent_and_status_lists_every_queue(broker_vhost, capsys):
     call_command("broker", "declare")
     call_command("broker", "declare")

@@ -85,9 +85,11 @@ def test_webhook_down_retries_then_fails_and_replay_sends_once(sms_worker, webho
     assert notification.status == "failed" and "503" in notification.last_error
     assert len(webhook.received) == 3  # the first try and two retries
     history = list(notification.history.order_by("at", "id"))
-    # Failed attempts survive the rollback of the attempt itself.
-    assert [h.status for h in history] == ["pending", "pending", "pending", "failed"]
-    assert "attempt 1 failed" in history[1].detail and "503" in history[1].detail
+    # Each attempt is committed before the provider is called, and so is its outcome.
+    assert [h.status for h in history] == ["pending"] + ["processing", "pending"] * 2 + [
+        "processing", "failed",
+    ]  # fmt: skip
+    assert "attempt 1 failed" in history[2].detail and "503" in history[2].detail
     assert notification.attempts == 3
     [letter] = dead_letters_list("notifications")
     assert "503" in letter["reason"]
@@ -105,7 +107,7 @@ def test_same_message_delivered_twice_sends_once(sms_worker, webhook):
     wait_until(lambda: Notification.objects.get(id=notification_id).status == "sent")
     row = OutboxMessage.objects.get(event="notification.requested")
     publisher = ConfirmingPublisher(broker_connection().as_uri(include_password=True), 5)
-    assert publisher.publish([row]) == {row.id}  # the broker delivers it again
+    assert publisher.publish([row]).confirmed == {row.id}  # the broker delivers it again
     publisher.reset()
     wait_until(lambda: f"duplicate message {row.id}" in sms_worker.logs(), message="skipped")
     assert len(webhook.delivered(notification_id)) == 1

@@ -11,6 +11,7 @@ from apps.messaging.broker import (
     topology_declare,
     topology_mismatches,
 )
+from apps.messaging.selectors import outbox_stats
 
 
 class Command(BaseCommand):
@@ -37,8 +38,9 @@ class Command(BaseCommand):
             raise CommandError(f"broker unreachable: {exc}; is RabbitMQ running?") from exc
         except (BrokerManagementError, TopologyMismatchError) as exc:
             raise CommandError(str(exc)) from exc
+        outbox = outbox_stats()
         if options["json"]:
-            self.stdout.write(json.dumps(rows, indent=2))
+            self.stdout.write(json.dumps({"queues": rows, "outbox": outbox}, indent=2))
             return
         self.stdout.write(f"{'queue':<24} {'messages':>8} {'consumers':>9}  arguments")
         for row in rows:
@@ -51,6 +53,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{row['name']:<24} {row['messages']:>8} {row['consumers']:>9}  {args}"
             )
+        self.stdout.write(
+            f"outbox: {outbox['unpublished']} unpublished "
+            f"(oldest due {outbox['oldest_unpublished_age']:.0f}s ago), "
+            f"{outbox['parked']} parked"
+            + (" -- see Admin > Messaging > Outbox messages, parked" if outbox["parked"] else "")
+        )
         missing = [row["name"] for row in rows if not row["exists"]]
         if missing:
             raise CommandError(f"missing queues: {', '.join(missing)}")

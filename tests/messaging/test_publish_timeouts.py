@@ -1,0 +1,105 @@
+"""Every wait on the broker is bounded: a broker that accepts connections and never
+answers costs a request at most BROKER_PUBLISH_TIMEOUT, and the row waits for the relay."""
+
+import socket
+import threading
+import time
+
+import pytest
+
+from apps.messaging import publisher as publisher_module
+from apps.messaging.models import OutboxMessage
+from apps.messaging.publisher import outbox_publish_due
+from propmgmt.celery import app
+from tests.fixtures_b import api, world  # noqa: F401
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
+
+TIMEOUT = 1.0
+MARGIN = 0.5
+
+
+@pytest.fixture
+def silent_broker():
+    """A TCP server on loopback that accepts every connection and never says a word."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()
+    server.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_post_answers_within_the_timeout_and_the_relay_publishes_later(
+    silent_broker,
+    world,  # noqa: F811
+    api,  # noqa: F811
+    settings,
+    clean_queues,
+):
+    real_broker = settings.CELERY_BROKER_URL
+    settings.BROKER_PUBLISH_TIMEOUT = TIMEOUT
+    body = {"category": "heating", "description": "No heat", "urgency": "urgent"}
+
+    def post():
+        started = time.monotonic()
+        response = api(world.a.resident).post("/api/v1/repairs/", body, format="json")
+        assert response.status_code == 201, response.data
+        return time.monotonic() - started
+
+    healthy = post()  # the same request with the broker answering
+    OutboxMessage.objects.all().delete()
+    settings.CELERY_BROKER_URL = "amqp://guest:guest@{}:{}//".format(*silent_broker)
+    elapsed = post()
+    assert elapsed < healthy + TIMEOUT + MARGIN, (
+        f"the request waited {elapsed - healthy:.2f}s on the broker"
+    )
+    waiting = OutboxMessage.objects.filter(published_at__isnull=True)
+    assert waiting.count() == 2 and all(row.last_error for row in waiting)
+    # The relay's sweep against the silent broker is bounded the same way.
+    started = time.monotonic()
+    with pytest.raises(OSError):
+        outbox_publish_due()
+    assert time.monotonic() - started < TIMEOUT + MARGIN
+
+    settings.CELERY_BROKER_URL = real_broker  # the broker is back
+    assert outbox_publish_due() == 2
+    assert not OutboxMessage.objects.filter(published_at__isnull=True).exists()
+
+
+def test_closing_a_connection_to_a_broker_that_went_silent_is_bounded(silent_broker, settings):
+    publisher = publisher_module.ConfirmingPublisher(settings.CELERY_BROKER_URL, TIMEOUT)
+    publisher.publish([])  # connected to the real broker
+    assert publisher._connection.connected
+    # The broker stops answering (simulated by pointing the socket at a silent peer).
+    silent = socket.create_connection(silent_broker)
+    transport = publisher._connection.connection.transport
+    transport.sock.close()
+    transport.sock = silent
+    started = time.monotonic()
+    publisher.close()
+    assert time.monotonic() - started < TIMEOUT + MARGIN
+    silent.close()
+
+
+def test_celery_publishes_wait_for_a_confirm_a_bounded_time(broker_vhost):
+    """Celery's own publishes (a task's retry, beat) go through its connection pool: the
+    socket read timeout py-amqp applies bounds the confirm wait, which otherwise has
+    none (`confirm_timeout` is a per-publish argument, not a transport option)."""
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1)
+        sock = connection.connection.transport.sock
+        received = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)
+        sent = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16)
+    assert int.from_bytes(received[:8], "little") > 0, "no read timeout on Celery's socket"
+    assert int.from_bytes(sent[:8], "little") > 0, "no write timeout on Celery's socket"
+    assert "confirm_timeout" not in app.conf.broker_transport_options
