@@ -1,21 +1,13 @@
 from django.contrib import admin
 
-from apps.core.admin import ScopedAdminMixin, service_action
+from apps.core.admin import ReadOnlyInline, ScopedAdminMixin, service_action
 from apps.properties.selectors import scope_to_user
 from apps.visitors.models import Visitor, VisitorEvent
 from apps.visitors.services import visitor_check_in, visitor_check_out
 
 
-class VisitorEventInline(admin.TabularInline):
+class VisitorEventInline(ReadOnlyInline):
     model = VisitorEvent
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Visitor)

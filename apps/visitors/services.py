@@ -1,8 +1,9 @@
 """Writes of the visitors app: the visitor workflow.
 
-expected -> arrived (check in) -> departed (check out); expected -> cancelled.
-A walk-in is created directly arrived. Each step bumps the version, records a
-VisitorEvent and publishes its event in the same transaction.
+expected -> arrived (check in) -> departed (check out); expected -> cancelled
+(VISITOR_WORKFLOW, run by apps/core/workflow.py). A walk-in is created directly arrived.
+Each step bumps the version, records a VisitorEvent and publishes its event in the same
+transaction.
 """
 
 from django.core.exceptions import ValidationError
@@ -10,45 +11,28 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role
+from apps.core.workflow import ANYONE, Workflow
 from apps.notifications.services import notification_request, notifications_request_for
 from apps.properties.selectors import staff_for_property, unit_current_residencies
 from apps.visitors import events
-from apps.visitors.models import Visitor, VisitorEvent
-from propmgmt.api import Conflict
+from apps.visitors.models import Visitor
 
 Status = Visitor.Status
-
-# status -> {action: resulting status}
-TRANSITIONS = {
-    Status.EXPECTED: {"check_in": Status.ARRIVED, "cancel": Status.CANCELLED},
-    Status.ARRIVED: {"check_out": Status.DEPARTED},
-    Status.DEPARTED: {},
-    Status.CANCELLED: {},
-}
-ACTION_NAMES = {"check_in": "check in", "check_out": "check out", "cancel": "cancel"}
-
-
-def visitor_allowed_actions(visitor):
-    return [ACTION_NAMES[a] for a in TRANSITIONS[Status(visitor.status)]]
-
-
-def _record(visitor, by, at):
-    VisitorEvent.objects.create(visitor=visitor, status=visitor.status, at=at, by=by)
-
-
-def _transition(visitor, action, by):
-    """Lock the visitor, check the step is allowed now, and apply it (status + version)."""
-    visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
-    allowed = TRANSITIONS[Status(visitor.status)]
-    if action not in allowed:
-        names = visitor_allowed_actions(visitor)
-        raise Conflict(
-            f"Cannot {ACTION_NAMES[action]} a visitor who is {visitor.status}; "
-            f"allowed actions: {', '.join(names) if names else 'none'}."
-        )
-    visitor.status = allowed[action]
-    visitor.version += 1
-    return visitor
+# Who may take each step is the API's role rules (residents cancel, security the rest).
+VISITOR_WORKFLOW = Workflow(
+    noun="visitor",
+    statuses=Status,
+    transitions={
+        (Status.EXPECTED, Status.ARRIVED): {ANYONE},
+        (Status.EXPECTED, Status.CANCELLED): {ANYONE},
+        (Status.ARRIVED, Status.DEPARTED): {ANYONE},
+    },
+    action_labels={
+        Status.ARRIVED: "check in",
+        Status.DEPARTED: "check out",
+        Status.CANCELLED: "cancel",
+    },
+)
 
 
 def visitor_expect(*, host, unit, name, expected_arrival, purpose="", vehicle_plate="") -> Visitor:
@@ -67,7 +51,7 @@ def visitor_expect(*, host, unit, name, expected_arrival, purpose="", vehicle_pl
             vehicle_plate=vehicle_plate,
             status=Status.EXPECTED,
         )
-        _record(visitor, host, now)
+        visitor.record_status("", by=host, at=now)
         events.visitor_expected(visitor)
     return visitor
 
@@ -92,39 +76,44 @@ def visitor_walk_in(*, by, unit, name, host=None, purpose="", vehicle_plate="") 
             arrived_at=now,
             checked_in_by=by,
         )
-        _record(visitor, by, now)
+        visitor.record_status("", by=by, at=now)
         events.visitor_arrived(visitor)
     return visitor
 
 
+def _stamped(at_field, by_field, by):
+    """The `apply` of a step that records when (`at_field`) and by whom (`by_field`)."""
+
+    def apply(visitor, now):
+        setattr(visitor, at_field, now)
+        setattr(visitor, by_field, by)
+
+    return apply
+
+
 def visitor_check_in(visitor: Visitor, *, by) -> Visitor:
     with transaction.atomic():
-        visitor = _transition(visitor, "check_in", by)
-        visitor.arrived_at = timezone.now()
-        visitor.checked_in_by = by
-        visitor.save()
-        _record(visitor, by, visitor.arrived_at)
+        visitor, _ = VISITOR_WORKFLOW.transition(
+            visitor, Status.ARRIVED, user=by, apply=_stamped("arrived_at", "checked_in_by", by),
+            fields=["arrived_at", "checked_in_by"],
+        )  # fmt: skip
         events.visitor_arrived(visitor)
     return visitor
 
 
 def visitor_check_out(visitor: Visitor, *, by) -> Visitor:
     with transaction.atomic():
-        visitor = _transition(visitor, "check_out", by)
-        visitor.departed_at = timezone.now()
-        visitor.checked_out_by = by
-        visitor.save()
-        _record(visitor, by, visitor.departed_at)
+        visitor, _ = VISITOR_WORKFLOW.transition(
+            visitor, Status.DEPARTED, user=by, apply=_stamped("departed_at", "checked_out_by", by),
+            fields=["departed_at", "checked_out_by"],
+        )  # fmt: skip
         events.visitor_departed(visitor)
     return visitor
 
 
 def visitor_cancel(visitor: Visitor, *, by) -> Visitor:
     """Cancel an expected visit (no event is subscribed for cancellations)."""
-    with transaction.atomic():
-        visitor = _transition(visitor, "cancel", by)
-        visitor.save()
-        _record(visitor, by, timezone.now())
+    visitor, _ = VISITOR_WORKFLOW.transition(visitor, Status.CANCELLED, user=by)
     return visitor
 
 

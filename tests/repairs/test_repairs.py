@@ -144,11 +144,11 @@ def test_anonymous_is_401(api):
 
 # --- the transition table --------------------------------------------------------------
 
-LEGAL = sorted(services.REPAIR_TRANSITIONS, key=lambda step: (step[0], step[1]))
+LEGAL = sorted(services.REPAIR_WORKFLOW.transitions, key=lambda step: (step[0], step[1]))
 
 
 def actor_for(world, step):
-    actors = services.REPAIR_TRANSITIONS[step]
+    actors = services.REPAIR_WORKFLOW.transitions[step]
     return world.a.resident if services.RESIDENT in actors else world.a.staff["maintenance"]
 
 
@@ -188,20 +188,20 @@ ILLEGAL = [
     (frm, to)
     for frm in S.values
     for to in S.values
-    if (frm, to) not in services.REPAIR_TRANSITIONS and to != S.SUBMITTED
+    if (frm, to) not in services.REPAIR_WORKFLOW.transitions and to != S.SUBMITTED
 ]
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), ILLEGAL)
 def test_each_illegal_step_is_409_naming_allowed(world, api, from_status, to_status):
     repair = make_repair(world.a, status=from_status)
-    if to_status in services.ACTOR_TARGETS[services.STAFF]:
+    if to_status in services.REPAIR_WORKFLOW.targets_of(services.STAFF):
         user = world.a.staff["maintenance"]
     else:
         user = world.a.resident
     r = api(user).post(f"{detail(repair)}transition/", {"status": to_status}, format="json")
     assert r.status_code == 409, r.data
-    allowed = services.allowed_transitions(from_status)
+    allowed = services.REPAIR_WORKFLOW.allowed(from_status)
     assert r.data["allowed_transitions"] == allowed
     for name in allowed:
         assert f"{name}" in r.data["detail"]
@@ -389,7 +389,7 @@ def test_rolled_back_service_call_publishes_nothing(world):
 
 
 def test_illegal_step_in_service_writes_nothing(world):
-    from propmgmt.api import Conflict
+    from apps.core.errors import Conflict
 
     repair = make_repair(world.a)
     with pytest.raises(Conflict):

@@ -57,7 +57,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is None or services.complaint_actor(request.user) != services.STAFF:
             return []
-        return services.allowed_transitions(obj.status)
+        return services.COMPLAINT_WORKFLOW.allowed(obj.status)
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):

@@ -1,8 +1,6 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.complaints import selectors, services
@@ -17,33 +15,9 @@ from apps.complaints.api.serializers import (
     ComplaintTransitionSerializer,
 )
 from apps.complaints.models import Complaint
+from apps.core.api import WorkflowPermission, workflow_errors
 
-
-class ComplaintsPermission(IsAuthenticated):
-    """Residents and the staff who handle complaints; each action narrows it further
-    (residents file and rate, staff move the status, both comment)."""
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        actor = services.complaint_actor(request.user)
-        if actor is None:
-            raise PermissionDenied("Your role does not deal with complaints.")
-        if view.action == "create" and actor != services.RESIDENT:
-            raise PermissionDenied("Only residents file complaints.")
-        if view.action == "transition":
-            services.complaint_transition_authorize(request.user)
-        if view.action == "rate":
-            services.complaint_rate_authorize(request.user)
-        return True
-
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input; field messages."),
-    403: OpenApiResponse(description="Your role may never do this."),
-    404: OpenApiResponse(description="No such complaint visible to you."),
-    409: OpenApiResponse(description="Not allowed in the complaint's current state."),
-}
+ERRORS = workflow_errors("complaint")
 
 
 @extend_schema_view(
@@ -72,8 +46,15 @@ class ComplaintViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = Complaint.objects.none()
-    permission_classes = [ComplaintsPermission]
-    serializer_class = ComplaintSerializer
+    # Residents and the staff who handle complaints; each action narrows it further
+    # (residents file and rate, staff move the status, both comment).
+    permission_classes = [WorkflowPermission]
+    authorize = {
+        "*": services.complaint_actor_authorize,
+        "create": services.complaint_file_authorize,
+        "transition": services.complaint_transition_authorize,
+        "rate": services.complaint_rate_authorize,
+    }
     filterset_class = ComplaintFilter
     ordering_fields = ["created_at", "updated_at", "status", "resolved_at", "rating", "id"]
     ordering = ["-created_at", "-id"]

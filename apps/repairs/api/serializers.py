@@ -52,10 +52,7 @@ class RepairRequestSerializer(serializers.ModelSerializer):
         actor = services.repair_actor(request.user)
         if actor is None or (actor == services.RESIDENT and obj.resident_id != request.user.pk):
             return []
-        allowed = services.allowed_transitions(obj.status, actor)
-        if obj.status == RepairStatus.RESOLVED and not services.repair_can_reopen(obj):
-            allowed = [s for s in allowed if s != RepairStatus.REOPENED]
-        return allowed
+        return services.REPAIR_WORKFLOW.allowed_now(obj, actor)
 
 
 class RepairRequestDetailSerializer(RepairRequestSerializer):

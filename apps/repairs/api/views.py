@@ -1,10 +1,9 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from apps.core.api import WorkflowPermission, workflow_errors
 from apps.repairs import selectors, services
 from apps.repairs.api.filters import RepairRequestFilter
 from apps.repairs.api.serializers import (
@@ -16,26 +15,7 @@ from apps.repairs.api.serializers import (
 )
 from apps.repairs.models import RepairRequest
 
-
-class RepairsPermission(IsAuthenticated):
-    """Residents and the staff roles that work on repairs; only residents submit."""
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        actor = services.repair_actor(request.user)
-        if actor is None:
-            raise PermissionDenied("Your role does not work on repairs.")
-        if view.action == "create" and actor != services.RESIDENT:
-            raise PermissionDenied("Only residents submit repair requests.")
-        return True
-
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input; field messages."),
-    403: OpenApiResponse(description="Your role may never do this."),
-    404: OpenApiResponse(description="No such repair visible to you."),
-}
+ERRORS = workflow_errors("repair")
 
 
 @extend_schema_view(
@@ -64,7 +44,9 @@ class RepairRequestViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = RepairRequest.objects.none()
-    permission_classes = [RepairsPermission]
+    # Residents and the staff roles that work on repairs; only residents submit.
+    permission_classes = [WorkflowPermission]
+    authorize = {"*": services.repair_actor_authorize, "create": services.repair_submit_authorize}
     serializer_class = RepairRequestSerializer
     filterset_class = RepairRequestFilter
     ordering_fields = ["created_at", "updated_at", "urgency", "status", "resolved_at", "id"]
@@ -113,7 +95,7 @@ class RepairRequestViewSet(
             400: ERRORS[400],
             403: ERRORS[403],
             404: ERRORS[404],
-            409: OpenApiResponse(description="Not allowed from the current status."),
+            409: ERRORS[409],
         },
     )
     @action(detail=True, methods=["post"])
