@@ -25,6 +25,7 @@ AREA = "complaints"
 S = ComplaintStatus
 # Every step is taken by staff: customer service of the property, its managers, admins.
 COMPLAINT_WORKFLOW = Workflow(
+    model=Complaint,
     noun="complaint",
     statuses=ComplaintStatus,
     transitions={
@@ -70,19 +71,10 @@ def complaint_file(*, resident, category, subject, description, unit=None):
         foreign="You can only file complaints for your current unit.",
     )  # fmt: skip
     with transaction.atomic():
-        complaint = Complaint(
-            property_id=unit.property_id,
-            unit=unit,
-            resident=resident,
-            category=category,
-            subject=subject,
-            description=description,
-            status=ComplaintStatus.OPEN,
-            version=1,
-        )
-        complaint.full_clean()
-        complaint.save()
-        complaint.record_status("", by=resident, at=timezone.now())
+        complaint = COMPLAINT_WORKFLOW.start(
+            by=resident, property_id=unit.property_id, unit=unit, resident=resident,
+            category=category, subject=subject, description=description,
+        )  # fmt: skip
         events.complaint_filed(complaint)
     return complaint
 

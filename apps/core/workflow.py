@@ -31,6 +31,7 @@ class Guard:
 
 @dataclass(frozen=True)
 class Workflow:
+    model: type[models.Model]  # a WorkflowModel
     noun: str
     statuses: type[models.TextChoices]
     transitions: dict
@@ -92,6 +93,17 @@ class Workflow:
             message = f"{reason} Allowed from '{frm}': {self.describe(frm, allowed)}."
         return Conflict(message, status=frm, allowed_transitions=allowed)
 
+    def start(self, *, by, status=None, at=None, **fields):
+        """Create, validate and save an object in `status` (the first one by default) at
+        version 1, with its first history row; the caller publishes its event in the same
+        transaction."""
+        obj = self.model(status=status or self.statuses.values[0], version=1, **fields)
+        obj.full_clean()
+        with transaction.atomic():
+            obj.save()
+            obj.record_status("", by=by, at=at or timezone.now())
+        return obj
+
     def step(self, obj, to_status, *, actor=ANYONE, expected_version=None, now=None):
         """Check a step on a locked `obj` and apply it to status and version (unsaved);
         returns the status it came from."""
@@ -124,7 +136,7 @@ class Workflow:
         row. Returns (obj, history row); the caller publishes its event in the same
         transaction."""
         with transaction.atomic():
-            obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+            obj = self.model.objects.select_for_update().get(pk=obj.pk)
             if check_access is not None:
                 check_access(obj)
             now = timezone.now()

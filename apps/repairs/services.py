@@ -39,6 +39,7 @@ def repair_can_reopen(repair, *, now=None):
 S = RepairStatus
 # Staff: maintenance of the property, its managers, admins; resident: who submitted it.
 REPAIR_WORKFLOW = Workflow(
+    model=RepairRequest,
     noun="repair",
     statuses=RepairStatus,
     transitions={
@@ -111,21 +112,11 @@ def repair_request_submit(
         foreign="You can only request repairs for your current unit.",
     )  # fmt: skip
     with transaction.atomic():
-        repair = RepairRequest(
-            property_id=unit.property_id,
-            unit=unit,
-            resident=resident,
-            category=category,
-            description=description,
-            urgency=urgency,
-            preferred_time=preferred_time,
-            preferred_window=preferred_window or "",
-            status=RepairStatus.SUBMITTED,
-            version=1,
-        )
-        repair.full_clean()
-        repair.save()
-        repair.record_status("", by=resident, at=timezone.now())
+        repair = REPAIR_WORKFLOW.start(
+            by=resident, property_id=unit.property_id, unit=unit, resident=resident,
+            category=category, description=description, urgency=urgency,
+            preferred_time=preferred_time, preferred_window=preferred_window or "",
+        )  # fmt: skip
         events.repair_requested(repair)
     return repair
 

@@ -20,6 +20,7 @@ from apps.visitors.models import Visitor
 Status = Visitor.Status
 # Who may take each step is the API's role rules (residents cancel, security the rest).
 VISITOR_WORKFLOW = Workflow(
+    model=Visitor,
     noun="visitor",
     statuses=Status,
     transitions={
@@ -37,21 +38,13 @@ VISITOR_WORKFLOW = Workflow(
 
 def visitor_expect(*, host, unit, name, expected_arrival, purpose="", vehicle_plate="") -> Visitor:
     """A resident pre-registers a visitor for their unit."""
-    now = timezone.now()
-    if expected_arrival < now:
+    if expected_arrival < timezone.now():
         raise ValidationError({"expected_arrival": ["The expected arrival is in the past."]})
     with transaction.atomic():
-        visitor = Visitor.objects.create(
-            unit=unit,
-            property_id=unit.property_id,
-            host=host,
-            name=name,
-            expected_arrival=expected_arrival,
-            purpose=purpose,
-            vehicle_plate=vehicle_plate,
-            status=Status.EXPECTED,
-        )
-        visitor.record_status("", by=host, at=now)
+        visitor = VISITOR_WORKFLOW.start(
+            by=host, unit=unit, property_id=unit.property_id, host=host, name=name,
+            expected_arrival=expected_arrival, purpose=purpose, vehicle_plate=vehicle_plate,
+        )  # fmt: skip
         events.visitor_expected(visitor)
     return visitor
 
@@ -63,58 +56,51 @@ def visitor_walk_in(*, by, unit, name, host=None, purpose="", vehicle_plate="") 
         host = residency.resident if residency else None
     now = timezone.now()
     with transaction.atomic():
-        visitor = Visitor.objects.create(
-            unit=unit,
-            property_id=unit.property_id,
-            host=host,
-            name=name,
-            expected_arrival=now,
-            purpose=purpose,
-            vehicle_plate=vehicle_plate,
-            status=Status.ARRIVED,
-            walk_in=True,
-            arrived_at=now,
-            checked_in_by=by,
-        )
-        visitor.record_status("", by=by, at=now)
+        visitor = VISITOR_WORKFLOW.start(
+            by=by, status=Status.ARRIVED, at=now, unit=unit, property_id=unit.property_id,
+            host=host, name=name, expected_arrival=now, purpose=purpose,
+            vehicle_plate=vehicle_plate, walk_in=True, arrived_at=now, checked_in_by=by,
+        )  # fmt: skip
         events.visitor_arrived(visitor)
     return visitor
 
 
-def _stamped(at_field, by_field, by):
-    """The `apply` of a step that records when (`at_field`) and by whom (`by_field`)."""
+def _step(visitor, to_status, by, *, at_field=None, by_field=None):
+    """Take a step, stamping when (`at_field`) and by whom (`by_field`) when given."""
 
-    def apply(visitor, now):
-        setattr(visitor, at_field, now)
-        setattr(visitor, by_field, by)
+    def stamp(locked, now):
+        if at_field:
+            setattr(locked, at_field, now)
+            setattr(locked, by_field, by)
 
-    return apply
+    fields = [at_field, by_field] if at_field else []
+    visitor, _ = VISITOR_WORKFLOW.transition(
+        visitor, to_status, user=by, apply=stamp, fields=fields
+    )
+    return visitor
 
 
 def visitor_check_in(visitor: Visitor, *, by) -> Visitor:
     with transaction.atomic():
-        visitor, _ = VISITOR_WORKFLOW.transition(
-            visitor, Status.ARRIVED, user=by, apply=_stamped("arrived_at", "checked_in_by", by),
-            fields=["arrived_at", "checked_in_by"],
-        )  # fmt: skip
+        visitor = _step(
+            visitor, Status.ARRIVED, by, at_field="arrived_at", by_field="checked_in_by"
+        )
         events.visitor_arrived(visitor)
     return visitor
 
 
 def visitor_check_out(visitor: Visitor, *, by) -> Visitor:
     with transaction.atomic():
-        visitor, _ = VISITOR_WORKFLOW.transition(
-            visitor, Status.DEPARTED, user=by, apply=_stamped("departed_at", "checked_out_by", by),
-            fields=["departed_at", "checked_out_by"],
-        )  # fmt: skip
+        visitor = _step(
+            visitor, Status.DEPARTED, by, at_field="departed_at", by_field="checked_out_by"
+        )
         events.visitor_departed(visitor)
     return visitor
 
 
 def visitor_cancel(visitor: Visitor, *, by) -> Visitor:
     """Cancel an expected visit (no event is subscribed for cancellations)."""
-    visitor, _ = VISITOR_WORKFLOW.transition(visitor, Status.CANCELLED, user=by)
-    return visitor
+    return _step(visitor, Status.CANCELLED, by)
 
 
 def visitor_arrival_announce(visitor_id):
