@@ -22,12 +22,20 @@ from apps.properties.selectors import (
 )
 
 AREA = "complaints"
+
+
+def complaint_actor(user):
+    """STAFF, RESIDENT, or None for a role that never deals with complaints."""
+    return workflow_actor(user, AREA)
+
+
 S = ComplaintStatus
 # Every step is taken by staff: customer service of the property, its managers, admins.
 COMPLAINT_WORKFLOW = Workflow(
     model=Complaint,
     noun="complaint",
     statuses=ComplaintStatus,
+    actor_of=complaint_actor,
     transitions={
         (S.OPEN, S.IN_REVIEW): {STAFF},
         (S.IN_REVIEW, S.RESOLVED): {STAFF},
@@ -35,11 +43,6 @@ COMPLAINT_WORKFLOW = Workflow(
     },
 )
 RATEABLE_STATUSES = (S.RESOLVED, S.CLOSED)
-
-
-def complaint_actor(user):
-    """STAFF, RESIDENT, or None for a role that never deals with complaints."""
-    return workflow_actor(user, AREA)
 
 
 def complaint_actor_authorize(user):

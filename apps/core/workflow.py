@@ -35,6 +35,7 @@ class Workflow:
     noun: str
     statuses: type[models.TextChoices]
     transitions: dict
+    actor_of: object  # user -> STAFF, RESIDENT (or another actor), or None: never acts
     guards: dict = field(default_factory=dict)  # to status -> Guard
     # Workflows whose steps are actions (check in, cancel) name them in messages.
     action_labels: dict = field(default_factory=dict)  # to status -> action
@@ -59,6 +60,13 @@ class Workflow:
             for to in self.allowed(obj.status, actor)
             if to not in self.guards or self.guards[to].allows(obj, now)
         ]
+
+    def allowed_for_user(self, obj, user):
+        """The steps `user` may take on `obj` now (a resident only on their own)."""
+        actor = self.actor_of(user)
+        if actor is None or (actor == RESIDENT and obj.resident_id != user.pk):
+            return []
+        return self.allowed_now(obj, actor)
 
     def targets_of(self, actor):
         """Every status `actor` can ever move an object to."""

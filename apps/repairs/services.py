@@ -36,12 +36,18 @@ def repair_can_reopen(repair, *, now=None):
     )
 
 
+def repair_actor(user):
+    """STAFF, RESIDENT, or None for a role that never acts on repairs."""
+    return workflow_actor(user, AREA)
+
+
 S = RepairStatus
 # Staff: maintenance of the property, its managers, admins; resident: who submitted it.
 REPAIR_WORKFLOW = Workflow(
     model=RepairRequest,
     noun="repair",
     statuses=RepairStatus,
+    actor_of=repair_actor,
     transitions={
         (S.SUBMITTED, S.ACKNOWLEDGED): {STAFF},
         (S.SUBMITTED, S.CANCELLED): {RESIDENT},
@@ -63,11 +69,6 @@ REPAIR_WORKFLOW = Workflow(
         ),
     },
 )
-
-
-def repair_actor(user):
-    """STAFF, RESIDENT, or None for a role that never acts on repairs."""
-    return workflow_actor(user, AREA)
 
 
 def repair_actor_authorize(user):

@@ -23,6 +23,7 @@ VISITOR_WORKFLOW = Workflow(
     model=Visitor,
     noun="visitor",
     statuses=Status,
+    actor_of=lambda user: ANYONE,
     transitions={
         (Status.EXPECTED, Status.ARRIVED): {ANYONE},
         (Status.EXPECTED, Status.CANCELLED): {ANYONE},

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -15,7 +15,7 @@ from apps.complaints.api.serializers import (
     ComplaintTransitionSerializer,
 )
 from apps.complaints.models import Complaint
-from apps.core.api import WorkflowPermission, workflow_errors
+from apps.core.api import WorkflowViewSet, workflow_errors
 
 ERRORS = workflow_errors("complaint")
 
@@ -39,53 +39,28 @@ ERRORS = workflow_errors("complaint")
         responses={201: ComplaintDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
     ),
 )
-class ComplaintViewSet(
-    mixins.CreateModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class ComplaintViewSet(WorkflowViewSet):
     queryset = Complaint.objects.none()
     # Residents and the staff who handle complaints; each action narrows it further
     # (residents file and rate, staff move the status, both comment).
-    permission_classes = [WorkflowPermission]
     authorize = {
         "*": services.complaint_actor_authorize,
         "create": services.complaint_file_authorize,
         "transition": services.complaint_transition_authorize,
         "rate": services.complaint_rate_authorize,
     }
+    visible_to = staticmethod(selectors.complaints_visible_to)
+    create_service = staticmethod(services.complaint_file)
+    serializer_class = ComplaintSerializer
+    serializer_classes = {
+        "retrieve": ComplaintDetailSerializer,
+        "create": ComplaintCreateSerializer,
+        "transition": ComplaintTransitionSerializer,
+        "rate": ComplaintRateSerializer,
+    }
+    detail_prefetch = ("comments__author", "history")
     filterset_class = ComplaintFilter
     ordering_fields = ["created_at", "updated_at", "status", "resolved_at", "rating", "id"]
-    ordering = ["-created_at", "-id"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Complaint.objects.none()
-        return selectors.complaints_visible_to(self.request.user)
-
-    def get_serializer_class(self):
-        return {
-            "retrieve": ComplaintDetailSerializer,
-            "create": ComplaintCreateSerializer,
-            "transition": ComplaintTransitionSerializer,
-            "rate": ComplaintRateSerializer,
-        }.get(self.action, ComplaintSerializer)
-
-    def _detail(self, complaint):
-        complaint = (
-            self.get_queryset().prefetch_related("comments__author", "history").get(pk=complaint.pk)
-        )
-        return ComplaintDetailSerializer(complaint, context=self.get_serializer_context()).data
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self._detail(self.get_object()))
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        complaint = services.complaint_file(resident=request.user, **serializer.validated_data)
-        return Response(self._detail(complaint), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["get"],
@@ -133,17 +108,7 @@ class ComplaintViewSet(
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def transition(self, request, pk=None):
-        serializer = ComplaintTransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        complaint = services.complaint_transition(
-            complaint=self.get_object(),
-            to_status=data["status"],
-            user=request.user,
-            note=data.get("note", ""),
-            expected_version=data.get("version"),
-        )
-        return Response(self._detail(complaint))
+        return self.step(request, services.complaint_transition, "complaint")
 
     @extend_schema(
         summary="Rate how your complaint was handled (1-5), once it is resolved or closed",
@@ -166,4 +131,4 @@ class ComplaintViewSet(
             rating=serializer.validated_data["rating"],
             comment=serializer.validated_data.get("comment", ""),
         )
-        return Response(self._detail(complaint))
+        return self.answer(complaint)

@@ -1,9 +1,8 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.api import WorkflowPermission, workflow_errors
+from apps.core.api import WorkflowViewSet, workflow_errors
 from apps.repairs import selectors, services
 from apps.repairs.api.filters import RepairRequestFilter
 from apps.repairs.api.serializers import (
@@ -37,47 +36,22 @@ ERRORS = workflow_errors("repair")
         responses={201: RepairRequestDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
     ),
 )
-class RepairRequestViewSet(
-    mixins.CreateModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class RepairRequestViewSet(WorkflowViewSet):
     queryset = RepairRequest.objects.none()
     # Residents and the staff roles that work on repairs; only residents submit.
-    permission_classes = [WorkflowPermission]
     authorize = {"*": services.repair_actor_authorize, "create": services.repair_submit_authorize}
+    visible_to = staticmethod(selectors.repair_requests_visible_to)
+    create_service = staticmethod(services.repair_request_submit)
     serializer_class = RepairRequestSerializer
+    serializer_classes = {
+        "retrieve": RepairRequestDetailSerializer,
+        "create": RepairRequestCreateSerializer,
+        "transition": RepairTransitionSerializer,
+        "history": RepairStatusChangeSerializer,
+    }
+    detail_prefetch = ("history__changed_by",)
     filterset_class = RepairRequestFilter
     ordering_fields = ["created_at", "updated_at", "urgency", "status", "resolved_at", "id"]
-    ordering = ["-created_at", "-id"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return RepairRequest.objects.none()
-        queryset = selectors.repair_requests_visible_to(self.request.user)
-        if self.action in ("retrieve", "history"):
-            queryset = queryset.prefetch_related("history__changed_by")
-        return queryset
-
-    def get_serializer_class(self):
-        if self.action == "retrieve":
-            return RepairRequestDetailSerializer
-        if self.action == "create":
-            return RepairRequestCreateSerializer
-        if self.action == "transition":
-            return RepairTransitionSerializer
-        if self.action == "history":
-            return RepairStatusChangeSerializer
-        return RepairRequestSerializer
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        repair = services.repair_request_submit(resident=request.user, **serializer.validated_data)
-        repair = self.get_queryset().prefetch_related("history").get(pk=repair.pk)
-        data = RepairRequestDetailSerializer(repair, context=self.get_serializer_context()).data
-        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Move a repair along its workflow",
@@ -100,23 +74,10 @@ class RepairRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
-        serializer = RepairTransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        # A step the role may never take is 403 for any repair, visible or not.
-        services.repair_transition_authorize(request.user, data["status"])
-        repair = self.get_object()
-        services.repair_transition(
-            repair=repair,
-            to_status=data["status"],
-            user=request.user,
-            note=data.get("note", ""),
-            expected_version=data.get("version"),
-        )
-        repair = self.get_queryset().prefetch_related("history").get(pk=repair.pk)
-        return Response(
-            RepairRequestDetailSerializer(repair, context=self.get_serializer_context()).data
-        )
+        return self.step(
+            request, services.repair_transition, "repair",
+            authorize=services.repair_transition_authorize,
+        )  # fmt: skip
 
     @extend_schema(
         summary="A repair's status history, oldest first",
