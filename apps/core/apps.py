@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """Project-wide operations: database creation and demo data."""
+    """Shared mechanisms (the workflow engine, domain errors, admin and API pieces) and the
+    database creation command."""
 
     name = "apps.core"
     label = "core"

@@ -6,11 +6,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 
-from apps.accounts import services
 from apps.accounts.models import User
-from apps.accounts.services import user_confirmation_token_make, user_confirmation_url
 from apps.messaging.models import OutboxMessage
 from apps.properties.models import Residency
+from apps.registration import services
+from apps.registration.services import user_confirmation_token_make, user_confirmation_url
 from tests.factories import PASSWORD, client_for, make_unit, make_user
 
 pytestmark = pytest.mark.django_db
