@@ -2,20 +2,12 @@ from django.contrib import admin
 
 from apps.assets.models import Asset, AssetEvent
 from apps.assets.services import asset_create, asset_retire, asset_update
-from apps.core.admin import ScopedAdminMixin, service_action
+from apps.core.admin import ReadOnlyInline, ScopedAdminMixin, service_action
 from apps.properties.selectors import scope_to_user
 
 
-class AssetEventInline(admin.TabularInline):
+class AssetEventInline(ReadOnlyInline):
     model = AssetEvent
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Asset)

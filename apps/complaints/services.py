@@ -3,6 +3,8 @@
 The workflow is COMPLAINT_WORKFLOW below (apps/core/workflow.py runs it), and nowhere else.
 """
 
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,18 +26,13 @@ from apps.properties.selectors import (
 AREA = "complaints"
 
 
-def complaint_actor(user):
-    """STAFF, RESIDENT, or None for a role that never deals with complaints."""
-    return workflow_actor(user, AREA)
-
-
 S = ComplaintStatus
 # Every step is taken by staff: customer service of the property, its managers, admins.
 COMPLAINT_WORKFLOW = Workflow(
     model=Complaint,
     noun="complaint",
     statuses=ComplaintStatus,
-    actor_of=complaint_actor,
+    actor_of=partial(workflow_actor, area=AREA),
     transitions={
         (S.OPEN, S.IN_REVIEW): {STAFF},
         (S.IN_REVIEW, S.RESOLVED): {STAFF},

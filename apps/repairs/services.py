@@ -4,6 +4,7 @@ The workflow is REPAIR_WORKFLOW below (apps/core/workflow.py runs it), and nowhe
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -36,18 +37,13 @@ def repair_can_reopen(repair, *, now=None):
     )
 
 
-def repair_actor(user):
-    """STAFF, RESIDENT, or None for a role that never acts on repairs."""
-    return workflow_actor(user, AREA)
-
-
 S = RepairStatus
 # Staff: maintenance of the property, its managers, admins; resident: who submitted it.
 REPAIR_WORKFLOW = Workflow(
     model=RepairRequest,
     noun="repair",
     statuses=RepairStatus,
-    actor_of=repair_actor,
+    actor_of=partial(workflow_actor, area=AREA),
     transitions={
         (S.SUBMITTED, S.ACKNOWLEDGED): {STAFF},
         (S.SUBMITTED, S.CANCELLED): {RESIDENT},

@@ -1,29 +1,18 @@
 """In the admin, staff see only their properties, and actions go through the services."""
 
-import datetime
-
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
-from django.utils import timezone
 
 from apps.messaging.models import OutboxMessage
 from apps.visitors.models import Visitor
-from apps.visitors.services import visitor_expect
-from tests.fixtures_b import world  # noqa: F401 (fixture)
+from tests.factories import VisitorFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def expected_visitor(site):
-    return visitor_expect(
-        host=site.resident, unit=site.unit, name=f"Guest of {site.unit.code}",
-        expected_arrival=timezone.now() + datetime.timedelta(hours=1),
-    )  # fmt: skip
-
-
-def test_security_sees_own_property_visitors_and_checks_in_through_the_service(world):  # noqa: F811
-    own, other = expected_visitor(world.a), expected_visitor(world.b)
+def test_security_sees_own_property_visitors_and_checks_in_through_the_service(world):
+    own, other = VisitorFactory(site=world.a), VisitorFactory(site=world.b)
     security = world.user("security")
     security.is_staff = True
     security.save()
