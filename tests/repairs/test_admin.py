@@ -5,8 +5,8 @@ from django.test import Client
 from apps.complaints import services as complaint_services
 from apps.complaints.models import Complaint
 from apps.messaging.models import OutboxMessage
-from apps.repairs import services
 from apps.repairs.models import RepairRequest
+from tests.factories import RepairRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +20,11 @@ def staff_client(user, *codenames):
     return client
 
 
-def submit(site):
-    return services.repair_request_submit(
-        resident=site.resident, category="plumbing", description="Leak", urgency="urgent"
-    )
-
-
 def test_admin_sees_only_own_properties(world):
-    own, other = submit(world.a), submit(world.b)
+    own, other = (
+        RepairRequestFactory(site=world.a, urgency="urgent"),
+        RepairRequestFactory(site=world.b, urgency="urgent"),
+    )
     client = staff_client(
         world.a.staff["maintenance"], "view_repairrequest", "change_repairrequest"
     )
@@ -40,7 +37,7 @@ def test_admin_sees_only_own_properties(world):
 
 
 def test_admin_action_goes_through_the_service(world):
-    repair = submit(world.a)
+    repair = RepairRequestFactory(site=world.a, urgency="urgent")
     OutboxMessage.objects.all().delete()
     client = staff_client(
         world.a.staff["maintenance"], "view_repairrequest", "change_repairrequest"
