@@ -13,6 +13,7 @@ every role against that table, and that nothing of site B leaks to site A's staf
 
 import pytest
 
+from apps.messaging.models import OutboxMessage
 from tests.factories import ROLES
 
 
@@ -58,6 +59,11 @@ class ListRetrieveCases(EndpointCases):
 class CreateCases(EndpointCases):
     creators = frozenset()
     echoed = ()  # fields of create_data that the created object shows unchanged
+    invalid = [({}, set())]  # (body, fields the 400 must name)
+
+    def pytest_generate_tests(self, metafunc):
+        if "invalid_body" in metafunc.fixturenames:
+            metafunc.parametrize(("invalid_body", "fields"), metafunc.cls.invalid)
 
     def create_data(self, site):
         raise NotImplementedError
@@ -76,11 +82,16 @@ class CreateCases(EndpointCases):
         sent = self.create_data(world.a)
         assert {k: created.json()[k] for k in self.echoed} == {k: sent[k] for k in self.echoed}
 
-    def test_create_with_nothing_is_400_for_creators(self, world, api):
-        for role in self.creators:
-            response = api(world.user(role)).post(self.url, {}, format="json")
-            assert response.status_code == 400, (role, response.content)
-            assert response.json(), role  # field messages
+    def test_invalid_create_is_400_naming_the_fields(self, world, api, invalid_body, fields):
+        model = type(self.make(world.a))
+        before = model.objects.count()
+        response = api(world.user(sorted(self.creators)[0])).post(
+            self.url, invalid_body, format="json"
+        )
+        assert response.status_code == 400, response.content
+        assert fields <= set(response.json()), response.json()
+        assert model.objects.count() == before
+        assert not OutboxMessage.objects.exists()
 
 
 class UpdateCases(EndpointCases):

@@ -20,6 +20,7 @@ class TestProperties(ListRetrieveCases, CreateCases, UpdateCases):
     readers = EVERYONE
     creators = updaters = MANAGERS
     echoed = ("name", "code")
+    invalid = [({}, {"name", "code"}), ({"name": "x", "code": "not a slug"}, {"code"})]
 
     def make(self, site):
         return site.property
@@ -36,6 +37,7 @@ class TestUnits(ListRetrieveCases, CreateCases, UpdateCases):
     readers = EVERYONE  # a resident sees their own unit
     creators = updaters = MANAGERS
     echoed = ("property", "code", "floor")
+    invalid = [({}, {"property", "code"}), ({"property": 0, "code": "X"}, {"property"})]
 
     def make(self, site):
         return site.unit
@@ -51,6 +53,7 @@ class TestAssets(ListRetrieveCases, CreateCases, UpdateCases):
     url = "/api/v1/assets/"
     readers = creators = updaters = {"maintenance", "manager", "admin"}
     echoed = ("property", "name", "category", "condition")
+    invalid = [({}, {"property", "name", "category"}), ({"category": "roof"}, {"category"})]
 
     def make(self, site):
         return AssetFactory(site=site)
@@ -68,6 +71,8 @@ class TestVisitors(ListRetrieveCases, CreateCases):
     readers = {"resident", "security", "manager", "admin"}
     creators = {"resident"}
     echoed = ("name", "purpose")
+    invalid = [({}, {"name", "expected_arrival"}), ({"name": "G", "expected_arrival": "soon"},
+                                                    {"expected_arrival"})]  # fmt: skip
 
     def make(self, site):
         return VisitorFactory(site=site)
@@ -82,6 +87,19 @@ class TestRepairs(ListRetrieveCases, CreateCases):
     readers = {"resident", "maintenance", "manager", "admin"}
     creators = {"resident"}
     echoed = ("category", "description", "urgency")
+    invalid = [
+        ({}, {"category", "description"}),
+        ({"category": "roof", "description": "x"}, {"category"}),
+        ({"category": "pest", "description": "   "}, {"description"}),
+        ({"category": "pest", "description": "x", "urgency": "asap"}, {"urgency"}),
+        ({"category": "pest", "description": "x", "preferred_time": "yesterday"},
+         {"preferred_time"}),
+        ({"category": "pest", "description": "x", "preferred_time": "2001-01-01T10:00:00Z"},
+         {"preferred_time"}),
+        ({"category": "pest", "description": "x" * 5001}, {"description"}),
+        ({"category": "pest", "description": "x", "unit": "abc"}, {"unit"}),
+        ({"category": ["pest"], "description": {"a": 1}}, {"category", "description"}),
+    ]  # fmt: skip
 
     def make(self, site):
         return RepairRequestFactory(site=site)
@@ -95,6 +113,15 @@ class TestComplaints(ListRetrieveCases, CreateCases):
     readers = {"resident", "customer_service", "manager", "admin"}
     creators = {"resident"}
     echoed = ("category", "subject", "description")
+    invalid = [
+        ({}, {"category", "subject", "description"}),
+        ({"category": "x", "subject": "s", "description": "d"}, {"category"}),
+        ({"category": "noise", "subject": "", "description": "d"}, {"subject"}),
+        ({"category": "noise", "subject": "s" * 201, "description": "d"}, {"subject"}),
+        ({"category": "noise", "subject": "s", "description": "d", "unit": 0}, {"unit"}),
+        ({"category": "noise", "subject": ["s"], "description": None},
+         {"subject", "description"}),
+    ]  # fmt: skip
 
     def make(self, site):
         return ComplaintFactory(site=site)

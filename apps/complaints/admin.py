@@ -31,9 +31,6 @@ class ComplaintAdmin(WorkflowAdmin):
     list_filter = ("status", "category", "property", "rating")
     search_fields = ("=id", "subject", "description", "unit__code", "resident__username",
                      "resident__email", "property__name")  # fmt: skip
-    date_hierarchy = "created_at"
-    list_select_related = ("property", "unit", "resident")
-    ordering = ("-created_at",)
     inlines = [ComplaintCommentInline, ComplaintStatusChangeInline]
     actions = [
         transition_action(services.complaint_transition, "complaint", ComplaintStatus.IN_REVIEW,

@@ -77,6 +77,10 @@ class WorkflowAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """An object that residents create through the API and that changes only by workflow
     steps (the admin's actions), never by editing its fields."""
 
+    date_hierarchy = "created_at"
+    list_select_related = ("property", "unit", "resident")
+    ordering = ("-created_at",)
+
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 

@@ -1,7 +1,7 @@
 """API pieces shared by the workflow apps (repairs, complaints)."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -15,6 +15,23 @@ def workflow_errors(noun):
         404: OpenApiResponse(description=f"No such {noun} visible to you."),
         409: OpenApiResponse(description=f"Not allowed in the {noun}'s current state."),
     }
+
+
+def workflow_schema(noun, *, detail, create_request, summaries, list_description):
+    """The OpenAPI schema of a WorkflowViewSet's list, retrieve and create; `summaries`
+    are theirs in that order."""
+    errors = workflow_errors(noun)
+    list_summary, retrieve_summary, create_summary = summaries
+    return extend_schema_view(
+        list=extend_schema(summary=list_summary, description=list_description),
+        retrieve=extend_schema(
+            summary=retrieve_summary, responses={200: detail, 404: errors[404]}
+        ),
+        create=extend_schema(
+            summary=create_summary, request=create_request,
+            responses={201: detail, 400: errors[400], 403: errors[403]},
+        ),
+    )  # fmt: skip
 
 
 class WorkflowPermission(IsAuthenticated):

@@ -20,9 +20,6 @@ class RepairRequestAdmin(WorkflowAdmin):
     list_filter = ("status", "urgency", "category", "property")
     search_fields = ("=id", "description", "unit__code", "resident__username",
                      "resident__email", "property__name")  # fmt: skip
-    date_hierarchy = "created_at"
-    list_select_related = ("property", "unit", "resident")
-    ordering = ("-created_at",)
     inlines = [RepairStatusChangeInline]
     actions = [
         transition_action(services.repair_transition, "repair", RepairStatus.ACKNOWLEDGED,

@@ -52,25 +52,6 @@ def test_resident_files_complaint(world, api):
     }  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("body", "fields"),
-    [
-        ({}, {"category", "subject", "description"}),
-        ({"category": "x", "subject": "s", "description": "d"}, {"category"}),
-        ({"category": "noise", "subject": "", "description": "d"}, {"subject"}),
-        ({"category": "noise", "subject": "s" * 201, "description": "d"}, {"subject"}),
-        ({"category": "noise", "subject": "s", "description": "d", "unit": 0}, {"unit"}),
-        ({"category": "noise", "subject": ["s"], "description": None},
-         {"subject", "description"}),
-    ],
-)  # fmt: skip
-def test_file_validation(world, api, body, fields):
-    r = api(world.a.resident).post(URL, body, format="json")
-    assert r.status_code == 400
-    assert fields <= set(r.data), r.data
-    assert not OutboxMessage.objects.exists()
-
-
 def test_file_for_other_unit_is_400(world, api):
     body = {"category": "noise", "subject": "s", "description": "d", "unit": world.b.unit.pk}
     r = api(world.a.resident).post(URL, body, format="json")

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,28 +15,24 @@ from apps.complaints.api.serializers import (
     ComplaintTransitionSerializer,
 )
 from apps.complaints.models import Complaint
-from apps.core.api import WorkflowViewSet, workflow_errors
+from apps.core.api import WorkflowViewSet, workflow_errors, workflow_schema
 
 ERRORS = workflow_errors("complaint")
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List complaints you may see",
-        description=(
-            "Residents see the complaints they filed; customer service and managers those "
-            "of their properties; admins all. Ordering: created_at, updated_at, status, "
-            "resolved_at, rating."
-        ),
+@workflow_schema(
+    "complaint",
+    detail=ComplaintDetailSerializer,
+    create_request=ComplaintCreateSerializer,
+    summaries=(
+        "List complaints you may see",
+        "A complaint with its comment thread and status history",
+        "File a complaint (residents, for their current unit)",
     ),
-    retrieve=extend_schema(
-        summary="A complaint with its comment thread and status history",
-        responses={200: ComplaintDetailSerializer, 404: ERRORS[404]},
-    ),
-    create=extend_schema(
-        summary="File a complaint (residents, for their current unit)",
-        request=ComplaintCreateSerializer,
-        responses={201: ComplaintDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    list_description=(
+        "Residents see the complaints they filed; customer service and managers those "
+        "of their properties; admins all. Ordering: created_at, updated_at, status, "
+        "resolved_at, rating."
     ),
 )
 class ComplaintViewSet(WorkflowViewSet):

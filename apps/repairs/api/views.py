@@ -1,8 +1,8 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.api import WorkflowViewSet, workflow_errors
+from apps.core.api import WorkflowViewSet, workflow_errors, workflow_schema
 from apps.repairs import selectors, services
 from apps.repairs.api.filters import RepairRequestFilter
 from apps.repairs.api.serializers import (
@@ -17,23 +17,19 @@ from apps.repairs.models import RepairRequest
 ERRORS = workflow_errors("repair")
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List repair requests you may see",
-        description=(
-            "Residents see their current unit's requests; maintenance staff and managers "
-            "those of their properties; admins all. Ordering: created_at, updated_at, "
-            "urgency, status, resolved_at (prefix - for descending)."
-        ),
+@workflow_schema(
+    "repair",
+    detail=RepairRequestDetailSerializer,
+    create_request=RepairRequestCreateSerializer,
+    summaries=(
+        "List repair requests you may see",
+        "A repair request with its status history",
+        "Request a repair (residents, for their current unit)",
     ),
-    retrieve=extend_schema(
-        summary="A repair request with its status history",
-        responses={200: RepairRequestDetailSerializer, 404: ERRORS[404]},
-    ),
-    create=extend_schema(
-        summary="Request a repair (residents, for their current unit)",
-        request=RepairRequestCreateSerializer,
-        responses={201: RepairRequestDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    list_description=(
+        "Residents see their current unit's requests; maintenance staff and managers "
+        "those of their properties; admins all. Ordering: created_at, updated_at, "
+        "urgency, status, resolved_at (prefix - for descending)."
     ),
 )
 class RepairRequestViewSet(WorkflowViewSet):
