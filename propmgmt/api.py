@@ -7,18 +7,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.errors import Conflict
+
 logger = logging.getLogger(__name__)
 
 
-class Conflict(exceptions.APIException):
-    """An illegal workflow step."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This step is not allowed in the object's current state."
-    default_code = "conflict"
-
-
 def exception_handler(exc, context):
+    if isinstance(exc, Conflict):
+        return Response({"detail": exc.message, **exc.extra}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "apps.core",
     "apps.accounts",
+    "apps.registration",
     "apps.properties",
     "apps.messaging",
     "apps.assets",

@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.accounts.views import confirm_page
+from apps.registration.views import confirm_page
 
 api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
+    path("auth/", include("apps.registration.api.urls")),
     path("", include("apps.properties.api.urls")),
     path("", include("apps.assets.api.urls")),
     path("", include("apps.visitors.api.urls")),

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from apps.accounts.services import user_account_exists_notice_send, user_confirmation_send
+from apps.registration.services import user_account_exists_notice_send, user_confirmation_send
 from tasks.base import ConsumerTask
 
 

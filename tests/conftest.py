@@ -1,4 +1,5 @@
-"""Fixtures for tests against the real PostgreSQL and RabbitMQ.
+"""Fixtures for tests against the real PostgreSQL and RabbitMQ, and the two-property world
+most API and permission tests run in.
 
 Broker tests run on their own vhost (tests/settings.py), recreated at the start of the
 session, and start real Celery worker processes against the test database.
@@ -10,12 +11,15 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from rest_framework.test import APIClient
 
 import celeryconfig
+from apps.accounts.models import Role, User
 from apps.messaging.broker import (
     broker_connection,
     topology_declare,
@@ -23,6 +27,8 @@ from apps.messaging.broker import (
     vhost_delete,
     vhost_ensure,
 )
+from apps.properties.models import Property, Unit
+from tests.factories import STAFF_ROLES, PropertyFactory, UnitFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_LOG_DIR = ROOT / "var" / "test-logs"
@@ -171,3 +177,59 @@ def start_worker(broker_vhost, transactional_db):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def api():
+    """api(user) -> an APIClient authenticated as `user` (None: anonymous)."""
+
+    def client(user=None):
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return client
+
+
+@dataclass
+class Site:
+    property: Property
+    unit: Unit
+    resident: User
+    staff: dict = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    a: Site
+    b: Site
+    admin: User
+    neighbour: User  # another resident of property A, in another unit
+
+    def user(self, role, site="a"):
+        """The user of `role` at `site` ("a" or "b"); admins belong to no site."""
+        if role == "admin":
+            return self.admin
+        s = getattr(self, site)
+        return s.resident if role == "resident" else s.staff[role]
+
+
+def _site(name):
+    prop = PropertyFactory()
+    unit = UnitFactory(property=prop, code=f"{prop.code.upper()}-{name.upper()}1")
+    site = Site(property=prop, unit=unit, resident=UserFactory(unit=unit))
+    for role in STAFF_ROLES:
+        site.staff[role.value] = UserFactory(role=role, property=prop)
+    return site
+
+
+@pytest.fixture
+def world(db):
+    """Two properties, A and B, each with a unit, its resident and one staff member of every
+    role; an admin; and a neighbour (another resident of A, in another unit)."""
+    a = _site("a")
+    return World(
+        a=a, b=_site("b"), admin=UserFactory(role=Role.ADMIN),
+        neighbour=UserFactory(unit=UnitFactory(property=a.property)),
+    )  # fmt: skip

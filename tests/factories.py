@@ -1,55 +1,169 @@
-"""Plain factory functions for tests: properties, units and users of every role (with
-their StaffAssignment or Residency). Generic on purpose; any app's tests may use them."""
+"""factory_boy factories, one per model, for every app's tests.
 
-import itertools
+Users: UserFactory(role=..., property=...) assigns staff to a property, and
+UserFactory(role="resident", unit=...) moves a resident in (a residency that started a month
+ago). Workflow objects (repairs, complaints, visitors) start with their first history row, as
+the services create them; `status=` puts them further along, as a test's starting point.
+"""
+
 from datetime import timedelta
 
+import factory
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from apps.accounts.models import Role, User
+from apps.assets.models import Asset
+from apps.complaints.models import Complaint, ComplaintStatus
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
+from apps.repairs.models import RepairRequest, RepairStatus
+from apps.visitors.models import Visitor
 
 PASSWORD = "a-long-unusual-passphrase-42"
 ROLES = [r.value for r in Role]  # resident, maintenance, security, customer_service, ...
-
-_seq = itertools.count(1)
-
-
-def make_property(code=None, name=None, **extra):
-    code = code or f"prop{next(_seq)}"
-    return Property.objects.create(code=code, name=name or f"Property {code}", **extra)
+STAFF_ROLES = [Role.MAINTENANCE, Role.SECURITY, Role.CUSTOMER_SERVICE, Role.MANAGER]
 
 
-def make_unit(property=None, code=None, **extra):
-    property = property or make_property()
-    return Unit.objects.create(property=property, code=code or f"U{next(_seq)}", **extra)
+class PropertyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Property
+
+    code = factory.Sequence(lambda n: f"prop{n}")
+    name = factory.LazyAttribute(lambda o: f"Property {o.code}")
+    address = factory.Faker("street_address")
 
 
-def make_user(role, property=None, unit=None, *, password=PASSWORD, **extra):
-    """A user of `role`; staff are assigned to `property`, residents live in `unit`.
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
 
-    Admins get the admin role only (not superuser), as in the API; pass is_superuser=True
-    for a Django superuser.
-    """
-    role = Role(role)
-    n = next(_seq)
-    extra.setdefault("email", f"{role.value}{n}@example.com")
-    user = User.objects.create_user(
-        username=extra.pop("username", f"{role.value}{n}"), password=password, role=role, **extra
-    )
-    if unit is not None:
-        Residency.objects.create(
-            resident=user, unit=unit, start_date=timezone.localdate() - timedelta(days=30)
-        )
-    if property is not None and role not in (Role.RESIDENT, Role.ADMIN):
-        StaffAssignment.objects.create(staff=user, property=property, role=role)
-    return user
+    property = factory.SubFactory(PropertyFactory)
+    code = factory.Sequence(lambda n: f"U{n}")
 
 
-def client_for(user=None):
-    """An APIClient authenticated as `user` (anonymous for None)."""
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user of `role` (a resident by default). Admins get the admin role only, as in the
+    API; pass is_superuser=True for a Django superuser."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    role = Role.RESIDENT
+    username = factory.LazyAttributeSequence(lambda o, n: f"{o.role}{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def unit(user, create, unit, **kwargs):
+        if unit is not None:
+            ResidencyFactory(resident=user, unit=unit)
+
+    @factory.post_generation
+    def property(user, create, prop, **kwargs):
+        if prop is not None and user.role not in (Role.RESIDENT, Role.ADMIN):
+            StaffAssignmentFactory(staff=user, property=prop, role=user.role)
+
+
+class ResidencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Residency
+
+    resident = factory.SubFactory(UserFactory)
+    unit = factory.SubFactory(UnitFactory)
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+
+
+class StaffAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffAssignment
+
+    staff = factory.SubFactory(UserFactory, role=Role.MAINTENANCE)
+    property = factory.SubFactory(PropertyFactory)
+    role = factory.SelfAttribute("staff.role")
+
+
+def _resident_of(unit):
+    """The unit's resident, or a new one moved in."""
+    residency = unit.residencies.select_related("resident").first()
+    return residency.resident if residency else UserFactory(unit=unit)
+
+
+class WorkflowFactory(factory.django.DjangoModelFactory):
+    """An object of a resident's unit with its first history row, as a service starts it;
+    `site=` (the tests' Site) files it as that site's resident for their unit."""
+
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+    class Params:
+        site = None
+
+    unit = factory.LazyAttribute(lambda o: o.site.unit if o.site else UnitFactory())
+    property = factory.SelfAttribute("unit.property")
+    resident = factory.LazyAttribute(lambda o: o.site.resident if o.site else _resident_of(o.unit))
+
+    @factory.post_generation
+    def history(obj, create, extracted, **kwargs):
+        if create:
+            obj.history.create(
+                from_status="", to_status=obj.status, changed_by=obj.resident,
+                changed_at=obj.created_at,
+            )  # fmt: skip
+
+
+class RepairRequestFactory(WorkflowFactory):
+    class Meta:
+        model = RepairRequest
+
+    category = "plumbing"
+    description = factory.Faker("sentence")
+    status = RepairStatus.SUBMITTED
+
+
+class ComplaintFactory(WorkflowFactory):
+    class Meta:
+        model = Complaint
+
+    category = "noise"
+    subject = factory.Faker("sentence", nb_words=4)
+    description = factory.Faker("sentence")
+    status = ComplaintStatus.OPEN
+
+
+class VisitorFactory(factory.django.DjangoModelFactory):
+    """A visitor a resident expects within the hour."""
+
+    class Meta:
+        model = Visitor
+        skip_postgeneration_save = True
+
+    class Params:
+        site = None  # the tests' Site: its resident expects the visitor
+
+    unit = factory.LazyAttribute(lambda o: o.site.unit if o.site else UnitFactory())
+    property = factory.SelfAttribute("unit.property")
+    host = factory.LazyAttribute(lambda o: o.site.resident if o.site else _resident_of(o.unit))
+    name = factory.Faker("name")
+    expected_arrival = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+    status = Visitor.Status.EXPECTED
+
+    @factory.post_generation
+    def history(visitor, create, extracted, **kwargs):
+        if create:
+            visitor.record_status("", by=visitor.host, at=visitor.created_at)
+
+
+class AssetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Asset
+
+    class Params:
+        site = None
+
+    property = factory.LazyAttribute(lambda o: o.site.property if o.site else PropertyFactory())
+    name = "Boiler"
+    category = "boiler"
+    condition = "good"

@@ -8,53 +8,33 @@ Expected values: an HTTP status, or "in"/"out" for list endpoints (200, and the 
 / is not among the results).
 """
 
-import datetime
-
 import pytest
-from django.utils import timezone
 
-from apps.assets.models import Asset
-from apps.complaints import services as complaint_services
-from apps.complaints.models import Complaint
-from apps.repairs import services as repair_services
-from apps.repairs.models import RepairRequest
-from apps.visitors.services import visitor_expect
-from tests.fixtures_b import ALL_ROLES, api, world  # noqa: F401
+from tests.factories import (
+    ROLES,
+    AssetFactory,
+    ComplaintFactory,
+    RepairRequestFactory,
+    VisitorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ALL_ROLES  # resident, maintenance, security, customer_service, manager, admin
-
 
 def repair(site, status="submitted"):
-    obj = repair_services.repair_request_submit(
-        resident=site.resident, category="plumbing", description="Leak"
-    )
-    if status != "submitted":
-        RepairRequest.objects.filter(pk=obj.pk).update(status=status, resolved_at=timezone.now())
-    return obj
+    return RepairRequestFactory(site=site, status=status)
 
 
 def complaint(site, status="open"):
-    obj = complaint_services.complaint_file(
-        resident=site.resident, category="noise", subject="Loud", description="Party"
-    )
-    if status != "open":
-        Complaint.objects.filter(pk=obj.pk).update(status=status)
-    return obj
+    return ComplaintFactory(site=site, status=status)
 
 
 def visitor(site):
-    return visitor_expect(
-        host=site.resident, unit=site.unit, name="Grace",
-        expected_arrival=timezone.now() + datetime.timedelta(hours=1),
-    )  # fmt: skip
+    return VisitorFactory(site=site)
 
 
 def asset(site):
-    return Asset.objects.create(
-        property=site.property, name="Boiler", category="boiler", condition="good"
-    )
+    return AssetFactory(site=site)
 
 
 def own_property(site):
@@ -167,7 +147,7 @@ def test_matrix_covers_every_endpoint():
 
 
 @pytest.mark.parametrize(("endpoint", "role", "which", "expected"), CASES)
-def test_permission_matrix(world, api, endpoint, role, which, expected):  # noqa: F811
+def test_permission_matrix(world, api, endpoint, role, which, expected):
     make, method, url, body = ENDPOINTS[endpoint]
     site = world.a if which == "own" else world.b
     obj = make(site) if make else None
@@ -183,7 +163,7 @@ def test_permission_matrix(world, api, endpoint, role, which, expected):  # noqa
 
 
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS))
-def test_anonymous_is_401(world, api, endpoint):  # noqa: F811
+def test_anonymous_is_401(world, api, endpoint):
     make, method, url, body = ENDPOINTS[endpoint]
     obj = make(world.a) if make else None
     response = getattr(api(), method)(url(obj), body(world.a) if body else None, format="json")

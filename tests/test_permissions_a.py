@@ -9,62 +9,40 @@ the OpenAPI schema, so an endpoint added without a row here fails.
 
 import datetime
 import itertools
-from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
 
-from apps.accounts.models import Role
-from apps.assets.services import asset_create
-from apps.visitors.services import visitor_check_in, visitor_expect
-from tests.factories import client_for, make_property, make_unit, make_user
+from tests.factories import ROLES, AssetFactory, VisitorFactory
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["resident", "maintenance", "security", "customer_service", "manager", "admin"]
 STAFF = ["maintenance", "security", "customer_service", "manager"]
 _n = itertools.count(1)
 
 
-@dataclass
-class Site:
-    property: object
-    unit: object
-    resident: object
-
-
 @pytest.fixture
-def world():
+def world(world):
+    """The shared world (tests/conftest.py) as (sites, users by role at site A)."""
     cache.clear()  # the auth endpoints are throttled
-    sites = {}
-    for key in ("a", "b"):
-        prop = make_property(f"{key}{next(_n)}")
-        unit = make_unit(prop, f"{prop.code.upper()}-1")
-        sites[key] = Site(prop, unit, make_user(Role.RESIDENT, unit=unit))
-    users = {"resident": sites["a"].resident, "admin": make_user(Role.ADMIN)}
-    for role in STAFF:
-        users[role] = make_user(role, property=sites["a"].property)
-        make_user(role, property=sites["b"].property)  # B has its own staff
-    yield sites, users
+    yield {"a": world.a, "b": world.b}, {role: world.user(role) for role in ROLES}
     cache.clear()
 
 
 # --- objects at a site ----------------------------------------------------------------
 def visitor(site):
-    return visitor_expect(
-        host=site.resident, unit=site.unit, name="Grace",
-        expected_arrival=timezone.now() + datetime.timedelta(hours=1),
-    )  # fmt: skip
+    return VisitorFactory(site=site)
 
 
 def arrived_visitor(site):
-    return visitor_check_in(visitor(site), by=None)
+    return VisitorFactory(site=site, status="arrived", arrived_at=timezone.now())
 
 
 def asset(site):
-    return asset_create(by=None, property=site.property, name="Boiler", category="boiler")
+    return AssetFactory(site=site)
 
 
 def prop(site):
@@ -179,13 +157,13 @@ def test_matrix_is_complete():
 
 
 @pytest.mark.parametrize(("endpoint", "role", "which", "expected"), CASES)
-def test_permission_matrix(world, endpoint, role, which, expected):
+def test_permission_matrix(api, world, endpoint, role, which, expected):
     sites, users = world
     method, _, make, url, body = ENDPOINTS[endpoint]
     site = sites["a" if which == "own" else "b"]
     obj = make(site)
     data = body(site) if body else None
-    client = client_for(users[role])
+    client = api(users[role])
     response = getattr(client, method)(url(obj), data, format="json" if data else None)
     if expected in ("in", "out"):
         assert response.status_code == 200, response.content
@@ -200,7 +178,7 @@ def test_anonymous(world, endpoint):
     sites, _ = world
     method, _, make, url, body = ENDPOINTS[endpoint]
     obj = make(sites["a"])
-    response = getattr(client_for(), method)(
+    response = getattr(APIClient(), method)(
         url(obj), body(sites["a"]) if body else None, format="json"
     )
     assert response.status_code == ANONYMOUS_OK.get(endpoint, 401), response.content

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from apps.assets import events
 from apps.assets.models import Asset, AssetEvent
-from propmgmt.api import Conflict
+from apps.core.errors import Conflict
 
 EDITABLE_FIELDS = (
     "name",

@@ -19,7 +19,9 @@ from apps.complaints.models import (
 from apps.core.admin import (
     DefaultChoiceFilter,
     NoteForm,
+    ReadOnlyInline,
     ScopedAdminMixin,
+    StatusChangeInline,
     WorkflowAdminMixin,
     WorkflowStep,
     counted,
@@ -30,27 +32,14 @@ S = ComplaintStatus
 OPEN = (S.OPEN, S.IN_REVIEW)
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ComplaintCommentInline(_ReadOnlyInline):
+class ComplaintCommentInline(ReadOnlyInline):
     model = ComplaintComment
     fields = ("created_at", "author", "body")
     readonly_fields = fields
 
 
-class ComplaintStatusChangeInline(_ReadOnlyInline):
+class ComplaintStatusChangeInline(StatusChangeInline):
     model = ComplaintStatusChange
-    fields = ("changed_at", "from_status", "to_status", "changed_by", "note")
-    readonly_fields = fields
 
 
 class ComplaintStateFilter(DefaultChoiceFilter):
@@ -78,7 +67,9 @@ def _step(to_status, label, form=None):
             complaint=complaint, to_status=to_status, user=user, note=note
         ),
         form=form,
-        available=lambda complaint: to_status in services.allowed_transitions(complaint.status),
+        available=lambda complaint: (
+            to_status in services.COMPLAINT_WORKFLOW.allowed(complaint.status)
+        ),
     )
 
 

@@ -3,6 +3,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from apps.core.workflow import StatusChange, WorkflowModel, status_fields
+
 
 class ComplaintCategory(models.TextChoices):
     NOISE = "noise", "Noise"
@@ -21,8 +23,8 @@ class ComplaintStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class Complaint(models.Model):
-    """A resident's complaint; the workflow lives in apps/complaints/services.py."""
+class Complaint(WorkflowModel):
+    """A resident's complaint; the workflow is COMPLAINT_WORKFLOW in apps/complaints/services.py."""
 
     property = models.ForeignKey(
         "properties.Property", on_delete=models.PROTECT, related_name="complaints"
@@ -82,19 +84,6 @@ class ComplaintComment(models.Model):
         return f"Comment by {self.author} on #{self.complaint_id}"
 
 
-class ComplaintStatusChange(models.Model):
+class ComplaintStatusChange(StatusChange):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=16, choices=ComplaintStatus.choices, blank=True)
-    to_status = models.CharField(max_length=16, choices=ComplaintStatus.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    changed_at = models.DateTimeField()
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["changed_at", "id"]
-        verbose_name = "status change"
-
-    def __str__(self):
-        return f"{self.from_status or '-'} → {self.to_status}"
+    from_status, to_status = status_fields(ComplaintStatus)

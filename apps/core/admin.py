@@ -21,21 +21,16 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from rest_framework.exceptions import APIException
 
 from apps.accounts.roles import user_is_admin, user_uses_admin
+from apps.core.errors import Conflict
 
 # What the services raise for a step the user may not take now (shown, never a 500).
-WORKFLOW_ERRORS = (APIException, PermissionDenied, ValidationError)
+WORKFLOW_ERRORS = (Conflict, PermissionDenied, ValidationError)
 
 
 def error_text(exc):
-    if isinstance(exc, APIException):
-        detail = exc.detail
-        return str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
-    return str(exc)
+    return "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
 def counted(n, singular, plural=None):
@@ -88,6 +83,26 @@ class ScopedAdminMixin:
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return queryset if user_is_admin(request.user) else self.scoped(request, queryset)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """History shown under its object, never edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StatusChangeInline(ReadOnlyInline):
+    """The rows of a StatusChange model (apps/core/workflow.py)."""
+
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "note")
+    readonly_fields = fields
 
 
 class DefaultChoiceFilter(admin.SimpleListFilter):

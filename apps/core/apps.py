@@ -3,7 +3,8 @@ from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
-    """Project-wide operations: database creation and demo data."""
+    """Shared mechanisms (the workflow engine, domain errors, admin and API pieces) and the
+    database creation command."""
 
     name = "apps.core"
     label = "core"

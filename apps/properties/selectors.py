@@ -5,10 +5,12 @@ are assigned to, and only in the areas their role covers; managers everything in
 properties; admins everything.
 """
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Role
+from apps.core.workflow import RESIDENT, STAFF
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
 
 # Which staff roles work in which area of the product (managers and admins: all).
@@ -62,6 +64,52 @@ def staff_property_ids(user, area=None):
 def user_can_work_in(user, area):
     """Whether the user's role may ever act in `area` (independent of properties)."""
     return user_is_admin(user) or user.role in {Role.MANAGER, *AREA_ROLES[area]}
+
+
+def workflow_actor(user, area):
+    """Who `user` is in the workflow of `area` (repairs, complaints): STAFF (its staff
+    role, managers, admins), RESIDENT, or None for a role that never acts there."""
+    if user_is_admin(user):
+        return STAFF
+    if user.role == Role.RESIDENT:
+        return RESIDENT
+    if user_can_work_in(user, area):
+        return STAFF
+    return None
+
+
+def workflow_actor_required(user, area, *allowed, message=""):
+    """workflow_actor(), refused with PermissionDenied for a role that never acts in `area`
+    or (with `message`) is not one of `allowed`."""
+    actor = workflow_actor(user, area)
+    if actor is None:
+        raise PermissionDenied(f"Your role does not work on {area}.")
+    if allowed and actor not in allowed:
+        raise PermissionDenied(message)
+    return actor
+
+
+def workflow_access_check(obj, user, actor, area):
+    """Raise PermissionDenied unless `user` may act on `obj`: a resident on their own,
+    staff at the properties where they work in `area` (the API's scoping gives 404 first)."""
+    noun = obj._meta.verbose_name
+    if actor == RESIDENT and obj.resident_id != user.pk:
+        raise PermissionDenied(f"Only the resident who filed this {noun} may do that.")
+    mine = scope_to_user(type(obj).objects.filter(pk=obj.pk), user, area)
+    if actor == STAFF and not mine.exists():
+        raise PermissionDenied(f"You do not work on {area} at this property.")
+
+
+def resident_unit_for(resident, unit, *, missing, foreign):
+    """The unit a resident files for: `unit` if they live there now (else ValidationError
+    `foreign`), or their current unit when None (else ValidationError `missing`)."""
+    if unit is None:
+        unit = resident_current_unit(resident)
+        if unit is None:
+            raise ValidationError({"unit": [missing]})
+    elif not current_residencies(resident).filter(unit=unit).exists():
+        raise ValidationError({"unit": [foreign]})
+    return unit
 
 
 def properties_visible_to(user):

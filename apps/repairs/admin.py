@@ -13,10 +13,12 @@ from apps.core.admin import (
     DefaultChoiceFilter,
     NoteForm,
     ScopedAdminMixin,
+    StatusChangeInline,
     WorkflowAdminMixin,
     WorkflowStep,
     counted,
 )
+from apps.core.workflow import STAFF
 from apps.properties.selectors import scope_to_user
 from apps.repairs import services
 from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange, RepairUrgency
@@ -25,18 +27,8 @@ S = RepairStatus
 DONE = (S.RESOLVED, S.CLOSED, S.CANCELLED)
 
 
-class RepairStatusChangeInline(admin.TabularInline):
+class RepairStatusChangeInline(StatusChangeInline):
     model = RepairStatusChange
-    extra = 0
-    can_delete = False
-    fields = ("changed_at", "from_status", "to_status", "changed_by", "note")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class RepairStateFilter(DefaultChoiceFilter):
@@ -80,7 +72,7 @@ def _step(to_status, label, form=None):
         run=run,
         form=form,
         available=lambda repair: (
-            to_status in services.allowed_transitions(repair.status, services.STAFF)
+            to_status in services.REPAIR_WORKFLOW.allowed(repair.status, STAFF)
         ),
     )
 

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from apps.core.workflow import StatusChange, WorkflowModel, status_fields
+
 
 class RepairCategory(models.TextChoices):
     PLUMBING = "plumbing", "Plumbing"
@@ -30,11 +32,11 @@ class RepairStatus(models.TextChoices):
     REOPENED = "reopened", "Reopened"
 
 
-class RepairRequest(models.Model):
+class RepairRequest(WorkflowModel):
     """A resident's request to fix something in their unit.
 
     `property` is denormalised from `unit` so that staff scoping is one indexed filter.
-    The workflow lives in apps/repairs/services.py (REPAIR_TRANSITIONS).
+    The workflow is REPAIR_WORKFLOW in apps/repairs/services.py.
     """
 
     property = models.ForeignKey(
@@ -74,21 +76,6 @@ class RepairRequest(models.Model):
         return f"Repair #{self.pk} ({self.get_category_display()}, {self.unit})"
 
 
-class RepairStatusChange(models.Model):
-    """One step of a repair's workflow: who moved it, from where to where, and when."""
-
+class RepairStatusChange(StatusChange):
     repair = models.ForeignKey(RepairRequest, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=16, choices=RepairStatus.choices, blank=True)
-    to_status = models.CharField(max_length=16, choices=RepairStatus.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    changed_at = models.DateTimeField()
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["changed_at", "id"]
-        verbose_name = "status change"
-
-    def __str__(self):
-        return f"{self.from_status or '-'} → {self.to_status}"
+    from_status, to_status = status_fields(RepairStatus)

@@ -1,120 +1,93 @@
 """Writes of the repairs app: submitting a repair request and moving it through its workflow.
 
-The workflow is the table REPAIR_TRANSITIONS below, and nowhere else.
+The workflow is REPAIR_WORKFLOW below (apps/core/workflow.py runs it), and nowhere else.
 """
 
 from datetime import timedelta
+from functools import partial
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role
+from apps.core.workflow import RESIDENT, STAFF, Guard, Workflow
 from apps.notifications.services import notification_request, notifications_request_for
 from apps.properties.selectors import (
-    current_residencies,
-    resident_current_unit,
-    scope_to_user,
+    resident_unit_for,
     staff_for_property,
-    user_can_work_in,
-    user_is_admin,
+    workflow_access_check,
+    workflow_actor,
+    workflow_actor_required,
 )
 from apps.repairs import events
-from apps.repairs.models import (
-    RepairRequest,
-    RepairStatus,
-    RepairStatusChange,
-    RepairUrgency,
-)
-from propmgmt.api import Conflict
+from apps.repairs.models import RepairRequest, RepairStatus, RepairUrgency
 
 AREA = "repairs"
 REOPEN_WINDOW = timedelta(days=14)
 
-# Who may take a step: staff (maintenance of the property, its managers, admins) or the
-# resident who submitted the request.
-STAFF = "staff"
-RESIDENT = "resident"
 
-S = RepairStatus
-# (from status, to status) -> the actors who may take that step.
-REPAIR_TRANSITIONS = {
-    (S.SUBMITTED, S.ACKNOWLEDGED): {STAFF},
-    (S.SUBMITTED, S.CANCELLED): {RESIDENT},
-    (S.ACKNOWLEDGED, S.SCHEDULED): {STAFF},
-    (S.ACKNOWLEDGED, S.CANCELLED): {RESIDENT},
-    (S.SCHEDULED, S.IN_PROGRESS): {STAFF},
-    (S.SCHEDULED, S.CANCELLED): {RESIDENT},
-    (S.IN_PROGRESS, S.RESOLVED): {STAFF},
-    (S.RESOLVED, S.CLOSED): {STAFF, RESIDENT},
-    (S.RESOLVED, S.REOPENED): {RESIDENT},  # within REOPEN_WINDOW of resolved_at
-    (S.REOPENED, S.ACKNOWLEDGED): {STAFF},
-    (S.REOPENED, S.SCHEDULED): {STAFF},
-}
-# Target statuses each kind of actor can ever reach (a step outside this set is a 403).
-ACTOR_TARGETS = {
-    actor: {to for (_, to), actors in REPAIR_TRANSITIONS.items() if actor in actors}
-    for actor in (STAFF, RESIDENT)
-}
-
-
-def _conflict(detail, **extra):
-    """A 409 whose body is {"detail": ..., **extra} with the extra values kept as they are
-    (e.g. the list of allowed transitions, the current version)."""
-    exc = Conflict(detail)
-    exc.detail = {"detail": exc.detail, **extra}
-    return exc
-
-
-def allowed_transitions(status, actor=None):
-    """Statuses reachable from `status` (by `actor` when given), in workflow order."""
-    order = list(RepairStatus.values)
-    targets = {
-        to
-        for (frm, to), actors in REPAIR_TRANSITIONS.items()
-        if frm == status and (actor is None or actor in actors)
-    }
-    return sorted(targets, key=order.index)
-
-
-def _describe(from_status, targets):
-    """e.g. "acknowledged (by staff), cancelled (by resident)"."""
-    if not targets:
-        return "none (final status)"
-    return ", ".join(
-        f"{to} (by {' or '.join(sorted(REPAIR_TRANSITIONS[(from_status, to)]))})" for to in targets
+def repair_can_reopen(repair, *, now=None):
+    """Whether a resolved repair is still within its reopen window."""
+    now = now or timezone.now()
+    return (
+        repair.status == RepairStatus.RESOLVED
+        and repair.resolved_at is not None
+        and now - repair.resolved_at <= REOPEN_WINDOW
     )
 
 
-def repair_actor(user):
-    """STAFF, RESIDENT, or None for a role that never acts on repairs."""
-    if user_is_admin(user):
-        return STAFF
-    if user.role == Role.RESIDENT:
-        return RESIDENT
-    if user_can_work_in(user, AREA):
-        return STAFF
-    return None
+S = RepairStatus
+# Staff: maintenance of the property, its managers, admins; resident: who submitted it.
+REPAIR_WORKFLOW = Workflow(
+    model=RepairRequest,
+    noun="repair",
+    statuses=RepairStatus,
+    actor_of=partial(workflow_actor, area=AREA),
+    transitions={
+        (S.SUBMITTED, S.ACKNOWLEDGED): {STAFF},
+        (S.SUBMITTED, S.CANCELLED): {RESIDENT},
+        (S.ACKNOWLEDGED, S.SCHEDULED): {STAFF},
+        (S.ACKNOWLEDGED, S.CANCELLED): {RESIDENT},
+        (S.SCHEDULED, S.IN_PROGRESS): {STAFF},
+        (S.SCHEDULED, S.CANCELLED): {RESIDENT},
+        (S.IN_PROGRESS, S.RESOLVED): {STAFF},
+        (S.RESOLVED, S.CLOSED): {STAFF, RESIDENT},
+        (S.RESOLVED, S.REOPENED): {RESIDENT},
+        (S.REOPENED, S.ACKNOWLEDGED): {STAFF},
+        (S.REOPENED, S.SCHEDULED): {STAFF},
+    },
+    guards={
+        S.REOPENED: Guard(
+            allows=lambda repair, now: repair_can_reopen(repair, now=now),
+            reason=f"A repair can be reopened only within {REOPEN_WINDOW.days} days of being "
+            "resolved; submit a new request instead.",
+        ),
+    },
+)
+
+
+def repair_actor_authorize(user):
+    return workflow_actor_required(user, AREA)
+
+
+def repair_submit_authorize(user):
+    return workflow_actor_required(
+        user, AREA, RESIDENT, message="Only residents submit repair requests."
+    )
 
 
 def repair_transition_authorize(user, to_status):
     """Raise PermissionDenied when the user's role may never move a repair to `to_status`."""
-    actor = repair_actor(user)
-    if actor is None:
-        raise PermissionDenied("Your role does not work on repairs.")
-    if to_status not in ACTOR_TARGETS[actor]:
+    actor = repair_actor_authorize(user)
+    targets = REPAIR_WORKFLOW.targets_of(actor)
+    if to_status not in targets:
         who = "staff" if actor == STAFF else "residents"
-        may = ", ".join(allowed_transitions_for_actor(actor)) or "none"
         raise PermissionDenied(
             f"{who.capitalize()} may never move a repair to '{to_status}'; "
-            f"{who} may move repairs to: {may}."
+            f"{who} may move repairs to: {', '.join(targets) or 'none'}."
         )
     return actor
-
-
-def allowed_transitions_for_actor(actor):
-    order = list(RepairStatus.values)
-    return sorted(ACTOR_TARGETS[actor], key=order.index)
 
 
 def repair_request_submit(
@@ -129,113 +102,44 @@ def repair_request_submit(
 ):
     """A resident asks for a repair in their current unit (or `unit`, if they live in
     several); the request starts `submitted` and `repair.requested` is published."""
-    if repair_actor(resident) != RESIDENT:
-        raise PermissionDenied("Only residents submit repair requests.")
-    if unit is None:
-        unit = resident_current_unit(resident)
-        if unit is None:
-            raise ValidationError({"unit": ["You have no current unit to request a repair for."]})
-    elif not current_residencies(resident).filter(unit=unit).exists():
-        raise ValidationError({"unit": ["You can only request repairs for your current unit."]})
-    now = timezone.now()
+    repair_submit_authorize(resident)
+    unit = resident_unit_for(
+        resident, unit,
+        missing="You have no current unit to request a repair for.",
+        foreign="You can only request repairs for your current unit.",
+    )  # fmt: skip
     with transaction.atomic():
-        repair = RepairRequest(
-            property_id=unit.property_id,
-            unit=unit,
-            resident=resident,
-            category=category,
-            description=description,
-            urgency=urgency,
-            preferred_time=preferred_time,
-            preferred_window=preferred_window or "",
-            status=RepairStatus.SUBMITTED,
-            version=1,
-        )
-        repair.full_clean()
-        repair.save()
-        RepairStatusChange.objects.create(
-            repair=repair,
-            from_status="",
-            to_status=RepairStatus.SUBMITTED,
-            changed_by=resident,
-            changed_at=now,
-        )
+        repair = REPAIR_WORKFLOW.start(
+            by=resident, property_id=unit.property_id, unit=unit, resident=resident,
+            category=category, description=description, urgency=urgency,
+            preferred_time=preferred_time, preferred_window=preferred_window or "",
+        )  # fmt: skip
         events.repair_requested(repair)
     return repair
 
 
-def repair_can_reopen(repair, *, now=None):
-    """Whether a resolved repair is still within its reopen window."""
-    now = now or timezone.now()
-    return (
-        repair.status == RepairStatus.RESOLVED
-        and repair.resolved_at is not None
-        and now - repair.resolved_at <= REOPEN_WINDOW
-    )
+def _stamp_resolution(repair, now):
+    if repair.status == RepairStatus.RESOLVED:
+        repair.resolved_at = now
+    elif repair.status == RepairStatus.REOPENED:
+        repair.resolved_at = None
 
 
 def repair_transition(*, repair, to_status, user, note="", expected_version=None):
     """Move a repair to `to_status` on behalf of `user`.
 
-    403 (PermissionDenied) when the user's role may never take that step or the repair is
-    not theirs to act on; 409 (Conflict) when the step is not allowed from the current
+    PermissionDenied (403) when the user's role may never take that step or the repair is
+    not theirs to act on; Conflict (409) when the step is not allowed from the current
     status, the reopen window has passed, or `expected_version` is stale.
     """
     actor = repair_transition_authorize(user, to_status)
     with transaction.atomic():
-        repair = RepairRequest.objects.select_for_update().get(pk=repair.pk)
-        if actor == RESIDENT and repair.resident_id != user.pk:
-            raise PermissionDenied("Only the resident who submitted this repair may do that.")
-        if (
-            actor == STAFF
-            and not scope_to_user(RepairRequest.objects.filter(pk=repair.pk), user, AREA).exists()
-        ):
-            raise PermissionDenied("You do not work on repairs at this property.")
-        if expected_version is not None and expected_version != repair.version:
-            raise _conflict(
-                f"The repair has changed (version {repair.version}, you sent "
-                f"{expected_version}); reload it and try again.",
-                version=repair.version,
-            )
-        from_status = repair.status
-        step = (from_status, to_status)
-        if step not in REPAIR_TRANSITIONS:
-            allowed = allowed_transitions(from_status)
-            raise _conflict(
-                f"A repair cannot go from '{from_status}' to '{to_status}'. "
-                f"Allowed from '{from_status}': {_describe(from_status, allowed)}.",
-                status=from_status,
-                allowed_transitions=allowed,
-            )
-        if actor not in REPAIR_TRANSITIONS[step]:
-            # A step the role can take elsewhere but not here, e.g. staff closing is fine
-            # but this guards future table edits.
-            raise PermissionDenied(f"You may not move this repair to '{to_status}'.")
-        now = timezone.now()
-        if to_status == RepairStatus.REOPENED and not repair_can_reopen(repair, now=now):
-            allowed = [a for a in allowed_transitions(from_status) if a != to_status]
-            raise _conflict(
-                f"A repair can be reopened only within {REOPEN_WINDOW.days} days of being "
-                "resolved; submit a new request instead. "
-                f"Allowed from '{from_status}': {', '.join(allowed)}.",
-                status=from_status,
-                allowed_transitions=allowed,
-            )
-        repair.status = to_status
-        repair.version += 1
-        if to_status == RepairStatus.RESOLVED:
-            repair.resolved_at = now
-        elif to_status == RepairStatus.REOPENED:
-            repair.resolved_at = None
-        repair.save(update_fields=["status", "version", "resolved_at", "updated_at"])
-        change = RepairStatusChange.objects.create(
-            repair=repair,
-            from_status=from_status,
-            to_status=to_status,
-            changed_by=user,
-            changed_at=now,
-            note=note or "",
-        )
+        repair, change = REPAIR_WORKFLOW.transition(
+            repair, to_status, user=user, actor=actor, note=note,
+            expected_version=expected_version,
+            check_access=lambda locked: workflow_access_check(locked, user, actor, AREA),
+            apply=_stamp_resolution, fields=["resolved_at"],
+        )  # fmt: skip
         events.repair_status_changed(repair, change)
     return repair
 

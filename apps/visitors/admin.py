@@ -23,7 +23,7 @@ from apps.core.admin import (
 from apps.properties.selectors import scope_to_user, units_for_area
 from apps.visitors.models import Visitor, VisitorEvent
 from apps.visitors.services import (
-    TRANSITIONS,
+    VISITOR_WORKFLOW,
     visitor_check_in,
     visitor_check_out,
     visitor_walk_in,
@@ -79,12 +79,12 @@ class WalkInForm(forms.ModelForm):
         fields = ("unit", "name", "purpose", "vehicle_plate")
 
 
-def _step(action, label, service):
+def _step(action, to_status, label, service):
     return WorkflowStep(
         name=action,
         label=label,
         run=lambda visitor, user: service(visitor, by=user),
-        available=lambda visitor: action in TRANSITIONS[Status(visitor.status)],
+        available=lambda visitor: to_status in VISITOR_WORKFLOW.allowed(visitor.status),
     )
 
 
@@ -101,8 +101,8 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     ordering = ("status", "expected_arrival")
     inlines = [VisitorEventInline]
     workflow_steps = (
-        _step("check_in", "Check in", visitor_check_in),
-        _step("check_out", "Check out", visitor_check_out),
+        _step("check_in", Status.ARRIVED, "Check in", visitor_check_in),
+        _step("check_out", Status.DEPARTED, "Check out", visitor_check_out),
     )
 
     def scoped(self, request, queryset):

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.db import models
 
+from apps.core.workflow import WorkflowModel
 from apps.properties.models import Property, Unit
 
 
-class Visitor(models.Model):
+class Visitor(WorkflowModel):
     """A visitor of a unit: pre-registered (expected) by a resident, or a walk-in that
     security registers on arrival."""
 
@@ -51,6 +52,10 @@ class Visitor(models.Model):
 
     def __str__(self):
         return f"{self.name} for {self.unit}"
+
+    def record_status(self, from_status, *, by, at, note=""):
+        """A visitor's history keeps the status reached (VisitorEvent), not the step."""
+        return self.events.create(status=self.status, at=at, by=by)
 
 
 class VisitorEvent(models.Model):

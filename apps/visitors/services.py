@@ -1,8 +1,9 @@
 """Writes of the visitors app: the visitor workflow.
 
-expected -> arrived (check in) -> departed (check out); expected -> cancelled.
-A walk-in is created directly arrived. Each step bumps the version, records a
-VisitorEvent and publishes its event in the same transaction.
+expected -> arrived (check in) -> departed (check out); expected -> cancelled
+(VISITOR_WORKFLOW, run by apps/core/workflow.py). A walk-in is created directly arrived.
+Each step bumps the version, records a VisitorEvent and publishes its event in the same
+transaction.
 """
 
 from django.core.exceptions import ValidationError
@@ -10,64 +11,41 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role
+from apps.core.workflow import ANYONE, Workflow
 from apps.notifications.services import notification_request, notifications_request_for
 from apps.properties.selectors import staff_for_property, unit_current_residencies
 from apps.visitors import events
-from apps.visitors.models import Visitor, VisitorEvent
-from propmgmt.api import Conflict
+from apps.visitors.models import Visitor
 
 Status = Visitor.Status
-
-# status -> {action: resulting status}
-TRANSITIONS = {
-    Status.EXPECTED: {"check_in": Status.ARRIVED, "cancel": Status.CANCELLED},
-    Status.ARRIVED: {"check_out": Status.DEPARTED},
-    Status.DEPARTED: {},
-    Status.CANCELLED: {},
-}
-ACTION_NAMES = {"check_in": "check in", "check_out": "check out", "cancel": "cancel"}
-
-
-def visitor_allowed_actions(visitor):
-    return [ACTION_NAMES[a] for a in TRANSITIONS[Status(visitor.status)]]
-
-
-def _record(visitor, by, at):
-    VisitorEvent.objects.create(visitor=visitor, status=visitor.status, at=at, by=by)
-
-
-def _transition(visitor, action, by):
-    """Lock the visitor, check the step is allowed now, and apply it (status + version)."""
-    visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
-    allowed = TRANSITIONS[Status(visitor.status)]
-    if action not in allowed:
-        names = visitor_allowed_actions(visitor)
-        raise Conflict(
-            f"Cannot {ACTION_NAMES[action]} a visitor who is {visitor.status}; "
-            f"allowed actions: {', '.join(names) if names else 'none'}."
-        )
-    visitor.status = allowed[action]
-    visitor.version += 1
-    return visitor
+# Who may take each step is the API's role rules (residents cancel, security the rest).
+VISITOR_WORKFLOW = Workflow(
+    model=Visitor,
+    noun="visitor",
+    statuses=Status,
+    actor_of=lambda user: ANYONE,
+    transitions={
+        (Status.EXPECTED, Status.ARRIVED): {ANYONE},
+        (Status.EXPECTED, Status.CANCELLED): {ANYONE},
+        (Status.ARRIVED, Status.DEPARTED): {ANYONE},
+    },
+    action_labels={
+        Status.ARRIVED: "check in",
+        Status.DEPARTED: "check out",
+        Status.CANCELLED: "cancel",
+    },
+)
 
 
 def visitor_expect(*, host, unit, name, expected_arrival, purpose="", vehicle_plate="") -> Visitor:
     """A resident pre-registers a visitor for their unit."""
-    now = timezone.now()
-    if expected_arrival < now:
+    if expected_arrival < timezone.now():
         raise ValidationError({"expected_arrival": ["The expected arrival is in the past."]})
     with transaction.atomic():
-        visitor = Visitor.objects.create(
-            unit=unit,
-            property_id=unit.property_id,
-            host=host,
-            name=name,
-            expected_arrival=expected_arrival,
-            purpose=purpose,
-            vehicle_plate=vehicle_plate,
-            status=Status.EXPECTED,
-        )
-        _record(visitor, host, now)
+        visitor = VISITOR_WORKFLOW.start(
+            by=host, unit=unit, property_id=unit.property_id, host=host, name=name,
+            expected_arrival=expected_arrival, purpose=purpose, vehicle_plate=vehicle_plate,
+        )  # fmt: skip
         events.visitor_expected(visitor)
     return visitor
 
@@ -79,53 +57,51 @@ def visitor_walk_in(*, by, unit, name, host=None, purpose="", vehicle_plate="") 
         host = residency.resident if residency else None
     now = timezone.now()
     with transaction.atomic():
-        visitor = Visitor.objects.create(
-            unit=unit,
-            property_id=unit.property_id,
-            host=host,
-            name=name,
-            expected_arrival=now,
-            purpose=purpose,
-            vehicle_plate=vehicle_plate,
-            status=Status.ARRIVED,
-            walk_in=True,
-            arrived_at=now,
-            checked_in_by=by,
-        )
-        _record(visitor, by, now)
+        visitor = VISITOR_WORKFLOW.start(
+            by=by, status=Status.ARRIVED, at=now, unit=unit, property_id=unit.property_id,
+            host=host, name=name, expected_arrival=now, purpose=purpose,
+            vehicle_plate=vehicle_plate, walk_in=True, arrived_at=now, checked_in_by=by,
+        )  # fmt: skip
         events.visitor_arrived(visitor)
+    return visitor
+
+
+def _step(visitor, to_status, by, *, at_field=None, by_field=None):
+    """Take a step, stamping when (`at_field`) and by whom (`by_field`) when given."""
+
+    def stamp(locked, now):
+        if at_field:
+            setattr(locked, at_field, now)
+            setattr(locked, by_field, by)
+
+    fields = [at_field, by_field] if at_field else []
+    visitor, _ = VISITOR_WORKFLOW.transition(
+        visitor, to_status, user=by, apply=stamp, fields=fields
+    )
     return visitor
 
 
 def visitor_check_in(visitor: Visitor, *, by) -> Visitor:
     with transaction.atomic():
-        visitor = _transition(visitor, "check_in", by)
-        visitor.arrived_at = timezone.now()
-        visitor.checked_in_by = by
-        visitor.save()
-        _record(visitor, by, visitor.arrived_at)
+        visitor = _step(
+            visitor, Status.ARRIVED, by, at_field="arrived_at", by_field="checked_in_by"
+        )
         events.visitor_arrived(visitor)
     return visitor
 
 
 def visitor_check_out(visitor: Visitor, *, by) -> Visitor:
     with transaction.atomic():
-        visitor = _transition(visitor, "check_out", by)
-        visitor.departed_at = timezone.now()
-        visitor.checked_out_by = by
-        visitor.save()
-        _record(visitor, by, visitor.departed_at)
+        visitor = _step(
+            visitor, Status.DEPARTED, by, at_field="departed_at", by_field="checked_out_by"
+        )
         events.visitor_departed(visitor)
     return visitor
 
 
 def visitor_cancel(visitor: Visitor, *, by) -> Visitor:
     """Cancel an expected visit (no event is subscribed for cancellations)."""
-    with transaction.atomic():
-        visitor = _transition(visitor, "cancel", by)
-        visitor.save()
-        _record(visitor, by, timezone.now())
-    return visitor
+    return _step(visitor, Status.CANCELLED, by)
 
 
 def visitor_arrival_announce(visitor_id):

@@ -4,7 +4,6 @@ import pytest
 
 from apps.assets.models import Asset
 from apps.messaging.models import OutboxMessage
-from tests.fixtures_b import api, world  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +17,7 @@ def create(client, property_id, **extra):
     )  # fmt: skip
 
 
-def test_create_update_retire_publish_versions(api, world):  # noqa: F811
+def test_create_update_retire_publish_versions(api, world):
     client = api(world.user("maintenance"))
     created = create(client, world.a.property.id)
     assert created.status_code == 201, created.content
@@ -36,7 +35,7 @@ def test_create_update_retire_publish_versions(api, world):  # noqa: F811
     assert Asset.objects.get(id=asset_id).status == "retired"
 
 
-def test_bad_asset_is_a_400_and_other_property_is_refused(api, world):  # noqa: F811
+def test_bad_asset_is_a_400_and_other_property_is_refused(api, world):
     client = api(world.user("maintenance"))
     assert create(client, world.a.property.id, cost="-1").status_code == 400
     assert create(client, world.a.property.id, category="spaceship").status_code == 400

@@ -9,7 +9,7 @@ from apps.accounts.models import Role
 from apps.assets import services
 from apps.assets.models import Asset, AssetEvent
 from apps.messaging.models import OutboxMessage
-from tests.factories import client_for, make_property, make_user
+from tests.factories import PropertyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +18,12 @@ A = "/api/v1/assets/"
 
 @pytest.fixture
 def prop():
-    return make_property("oak")
+    return PropertyFactory(code="oak")
 
 
 @pytest.fixture
 def tech(prop):
-    return make_user(Role.MAINTENANCE, property=prop)
+    return UserFactory(role=Role.MAINTENANCE, property=prop)
 
 
 def new_asset(prop, by, **extra):
@@ -50,7 +50,7 @@ def test_event_payload_is_exact_and_in_the_asset_queue(prop, tech):
     }
 
 
-def test_history_records_each_change_with_its_version(prop, tech):
+def test_history_records_each_change_with_its_version(api, prop, tech):
     asset = new_asset(prop, tech)
     services.asset_update(asset, by=tech, condition="poor", location="Basement")
     services.asset_update(asset, by=tech, condition="poor")  # no change: no version, no event
@@ -60,12 +60,12 @@ def test_history_records_each_change_with_its_version(prop, tech):
     changes = AssetEvent.objects.get(asset=asset, version=2).changes
     assert changes == {"condition": ["good", "poor"], "location": ["", "Basement"]}
     assert OutboxMessage.objects.count() == 3
-    detail = client_for(tech).get(f"{A}{asset.id}/").json()
+    detail = api(tech).get(f"{A}{asset.id}/").json()
     assert [e["version"] for e in detail["events"]] == [1, 2, 3]
 
 
-def test_stale_version_and_changes_to_retired_assets_are_409(prop, tech):
-    client = client_for(tech)
+def test_stale_version_and_changes_to_retired_assets_are_409(api, prop, tech):
+    client = api(tech)
     asset = new_asset(prop, tech)
     services.asset_update(asset, by=tech, condition="fair")  # now version 2
     stale = client.patch(f"{A}{asset.id}/", {"condition": "poor", "version": 1}, format="json")
@@ -80,8 +80,8 @@ def test_stale_version_and_changes_to_retired_assets_are_409(prop, tech):
     assert OutboxMessage.objects.filter(event="asset.retired").count() == 1
 
 
-def test_validation_400s(prop, tech):
-    client = client_for(tech)
+def test_validation_400s(api, prop, tech):
+    client = api(tech)
     bad = client.post(
         A,
         {"property": prop.id, "name": "Lift", "category": "lift", "purchase_date": "2026-05-01",
@@ -99,7 +99,7 @@ def test_validation_400s(prop, tech):
     assert bad.status_code == 400 and "warranty_end" in bad.json()
     assert client.post(A, {}, format="json").json().keys() >= {"property", "name", "category"}
     asset = new_asset(prop, tech)
-    moved = client.patch(f"{A}{asset.id}/", {"property": make_property().id}, format="json")
+    moved = client.patch(f"{A}{asset.id}/", {"property": PropertyFactory().id}, format="json")
     assert moved.status_code == 400
     assert client.patch(f"{A}{asset.id}/", {"cost": "abc"}, format="json").status_code == 400
 
@@ -115,12 +115,12 @@ def test_rolled_back_change_publishes_nothing(prop, tech):
     assert not OutboxMessage.objects.exists()
 
 
-def test_filters_and_ordering(prop, tech):
+def test_filters_and_ordering(api, prop, tech):
     new_asset(prop, tech, name="B lift", category="lift", cost=Decimal("10"))
     new_asset(prop, tech, name="A door", category="door", cost=Decimal("30"))
     retired = new_asset(prop, tech, name="C door", category="door")
     services.asset_retire(retired, by=tech)
-    client = client_for(tech)
+    client = api(tech)
     body = client.get(A, {"category": "door", "status": "active"}).json()
     assert body["count"] == 1 and body["results"][0]["name"] == "A door"
     names = [
@@ -131,10 +131,10 @@ def test_filters_and_ordering(prop, tech):
     assert client.get(A, {"status": "melted"}).status_code == 400
 
 
-def test_security_and_residents_may_never_touch_assets(prop):
-    asset = new_asset(prop, make_user(Role.MANAGER, property=prop))
+def test_security_and_residents_may_never_touch_assets(api, prop):
+    asset = new_asset(prop, UserFactory(role=Role.MANAGER, property=prop))
     for role in (Role.SECURITY, Role.CUSTOMER_SERVICE, Role.RESIDENT):
-        client = client_for(make_user(role, property=prop))
+        client = api(UserFactory(role=role, property=prop))
         assert client.get(A).status_code == 403
         assert client.post(f"{A}{asset.id}/retire/").status_code == 403
     assert Asset.objects.get(id=asset.id).status == "active"

@@ -15,7 +15,7 @@ from apps.notifications.models import Notification
 from apps.notifications.services import notification_request
 from apps.repairs.services import repair_request_submit
 from tests.conftest import wait_until
-from tests.factories import make_property, make_unit, make_user
+from tests.factories import PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.broker
 
@@ -62,11 +62,11 @@ def test_broker_migrate_gives_an_existing_queue_new_arguments_keeping_its_messag
 def test_urgent_repair_sms_overtakes_a_backlog_of_ordinary_notifications(
     clean_queues, start_worker
 ):
-    prop = make_property("urgent")
-    unit = make_unit(prop, "U-1")
-    resident = make_user("resident", unit=unit)
-    manager = make_user("manager", prop, phone="+441230000")
-    make_user("maintenance", prop)
+    prop = PropertyFactory(code="urgent")
+    unit = UnitFactory(property=prop, code="U-1")
+    resident = UserFactory(role="resident", unit=unit)
+    manager = UserFactory(role="manager", property=prop, phone="+441230000")
+    UserFactory(role="maintenance", property=prop)
     publisher_module._breaker.trip()
     for i in range(2000):
         notification_request(channel="in_app", template="generic", variables={"content": f"{i}"},

@@ -11,7 +11,6 @@ from apps.messaging import publisher as publisher_module
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import outbox_publish_due
 from propmgmt.celery import app
-from tests.fixtures_b import api, world  # noqa: F401
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -41,8 +40,8 @@ def silent_broker():
 
 def test_post_answers_within_the_timeout_and_the_relay_publishes_later(
     silent_broker,
-    world,  # noqa: F811
-    api,  # noqa: F811
+    world,
+    api,
     settings,
     clean_queues,
 ):

@@ -5,7 +5,6 @@ import pytest
 from apps.messaging.models import OutboxMessage
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_request
-from tests.fixtures_b import api, world  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def in_app(user, text="hello"):
 @pytest.mark.parametrize(
     "role", ["maintenance", "security", "customer_service", "manager", "admin"]
 )
-def test_staff_send_answers_202_with_a_status_url_and_enqueues(api, world, role):  # noqa: F811
+def test_staff_send_answers_202_with_a_status_url_and_enqueues(api, world, role):
     sender = world.user(role)
     response = api(sender).post(
         "/api/v1/notifications/send/",
@@ -37,7 +36,7 @@ def test_staff_send_answers_202_with_a_status_url_and_enqueues(api, world, role)
     assert status["status"] == "pending" and status["history"][0]["status"] == "pending"
 
 
-def test_residents_may_not_send(api, world):  # noqa: F811
+def test_residents_may_not_send(api, world):
     response = api(world.a.resident).post(
         "/api/v1/notifications/send/",
         {"type": "email", "recipient": "x@example.com", "content": "hi"},
@@ -58,7 +57,7 @@ def test_residents_may_not_send(api, world):  # noqa: F811
         ({"type": "email", "recipient": "a@example.com"}, "content"),
     ],
 )
-def test_bad_send_is_a_400_with_field_messages_and_creates_nothing(api, world, payload, field):  # noqa: F811
+def test_bad_send_is_a_400_with_field_messages_and_creates_nothing(api, world, payload, field):
     response = api(world.user("manager")).post(
         "/api/v1/notifications/send/", payload, format="json"
     )
@@ -66,7 +65,7 @@ def test_bad_send_is_a_400_with_field_messages_and_creates_nothing(api, world, p
     assert not Notification.objects.exists() and not OutboxMessage.objects.exists()
 
 
-def test_status_is_visible_to_sender_recipient_and_admin_only(api, world):  # noqa: F811
+def test_status_is_visible_to_sender_recipient_and_admin_only(api, world):
     notification = in_app(world.a.resident)
     url = f"/api/v1/notifications/{notification.id}/status/"
     assert api(world.a.resident).get(url).status_code == 200
@@ -75,7 +74,7 @@ def test_status_is_visible_to_sender_recipient_and_admin_only(api, world):  # no
     assert api(world.user("manager")).get(url).status_code == 404
 
 
-def test_inbox_is_own_newest_first_with_unread_filter_read_and_count(api, world):  # noqa: F811
+def test_inbox_is_own_newest_first_with_unread_filter_read_and_count(api, world):
     first, second = in_app(world.a.resident, "first"), in_app(world.a.resident, "second")
     in_app(world.b.resident, "not yours")
     client = api(world.a.resident)
@@ -90,7 +89,7 @@ def test_inbox_is_own_newest_first_with_unread_filter_read_and_count(api, world)
     assert api(world.b.resident).post(f"/api/v1/notifications/{first.id}/read/").status_code == 404
 
 
-def test_preferences_opt_out_stops_requests_and_account_is_mandatory(api, world):  # noqa: F811
+def test_preferences_opt_out_stops_requests_and_account_is_mandatory(api, world):
     client = api(world.a.resident)
     off = [{"category": "general", "channel": "in_app", "enabled": False}]
     assert client.put("/api/v1/notifications/preferences/", off, format="json").status_code == 200

@@ -14,7 +14,6 @@ from apps.notifications.services import (
     notification_mark_failed,
     notification_request,
 )
-from tests.fixtures_b import world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +22,7 @@ def statuses(notification):
     return [h.status for h in notification.history.order_by("at", "id")]
 
 
-def test_email_is_sent_once_with_text_and_html(world):  # noqa: F811
+def test_email_is_sent_once_with_text_and_html(world):
     user = world.a.resident
     notification = notification_request(
         channel="email",
@@ -50,7 +49,7 @@ def test_email_is_sent_once_with_text_and_html(world):  # noqa: F811
     assert statuses(notification) == ["pending", "processing", "sent"]
 
 
-def test_every_template_renders_with_its_variables(world):  # noqa: F811
+def test_every_template_renders_with_its_variables(world):
     cases = {
         "account_confirmation": {"name": "A", "confirm_url": "u"},
         "account_exists": {"name": "A", "login_url": "u"},
@@ -84,7 +83,7 @@ def test_every_template_renders_with_its_variables(world):  # noqa: F811
         )
 
 
-def test_in_app_delivery_just_marks_sent(world):  # noqa: F811
+def test_in_app_delivery_just_marks_sent(world):
     n = notification_request(
         channel="in_app", template="generic", variables={"content": "hi"}, category="general",
         user=world.a.resident,
@@ -94,7 +93,7 @@ def test_in_app_delivery_just_marks_sent(world):  # noqa: F811
     assert n.status == "sent" and n.read_at is None
 
 
-def test_preferences_defaults_and_opt_outs(world):  # noqa: F811
+def test_preferences_defaults_and_opt_outs(world):
     user = world.a.resident
     user.phone = "+15550101"
     user.save()
@@ -125,7 +124,7 @@ def test_preferences_defaults_and_opt_outs(world):  # noqa: F811
     assert request("sms", "repair_urgent") is None  # no phone: nothing to send to
 
 
-def test_failed_attempts_and_failure_are_recorded_and_sent_stays_sent(world):  # noqa: F811
+def test_failed_attempts_and_failure_are_recorded_and_sent_stays_sent(world):
     n = notification_request(
         channel="sms", template="generic", variables={"content": "x"}, category="general",
         address="+15550100",
@@ -146,7 +145,7 @@ def test_failed_attempts_and_failure_are_recorded_and_sent_stays_sent(world):  #
     assert n.status == "sent"
 
 
-def test_sms_console_backend_writes_a_line(world, settings, tmp_path):  # noqa: F811
+def test_sms_console_backend_writes_a_line(world, settings, tmp_path):
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
     n = notification_request(
         channel="sms", template="generic", variables={"content": "Boiler fixed"},

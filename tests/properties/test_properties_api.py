@@ -6,7 +6,7 @@ from django.test import Client
 
 from apps.accounts.models import Role
 from apps.properties.models import Property, StaffAssignment, Unit
-from tests.factories import client_for, make_property, make_unit, make_user
+from tests.factories import PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +15,8 @@ P, U = "/api/v1/properties/", "/api/v1/units/"
 
 @pytest.fixture
 def two():
-    a, b = make_property("oak"), make_property("elm")
-    return a, b, make_unit(a, "OAK-1"), make_unit(b, "ELM-1")
+    a, b = PropertyFactory(code="oak"), PropertyFactory(code="elm")
+    return a, b, UnitFactory(property=a, code="OAK-1"), UnitFactory(property=b, code="ELM-1")
 
 
 def ids(response):
@@ -24,11 +24,11 @@ def ids(response):
     return {row["id"] for row in response.json()["results"]}
 
 
-def test_resident_reads_own_unit_and_property_only(two):
+def test_resident_reads_own_unit_and_property_only(api, two):
     a, b, ua, ub = two
-    resident = make_user(Role.RESIDENT, unit=ua)
-    make_unit(a, "OAK-2")  # a neighbour's unit in the same property
-    client = client_for(resident)
+    resident = UserFactory(role=Role.RESIDENT, unit=ua)
+    UnitFactory(property=a, code="OAK-2")  # a neighbour's unit in the same property
+    client = api(resident)
     assert ids(client.get(P)) == {a.id}
     assert ids(client.get(U)) == {ua.id}
     assert client.get(f"{U}{ub.id}/").status_code == 404
@@ -37,17 +37,17 @@ def test_resident_reads_own_unit_and_property_only(two):
     assert client.post(P, {"name": "x", "code": "x"}, format="json").status_code == 403
 
 
-def test_list_has_counts_and_filters(two):
+def test_list_has_counts_and_filters(api, two):
     a, _, ua, _ = two
-    make_unit(a, "OAK-2")
-    body = client_for(make_user(Role.ADMIN)).get(U, {"property": a.id, "ordering": "-code"}).json()
+    UnitFactory(property=a, code="OAK-2")
+    body = api(UserFactory(role=Role.ADMIN)).get(U, {"property": a.id, "ordering": "-code"}).json()
     assert body["count"] == 2
     assert [row["code"] for row in body["results"]] == ["OAK-2", "OAK-1"]
 
 
-def test_manager_creating_a_property_is_assigned_to_it(two):
-    manager = make_user(Role.MANAGER, property=two[0])
-    client = client_for(manager)
+def test_manager_creating_a_property_is_assigned_to_it(api, two):
+    manager = UserFactory(role=Role.MANAGER, property=two[0])
+    client = api(manager)
     response = client.post(P, {"name": "Birch", "code": "birch"}, format="json")
     assert response.status_code == 201, response.content
     prop = Property.objects.get(code="birch")
@@ -55,17 +55,17 @@ def test_manager_creating_a_property_is_assigned_to_it(two):
     assert client.get(f"{P}{prop.id}/").status_code == 200
 
 
-def test_manager_updates_own_property_not_another(two):
+def test_manager_updates_own_property_not_another(api, two):
     a, b, _, _ = two
-    client = client_for(make_user(Role.MANAGER, property=a))
+    client = api(UserFactory(role=Role.MANAGER, property=a))
     assert client.patch(f"{P}{a.id}/", {"name": "Oak Court"}, format="json").status_code == 200
     assert Property.objects.get(id=a.id).name == "Oak Court"
     assert client.patch(f"{P}{b.id}/", {"name": "Mine"}, format="json").status_code == 404
     assert Property.objects.get(id=b.id).name != "Mine"
 
 
-def test_property_validation_is_400_with_fields(two):
-    client = client_for(make_user(Role.ADMIN))
+def test_property_validation_is_400_with_fields(api, two):
+    client = api(UserFactory(role=Role.ADMIN))
     response = client.post(P, {"name": "", "code": "oak"}, format="json")
     assert response.status_code == 400
     assert set(response.json()) == {"name", "code"}  # blank name; duplicate code
@@ -73,9 +73,9 @@ def test_property_validation_is_400_with_fields(two):
     assert response.status_code == 400 and "code" in response.json()
 
 
-def test_units_created_only_in_own_properties(two):
+def test_units_created_only_in_own_properties(api, two):
     a, b, ua, _ = two
-    client = client_for(make_user(Role.MANAGER, property=a))
+    client = api(UserFactory(role=Role.MANAGER, property=a))
     ok = client.post(U, {"property": a.id, "code": "OAK-9", "floor": "9"}, format="json")
     assert ok.status_code == 201, ok.content
     other = client.post(U, {"property": b.id, "code": "ELM-9"}, format="json")
@@ -88,17 +88,17 @@ def test_units_created_only_in_own_properties(two):
 
 
 @pytest.mark.parametrize("role", [Role.MAINTENANCE, Role.SECURITY, Role.CUSTOMER_SERVICE])
-def test_other_staff_read_assigned_properties_but_never_manage(two, role):
+def test_other_staff_read_assigned_properties_but_never_manage(api, two, role):
     a, b, ua, _ = two
-    client = client_for(make_user(role, property=a))
+    client = api(UserFactory(role=role, property=a))
     assert ids(client.get(P)) == {a.id}
     assert client.get(f"{U}{ua.id}/").status_code == 200
     assert client.patch(f"{U}{ua.id}/", {"floor": "2"}, format="json").status_code == 403
     assert client.post(U, {"property": a.id, "code": "Z"}, format="json").status_code == 403
 
 
-def test_no_500_for_junk(two):
-    client = client_for(make_user(Role.ADMIN))
+def test_no_500_for_junk(api, two):
+    client = api(UserFactory(role=Role.ADMIN))
     for url in (f"{P}abc/", f"{U}99999999999999999999/"):
         assert client.get(url).status_code == 404
     junk = client.post(U, {"property": "abc", "code": ["x"]}, format="json")
@@ -108,7 +108,7 @@ def test_no_500_for_junk(two):
 
 def test_admin_site_shows_staff_only_their_properties(two):
     a, b, ua, ub = two
-    manager = make_user(Role.MANAGER, property=a, is_staff=True)
+    manager = UserFactory(role=Role.MANAGER, property=a, is_staff=True)
     manager.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_property", "view_unit"])
     )
@@ -122,9 +122,9 @@ def test_admin_site_shows_staff_only_their_properties(two):
 
 def test_admin_user_list_is_scoped_to_own_properties(two):
     a, b, ua, ub = two
-    manager = make_user(Role.MANAGER, property=a, is_staff=True)
+    manager = UserFactory(role=Role.MANAGER, property=a, is_staff=True)
     manager.user_permissions.add(*Permission.objects.filter(codename="view_user"))
-    mine, theirs = make_user(Role.RESIDENT, unit=ua), make_user(Role.RESIDENT, unit=ub)
+    mine, theirs = UserFactory(unit=ua), UserFactory(unit=ub)
     client = Client()
     client.force_login(manager)
     page = client.get("/admin/accounts/user/").content.decode()

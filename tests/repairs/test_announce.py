@@ -9,12 +9,11 @@ from apps.repairs.services import (
     repair_request_submit,
     repair_status_announce,
 )
-from tests.fixtures_b import world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_urgent_repair_tells_maintenance_and_managers_with_a_phone(world):  # noqa: F811
+def test_urgent_repair_tells_maintenance_and_managers_with_a_phone(world):
     manager = world.user("manager")
     manager.phone = "+15550100"
     manager.save()
@@ -28,14 +27,14 @@ def test_urgent_repair_tells_maintenance_and_managers_with_a_phone(world):  # no
     assert not Notification.objects.filter(user=world.user("maintenance", "b")).exists()
 
 
-def test_normal_repair_sends_no_sms(world):  # noqa: F811
+def test_normal_repair_sends_no_sms(world):
     repair = repair_request_submit(
         resident=world.a.resident, category="plumbing", description="Drip", urgency="normal"
     )
     assert {n.channel for n in repair_request_announce(repair.id)} == {"in_app", "email"}
 
 
-def test_late_status_event_is_not_announced(world):  # noqa: F811
+def test_late_status_event_is_not_announced(world):
     repair = repair_request_submit(
         resident=world.a.resident, category="plumbing", description="Drip"
     )

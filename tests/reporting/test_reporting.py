@@ -12,7 +12,6 @@ from apps.reporting.services import (
     asset_snapshot_record,
     report_event_record,
 )
-from tests.fixtures_b import api, world  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +75,7 @@ def test_asset_snapshot_keeps_the_newest_version_whatever_the_order():
     assert list(asset_report(property_ids=[1])) == []
 
 
-def test_report_api_is_for_managers_and_admins_scoped_to_their_properties(api, world):  # noqa: F811
+def test_report_api_is_for_managers_and_admins_scoped_to_their_properties(api, world):
     a, b = world.a.property.id, world.b.property.id
     for property_id in (a, b):
         report_event_record(

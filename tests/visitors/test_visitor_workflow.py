@@ -10,7 +10,7 @@ from apps.accounts.models import Role
 from apps.messaging.models import OutboxMessage
 from apps.visitors import services
 from apps.visitors.models import Visitor, VisitorEvent
-from tests.factories import client_for, make_property, make_unit, make_user
+from tests.factories import PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +19,13 @@ V = "/api/v1/visitors/"
 
 @pytest.fixture
 def site():
-    prop = make_property("oak")
-    unit = make_unit(prop, "OAK-1")
+    prop = PropertyFactory(code="oak")
+    unit = UnitFactory(property=prop, code="OAK-1")
     return {
         "property": prop,
         "unit": unit,
-        "resident": make_user(Role.RESIDENT, unit=unit),
-        "security": make_user(Role.SECURITY, property=prop),
+        "resident": UserFactory(role=Role.RESIDENT, unit=unit),
+        "security": UserFactory(role=Role.SECURITY, property=prop),
     }
 
 
@@ -70,7 +70,7 @@ def test_payloads_are_exact_for_each_step(site, observe_events):
     assert departed == {**arrived, "status": "departed", "version": 3}
 
 
-def test_history_and_who_checked(site):
+def test_history_and_who_checked(api, site):
     visitor = expected(site)
     services.visitor_check_in(visitor, by=site["security"])
     visitor = services.visitor_check_out(visitor, by=site["security"])
@@ -82,14 +82,14 @@ def test_history_and_who_checked(site):
         ("arrived", site["security"].id),
         ("departed", site["security"].id),
     ]
-    detail = client_for(site["resident"]).get(f"{V}{visitor.id}/").json()
+    detail = api(site["resident"]).get(f"{V}{visitor.id}/").json()
     assert [e["status"] for e in detail["events"]] == ["expected", "arrived", "departed"]
 
 
-def test_cancel_and_the_409s_name_allowed_steps(site):
-    client = client_for(site["security"])
+def test_cancel_and_the_409s_name_allowed_steps(api, site):
+    client = api(site["security"])
     visitor = expected(site)
-    resident = client_for(site["resident"])
+    resident = api(site["resident"])
     assert resident.post(f"{V}{visitor.id}/cancel/").status_code == 200
     for step in ("check-in", "check-out", "cancel"):
         response = client.post(f"{V}{visitor.id}/{step}/")
@@ -114,12 +114,12 @@ def test_rolled_back_check_in_publishes_nothing(site):
     assert not OutboxMessage.objects.exists() and visitor.events.count() == 1
 
 
-def test_pre_registration_400s(site):
-    client = client_for(site["resident"])
+def test_pre_registration_400s(api, site):
+    client = api(site["resident"])
     response = client.post(V, {"name": "", "expected_arrival": "yesterday"}, format="json")
     assert response.status_code == 400
     assert set(response.json()) == {"name", "expected_arrival"}
-    homeless = client_for(make_user(Role.RESIDENT))
+    homeless = api(UserFactory(role=Role.RESIDENT))
     response = homeless.post(
         V, {"name": "Grace", "expected_arrival": soon().isoformat()}, format="json"
     )
@@ -127,14 +127,14 @@ def test_pre_registration_400s(site):
     assert not Visitor.objects.exists()
 
 
-def test_staff_may_not_pre_register_and_walk_in_rules(site):
-    security = client_for(site["security"])
+def test_staff_may_not_pre_register_and_walk_in_rules(api, site):
+    security = api(site["security"])
     body = {"name": "Grace", "expected_arrival": soon().isoformat()}
     assert security.post(V, body, format="json").status_code == 403
-    other_unit = make_unit(make_property(), "ELM-1")
+    other_unit = UnitFactory(property=PropertyFactory(), code="ELM-1")
     response = security.post(f"{V}walk-in/", {"unit": other_unit.id, "name": "X"}, format="json")
     assert response.status_code == 400 and "unit" in response.json()
-    stranger = make_user(Role.RESIDENT, unit=other_unit)
+    stranger = UserFactory(role=Role.RESIDENT, unit=other_unit)
     response = security.post(
         f"{V}walk-in/", {"unit": site["unit"].id, "name": "X", "host": stranger.id}, format="json"
     )
@@ -144,10 +144,10 @@ def test_staff_may_not_pre_register_and_walk_in_rules(site):
     assert response.status_code == 201 and response.json()["host"] == site["resident"].id
 
 
-def test_filters_ordering_and_counts(site):
+def test_filters_ordering_and_counts(api, site):
     first, second = expected(site, "Ann"), expected(site, "Bea")
     services.visitor_check_in(second, by=site["security"])
-    client = client_for(site["security"])
+    client = api(site["security"])
     body = client.get(V, {"status": "arrived"}).json()
     assert body["count"] == 1 and body["results"][0]["id"] == second.id
     body = client.get(V, {"ordering": "created_at", "unit": site["unit"].id}).json()

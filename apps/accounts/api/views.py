@@ -1,26 +1,11 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
 from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.accounts.api.serializers import (
-    ConfirmSerializer,
-    DetailSerializer,
-    MeSerializer,
-    RegisterSerializer,
-    TokenObtainSerializer,
-    TokenSerializer,
-)
-from apps.accounts.selectors import user_profile
-from apps.accounts.services import ConfirmationError, user_confirm, user_register
-
-REGISTERED = (
-    "Thank you. If the details are valid, a confirmation link is on its way to this email "
-    "address; follow it to activate the account."
-)
+from apps.accounts.api.serializers import TokenObtainSerializer, TokenSerializer
 
 
 class AuthThrottled(APIView):
@@ -31,28 +16,6 @@ class AuthThrottled(APIView):
     throttle_scope = "auth"
 
 
-class RegisterView(AuthThrottled):
-    @extend_schema(request=RegisterSerializer, responses={202: DetailSerializer})
-    def post(self, request):
-        serializer = RegisterSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user_register(**serializer.validated_data)
-        # The same answer whether or not the email already had an account.
-        return Response({"detail": REGISTERED}, status=status.HTTP_202_ACCEPTED)
-
-
-class ConfirmView(AuthThrottled):
-    @extend_schema(request=ConfirmSerializer, responses={200: DetailSerializer})
-    def post(self, request):
-        serializer = ConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            user_confirm(token=serializer.validated_data["token"])
-        except ConfirmationError as exc:
-            return Response({"token": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({"detail": "Your account is confirmed; you can log in now."})
-
-
 class TokenView(AuthThrottled):
     @extend_schema(request=TokenObtainSerializer, responses={200: TokenSerializer})
     def post(self, request):
@@ -60,16 +23,3 @@ class TokenView(AuthThrottled):
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
-
-
-class MeView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses=MeSerializer)
-    def get(self, request):
-        profile = user_profile(request.user)
-        unit = profile["unit"]
-        profile["unit"] = (
-            {"id": unit.id, "code": unit.code, "property_id": unit.property_id} if unit else None
-        )
-        return Response(MeSerializer(profile).data)

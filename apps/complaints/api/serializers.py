@@ -9,8 +9,8 @@ from apps.complaints.models import (
     ComplaintStatus,
     ComplaintStatusChange,
 )
-from apps.properties.models import Unit
-from apps.properties.selectors import units_visible_to
+from apps.core.api import AllowedTransitionsField, TransitionSerializer
+from apps.properties.api.serializers import VisibleUnitField
 
 
 class ComplaintCommentSerializer(serializers.ModelSerializer):
@@ -39,9 +39,7 @@ class ComplaintStatusChangeSerializer(serializers.ModelSerializer):
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
-    allowed_transitions = serializers.SerializerMethodField(
-        help_text="Statuses the requesting user may move this complaint to now."
-    )
+    allowed_transitions = AllowedTransitionsField(services.COMPLAINT_WORKFLOW)
 
     class Meta:
         model = Complaint
@@ -51,13 +49,6 @@ class ComplaintSerializer(serializers.ModelSerializer):
             "rating_comment", "rated_at", "allowed_transitions",
         ]  # fmt: skip
         read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_allowed_transitions(self, obj):
-        request = self.context.get("request")
-        if request is None or services.complaint_actor(request.user) != services.STAFF:
-            return []
-        return services.allowed_transitions(obj.status)
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):
@@ -73,31 +64,15 @@ class ComplaintCreateSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=ComplaintCategory.choices)
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000)
-    unit = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.none(),
-        required=False,
-        help_text="Your unit; defaults to your current unit.",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            self.fields["unit"].queryset = units_visible_to(request.user)
+    unit = VisibleUnitField(required=False, help_text="Your unit; defaults to your current unit.")
 
 
 class ComplaintCommentCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=5000)
 
 
-class ComplaintTransitionSerializer(serializers.Serializer):
+class ComplaintTransitionSerializer(TransitionSerializer):
     status = serializers.ChoiceField(choices=ComplaintStatus.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        help_text="The version you last saw; a stale one is refused with 409.",
-    )
 
 
 class ComplaintRateSerializer(serializers.Serializer):

@@ -1,8 +1,6 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.complaints import selectors, services
@@ -17,94 +15,48 @@ from apps.complaints.api.serializers import (
     ComplaintTransitionSerializer,
 )
 from apps.complaints.models import Complaint
+from apps.core.api import WorkflowViewSet, workflow_errors, workflow_schema
+
+ERRORS = workflow_errors("complaint")
 
 
-class ComplaintsPermission(IsAuthenticated):
-    """Residents and the staff who handle complaints; each action narrows it further
-    (residents file and rate, staff move the status, both comment)."""
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        actor = services.complaint_actor(request.user)
-        if actor is None:
-            raise PermissionDenied("Your role does not deal with complaints.")
-        if view.action == "create" and actor != services.RESIDENT:
-            raise PermissionDenied("Only residents file complaints.")
-        if view.action == "transition":
-            services.complaint_transition_authorize(request.user)
-        if view.action == "rate":
-            services.complaint_rate_authorize(request.user)
-        return True
-
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input; field messages."),
-    403: OpenApiResponse(description="Your role may never do this."),
-    404: OpenApiResponse(description="No such complaint visible to you."),
-    409: OpenApiResponse(description="Not allowed in the complaint's current state."),
-}
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List complaints you may see",
-        description=(
-            "Residents see the complaints they filed; customer service and managers those "
-            "of their properties; admins all. Ordering: created_at, updated_at, status, "
-            "resolved_at, rating."
-        ),
+@workflow_schema(
+    "complaint",
+    detail=ComplaintDetailSerializer,
+    create_request=ComplaintCreateSerializer,
+    summaries=(
+        "List complaints you may see",
+        "A complaint with its comment thread and status history",
+        "File a complaint (residents, for their current unit)",
     ),
-    retrieve=extend_schema(
-        summary="A complaint with its comment thread and status history",
-        responses={200: ComplaintDetailSerializer, 404: ERRORS[404]},
-    ),
-    create=extend_schema(
-        summary="File a complaint (residents, for their current unit)",
-        request=ComplaintCreateSerializer,
-        responses={201: ComplaintDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    list_description=(
+        "Residents see the complaints they filed; customer service and managers those "
+        "of their properties; admins all. Ordering: created_at, updated_at, status, "
+        "resolved_at, rating."
     ),
 )
-class ComplaintViewSet(
-    mixins.CreateModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class ComplaintViewSet(WorkflowViewSet):
     queryset = Complaint.objects.none()
-    permission_classes = [ComplaintsPermission]
+    # Residents and the staff who handle complaints; each action narrows it further
+    # (residents file and rate, staff move the status, both comment).
+    authorize = {
+        "*": services.complaint_actor_authorize,
+        "create": services.complaint_file_authorize,
+        "transition": services.complaint_transition_authorize,
+        "rate": services.complaint_rate_authorize,
+    }
+    visible_to = staticmethod(selectors.complaints_visible_to)
+    create_service = staticmethod(services.complaint_file)
     serializer_class = ComplaintSerializer
+    serializer_classes = {
+        "retrieve": ComplaintDetailSerializer,
+        "create": ComplaintCreateSerializer,
+        "transition": ComplaintTransitionSerializer,
+        "rate": ComplaintRateSerializer,
+    }
+    detail_prefetch = ("comments__author", "history")
     filterset_class = ComplaintFilter
     ordering_fields = ["created_at", "updated_at", "status", "resolved_at", "rating", "id"]
-    ordering = ["-created_at", "-id"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Complaint.objects.none()
-        return selectors.complaints_visible_to(self.request.user)
-
-    def get_serializer_class(self):
-        return {
-            "retrieve": ComplaintDetailSerializer,
-            "create": ComplaintCreateSerializer,
-            "transition": ComplaintTransitionSerializer,
-            "rate": ComplaintRateSerializer,
-        }.get(self.action, ComplaintSerializer)
-
-    def _detail(self, complaint):
-        complaint = (
-            self.get_queryset().prefetch_related("comments__author", "history").get(pk=complaint.pk)
-        )
-        return ComplaintDetailSerializer(complaint, context=self.get_serializer_context()).data
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self._detail(self.get_object()))
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        complaint = services.complaint_file(resident=request.user, **serializer.validated_data)
-        return Response(self._detail(complaint), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["get"],
@@ -152,17 +104,7 @@ class ComplaintViewSet(
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def transition(self, request, pk=None):
-        serializer = ComplaintTransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        complaint = services.complaint_transition(
-            complaint=self.get_object(),
-            to_status=data["status"],
-            user=request.user,
-            note=data.get("note", ""),
-            expected_version=data.get("version"),
-        )
-        return Response(self._detail(complaint))
+        return self.step(request, services.complaint_transition, "complaint")
 
     @extend_schema(
         summary="Rate how your complaint was handled (1-5), once it is resolved or closed",
@@ -185,4 +127,4 @@ class ComplaintViewSet(
             rating=serializer.validated_data["rating"],
             comment=serializer.validated_data.get("comment", ""),
         )
-        return Response(self._detail(complaint))
+        return self.answer(complaint)

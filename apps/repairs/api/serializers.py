@@ -2,8 +2,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.properties.models import Unit
-from apps.properties.selectors import units_visible_to
+from apps.core.api import AllowedTransitionsField, TransitionSerializer
+from apps.properties.api.serializers import VisibleUnitField
 from apps.repairs import services
 from apps.repairs.models import (
     RepairCategory,
@@ -31,9 +31,7 @@ class RepairStatusChangeSerializer(serializers.ModelSerializer):
 class RepairRequestSerializer(serializers.ModelSerializer):
     """A repair request as the API returns it."""
 
-    allowed_transitions = serializers.SerializerMethodField(
-        help_text="Statuses the requesting user may move this repair to now."
-    )
+    allowed_transitions = AllowedTransitionsField(services.REPAIR_WORKFLOW)
 
     class Meta:
         model = RepairRequest
@@ -43,19 +41,6 @@ class RepairRequestSerializer(serializers.ModelSerializer):
             "updated_at", "resolved_at", "allowed_transitions",
         ]  # fmt: skip
         read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_allowed_transitions(self, obj):
-        request = self.context.get("request")
-        if request is None:
-            return []
-        actor = services.repair_actor(request.user)
-        if actor is None or (actor == services.RESIDENT and obj.resident_id != request.user.pk):
-            return []
-        allowed = services.allowed_transitions(obj.status, actor)
-        if obj.status == RepairStatus.RESOLVED and not services.repair_can_reopen(obj):
-            allowed = [s for s in allowed if s != RepairStatus.REOPENED]
-        return allowed
 
 
 class RepairRequestDetailSerializer(RepairRequestSerializer):
@@ -74,21 +59,11 @@ class RepairRequestCreateSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(
         choices=RepairUrgency.choices, default=RepairUrgency.NORMAL, required=False
     )
-    unit = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.none(),
-        required=False,
-        help_text="Your unit; defaults to your current unit.",
-    )
+    unit = VisibleUnitField(required=False, help_text="Your unit; defaults to your current unit.")
     preferred_time = serializers.DateTimeField(required=False, allow_null=True)
     preferred_window = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            self.fields["unit"].queryset = units_visible_to(request.user)
 
     def validate_preferred_time(self, value):
         if value is not None and value < timezone.now():
@@ -96,11 +71,5 @@ class RepairRequestCreateSerializer(serializers.Serializer):
         return value
 
 
-class RepairTransitionSerializer(serializers.Serializer):
+class RepairTransitionSerializer(TransitionSerializer):
     status = serializers.ChoiceField(choices=RepairStatus.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        help_text="The version you last saw; a stale one is refused with 409.",
-    )

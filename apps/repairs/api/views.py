@@ -1,10 +1,8 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from apps.core.api import WorkflowViewSet, workflow_errors, workflow_schema
 from apps.repairs import selectors, services
 from apps.repairs.api.filters import RepairRequestFilter
 from apps.repairs.api.serializers import (
@@ -16,86 +14,40 @@ from apps.repairs.api.serializers import (
 )
 from apps.repairs.models import RepairRequest
 
-
-class RepairsPermission(IsAuthenticated):
-    """Residents and the staff roles that work on repairs; only residents submit."""
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        actor = services.repair_actor(request.user)
-        if actor is None:
-            raise PermissionDenied("Your role does not work on repairs.")
-        if view.action == "create" and actor != services.RESIDENT:
-            raise PermissionDenied("Only residents submit repair requests.")
-        return True
+ERRORS = workflow_errors("repair")
 
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input; field messages."),
-    403: OpenApiResponse(description="Your role may never do this."),
-    404: OpenApiResponse(description="No such repair visible to you."),
-}
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List repair requests you may see",
-        description=(
-            "Residents see their current unit's requests; maintenance staff and managers "
-            "those of their properties; admins all. Ordering: created_at, updated_at, "
-            "urgency, status, resolved_at (prefix - for descending)."
-        ),
+@workflow_schema(
+    "repair",
+    detail=RepairRequestDetailSerializer,
+    create_request=RepairRequestCreateSerializer,
+    summaries=(
+        "List repair requests you may see",
+        "A repair request with its status history",
+        "Request a repair (residents, for their current unit)",
     ),
-    retrieve=extend_schema(
-        summary="A repair request with its status history",
-        responses={200: RepairRequestDetailSerializer, 404: ERRORS[404]},
-    ),
-    create=extend_schema(
-        summary="Request a repair (residents, for their current unit)",
-        request=RepairRequestCreateSerializer,
-        responses={201: RepairRequestDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    list_description=(
+        "Residents see their current unit's requests; maintenance staff and managers "
+        "those of their properties; admins all. Ordering: created_at, updated_at, "
+        "urgency, status, resolved_at (prefix - for descending)."
     ),
 )
-class RepairRequestViewSet(
-    mixins.CreateModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class RepairRequestViewSet(WorkflowViewSet):
     queryset = RepairRequest.objects.none()
-    permission_classes = [RepairsPermission]
+    # Residents and the staff roles that work on repairs; only residents submit.
+    authorize = {"*": services.repair_actor_authorize, "create": services.repair_submit_authorize}
+    visible_to = staticmethod(selectors.repair_requests_visible_to)
+    create_service = staticmethod(services.repair_request_submit)
     serializer_class = RepairRequestSerializer
+    serializer_classes = {
+        "retrieve": RepairRequestDetailSerializer,
+        "create": RepairRequestCreateSerializer,
+        "transition": RepairTransitionSerializer,
+        "history": RepairStatusChangeSerializer,
+    }
+    detail_prefetch = ("history__changed_by",)
     filterset_class = RepairRequestFilter
     ordering_fields = ["created_at", "updated_at", "urgency", "status", "resolved_at", "id"]
-    ordering = ["-created_at", "-id"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return RepairRequest.objects.none()
-        queryset = selectors.repair_requests_visible_to(self.request.user)
-        if self.action in ("retrieve", "history"):
-            queryset = queryset.prefetch_related("history__changed_by")
-        return queryset
-
-    def get_serializer_class(self):
-        if self.action == "retrieve":
-            return RepairRequestDetailSerializer
-        if self.action == "create":
-            return RepairRequestCreateSerializer
-        if self.action == "transition":
-            return RepairTransitionSerializer
-        if self.action == "history":
-            return RepairStatusChangeSerializer
-        return RepairRequestSerializer
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        repair = services.repair_request_submit(resident=request.user, **serializer.validated_data)
-        repair = self.get_queryset().prefetch_related("history").get(pk=repair.pk)
-        data = RepairRequestDetailSerializer(repair, context=self.get_serializer_context()).data
-        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Move a repair along its workflow",
@@ -113,28 +65,15 @@ class RepairRequestViewSet(
             400: ERRORS[400],
             403: ERRORS[403],
             404: ERRORS[404],
-            409: OpenApiResponse(description="Not allowed from the current status."),
+            409: ERRORS[409],
         },
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
-        serializer = RepairTransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        # A step the role may never take is 403 for any repair, visible or not.
-        services.repair_transition_authorize(request.user, data["status"])
-        repair = self.get_object()
-        services.repair_transition(
-            repair=repair,
-            to_status=data["status"],
-            user=request.user,
-            note=data.get("note", ""),
-            expected_version=data.get("version"),
-        )
-        repair = self.get_queryset().prefetch_related("history").get(pk=repair.pk)
-        return Response(
-            RepairRequestDetailSerializer(repair, context=self.get_serializer_context()).data
-        )
+        return self.step(
+            request, services.repair_transition, "repair",
+            authorize=services.repair_transition_authorize,
+        )  # fmt: skip
 
     @extend_schema(
         summary="A repair's status history, oldest first",

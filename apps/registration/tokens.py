@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+# The app it was born in; changing it would void every link already sent.
 SALT = "apps.accounts.confirmation"
 
 

@@ -5,13 +5,14 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
+from rest_framework.test import APIClient
 
-from apps.accounts import services
 from apps.accounts.models import User
-from apps.accounts.services import user_confirmation_token_make, user_confirmation_url
 from apps.messaging.models import OutboxMessage
 from apps.properties.models import Residency
-from tests.factories import PASSWORD, client_for, make_unit, make_user
+from apps.registration import services
+from apps.registration.services import user_confirmation_token_make, user_confirmation_url
+from tests.factories import PASSWORD, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def fresh_throttle():
 
 @pytest.fixture
 def unit():
-    return make_unit(code="OAK-7")
+    return UnitFactory(code="OAK-7")
 
 
 def register(unit, **extra):
@@ -40,7 +41,7 @@ def register(unit, **extra):
         "unit_code": unit.code,
         **extra,
     }
-    return client_for().post(REGISTER, body, format="json")
+    return APIClient().post(REGISTER, body, format="json")
 
 
 def test_new_registration_payload_and_fields(unit):
@@ -61,8 +62,8 @@ def test_new_registration_payload_and_fields(unit):
 
 
 def test_repeat_registration_is_indistinguishable_and_changes_nothing(unit):
-    existing = make_user("resident", email="ann@example.com", username="ann")
-    other_unit = make_unit(code="OAK-8")
+    existing = UserFactory(role="resident", email="ann@example.com", username="ann")
+    other_unit = UnitFactory(code="OAK-8")
     first = register(other_unit, email="someone.new@example.com")
     again = register(other_unit, email="ANN@Example.com", password="brand-new-passphrase-99")
     assert (again.status_code, again.json()) == (first.status_code, first.json())
@@ -75,7 +76,7 @@ def test_repeat_registration_is_indistinguishable_and_changes_nothing(unit):
 
 
 def test_repeat_registration_is_still_validated_like_a_new_one(unit):
-    make_user("resident", email="ann@example.com")
+    UserFactory(role="resident", email="ann@example.com")
     new = register(unit, email="fresh@example.com", unit_code="NOPE")
     old = register(unit, unit_code="NOPE")
     assert old.status_code == new.status_code == 400
@@ -121,11 +122,11 @@ def test_confirmation_url_points_at_the_page_and_the_page_post_activates(unit, s
 def test_tampered_or_foreign_tokens_are_refused(unit):
     register(unit)
     user = User.objects.get(email="ann@example.com")
-    other = make_user("resident", is_active=False)
+    other = UserFactory(role="resident", is_active=False)
     token = user_confirmation_token_make(user)
     forged = signing.dumps({"u": other.id, "f": token}, salt="wrong-salt")
     for bad in (token[:-2] + "xx", forged, "", "a" * 900):
-        response = client_for().post("/api/v1/auth/confirm/", {"token": bad}, format="json")
+        response = APIClient().post("/api/v1/auth/confirm/", {"token": bad}, format="json")
         assert response.status_code == 400, bad
         assert "token" in response.json()
     other.refresh_from_db()
@@ -134,32 +135,32 @@ def test_tampered_or_foreign_tokens_are_refused(unit):
 
 
 def test_token_by_email_and_inactive_users_get_none(unit):
-    active = make_user("resident", email="bo@example.com")
-    response = client_for().post(
+    active = UserFactory(role="resident", email="bo@example.com")
+    response = APIClient().post(
         "/api/v1/auth/token/", {"email": "BO@example.com", "password": PASSWORD}, format="json"
     )
     assert response.status_code == 200 and response.json()["token"]
-    by_login = client_for().post(
+    by_login = APIClient().post(
         "/api/v1/auth/token/", {"username": "bo@example.com", "password": PASSWORD}, format="json"
     )
     assert by_login.json()["token"] == response.json()["token"]
     register(unit)
-    inactive = client_for().post(
+    inactive = APIClient().post(
         "/api/v1/auth/token/", {"email": "ann@example.com", "password": PASSWORD}, format="json"
     )
     assert inactive.status_code == 400
-    empty = client_for().post("/api/v1/auth/token/", {"password": "x"}, format="json")
+    empty = APIClient().post("/api/v1/auth/token/", {"password": "x"}, format="json")
     assert empty.status_code == 400 and "username" in empty.json()
     assert active.is_active
 
 
-def test_me_shows_role_unit_and_properties(unit):
-    resident = make_user("resident", unit=unit)
-    me = client_for(resident).get("/api/v1/auth/me/").json()
+def test_me_shows_role_unit_and_properties(api, unit):
+    resident = UserFactory(role="resident", unit=unit)
+    me = api(resident).get("/api/v1/auth/me/").json()
     assert me["unit"] == {"id": unit.id, "code": unit.code, "property_id": unit.property_id}
     assert me["property_ids"] == [unit.property_id]
-    manager = make_user("manager", property=unit.property)
-    me = client_for(manager).get("/api/v1/auth/me/").json()
+    manager = UserFactory(role="manager", property=unit.property)
+    me = api(manager).get("/api/v1/auth/me/").json()
     assert me["role"] == "manager" and me["unit"] is None
 
 

@@ -1,3 +1,6 @@
+"""The user admin lives here, not in accounts: which users staff may see follows from
+residencies and assignments (properties), and accounts imports no other domain app."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q

@@ -1,4 +1,4 @@
-"""Writes of the accounts app: registration and confirmation."""
+"""Writes of the registration app: registration and confirmation."""
 
 from urllib.parse import urlencode
 
@@ -8,10 +8,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts import events, tokens
 from apps.accounts.models import Role, User
 from apps.notifications.services import notification_request
 from apps.properties.models import Residency, Unit
+from apps.registration import events, tokens
 
 
 class ConfirmationError(Exception):

@@ -1,4 +1,4 @@
-"""Events the accounts app publishes (the only place it calls publish())."""
+"""Events the registration app publishes (the only place it calls publish())."""
 
 from apps.messaging.publisher import publish
 

@@ -4,19 +4,19 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.services import ConfirmationError, user_confirm
+from apps.registration.services import ConfirmationError, user_confirm
 
 
 @require_http_methods(["GET", "POST"])
 def confirm_page(request):
     if request.method == "GET":
         token = request.GET.get("token", "")
-        return render(request, "accounts/confirm.html", {"token": token, "state": "ask"})
+        return render(request, "registration/confirm.html", {"token": token, "state": "ask"})
     token = request.POST.get("token", "")
     try:
         user_confirm(token=token)
     except ConfirmationError as exc:
         return render(
-            request, "accounts/confirm.html", {"state": "failed", "error": str(exc)}, status=400
+            request, "registration/confirm.html", {"state": "failed", "error": str(exc)}, status=400
         )
-    return render(request, "accounts/confirm.html", {"state": "done"})
+    return render(request, "registration/confirm.html", {"state": "done"})

@@ -1,0 +1,19 @@
+"""Domain errors: services raise them, the API maps them to HTTP (propmgmt/api.py) and
+the admin shows their message. Django's PermissionDenied (403) and ValidationError (400)
+are the other two errors services raise."""
+
+
+class Conflict(Exception):
+    """A step not allowed in the object's current state (the API answers 409).
+
+    `extra` travels with the message to the client, e.g. the allowed steps or the current
+    version, so it can offer the right choice without another request.
+    """
+
+    def __init__(self, message, **extra):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def __str__(self):
+        return self.message

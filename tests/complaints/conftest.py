@@ -1,1 +1,0 @@
-from tests.fixtures_b import api, world  # noqa: F401
