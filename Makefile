@@ -1,4 +1,5 @@
 .PHONY: run test bench lint
+export DEBUG ?= true
 
 run:
 	bash scripts/run.sh

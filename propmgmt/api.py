@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -12,9 +13,17 @@ from apps.core.errors import Conflict
 logger = logging.getLogger(__name__)
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
 def exception_handler(exc, context):
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message, **exc.extra}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

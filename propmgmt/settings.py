@@ -11,7 +11,9 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless the environment turns it on (`make run` does, for development): forgetting a
+# variable must never run production in debug mode.
+DEBUG = env.bool("DEBUG", default=False)
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key"
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -55,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.ApiJsonErrorsMiddleware",
+    "apps.core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.messaging.middleware.CorrelationIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,6 +68,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Largest request body accepted (bytes); larger ones get 413 before any view reads them.
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 
 ROOT_URLCONF = "propmgmt.urls"
 WSGI_APPLICATION = "propmgmt.wsgi.application"
@@ -90,6 +98,15 @@ DATABASES = {
 # A new connection per request cost 5-6x throughput here (shared/DESIGN.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Shared by every web worker and process (throttle counts, locks): Redis, not local memory.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"),
+        "KEY_PREFIX": "propmgmt",
+    }
+}
 
 AUTH_USER_MODEL = "accounts.User"
 # Passwords via ModelBackend; model permissions from the user's role.
@@ -143,10 +160,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "apps.core.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "propmgmt.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("AUTH_THROTTLE_RATE", default="20/min"),

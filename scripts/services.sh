@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL and RabbitMQ (with its management API, used by `broker status`
-# and Flower) are reachable, starting locally installed servers that are stopped.
+# Make sure PostgreSQL, RabbitMQ (with its management API, used by `broker status`
+# and Flower) and Redis are reachable, starting locally installed servers that are stopped.
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -17,7 +17,7 @@ wait_port() {
 
 missing() {
   echo "error: $1 is not running on 127.0.0.1:$2 and is not installed here." >&2
-  echo "       Install it (apt-get install $3) or start the stack with: docker compose up -d postgres rabbitmq" >&2
+  echo "       Install it (apt-get install $3) or start the stack with: docker compose up -d postgres rabbitmq redis" >&2
   exit 1
 }
 
@@ -38,6 +38,16 @@ if ! port_open 127.0.0.1 5672; then
     wait_port 127.0.0.1 5672 RabbitMQ
   else
     missing RabbitMQ 5672 rabbitmq-server
+  fi
+fi
+
+if ! port_open 127.0.0.1 6379; then
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 >/dev/null
+    wait_port 127.0.0.1 6379 Redis
+  else
+    missing Redis 6379 redis-server
   fi
 fi
 

@@ -8,4 +8,6 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 ruff format --check .
+# Known vulnerabilities in the pinned runtime dependencies (PyPI's advisory data).
+pip-audit --requirement requirements.txt --disable-pip --no-deps --progress-spinner off
 exec pytest "$@"

@@ -8,6 +8,8 @@ import os
 from urllib.parse import quote
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/propmgmt")
+# Tests (and the workers they start) run the development configuration.
+os.environ.setdefault("DEBUG", "true")
 
 from propmgmt.settings import *  # noqa: F403
 from propmgmt.settings import INSTALLED_APPS, env
@@ -16,6 +18,14 @@ TEST_BROKER_VHOST = env.str("TEST_BROKER_VHOST", default="propmgmt_test")
 CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:5672/{quote(TEST_BROKER_VHOST, safe='')}"
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.probe"]
+# Tests flush their cache: a Redis database of their own, never the development one.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15"),
+        "KEY_PREFIX": TEST_BROKER_VHOST,
+    }
+}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 OUTBOX_RELAY_INTERVAL = 0.2

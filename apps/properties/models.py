@@ -3,12 +3,13 @@ from django.db import models
 from django.db.models import Q
 
 from apps.accounts.models import Role
+from apps.core.validators import code_validator, printable_line, printable_text
 
 
 class Property(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[printable_line])
     code = models.SlugField(max_length=32, unique=True)
-    address = models.TextField(blank=True)
+    address = models.TextField(max_length=1000, blank=True, validators=[printable_text])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -22,8 +23,8 @@ class Property(models.Model):
 class Unit(models.Model):
     property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="units")
     # The code a resident gives when registering, e.g. "OAK-12B".
-    code = models.CharField(max_length=32, unique=True)
-    floor = models.CharField(max_length=16, blank=True)
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    floor = models.CharField(max_length=16, blank=True, validators=[printable_line])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,3 +1,4 @@
+from amqp.exceptions import AMQPError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from kombu.exceptions import OperationalError
 from rest_framework import exceptions, status
@@ -28,13 +29,16 @@ def _broker_call(function, *args, **kwargs):
         return function(*args, **kwargs)
     except DeadLetterError as exc:
         raise exceptions.NotFound(str(exc)) from exc
-    except (OperationalError, OSError) as exc:
+    except (OperationalError, OSError, AMQPError) as exc:
         raise BrokerUnavailable() from exc
 
 
-class DeadLetterListView(APIView):
+class BrokerAPIView(APIView):
     permission_classes = [IsAdminRole]
+    extra_error_statuses = (status.HTTP_503_SERVICE_UNAVAILABLE,)
 
+
+class DeadLetterListView(BrokerAPIView):
     @extend_schema(
         parameters=[OpenApiParameter("queue", str, description="one work queue; default all")],
         responses=DeadLetterSerializer(many=True),
@@ -44,9 +48,7 @@ class DeadLetterListView(APIView):
         return Response({"count": len(letters), "results": letters})
 
 
-class DeadLetterDetailView(APIView):
-    permission_classes = [IsAdminRole]
-
+class DeadLetterDetailView(BrokerAPIView):
     @extend_schema(responses=DeadLetterSerializer)
     def get(self, request, queue, message_id):
         found = _broker_call(dead_letters_list, queue, message_id=message_id)
@@ -55,10 +57,9 @@ class DeadLetterDetailView(APIView):
         return Response(found[0])
 
 
-class DeadLetterSettleView(APIView):
+class DeadLetterSettleView(BrokerAPIView):
     """POST {"message_id": ...} or {"all": true} to replay or purge dead letters of a queue."""
 
-    permission_classes = [IsAdminRole]
     replay = True
 
     @extend_schema(request=DeadLetterSettleSerializer, responses=DeadLetterSettledSerializer)

@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.notifications.api.serializers import (
     InboxSerializer,
@@ -108,19 +109,22 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def unread_count(self, request):
         return Response({"unread": inbox_unread_count(request.user)})
 
-    @extend_schema(methods=["GET"], responses=PreferenceSerializer(many=True))
+
+class PreferencesView(APIView):
+    """The user's channel preferences per category: every pair, defaults included."""
+
+    @extend_schema(responses=PreferenceSerializer(many=True))
+    def get(self, request):
+        return Response(preferences_effective(request.user))
+
     @extend_schema(
-        methods=["PUT"],
-        request=PreferenceSerializer(many=True),
-        responses=PreferenceSerializer(many=True),
+        request=PreferenceSerializer(many=True), responses=PreferenceSerializer(many=True)
     )
-    @action(detail=False, methods=["get", "put"])
-    def preferences(self, request):
-        if request.method == "PUT":
-            serializer = PreferenceSerializer(data=request.data, many=True)
-            serializer.is_valid(raise_exception=True)
-            try:
-                preferences_update(request.user, serializer.validated_data)
-            except NotificationRequestError as exc:
-                raise exceptions.ValidationError({"enabled": [str(exc)]}) from exc
+    def put(self, request):
+        serializer = PreferenceSerializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            preferences_update(request.user, serializer.validated_data)
+        except NotificationRequestError as exc:
+            raise exceptions.ValidationError({"enabled": [str(exc)]}) from exc
         return Response(preferences_effective(request.user))

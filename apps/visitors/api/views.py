@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.accounts.permissions import RolePermission
+from apps.core.filters import IsoDateTimeFilter
 from apps.properties.selectors import resident_current_unit, user_can_work_in
 from apps.visitors.api.serializers import (
     VisitorDetailSerializer,
@@ -38,12 +39,10 @@ def resident_or_visitor_staff(user):
 
 
 class VisitorFilter(django_filters.FilterSet):
-    expected_from = django_filters.IsoDateTimeFilter(
-        field_name="expected_arrival", lookup_expr="gte"
-    )
-    expected_to = django_filters.IsoDateTimeFilter(field_name="expected_arrival", lookup_expr="lte")
-    arrived_from = django_filters.IsoDateTimeFilter(field_name="arrived_at", lookup_expr="gte")
-    arrived_to = django_filters.IsoDateTimeFilter(field_name="arrived_at", lookup_expr="lte")
+    expected_from = IsoDateTimeFilter(field_name="expected_arrival", lookup_expr="gte")
+    expected_to = IsoDateTimeFilter(field_name="expected_arrival", lookup_expr="lte")
+    arrived_from = IsoDateTimeFilter(field_name="arrived_at", lookup_expr="gte")
+    arrived_to = IsoDateTimeFilter(field_name="arrived_at", lookup_expr="lte")
 
     class Meta:
         model = Visitor

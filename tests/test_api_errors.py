@@ -1,0 +1,106 @@
+"""Bad input gets a clear JSON error and changes nothing; the schema lists every answer.
+
+Each case here was a 500, an HTML page or an undocumented status before (found by
+schemathesis, tests/test_api_contract.py).
+"""
+
+import pytest
+from django.test import override_settings
+from drf_spectacular.generators import SchemaGenerator
+
+from apps.accounts.models import Role
+from apps.properties.models import Property, Unit
+from tests.factories import client_for, make_property, make_unit, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin():
+    return client_for(make_user(Role.ADMIN))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/properties/?created_at__gte=0772-06-02T08:02:12-16:01",
+        "/api/v1/properties/?created_at__lte=9999-12-31T23:59:59-10:00",
+        "/api/v1/properties/?created_at__gte=0001-01-01T00:00:00%2B10:00",
+        "/api/v1/visitors/?expected_from=2026-01-01T00:00:00-23:59",
+        "/api/v1/assets/?created_from=0001-01-01T00:00:00%2B01:00",
+    ],
+)
+def test_datetime_filters_outside_postgresql_range_are_400_or_answered(admin, query):
+    response = admin.get(query)
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()  # field messages
+
+
+def test_datetime_filter_offset_is_applied_not_dropped(admin):
+    make_property("oak")
+    # 16:01 behind UTC is still "after" a property created just now minus a day.
+    assert (
+        admin.get("/api/v1/properties/?created_at__gte=2000-01-01T00:00:00-16:01").json()["count"]
+        == Property.objects.count()
+    )
+
+
+def test_preferences_answer_options_and_a_plain_list():
+    client = client_for(make_user(Role.RESIDENT, unit=make_unit()))
+    assert client.options("/api/v1/notifications/preferences/").status_code == 200
+    body = client.get("/api/v1/notifications/preferences/").json()
+    assert isinstance(body, list) and body
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    answer = schema["paths"]["/api/v1/notifications/preferences/"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["type"] == "array"
+
+
+def test_a_body_over_the_limit_is_413_before_any_view(admin):
+    with override_settings(REQUEST_MAX_BODY_BYTES=1000, DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        response = admin.post(
+            "/api/v1/properties/", {"name": "x" * 2000, "code": "big"}, format="json"
+        )
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+    assert not Property.objects.filter(code="big").exists()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("code", "OAK-1\x97"), ("code", "OAK\ue000"), ("code", "OAK 1"), ("floor", "2\x00")],
+)
+def test_unit_codes_and_floors_refuse_control_and_invisible_characters(admin, field, value):
+    prop = make_property("oak")
+    body = {"property": prop.id, "code": "OAK-9", "floor": "2", field: value}
+    response = admin.post("/api/v1/units/", body, format="json")
+    assert response.status_code == 400 and field in response.json()
+    assert not Unit.objects.exists()
+
+
+def test_property_names_refuse_control_characters(admin):
+    response = admin.post("/api/v1/properties/", {"name": "Oak\x97", "code": "oak"}, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+
+
+def test_a_path_matching_no_route_answers_json_404(admin):
+    response = admin.get("/api/v1/assets/2.77e-11/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["detail"]
+
+
+def test_dead_letters_answer_503_when_the_broker_refuses(admin):
+    with override_settings(CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672/no-such-vhost"):
+        response = admin.get("/api/v1/ops/dead-letters/")
+    assert response.status_code == 503, response.content
+
+
+def test_schema_documents_the_error_answers():
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    transition = paths["/api/v1/repairs/{id}/transition/"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "413"} <= set(transition)
+    assert "429" in paths["/api/v1/auth/token/"]["post"]["responses"]
+    assert "503" in paths["/api/v1/ops/dead-letters/"]["get"]["responses"]
+    listing = paths["/api/v1/repairs/"]["get"]["responses"]
+    assert {"400", "401", "403", "404"} <= set(listing) and "409" not in listing
