@@ -26,7 +26,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.accounts.models import User
-from tests.factories import client_for
 
 DEMO_USERS = ["admin", "manager", "maintenance", "security", "customer_service", "alice"]
 CHECKS = [
@@ -50,11 +49,11 @@ def wsgi_app(role_headers):
 
 
 @pytest.fixture
-def role_headers(db):
+def role_headers(db, api):
     """One Authorization header per demo role (plus none), on the demo data with a few
     objects of every kind, so detail routes meet real ids too."""
     call_command("seed_demo", verbosity=0)
-    alice = client_for(User.objects.get(username="alice"))
+    alice = api(User.objects.get(username="alice"))
     alice.post(
         "/api/v1/repairs/",
         {"category": "plumbing", "description": "Dripping tap", "urgency": "normal"},

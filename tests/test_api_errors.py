@@ -10,14 +10,14 @@ from drf_spectacular.generators import SchemaGenerator
 
 from apps.accounts.models import Role
 from apps.properties.models import Property, Unit
-from tests.factories import client_for, make_property, make_unit, make_user
+from tests.factories import PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin():
-    return client_for(make_user(Role.ADMIN))
+def admin(api):
+    return api(UserFactory(role=Role.ADMIN))
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_datetime_filters_outside_postgresql_range_are_400_or_answered(admin, qu
 
 
 def test_datetime_filter_offset_is_applied_not_dropped(admin):
-    make_property("oak")
+    PropertyFactory(code="oak")
     # 16:01 behind UTC is still "after" a property created just now minus a day.
     assert (
         admin.get("/api/v1/properties/?created_at__gte=2000-01-01T00:00:00-16:01").json()["count"]
@@ -46,8 +46,8 @@ def test_datetime_filter_offset_is_applied_not_dropped(admin):
     )
 
 
-def test_preferences_answer_options_and_a_plain_list():
-    client = client_for(make_user(Role.RESIDENT, unit=make_unit()))
+def test_preferences_answer_options_and_a_plain_list(api):
+    client = api(UserFactory(unit=UnitFactory()))
     assert client.options("/api/v1/notifications/preferences/").status_code == 200
     body = client.get("/api/v1/notifications/preferences/").json()
     assert isinstance(body, list) and body
@@ -71,7 +71,7 @@ def test_a_body_over_the_limit_is_413_before_any_view(admin):
     [("code", "OAK-1\x97"), ("code", "OAK\ue000"), ("code", "OAK 1"), ("floor", "2\x00")],
 )
 def test_unit_codes_and_floors_refuse_control_and_invisible_characters(admin, field, value):
-    prop = make_property("oak")
+    prop = PropertyFactory(code="oak")
     body = {"property": prop.id, "code": "OAK-9", "floor": "2", field: value}
     response = admin.post("/api/v1/units/", body, format="json")
     assert response.status_code == 400 and field in response.json()

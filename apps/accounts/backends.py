@@ -15,7 +15,7 @@ from functools import cache
 from django.apps import apps
 from django.contrib.auth.backends import BaseBackend
 
-from apps.accounts.roles import Role
+from apps.core.roles import Role
 
 
 @cache

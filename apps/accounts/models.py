@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from apps.accounts.roles import STAFF_ROLES, Role
+from apps.core.roles import STAFF_ROLES, Role
 
 __all__ = ["STAFF_ROLES", "Role", "User"]
 

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from apps.accounts.roles import Role
+from apps.core.roles import Role
 
 # Maintenance and managers keep the asset register.
 WORK = ("view_asset", "add_asset", "change_asset", "view_assetevent")

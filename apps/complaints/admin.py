@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.db.models import Q
 from django.urls import reverse
 
-from apps.accounts.roles import user_is_admin
 from apps.complaints import services
 from apps.complaints.models import (
     Complaint,
@@ -26,6 +25,7 @@ from apps.core.admin import (
     WorkflowStep,
     counted,
 )
+from apps.core.roles import user_is_admin
 from apps.properties.selectors import scope_to_user
 
 S = ComplaintStatus

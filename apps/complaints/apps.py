@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from apps.accounts.roles import Role
+from apps.core.roles import Role
 
 # Customer service and managers: comment on complaints and move them along.
 WORK = (

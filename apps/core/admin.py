@@ -1,7 +1,7 @@
 """The propmgmt admin site and the pieces the domain apps' admin classes share.
 
 Who may enter the admin and what they may open follow from their role
-(apps/accounts/roles.py, apps/accounts/backends.py); which objects they see, from their
+(apps/core/roles.py, apps/accounts/backends.py); which objects they see, from their
 properties (ScopedAdminMixin). Staff change workflow objects only through workflow steps
 that call the same services as the API, so the same events are published.
 """
@@ -22,8 +22,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from apps.accounts.roles import user_is_admin, user_uses_admin
 from apps.core.errors import Conflict
+from apps.core.roles import user_is_admin, user_uses_admin
 
 # What the services raise for a step the user may not take now (shown, never a 500).
 WORKFLOW_ERRORS = (Conflict, PermissionDenied, ValidationError)

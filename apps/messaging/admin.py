@@ -5,7 +5,7 @@ from django.urls import path
 from kombu.exceptions import OperationalError
 
 import celeryconfig
-from apps.accounts.roles import user_is_admin
+from apps.core.roles import user_is_admin
 from apps.messaging.deadletters import (
     DeadLetterError,
     dead_letter_purge,

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from apps.accounts.roles import Role
+from apps.core.roles import Role
 
 
 class PropertiesConfig(AppConfig):

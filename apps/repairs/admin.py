@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.roles import user_is_admin
 from apps.core.admin import (
     DefaultChoiceFilter,
     NoteForm,
@@ -18,6 +17,7 @@ from apps.core.admin import (
     WorkflowStep,
     counted,
 )
+from apps.core.roles import user_is_admin
 from apps.core.workflow import STAFF
 from apps.properties.selectors import scope_to_user
 from apps.repairs import services

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from apps.accounts.roles import Role
+from apps.core.roles import Role
 
 # Maintenance and managers work repairs in the admin (steps through the services).
 WORK = ("view_repairrequest", "change_repairrequest", "view_repairstatuschange")

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from apps.accounts.roles import user_is_admin
 from apps.core.admin import (
     DefaultChoiceFilter,
     ScopedAdminMixin,
@@ -20,6 +19,7 @@ from apps.core.admin import (
     WorkflowStep,
     counted,
 )
+from apps.core.roles import user_is_admin
 from apps.properties.selectors import scope_to_user, units_for_area
 from apps.visitors.models import Visitor, VisitorEvent
 from apps.visitors.services import (

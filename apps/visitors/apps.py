@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from apps.accounts.roles import Role
+from apps.core.roles import Role
 
 # Security and managers: check in, check out, register walk-ins (add).
 WORK = ("view_visitor", "add_visitor", "change_visitor", "view_visitorevent")

@@ -1,5 +1,6 @@
-"""Roles, and what follows from a role alone (kept free of models, so that every app's
-AppConfig can name roles when it declares their permissions)."""
+"""Roles, and what follows from a role alone. Shared by every app (identity, the admin
+site, scoping), and kept free of models so that every app's AppConfig can name roles when
+it declares their permissions."""
 
 from django.db import models
 
