@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 class ConsumerTask(Task):
     abstract = True
+    # The worker's main process logs received/lost/retried under the correlation id.
+    Request = "apps.messaging.correlation:CorrelatedRequest"
     # Errors worth another try; a consumer adds its own (e.g. a webhook's HTTP errors).
     transient_errors = (ConnectionError, TimeoutError, socket.timeout, smtplib.SMTPException)
     max_retries = 5
