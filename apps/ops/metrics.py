@@ -29,9 +29,7 @@ class MessagingCollector:
         yield from self._outbox()
 
     def _queues(self):
-        up = GaugeMetricFamily(
-            "propmgmt_broker_up", "1 when the broker answered for its queues"
-        )
+        up = GaugeMetricFamily("propmgmt_broker_up", "1 when the broker answered for its queues")
         try:
             rows = selectors.queue_status_cached()
         except Exception:
