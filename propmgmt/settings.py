@@ -209,8 +209,8 @@ LOGGING = {
     "filters": {"correlation_id": {"()": "apps.messaging.correlation.CorrelationIdFilter"}},
     "formatters": {
         "text": {
-            "format": "%(asctime)s %(levelname)s %(process)d [%(correlation_id)s] "
-            "[%(queue)s %(task_name)s %(message_id)s] %(name)s: %(message)s",
+            "format": "%(asctime)s %(levelname)s %(process)d %(queue)s %(task_name)s"
+            "[%(message_id)s] [%(correlation_id)s] %(name)s: %(message)s",
         },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",

@@ -14,7 +14,6 @@ without a port or a shared directory per worker (docs/ALERTS.md).
 
 import os
 
-from django.db import connection
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -59,11 +58,8 @@ class MessagingCollector:
         yield from (depth, consumers, dead)
 
     def _outbox(self):
-        try:
-            backlog = selectors.outbox_backlog()
-            failures = selectors.message_failures_by_consumer()
-        finally:
-            connection.close()
+        backlog = selectors.outbox_backlog()
+        failures = selectors.message_failures_by_consumer()
         yield GaugeMetricFamily(
             "propmgmt_outbox_unpublished", "Due outbox rows not yet published",
             value=backlog["unpublished"],
