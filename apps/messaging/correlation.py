@@ -162,7 +162,22 @@ class CorrelatedRequest(Request):
             return super().on_retry(*args, **kwargs)
 
 
-def log_published(sender=None, headers=None, routing_key=None, **_):
+def _event_summary(body):
+    """'event key=id ...' of a task message's event envelope: the ids only, never content
+    (messages carry ids and plain JSON; free text may be personal)."""
+    try:
+        envelope = body[0][0]
+        ids = " ".join(
+            f"{key}={value}"
+            for key, value in sorted(envelope["data"].items())
+            if key.endswith("_id") and isinstance(value, (int, str))
+        )
+        return f"{envelope['event']} {ids}".strip()
+    except (TypeError, KeyError, IndexError):
+        return ""
+
+
+def log_published(sender=None, body=None, headers=None, routing_key=None, **_):
     """after_task_publish: one line per message sent, under the message's correlation id
     (the relay publishes rows of many requests in one batch)."""
     headers = headers or {}
@@ -171,5 +186,5 @@ def log_published(sender=None, headers=None, routing_key=None, **_):
     fields = {"task_name": sender or "-", "message_id": message_id, "queue": routing_key}
     with correlation(correlation_id, message=fields):
         logging.getLogger("apps.messaging.published").info(
-            "published %s[%s] to %s", sender, message_id, routing_key
+            "published %s[%s] to %s: %s", sender, message_id, routing_key, _event_summary(body)
         )
