@@ -27,6 +27,8 @@ def test_the_scenario_runs_against_the_running_system(clean_queues, start_worker
         "ok    a visitor arrives and security is told",
         "ok    an urgent repair overtakes normal ones",
         "ok    a complaint reaches customer service",
+        "ok    a worker is killed mid-task and the task still completes once",
+        "ok    a poison message is dead-lettered and replayed after a fix",
         "ok    the reports move",
         "skip  an announcement reaches every resident: not available yet",
     ):
