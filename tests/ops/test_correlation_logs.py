@@ -2,6 +2,7 @@
 process (gunicorn, as the Procfile starts it), the relay and the workers' main and pool
 processes — shows the request, its outbox rows, each consumer and each notification."""
 
+import json
 import re
 import uuid
 
@@ -107,3 +108,22 @@ def test_a_lost_worker_is_logged_under_the_messages_correlation_id(clean_queues,
     assert lost and all("[lost-trail-1]" in line for line in lost if line[:2] == "20"), lost
     received = lines_with(worker.logs(), f"Task probe.crash[{row.id}] received")
     assert received and all("[lost-trail-1]" in line for line in received)
+
+
+def test_log_format_json_gives_one_json_object_per_line(clean_queues, start_worker):
+    worker = start_worker("reporting", env={"LOG_FORMAT": "json"})
+    with correlation("json-trail-1"), transaction.atomic():
+        [row] = publish("probe.happened", {"key": "j"})
+    wait_until(lambda: f"probe.record[{row.id}] succeeded" in worker.logs())
+    records = [json.loads(line) for line in worker.logs().splitlines() if line.startswith("{")]
+    assert records and all(
+        {"time", "level", "process", "queue", "task_name", "message_id", "correlation_id",
+         "message"} <= set(record) for record in records
+    )  # fmt: skip
+    about_row = [r for r in records if r["message_id"] == str(row.id)]
+    for record in about_row:
+        assert (record["correlation_id"], record["queue"], record["task_name"]) == (
+            "json-trail-1", "reporting", "probe.record",
+        )  # fmt: skip
+    assert any(r["message"] == "probe effect j" for r in about_row)
+    assert any(r["message"].endswith("received") for r in about_row)
