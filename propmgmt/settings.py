@@ -227,7 +227,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # A failing readiness check is in the /readyz/ answer; no traceback per poll.
-    "loggers": {"health_check": {"level": "ERROR"}},
+    "loggers": {
+        "health_check": {"level": "ERROR"},
+        # One line per message published (about 0.1 ms each here): WARNING turns them off
+        # where relay throughput matters more than finding rows in the logs.
+        "apps.messaging.published": {"level": env.str("LOG_PUBLISHED_LEVEL", default="INFO")},
+    },
 }
 MESSAGE_MAX_REDELIVERIES = env.int("MESSAGE_MAX_REDELIVERIES", default=3)
 # How long published outbox rows and idempotency-ledger rows are kept (beat prunes them).
