@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_prometheus",
     "apps.core",
     "apps.accounts",
     "apps.registration",
@@ -53,9 +54,11 @@ INSTALLED_APPS = [
     "apps.complaints",
     "apps.notifications",
     "apps.reporting",
+    "apps.ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.ApiJsonErrorsMiddleware",
     "apps.core.middleware.RequestBodyLimitMiddleware",
@@ -67,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Largest request body accepted (bytes); larger ones get 413 before any view reads them.
@@ -211,23 +215,50 @@ BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=2.0)
 # operator instead of being retried forever.
 OUTBOX_MAX_PUBLISH_ATTEMPTS = env.int("OUTBOX_MAX_PUBLISH_ATTEMPTS", default=10)
 
+# Operations: /readyz/ thresholds and /metrics access (README "Health and metrics").
+OPS_QUEUE_STATUS_CACHE_SECONDS = env.float("OPS_QUEUE_STATUS_CACHE_SECONDS", default=5.0)
+OPS_OUTBOX_MAX_AGE = env.float("OPS_OUTBOX_MAX_AGE", default=60.0)
+OPS_DEAD_LETTER_WINDOW = env.float("OPS_DEAD_LETTER_WINDOW", default=300.0)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+
+# One log format for web, relay, workers and beat (shared/DESIGN.md); LOG_FORMAT=json
+# writes JSON lines with the same fields. Fields a line does not have are "-".
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+_LOG_FIELDS = (
+    "%(asctime)s %(levelname)s %(process)d %(correlation_id)s %(queue)s %(task_name)s "
+    "%(message_id)s %(name)s %(message)s"
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"correlation_id": {"()": "apps.messaging.correlation.CorrelationIdFilter"}},
     "formatters": {
-        "standard": {
-            "format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s",
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(process)d %(queue)s %(task_name)s"
+            "[%(message_id)s] [%(correlation_id)s] %(name)s: %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": _LOG_FIELDS,
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["correlation_id"],
-            "formatter": "standard",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # A failing readiness check is in the /readyz/ answer; no traceback per poll.
+    "loggers": {
+        "health_check": {"level": "ERROR"},
+        # One line per message published (about 0.1 ms each here): WARNING turns them off
+        # where relay throughput matters more than finding rows in the logs.
+        "apps.messaging.published": {"level": env.str("LOG_PUBLISHED_LEVEL", default="INFO")},
+    },
 }
 MESSAGE_MAX_REDELIVERIES = env.int("MESSAGE_MAX_REDELIVERIES", default=3)
 # How long published outbox rows and idempotency-ledger rows are kept (beat prunes them).

@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("accounts/confirm/", confirm_page, name="account-confirm-page"),
+    path("", include("apps.ops.urls")),
 ]
 
 admin.site.site_header = "propmgmt administration"

@@ -26,12 +26,12 @@ from django.db import InterfaceError, OperationalError, close_old_connections, t
 
 import celeryconfig
 from apps.messaging.correlation import (
+    CORRELATION_HEADER,
     reset_correlation_id,
     reset_urgency,
     set_correlation_id,
     set_urgency,
 )
-from apps.messaging.publisher import CORRELATION_HEADER
 from apps.messaging.services import (
     delivery_attempt_increment,
     delivery_retry_start,
@@ -51,6 +51,8 @@ REQUEUE_PAUSE_SECONDS = 2
 
 class ConsumerTask(Task):
     abstract = True
+    # The worker's main process logs received/lost/retried under the correlation id.
+    Request = "apps.messaging.correlation:CorrelatedRequest"
     # Errors worth another try; a consumer adds its own (e.g. a webhook's HTTP errors).
     transient_errors = (
         ConnectionError,

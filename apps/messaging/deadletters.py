@@ -14,8 +14,8 @@ from kombu import Producer
 
 import celeryconfig
 from apps.messaging.broker import broker_connection
+from apps.messaging.correlation import CORRELATION_HEADER
 from apps.messaging.models import DeadLetterReplay, MessageFailure
-from apps.messaging.publisher import CORRELATION_HEADER
 from apps.messaging.services import delivery_attempts_reset
 
 DEAD_LETTER_QUEUES = {q.name: q for q in celeryconfig.DEAD_LETTER_QUEUES}

@@ -1,14 +1,16 @@
-from apps.messaging.correlation import (
-    clean_correlation_id,
-    reset_correlation_id,
-    set_correlation_id,
-)
+import logging
+import time
+
+from apps.messaging.correlation import clean_correlation_id, correlation
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
+access_logger = logging.getLogger("propmgmt.access")
+
 
 class CorrelationIdMiddleware:
-    """Takes the request's X-Request-ID (or makes one) and echoes it on the response."""
+    """Takes the request's X-Request-ID (or makes one), echoes it on the response, and
+    logs one access line under it (so the request itself is found by its id)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -16,10 +18,15 @@ class CorrelationIdMiddleware:
     def __call__(self, request):
         correlation_id = clean_correlation_id(request.headers.get(REQUEST_ID_HEADER))
         request.correlation_id = correlation_id
-        token = set_correlation_id(correlation_id)
-        try:
+        started = time.monotonic()
+        with correlation(correlation_id):
             response = self.get_response(request)
-        finally:
-            reset_correlation_id(token)
+            access_logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.get_full_path(),
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
         response[REQUEST_ID_HEADER] = correlation_id
         return response

@@ -21,13 +21,14 @@ from django.utils import timezone
 from kombu import Connection, Producer
 
 import celeryconfig
-from apps.messaging.correlation import current_or_new_correlation_id, get_urgency
+from apps.messaging.correlation import (
+    CORRELATION_HEADER,
+    current_or_new_correlation_id,
+    get_urgency,
+)
 from apps.messaging.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
-
-# Header that carries the correlation id to the consumer (and on to its own events).
-CORRELATION_HEADER = "x_correlation_id"
 
 
 class UnknownEventError(ValueError):

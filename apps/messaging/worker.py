@@ -105,8 +105,8 @@ class DeadLetteringConsumer(Consumer):
 
     def _dead_letter(self, message, reason):
         # Imported late: the worker's consumer class is loaded before Django is set up.
+        from apps.messaging.correlation import CORRELATION_HEADER
         from apps.messaging.deadletters import message_id_of
-        from apps.messaging.publisher import CORRELATION_HEADER
         from apps.messaging.services import message_failure_record
 
         headers = message.headers if isinstance(message.headers, dict) else {}

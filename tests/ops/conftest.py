@@ -1,0 +1,121 @@
+import os
+import socket
+import subprocess
+
+import pytest
+import requests
+from django.conf import settings
+from django.db import connection
+
+from apps.ops import selectors
+from apps.ops.health import dead_letter_history
+from tests.conftest import ROOT, WORKER_LOG_DIR, wait_until
+from tests.messaging.conftest import fast_path_enabled, probe_events, start_relay  # noqa: F401
+
+ALL_QUEUES = (
+    "user_registration",
+    "asset_management",
+    "visitor_management",
+    "repair_requests",
+    "complaints",
+    "reporting",
+    "notifications",
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_ops_state():
+    """Each test sees the broker as it is now, not a cached or sampled earlier state."""
+    selectors.queue_status_cache_clear()
+    dead_letter_history.clear()
+    yield
+    selectors.queue_status_cache_clear()
+    dead_letter_history.clear()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_env(**extra):
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "TEST_BROKER_VHOST": settings.TEST_BROKER_VHOST,
+        **extra,
+    }
+
+
+def procfile_command(name, **env):
+    """The Procfile's command for `name`, as `make run` (honcho, via sh) starts it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    raise KeyError(name)
+
+
+class Service:
+    """A process started from a Procfile line with its output in var/test-logs."""
+
+    def __init__(self, name, port, **env):
+        WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = WORKER_LOG_DIR / f"{name}-{port}.log"
+        self.port = port
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        path = f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"
+        self.process = subprocess.Popen(
+            ["sh", "-c", procfile_command(name)],
+            cwd=ROOT,
+            env=process_env(PATH=path, WEB_PORT=str(port), FLOWER_PORT=str(port), **env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def url(self, path=""):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_answering(self, path="/", timeout=30):
+        def answers():
+            if self.process.poll() is not None:
+                raise AssertionError(f"exited early:\n{self.logs()}")
+            try:
+                return requests.get(self.url(path), timeout=2).status_code < 500
+            except requests.RequestException:
+                return False
+
+        wait_until(answers, timeout, interval=0.3, message=f"{self.log_path.name} answering")
+        return self
+
+    def logs(self):
+        return self.log_path.read_text()
+
+    def stop(self):
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def start_service(broker_vhost, transactional_db):
+    """Start Procfile processes (web, flower) against the test database and vhost."""
+    started = []
+
+    def start(name, path="/", **env):
+        service = Service(name, free_port(), **env)
+        started.append(service)
+        return service.wait_answering(path)
+
+    yield start
+    for service in started:
+        service.stop()
