@@ -1,5 +1,6 @@
 """The chaos plan: which fault happens when, as a fraction of the load, in a seeded random
-order. Faults run one after another on their own thread while the load goes on."""
+order. Broker faults (which take a while: a node boots in 10-40 s here) run on one
+thread, process faults on another, both while the load goes on."""
 
 import random
 import threading
@@ -16,25 +17,29 @@ class Fault:
     detail: str = ""
 
 
-def chaos_plan(*, workers, kills, relay_kills, web_worker_kills, broker_down, seed):
+def chaos_plan(*, kills, relay_kills, web_worker_kills, broker_down, seed):
     rng = random.Random(seed)
     plan = []
     for _ in range(kills):
         kind = rng.choice(("kill_pool_child", "kill_worker"))
-        plan.append(Fault(rng.uniform(0.03, 0.92), kind, rng.choice(workers)))
+        plan.append(Fault(rng.uniform(0.03, 0.92), kind))  # a worker alive at that moment
     for _ in range(relay_kills):
         plan.append(Fault(rng.uniform(0.05, 0.9), "kill_relay", "relay"))
     for _ in range(web_worker_kills):
         plan.append(Fault(rng.uniform(0.05, 0.9), "kill_web_worker", "web"))
-    plan.append(Fault(rng.uniform(0.2, 0.3), "crash_broker", "rabbitmq"))
-    plan.append(Fault(rng.uniform(0.55, 0.65), "stop_broker", "rabbitmq", detail=str(broker_down)))
+    plan.append(Fault(rng.uniform(0.1, 0.2), "crash_broker", "rabbitmq"))
+    plan.append(Fault(rng.uniform(0.5, 0.6), "stop_broker", "rabbitmq", detail=str(broker_down)))
     plan.append(Fault(rng.uniform(0.4, 0.5), "restart_web", "web"))
     return sorted(plan, key=lambda fault: fault.at)
 
 
+BROKER_FAULTS = ("crash_broker", "stop_broker")
+
+
 class Chaos:
-    def __init__(self, plan, *, supervisor, node, progress, planned, log, deadline):
+    def __init__(self, plan, *, supervisor, node, progress, planned, log, deadline, seed):
         self.plan = plan
+        self.random = random.Random(seed)
         self.supervisor = supervisor
         self.node = node
         self.progress = progress  # () -> requests sent so far
@@ -42,19 +47,25 @@ class Chaos:
         self.log = log
         self.deadline = deadline  # time.monotonic() after which it stops waiting
         self.error = None
-        self.thread = threading.Thread(target=self._run, name="chaos", daemon=True)
+        broker = [f for f in plan if f.kind in BROKER_FAULTS]
+        processes = [f for f in plan if f.kind not in BROKER_FAULTS]
+        self.threads = [
+            threading.Thread(target=self._run, args=(faults,), name=name, daemon=True)
+            for name, faults in (("chaos-broker", broker), ("chaos-processes", processes))
+        ]
         self.started = time.monotonic()
 
     @property
     def done(self):
-        return not self.thread.is_alive()
+        return not any(thread.is_alive() for thread in self.threads)
 
     def start(self):
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
 
-    def _run(self):
+    def _run(self, faults):
         try:
-            for fault in self.plan:
+            for fault in faults:
                 while self.progress() < fault.at * self.planned:
                     if time.monotonic() > self.deadline:
                         self.log(f"chaos: deadline reached before {fault.kind}; stopping")
@@ -72,6 +83,9 @@ class Chaos:
 
     def _fire(self, fault):
         sup = self.supervisor
+        if fault.kind in ("kill_pool_child", "kill_worker"):
+            alive = [name for name in sup.workers() if sup.procs[name].alive()]
+            fault.target = self.random.choice(alive or sup.workers())
         if fault.kind == "kill_pool_child":
             pid = sup.kill_child(fault.target)
             fault.detail = f"pid {pid}" if pid else "no pool process alive (worker restarting)"

@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,7 @@ class Outcome:
     status: int | None  # None: no answer (connection refused or reset, timeout)
     error: str = ""
     object_id: int | None = None
+    seconds: float = 0.0
 
 
 class Load:
@@ -48,6 +50,10 @@ class Load:
     def sent(self):
         return len(self.outcomes)
 
+    @property
+    def answered(self):
+        return sum(1 for outcome in self.outcomes if outcome.status is not None)
+
     def record(self, outcome):
         with self._lock:
             self.outcomes.append(outcome)
@@ -59,19 +65,33 @@ class Load:
         return counts
 
     # --- HTTP ----------------------------------------------------------------------
+    def latencies(self):
+        """Seconds per answered request: median, 95th percentile, maximum."""
+        times = sorted(o.seconds for o in self.outcomes if o.status is not None)
+        if not times:
+            return None
+        return times[len(times) // 2], times[int(len(times) * 0.95)], times[-1]
+
+    def slow(self, seconds):
+        """Answered requests that took longer than `seconds`."""
+        return [o for o in self.outcomes if o.status is not None and o.seconds > seconds]
+
+    def _login(self, username):
+        response = requests.post(
+            self.base + "auth/token/",
+            json={"username": username, "password": self.world.password},
+            timeout=REQUEST_TIMEOUT,
+        )
+        response.raise_for_status()
+        self.tokens[username] = response.json()["token"]
+
     def login_all(self):
         users = list(self.world.residents) + sorted(set(self.world.guards.values()))
-        session = requests.Session()
-        for username in users:
-            response = session.post(
-                self.base + "auth/token/",
-                json={"username": username, "password": self.world.password},
-                timeout=REQUEST_TIMEOUT,
-            )
-            response.raise_for_status()
-            self.tokens[username] = response.json()["token"]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(self._login, users))
 
     def _post(self, session, operation, user, path, payload=None):
+        started = time.monotonic()
         try:
             response = session.post(
                 self.base + path,
@@ -84,13 +104,14 @@ class Load:
             )
         except requests.RequestException as exc:
             self.record(Outcome(operation, None, type(exc).__name__))
-            time.sleep(0.2)  # the web process is restarting: do not spin
+            time.sleep(0.5)  # the web process is restarting: do not spin
             return None
         object_id = None
         if 200 <= response.status_code < 300:
             object_id = response.json().get("id")
         error = "" if response.status_code < 400 else response.text[:300]
-        self.record(Outcome(operation, response.status_code, error, object_id))
+        seconds = time.monotonic() - started
+        self.record(Outcome(operation, response.status_code, error, object_id, seconds))
         return object_id if 200 <= response.status_code < 300 else None
 
     # --- operations ------------------------------------------------------------------

@@ -55,8 +55,11 @@ class Managed:
 
 
 class Supervisor:
-    def __init__(self, commands, *, cwd, env, log_dir, log, restart_delay=(0.5, 3.0), seed=0):
+    def __init__(
+        self, commands, *, cwd, env, log_dir, pids_file, log, restart_delay=(0.5, 3.0), seed=0
+    ):
         self.cwd = cwd
+        self.pids_file = Path(pids_file)
         self.env = env
         self.log_dir = Path(log_dir)
         self.log = log
@@ -84,6 +87,8 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        with self.pids_file.open("a") as pids:
+            pids.write(f"{managed.process.pid}\n")
         managed.starts += 1
         managed.restart_at = None
 

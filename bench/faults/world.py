@@ -5,6 +5,7 @@ each), created through the services where there is one. Needs Django set up."""
 import datetime
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import transaction
 
@@ -14,7 +15,7 @@ from apps.properties.models import Residency, StaffAssignment
 from apps.properties.services import property_create, unit_create
 
 EXTRA_PROPERTIES = ("birch", "cedar", "maple")
-RESIDENTS_PER_PROPERTY = 8
+RESIDENTS_PER_PROPERTY = 3
 
 
 @dataclass
@@ -28,23 +29,24 @@ class World:
     password: str = DEMO_PASSWORD
 
 
-def _user(username, role, *, phone=""):
-    user = User.objects.create_user(
+def _user(username, role, *, password, phone=""):
+    return User.objects.create(
         username=username,
-        password=DEMO_PASSWORD,
+        password=password,
         email=f"{username}@faults.example.com",
         role=role,
         first_name=username.replace("_", " ").title(),
         phone=phone,
         is_staff=role != Role.RESIDENT,
     )
-    return user
 
 
 def world_create():
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     admin = User.objects.get(username="admin")
     world = World()
+    # One hash for every user: hashing is slow on purpose, and the load logs each one in.
+    password = make_password(DEMO_PASSWORD)
     start = datetime.date(2026, 1, 1)
     with transaction.atomic():
         for index, code in enumerate(EXTRA_PROPERTIES):
@@ -55,7 +57,8 @@ def world_create():
             if index == 0:
                 staff.append(("maint2", Role.MAINTENANCE, True))
             for suffix, role, on_duty in staff:
-                user = _user(f"{code}_{suffix}", role, phone=f"+1555{index:02d}{len(suffix):04d}")
+                phone = f"+1555{index:02d}{len(suffix):04d}"
+                user = _user(f"{code}_{suffix}", role, password=password, phone=phone)
                 StaffAssignment.objects.create(
                     staff=user, property=prop, role=role, on_duty=on_duty
                 )
@@ -63,7 +66,7 @@ def world_create():
             for number in range(RESIDENTS_PER_PROPERTY):
                 unit = unit_create(by=admin, property=prop, code=f"{code.upper()}-{number + 1}")
                 world.units.setdefault(code, []).append(unit.id)
-                resident = _user(f"{code}_resident{number + 1}", Role.RESIDENT)
+                resident = _user(f"{code}_resident{number + 1}", Role.RESIDENT, password=password)
                 Residency.objects.create(resident=resident, unit=unit, start_date=start)
                 world.residents[resident.username] = code
     # The demo's residents too: alice and bob live at Oak Court (demo staff), carol at Elm
