@@ -37,8 +37,11 @@ BROKER_FAULTS = ("crash_broker", "stop_broker")
 
 
 class Chaos:
-    def __init__(self, plan, *, supervisor, node, progress, planned, log, deadline, seed):
+    def __init__(
+        self, plan, *, supervisor, node, progress, planned, log, deadline, seed, busy_queues
+    ):
         self.plan = plan
+        self.busy_queues = busy_queues  # kills hit the workers that have work
         self.random = random.Random(seed)
         self.supervisor = supervisor
         self.node = node
@@ -84,8 +87,9 @@ class Chaos:
     def _fire(self, fault):
         sup = self.supervisor
         if fault.kind in ("kill_pool_child", "kill_worker"):
-            alive = [name for name in sup.workers() if sup.procs[name].alive()]
-            fault.target = self.random.choice(alive or sup.workers())
+            busy = sup.workers(self.busy_queues)
+            alive = [name for name in busy if sup.procs[name].alive()]
+            fault.target = self.random.choice(alive or busy)
         if fault.kind == "kill_pool_child":
             pid = sup.kill_child(fault.target)
             fault.detail = f"pid {pid}" if pid else "no pool process alive (worker restarting)"

@@ -20,6 +20,20 @@ COMPLAINT_CATEGORIES = ("noise", "cleanliness", "security", "neighbour", "billin
 OPERATIONS = {"repair": 30, "urgent_repair": 6, "complaint": 22, "visit": 24, "walk_in": 10,
               "check_out": 8}  # fmt: skip
 REQUEST_TIMEOUT = 30
+# The events these requests cause (and the notifications their consumers request).
+EVENTS = ("repair.requested", "complaint.filed", "visitor.expected", "visitor.arrived",
+          "visitor.departed", "notification.requested")  # fmt: skip
+
+
+def busy_queues():
+    """The queues the load puts messages on."""
+    import celeryconfig
+
+    return {
+        celeryconfig.TASK_QUEUES[task]
+        for event in EVENTS
+        for task in celeryconfig.EVENT_SUBSCRIPTIONS[event]
+    }
 
 
 @dataclass

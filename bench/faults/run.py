@@ -9,7 +9,7 @@ prints the figures and exits 1 on any loss or duplicate.
 
 Sizes and knobs (environment): FAULTS_REQUESTS (answered requests, at least), FAULTS_KILLS,
 FAULTS_RELAY_KILLS, FAULTS_WEB_WORKER_KILLS, FAULTS_BROKER_DOWN (s), FAULTS_CLIENTS, FAULTS_SEED,
-FAULTS_MAX_LOAD_SECONDS, FAULTS_DRAIN_SECONDS, FAULTS_DATABASE_URL, FAULTS_WEB_PORT,
+FAULTS_MAX_LOAD_SECONDS, FAULTS_DRAIN_SECONDS, FAULTS_TAMPER, FAULTS_DATABASE_URL, FAULTS_WEB_PORT,
 FAULTS_AMQP_PORT, FAULTS_MANAGEMENT_PORT, FAULTS_DIST_PORT. Everything it writes is under
 var/faults/ (logs/, run/sms.log, run/mail/, summary.json).
 """
@@ -179,7 +179,36 @@ def drain(timeout):
     return None
 
 
-def print_report(cfg, load, plan, chaos, figures, samples, problems, timings):
+def tamper():
+    """FAULTS_TAMPER=1: break one effect of each kind after the run, to show that every
+    check can fail: one SMS and one email sent twice at the provider, one in-app
+    notification lost, one duplicated, one report counter one too high."""
+    from django.db.models import F
+
+    from apps.notifications.models import Notification
+    from apps.reporting.models import DailyPropertyStat
+
+    sms = VAR / "run" / "sms.log"
+    lines = sms.read_text().splitlines() if sms.exists() else []
+    if lines:
+        with sms.open("a") as file:
+            file.write(lines[0] + "\n")
+    mails = sorted((VAR / "run" / "mail").glob("*"))
+    if mails:
+        (mails[0].parent / f"copy-{mails[0].name}").write_bytes(mails[0].read_bytes())
+    in_app = Notification.objects.filter(channel="in_app").order_by("created_at")
+    in_app.first().delete()
+    copy = in_app.last()
+    copy.pk = None
+    copy.save()
+    DailyPropertyStat.objects.filter(pk=DailyPropertyStat.objects.first().pk).update(
+        count=F("count") + 1
+    )
+    log("tampered: 1 SMS and 1 email twice at the provider, 1 in-app notification lost, "
+        "1 duplicated, 1 report counter +1")  # fmt: skip
+
+
+def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems, timings):
     statuses = load.summary()
     accepted = sum(n for s, n in statuses.items() if isinstance(s, int) and 200 <= s < 300)
     client_errors = {s: n for s, n in statuses.items() if isinstance(s, int) and 400 <= s < 500}
@@ -198,6 +227,8 @@ def print_report(cfg, load, plan, chaos, figures, samples, problems, timings):
         "  latency p50/p95/max            "
         + ("/".join(f"{t:.2f}s" for t in load.latencies()) if load.latencies() else "-"),
         f"  answers slower than {SLOW_ANSWER:.0f}s         {len(load.slow(SLOW_ANSWER))}",
+        "  process starts                 "
+        + ", ".join(f"{m.name} {m.starts}" for m in supervisor.procs.values()),
     ]
     lines += [f"  {name:<30} {value}" for name, value in figures.items()]
     lines.append(
@@ -265,7 +296,7 @@ def main(argv=None):
         django.setup()
         from django.core.management import call_command
 
-        from bench.faults.load import Load
+        from bench.faults.load import Load, busy_queues
         from bench.faults.verify import verify
         from bench.faults.world import world_create
 
@@ -289,7 +320,7 @@ def main(argv=None):
         deadline = load_started + cfg["max_load_seconds"]
         chaos = Chaos(plan, supervisor=supervisor, node=node, progress=lambda: load.answered,
                       planned=cfg["requests"], log=log, deadline=deadline,
-                      seed=cfg["seed"])  # fmt: skip
+                      seed=cfg["seed"], busy_queues=busy_queues())  # fmt: skip
         load.start()
         chaos.start()
         last = 0.0
@@ -304,14 +335,18 @@ def main(argv=None):
         log(f"load done: {load.sent} requests in {load_seconds:.0f}s; waiting for the system")
         wait_for(lambda: supervisor.all_alive() and node.accepts_amqp(), 120, "all processes")
         drained = drain(cfg["drain_seconds"])
+        if os.environ.get("FAULTS_TAMPER"):
+            tamper()
         figures, samples, problems = verify(
             load.outcomes, sms_file=VAR / "run" / "sms.log", mail_dir=VAR / "run" / "mail"
         )
         timings = {"load": load_seconds, "total": time.monotonic() - started,
                    "drain": f"{drained:.0f}s" if drained is not None else "NOT QUIET"}  # fmt: skip
-        accepted = print_report(cfg, load, plan, chaos, figures, samples, problems, timings)
         if drained is None:
             problems.append("the system did not become quiet")
+        accepted = print_report(
+            cfg, load, supervisor, plan, chaos, figures, samples, problems, timings
+        )
         summary = {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cpus",

@@ -14,6 +14,8 @@ from pathlib import Path
 # to a message's path).
 SYSTEM = ("web", "relay")
 WORKER_PREFIX = "worker_"
+# A process that keeps dying by itself is not restarted forever.
+MAX_STARTS = 100
 
 
 def procfile_commands(path):
@@ -27,6 +29,12 @@ def procfile_commands(path):
         for name, command in commands.items()
         if name in SYSTEM or name.startswith(WORKER_PREFIX)
     }
+
+
+def worker_queues(command):
+    """The queues a `celery worker -Q a,b` command line consumes."""
+    words = command.split()
+    return words[words.index("-Q") + 1].split(",") if "-Q" in words else []
 
 
 def children(pid):
@@ -98,14 +106,22 @@ class Supervisor:
                 for managed in self.procs.values():
                     if managed.hold or managed.alive():
                         continue
+                    if managed.starts >= MAX_STARTS:
+                        self.log(f"{managed.name} exited {managed.starts} times; not restarted")
+                        managed.hold = True
+                        continue
                     now = time.monotonic()
                     if managed.restart_at is None:
                         managed.restart_at = now + self.random.uniform(*self.restart_delay)
                     elif now >= managed.restart_at:
                         self._spawn(managed)
 
-    def workers(self):
-        return [name for name in self.procs if name.startswith(WORKER_PREFIX)]
+    def workers(self, queues=None):
+        """The worker processes (only those consuming one of `queues`, when given)."""
+        names = [name for name in self.procs if name.startswith(WORKER_PREFIX)]
+        if queues is None:
+            return names
+        return [name for name in names if set(worker_queues(self.procs[name].command)) & queues]
 
     def all_alive(self):
         return all(m.alive() for m in self.procs.values())
