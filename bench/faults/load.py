@@ -43,6 +43,7 @@ class Outcome:
     error: str = ""
     object_id: int | None = None
     seconds: float = 0.0
+    at: float = 0.0  # time.monotonic() when sent
 
 
 class Load:
@@ -125,7 +126,7 @@ class Load:
             object_id = response.json().get("id")
         error = "" if response.status_code < 400 else response.text[:300]
         seconds = time.monotonic() - started
-        self.record(Outcome(operation, response.status_code, error, object_id, seconds))
+        self.record(Outcome(operation, response.status_code, error, object_id, seconds, started))
         return object_id if 200 <= response.status_code < 300 else None
 
     # --- operations ------------------------------------------------------------------

@@ -241,8 +241,11 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
     for name, sample in samples.items():
         if sample:
             lines.append(f"  sample of {name}: {sample}")
-    for outcome in sorted(load.slow(SLOW_ANSWER), key=lambda o: -o.seconds)[:3]:
-        lines.append(f"  slow answer: {outcome.operation} {outcome.status} {outcome.seconds:.1f}s")
+    for outcome in sorted(load.slow(SLOW_ANSWER), key=lambda o: -o.seconds)[:5]:
+        lines.append(
+            f"  slow answer: {outcome.operation} {outcome.status} {outcome.seconds:.1f}s, "
+            f"sent at {outcome.at - chaos.started:.0f}s (chaos times above)"
+        )
     errors = [o for o in load.outcomes if o.status and o.status >= 400][:3]
     for outcome in errors:
         lines.append(f"  error answer: {outcome.operation} {outcome.status} {outcome.error}")
