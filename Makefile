@@ -1,4 +1,4 @@
-.PHONY: run test bench lint
+.PHONY: run test bench faults lint
 export DEBUG ?= true
 
 run:
@@ -12,6 +12,10 @@ bench:
 	.venv/bin/python manage.py db_create
 	.venv/bin/python manage.py migrate --no-input --verbosity 0
 	.venv/bin/python -m bench.run
+
+# SIZE=small (CI, ~3-4 min) or SIZE=full (docs/RELIABILITY.md); knobs in bench/faults/run.py
+faults:
+	SIZE=$(or $(SIZE),small) bash scripts/faults.sh
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

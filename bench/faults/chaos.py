@@ -1,0 +1,115 @@
+"""The chaos plan: which fault happens when, as a fraction of the load, in a seeded random
+order. Broker faults (which take a while: a node boots in 10-40 s here) run on one
+thread, process faults on another, both while the load goes on."""
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+
+@dataclass
+class Fault:
+    at: float  # fraction of the planned requests sent when it fires
+    kind: str
+    target: str = ""
+    done_at: float | None = None
+    detail: str = ""
+
+
+def chaos_plan(*, kills, relay_kills, web_worker_kills, broker_down, seed):
+    rng = random.Random(seed)
+    plan = []
+    for _ in range(kills):
+        kind = rng.choice(("kill_pool_child", "kill_worker"))
+        plan.append(Fault(rng.uniform(0.03, 0.92), kind))  # a worker alive at that moment
+    for _ in range(relay_kills):
+        plan.append(Fault(rng.uniform(0.05, 0.9), "kill_relay", "relay"))
+    for _ in range(web_worker_kills):
+        plan.append(Fault(rng.uniform(0.05, 0.9), "kill_web_worker", "web"))
+    plan.append(Fault(rng.uniform(0.1, 0.2), "crash_broker", "rabbitmq"))
+    plan.append(Fault(rng.uniform(0.5, 0.6), "stop_broker", "rabbitmq", detail=str(broker_down)))
+    plan.append(Fault(rng.uniform(0.4, 0.5), "restart_web", "web"))
+    return sorted(plan, key=lambda fault: fault.at)
+
+
+BROKER_FAULTS = ("crash_broker", "stop_broker")
+
+
+class Chaos:
+    def __init__(
+        self, plan, *, supervisor, node, progress, planned, log, deadline, seed, busy_queues
+    ):
+        self.plan = plan
+        self.busy_queues = busy_queues  # kills hit the workers that have work
+        self.random = random.Random(seed)
+        self.supervisor = supervisor
+        self.node = node
+        self.progress = progress  # () -> requests sent so far
+        self.planned = planned
+        self.log = log
+        self.deadline = deadline  # time.monotonic() after which it stops waiting
+        self.error = None
+        broker = [f for f in plan if f.kind in BROKER_FAULTS]
+        processes = [f for f in plan if f.kind not in BROKER_FAULTS]
+        self.threads = [
+            threading.Thread(target=self._run, args=(faults,), name=name, daemon=True)
+            for name, faults in (("chaos-broker", broker), ("chaos-processes", processes))
+        ]
+        self.started = time.monotonic()
+
+    @property
+    def done(self):
+        return not any(thread.is_alive() for thread in self.threads)
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self, faults):
+        try:
+            for fault in faults:
+                while self.progress() < fault.at * self.planned:
+                    if time.monotonic() > self.deadline:
+                        self.log(f"chaos: deadline reached before {fault.kind}; stopping")
+                        return
+                    time.sleep(0.05)
+                self._fire(fault)
+                fault.done_at = time.monotonic() - self.started
+                self.log(
+                    f"chaos {fault.done_at:7.1f}s  {fault.kind:<16} {fault.target:<24} "
+                    f"{fault.detail}  (requests sent: {self.progress()})"
+                )
+        except Exception as exc:  # reported; the suite fails on it
+            self.error = exc
+            self.log(f"chaos failed: {exc!r}")
+
+    def _fire(self, fault):
+        sup = self.supervisor
+        if fault.kind in ("kill_pool_child", "kill_worker"):
+            busy = sup.workers(self.busy_queues)
+            alive = [name for name in busy if sup.procs[name].alive()]
+            fault.target = self.random.choice(alive or busy)
+        if fault.kind == "kill_pool_child":
+            pid = sup.kill_child(fault.target)
+            fault.detail = f"pid {pid}" if pid else "no pool process alive (worker restarting)"
+        elif fault.kind in ("kill_worker", "kill_relay"):
+            pid = sup.kill_group(fault.target)
+            fault.detail = f"pid {pid} and its group" if pid else "was not running"
+        elif fault.kind == "kill_web_worker":
+            pid = sup.kill_child("web")
+            fault.detail = f"gunicorn worker pid {pid}" if pid else "no worker alive"
+        elif fault.kind == "restart_web":
+            started = time.monotonic()
+            sup.restart("web")
+            fault.detail = f"SIGTERM, restarted in {time.monotonic() - started:.1f}s"
+        elif fault.kind == "crash_broker":
+            self.node.crash()
+            took = self.node.start()
+            fault.detail = f"kill -9 of the node; back after {took:.1f}s of boot"
+        elif fault.kind == "stop_broker":
+            hold = float(fault.detail)
+            self.node.stop()
+            time.sleep(hold)
+            took = self.node.start()
+            fault.detail = f"clean stop, held down {hold:.0f}s, back after {took:.1f}s of boot"

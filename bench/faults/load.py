@@ -1,0 +1,198 @@
+"""The load: residents post repairs (some urgent) and complaints and pre-register
+visitors; guards check visitors in, register walk-ins and check visitors out. Everything
+goes through the real REST API with token logins, from a few client threads."""
+
+import itertools
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+REPAIR_CATEGORIES = ("plumbing", "electrical", "heating", "appliance", "structural", "pest")
+COMPLAINT_CATEGORIES = ("noise", "cleanliness", "security", "neighbour", "billing", "other")
+# What a client does next, by weight.
+OPERATIONS = {"repair": 30, "urgent_repair": 6, "complaint": 22, "visit": 24, "walk_in": 10,
+              "check_out": 8}  # fmt: skip
+REQUEST_TIMEOUT = 30
+# The events these requests cause (and the notifications their consumers request).
+EVENTS = ("repair.requested", "complaint.filed", "visitor.expected", "visitor.arrived",
+          "visitor.departed", "notification.requested")  # fmt: skip
+
+
+def busy_queues():
+    """The queues the load puts messages on."""
+    import celeryconfig
+
+    return {
+        celeryconfig.TASK_QUEUES[task]
+        for event in EVENTS
+        for task in celeryconfig.EVENT_SUBSCRIPTIONS[event]
+    }
+
+
+@dataclass
+class Outcome:
+    operation: str
+    status: int | None  # None: no answer (connection refused or reset, timeout)
+    error: str = ""
+    object_id: int | None = None
+    seconds: float = 0.0
+    at: float = 0.0  # time.monotonic() when sent
+
+
+class Load:
+    def __init__(self, base_url, world, *, clients, seed, log):
+        self.base = base_url.rstrip("/") + "/api/v1/"
+        self.world = world
+        self.clients = clients
+        self.random = random.Random(seed)
+        self.log = log
+        self.tokens = {}
+        self.outcomes = []
+        self.arrived = []  # (guard, visitor id) that can be checked out
+        self._lock = threading.Lock()
+        self._names = itertools.count(1)
+        self.stop = threading.Event()
+
+    # --- bookkeeping -------------------------------------------------------------
+    @property
+    def sent(self):
+        return len(self.outcomes)
+
+    @property
+    def answered(self):
+        return sum(1 for outcome in self.outcomes if outcome.status is not None)
+
+    def record(self, outcome):
+        with self._lock:
+            self.outcomes.append(outcome)
+
+    def summary(self):
+        counts = Counter()
+        for outcome in self.outcomes:
+            counts[outcome.status if outcome.status is not None else "no answer"] += 1
+        return counts
+
+    # --- HTTP ----------------------------------------------------------------------
+    def latencies(self):
+        """Seconds per answered request: median, 95th percentile, maximum."""
+        times = sorted(o.seconds for o in self.outcomes if o.status is not None)
+        if not times:
+            return None
+        return times[len(times) // 2], times[int(len(times) * 0.95)], times[-1]
+
+    def slow(self, seconds):
+        """Answered requests that took longer than `seconds`."""
+        return [o for o in self.outcomes if o.status is not None and o.seconds > seconds]
+
+    def _login(self, username):
+        response = requests.post(
+            self.base + "auth/token/",
+            json={"username": username, "password": self.world.password},
+            timeout=REQUEST_TIMEOUT,
+        )
+        response.raise_for_status()
+        self.tokens[username] = response.json()["token"]
+
+    def login_all(self):
+        users = list(self.world.residents) + sorted(set(self.world.guards.values()))
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(self._login, users))
+
+    def _post(self, session, operation, user, path, payload=None):
+        started = time.monotonic()
+        try:
+            response = session.post(
+                self.base + path,
+                json=payload or {},
+                headers={
+                    "Authorization": f"Token {self.tokens[user]}",
+                    "X-Request-ID": f"faults-{uuid.uuid4().hex[:16]}",
+                },
+                timeout=REQUEST_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            self.record(Outcome(operation, None, type(exc).__name__))
+            time.sleep(0.5)  # the web process is restarting: do not spin
+            return None
+        object_id = None
+        if 200 <= response.status_code < 300:
+            object_id = response.json().get("id")
+        error = "" if response.status_code < 400 else response.text[:300]
+        seconds = time.monotonic() - started
+        self.record(Outcome(operation, response.status_code, error, object_id, seconds, started))
+        return object_id if 200 <= response.status_code < 300 else None
+
+    # --- operations ------------------------------------------------------------------
+    def _resident(self, rng):
+        return rng.choice(sorted(self.world.residents))
+
+    def _name(self):
+        return f"Visitor {next(self._names)}-{uuid.uuid4().hex[:8]}"
+
+    def run_operation(self, session, rng, operation):
+        if operation in ("repair", "urgent_repair"):
+            self._post(session, operation, self._resident(rng), "repairs/", {
+                "category": rng.choice(REPAIR_CATEGORIES),
+                "description": f"fault suite {uuid.uuid4().hex[:8]}",
+                "urgency": "urgent" if operation == "urgent_repair" else "normal",
+            })  # fmt: skip
+        elif operation == "complaint":
+            self._post(session, operation, self._resident(rng), "complaints/", {
+                "category": rng.choice(COMPLAINT_CATEGORIES),
+                "subject": "fault suite", "description": f"complaint {uuid.uuid4().hex[:8]}",
+            })  # fmt: skip
+        elif operation == "visit":
+            resident = self._resident(rng)
+            guard = self.world.guards[self.world.residents[resident]]
+            arrival = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+            visitor = self._post(session, "pre_register", resident, "visitors/",
+                                 {"name": self._name(), "expected_arrival": arrival})  # fmt: skip
+            checked_in = visitor is not None and self._post(
+                session, "check_in", guard, f"visitors/{visitor}/check-in/"
+            )
+            if checked_in:
+                with self._lock:
+                    self.arrived.append((guard, visitor))
+        elif operation == "walk_in":
+            code = rng.choice(sorted(self.world.units))
+            guard = self.world.guards[code]
+            visitor = self._post(session, operation, guard, "visitors/walk-in/",
+                                 {"unit": rng.choice(self.world.units[code]),
+                                  "name": self._name()})  # fmt: skip
+            if visitor is not None:
+                with self._lock:
+                    self.arrived.append((guard, visitor))
+        elif operation == "check_out":
+            with self._lock:
+                if not self.arrived:
+                    return
+                guard, visitor = self.arrived.pop(rng.randrange(len(self.arrived)))
+            self._post(session, operation, guard, f"visitors/{visitor}/check-out/")
+
+    def _client(self, index):
+        rng = random.Random(self.random.random() + index)
+        names, weights = zip(*OPERATIONS.items(), strict=True)
+        session = requests.Session()
+        while not self.stop.is_set():
+            self.run_operation(session, rng, rng.choices(names, weights)[0])
+
+    def start(self):
+        self.threads = [
+            threading.Thread(target=self._client, args=(i,), name=f"client-{i}", daemon=True)
+            for i in range(self.clients)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def join(self, timeout=60):
+        self.stop.set()
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.1, deadline - time.monotonic()))

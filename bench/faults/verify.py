@@ -1,0 +1,301 @@
+"""When the system is quiet: every accepted request has exactly its expected effects.
+
+Expected effects come from the source rows and the staffing (who is told of what, see
+the `*_announce` services); what happened is read from our tables, from the provider's
+side (the SMS file of the console SMS backend, the file email backend's folder) and from
+the broker (dead-letter queues). Needs Django set up.
+"""
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from django.utils import timezone
+
+import celeryconfig
+from apps.accounts.models import Role
+from apps.complaints.models import Complaint, ComplaintStatusChange
+from apps.messaging.broker import broker_connection
+from apps.messaging.models import MessageFailure, OutboxMessage, ProcessedMessage
+from apps.notifications.models import Notification, NotificationPreference
+from apps.properties.models import StaffAssignment
+from apps.repairs.models import RepairRequest, RepairStatusChange
+from apps.reporting.models import DailyPropertyStat
+from apps.visitors.models import Visitor
+
+# template -> the variable that names the object a notification is about
+OBJECT_VARIABLE = {
+    "repair_requested_staff": "repair_id",
+    "repair_urgent_manager": "repair_id",
+    "complaint_filed_staff": "complaint_id",
+    "visitor_arrived_security": "visitor_name",
+    "visitor_arrived_host": "visitor_name",
+}
+PROVIDER_CHANNELS = ("sms", "email")
+# Figures that must be zero.
+FAILING = (
+    "lost requests", "lost notifications (ours)", "undelivered notifications (ours)",
+    "lost at provider", "lost report increments", "duplicated notifications (ours)",
+    "duplicated report increments (ours)", "duplicated at provider (sms)",
+    "duplicated at provider (email)", "unexpected notifications", "unpublished outbox rows",
+    "published, not processed", "dead letters (in .dlq)", "message failures recorded",
+    "left in work queues",
+)  # fmt: skip
+NOTIFICATION_ID_HEADER = re.compile(rb"^X-Notification-Id: (\S+)", re.MULTILINE)
+
+
+def outbox_pending():
+    """Outbox rows not yet published, and published rows no consumer has finished
+    (neither in the idempotency ledger nor recorded as failed)."""
+    unpublished = OutboxMessage.objects.filter(published_at__isnull=True).count()
+    done = set(ProcessedMessage.objects.values_list("message_id", "consumer"))
+    done |= set(MessageFailure.objects.values_list("message_id", "consumer"))
+    rows = OutboxMessage.objects.filter(published_at__isnull=False).values_list("id", "task_name")
+    unfinished = sum(1 for row_id, task in rows if (str(row_id), task) not in done)
+    return unpublished, unfinished
+
+
+def queue_depths():
+    depths = {}
+    with broker_connection() as connection:
+        channel = connection.channel()
+        for queue in celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES:
+            _, messages, consumers = channel.queue_declare(queue=queue.name, passive=True)
+            depths[queue.name] = (messages, consumers)
+        channel.close()
+    return depths
+
+
+def _day(moment):
+    return timezone.localtime(moment).date()
+
+
+def _staff():
+    """property id -> role -> [(user id, on duty, email, phone)] (active users)."""
+    staff = {}
+    rows = StaffAssignment.objects.filter(staff__is_active=True).values_list(
+        "property_id", "role", "staff_id", "on_duty", "staff__email", "staff__phone"
+    )
+    for property_id, role, user_id, on_duty, email, phone in rows:
+        staff.setdefault(property_id, {}).setdefault(role, []).append(
+            (user_id, on_duty, email, phone)
+        )
+    return staff
+
+
+def expected_notifications():
+    """(template, channel, user id, object) for every notification the source rows call
+    for, following the *_announce services."""
+    staff = _staff()
+    expected = []
+    for repair_id, property_id, urgency in RepairRequest.objects.values_list(
+        "id", "property_id", "urgency"
+    ):
+        people = staff.get(property_id, {})
+        for user_id, _, email, _ in people.get(Role.MAINTENANCE, []):
+            expected.append(("repair_requested_staff", "in_app", user_id, repair_id))
+            if email:
+                expected.append(("repair_requested_staff", "email", user_id, repair_id))
+        if urgency == "urgent":
+            for user_id, _, _, phone in people.get(Role.MANAGER, []):
+                if phone:
+                    expected.append(("repair_urgent_manager", "sms", user_id, repair_id))
+    for complaint_id, property_id in Complaint.objects.values_list("id", "property_id"):
+        for user_id, *_ in staff.get(property_id, {}).get(Role.CUSTOMER_SERVICE, []):
+            expected.append(("complaint_filed_staff", "in_app", user_id, complaint_id))
+    arrived = Visitor.objects.filter(arrived_at__isnull=False)
+    for property_id, name, host_id in arrived.values_list("property_id", "name", "host_id"):
+        for user_id, on_duty, *_ in staff.get(property_id, {}).get(Role.SECURITY, []):
+            if on_duty:
+                expected.append(("visitor_arrived_security", "in_app", user_id, name))
+        if host_id:
+            expected.append(("visitor_arrived_host", "in_app", host_id, name))
+    return Counter(expected)
+
+
+def expected_report():
+    """The daily report counters recomputed from the source rows."""
+    counts = Counter()
+    for row in RepairRequest.objects.values("property_id", "created_at", "category", "urgency"):
+        key = (row["property_id"], _day(row["created_at"]), "repairs_opened")
+        counts[(*key, row["category"], row["urgency"])] += 1
+    closing = {"resolved": "repairs_resolved", "cancelled": "repairs_cancelled"}
+    for row in RepairStatusChange.objects.filter(to_status__in=closing).values(
+        "repair__property_id", "changed_at", "to_status", "repair__category", "repair__urgency"
+    ):
+        key = (row["repair__property_id"], _day(row["changed_at"]), closing[row["to_status"]])
+        counts[(*key, row["repair__category"], row["repair__urgency"])] += 1
+    for row in Complaint.objects.values("property_id", "created_at", "category"):
+        key = (row["property_id"], _day(row["created_at"]), "complaints_filed")
+        counts[(*key, row["category"], "")] += 1
+    for row in ComplaintStatusChange.objects.filter(to_status="resolved").values(
+        "complaint__property_id", "changed_at", "complaint__category"
+    ):
+        key = (row["complaint__property_id"], _day(row["changed_at"]), "complaints_resolved")
+        counts[(*key, row["complaint__category"], "")] += 1
+    for row in Visitor.objects.filter(arrived_at__isnull=False).values("property_id", "arrived_at"):
+        counts[(row["property_id"], _day(row["arrived_at"]), "visitor_arrivals", "", "")] += 1
+    return counts
+
+
+def actual_report():
+    return Counter(
+        {
+            (r.property_id, r.day, r.metric, r.category, r.urgency): r.count
+            for r in DailyPropertyStat.objects.all()
+            if r.count
+        }
+    )
+
+
+def provider_counts(sms_file, mail_dir):
+    """How often the providers got each notification: SMS file lines, email messages."""
+    sms = Counter()
+    path = Path(sms_file)
+    if path.exists():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            fields = line.split("\t")
+            if len(fields) > 1:
+                sms[fields[1]] += 1
+    email = Counter()
+    for message_file in sorted(Path(mail_dir).glob("*")):
+        for match in NOTIFICATION_ID_HEADER.finditer(message_file.read_bytes()):
+            email[match.group(1).decode()] += 1
+    return {"sms": sms, "email": email}
+
+
+def _requests_lost(outcomes):
+    """Accepted (2xx) requests whose object is not there (or not arrived)."""
+    models = {"repair": RepairRequest, "urgent_repair": RepairRequest, "complaint": Complaint,
+              "pre_register": Visitor, "walk_in": Visitor}  # fmt: skip
+    lost = []
+    for outcome in outcomes:
+        if outcome.status is None or not 200 <= outcome.status < 300:
+            continue
+        model = models.get(outcome.operation)
+        if model is not None and not model.objects.filter(id=outcome.object_id).exists():
+            lost.append(outcome)
+    arrived = set(Visitor.objects.filter(arrived_at__isnull=False).values_list("id", flat=True))
+    lost += [
+        o
+        for o in outcomes
+        if o.operation == "check_in" and o.status == 200 and o.object_id not in arrived
+    ]
+    return lost
+
+
+def verify(outcomes, *, sms_file, mail_dir):
+    """Compare; return a dict of figures and the list of problems found."""
+    problems = []
+    expected = expected_notifications()
+    found = Counter()
+    by_key = {}
+    notifications = Notification.objects.values_list(
+        "id", "template", "channel", "user_id", "status", "variables"
+    )
+    unexpected = []
+    for notification_id, template, channel, user_id, status, variables in notifications:
+        variable = OBJECT_VARIABLE.get(template)
+        key = (template, channel, user_id, (variables or {}).get(variable) if variable else None)
+        found[key] += 1
+        by_key.setdefault(key, []).append((str(notification_id), status))
+        if key not in expected:
+            unexpected.append(key)
+    lost_ours = [key for key in expected if found[key] == 0]
+    duplicated_ours = {key: found[key] - 1 for key in expected if found[key] > 1}
+    undelivered = [
+        (key, notification_id, status)
+        for key in expected
+        for notification_id, status in by_key.get(key, [])
+        if status != "sent"
+    ]
+
+    provider = provider_counts(sms_file, mail_dir)
+    provider_lost, provider_duplicated = [], {}
+    provider_sent = Counter()
+    for key in expected:
+        channel = key[1]
+        if channel not in PROVIDER_CHANNELS:
+            continue
+        for notification_id, status in by_key.get(key, []):
+            times = provider[channel][notification_id]
+            provider_sent[channel] += times
+            if status == "sent" and times == 0:
+                provider_lost.append((key, notification_id))
+            if times > 1:
+                provider_duplicated[(channel, notification_id)] = times - 1
+
+    report_expected, report_actual = expected_report(), actual_report()
+    report_lost = {
+        k: report_expected[k] - report_actual[k]
+        for k in report_expected
+        if report_actual[k] < report_expected[k]
+    }
+    report_duplicated = {
+        k: report_actual[k] - report_expected[k]
+        for k in report_actual
+        if report_actual[k] > report_expected[k]
+    }
+
+    requests_lost = _requests_lost(outcomes)
+    unpublished, unfinished = outbox_pending()
+    depths = queue_depths()
+    dead_letters = {name: m for name, (m, _) in depths.items() if name.endswith(".dlq") and m}
+    waiting = {name: m for name, (m, _) in depths.items() if not name.endswith(".dlq") and m}
+    failures = list(MessageFailure.objects.values_list("consumer", "reason")[:20])
+    preferences = NotificationPreference.objects.count()
+
+    events = Counter(OutboxMessage.objects.values_list("event", flat=True))
+    figures = {
+        # Each event wrote one outbox message per subscribed consumer.
+        "events": sum(
+            n // len(celeryconfig.EVENT_SUBSCRIPTIONS.get(event) or [None])
+            for event, n in events.items()
+        ),
+        "messages": OutboxMessage.objects.count(),
+        "messages by event": dict(events),
+        "effects expected": sum(expected.values()) + sum(report_expected.values()),
+        "notifications expected": sum(expected.values()),
+        "notifications found": sum(found[k] for k in expected),
+        "report increments expected": sum(report_expected.values()),
+        "report increments found": sum(report_actual.values()),
+        "provider sms lines": sum(provider["sms"].values()),
+        "provider email messages": sum(provider["email"].values()),
+        "lost requests": len(requests_lost),
+        "lost notifications (ours)": len(lost_ours),
+        "undelivered notifications (ours)": len(undelivered),
+        "lost at provider": len(provider_lost),
+        "lost report increments": sum(report_lost.values()),
+        "duplicated notifications (ours)": sum(duplicated_ours.values()),
+        "duplicated report increments (ours)": sum(report_duplicated.values()),
+        "duplicated at provider (sms)": sum(
+            n for (c, _), n in provider_duplicated.items() if c == "sms"
+        ),
+        "duplicated at provider (email)": sum(
+            n for (c, _), n in provider_duplicated.items() if c == "email"
+        ),
+        "unexpected notifications": len(unexpected),
+        "unpublished outbox rows": unpublished,
+        "published, not processed": unfinished,
+        "dead letters (in .dlq)": sum(dead_letters.values()),
+        "message failures recorded": MessageFailure.objects.count(),
+        "left in work queues": sum(waiting.values()),
+    }
+    samples = {
+        "lost requests": [(o.operation, o.object_id) for o in requests_lost[:5]],
+        "lost notifications (ours)": lost_ours[:5],
+        "undelivered notifications (ours)": undelivered[:5],
+        "lost at provider": provider_lost[:5],
+        "lost report increments": list(report_lost.items())[:5],
+        "duplicated notifications (ours)": [(k, by_key[k]) for k in list(duplicated_ours)[:5]],
+        "duplicated report increments (ours)": list(report_duplicated.items())[:5],
+        "duplicated at provider": list(provider_duplicated.items())[:10],
+        "unexpected notifications": unexpected[:5],
+        "dead letters": dead_letters,
+        "message failures": failures[:5],
+        "left in work queues": waiting,
+    }
+    problems += [name for name in FAILING if figures[name]]
+    if preferences:
+        problems.append(f"{preferences} notification preferences exist (the load sets none)")
+    return figures, samples, problems
