@@ -18,7 +18,7 @@ from apps.messaging.publisher import _breaker as fast_path_breaker
 from apps.messaging.publisher import publish
 from apps.notifications.models import Notification
 from tests.conftest import WORKER_LOG_DIR, wait_until
-from tests.factories import make_property, make_unit, make_user
+from tests.factories import PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.broker
 
@@ -30,9 +30,9 @@ def lines_with(text, needle):
 def test_one_request_id_through_web_workers_and_notifications(
     clean_queues, start_worker, start_service
 ):
-    prop = make_property()
-    resident = make_user(Role.RESIDENT, unit=make_unit(prop))
-    staff = make_user(Role.CUSTOMER_SERVICE, property=prop)
+    prop = PropertyFactory()
+    resident = UserFactory(role=Role.RESIDENT, unit=UnitFactory(property=prop))
+    staff = UserFactory(role=Role.CUSTOMER_SERVICE, property=prop)
     token = Token.objects.create(user=resident)
     worker = start_worker("complaints", "notifications", "reporting")
     web = start_service("web", path="/healthz/")
