@@ -97,6 +97,7 @@ EVENT_SUBSCRIPTIONS = {
     ],
     "complaint.filed": ["customer_service.notify_complaint_filed", "reporting.record_event"],
     "complaint.updated": ["customer_service.notify_complaint_updated", "reporting.record_event"],
+    "complaint.rated": ["reporting.record_event"],
     "notification.requested": ["notifications.deliver"],
 }
 

@@ -62,3 +62,29 @@ def test_unknown_event_is_dead_lettered(clean_queues, start_worker):
                 "data": {"repair_id": 1}}  # fmt: skip
     app.send_task("reporting.record_event", args=[envelope])
     wait_until(lambda: queue_depth("reporting.dlq") == 1, message="dead letter")
+
+
+def test_reports_kept_by_the_worker_agree_with_a_recomputation(clean_queues, start_worker):
+    from apps.complaints.services import complaint_file, complaint_rate, complaint_transition
+    from apps.repairs.services import repair_request_submit, repair_transition
+    from apps.reporting.services import report_period_reconcile
+    from tests.fixtures_b import make_site
+
+    start_worker("reporting", "asset_management")
+    site = make_site("wk")
+    repair = repair_request_submit(resident=site.resident, category="pest", description="ants")
+    for step in ("acknowledged", "scheduled", "in_progress", "resolved"):
+        repair = repair_transition(repair=repair, to_status=step, user=site.staff["maintenance"])
+    complaint = complaint_file(resident=site.resident, category="noise", subject="s",
+                               description="d")  # fmt: skip
+    for step in ("in_review", "resolved"):
+        complaint = complaint_transition(complaint=complaint, to_status=step,
+                                         user=site.staff["customer_service"])  # fmt: skip
+    complaint_rate(complaint=complaint, user=site.resident, rating=5)
+    # requested + 4 steps + filed + 2 steps + rated
+    wait_until(lambda: processed("reporting.record_event") == 9, message="events processed")
+    today = timezone.localdate()
+    assert report_period_reconcile(today, today) == {"counters": 0, "durations": 0, "assets": 0}
+    rated = DailyPropertyStat.objects.get(metric="complaints_rated")
+    assert (rated.count, rated.total) == (1, 5)
+    assert queue_depth("reporting.dlq") == 0
