@@ -179,15 +179,17 @@ def repair_transition(*, repair, to_status, user, note="", expected_version=None
 
     403 (PermissionDenied) when the user's role may never take that step or the repair is
     not theirs to act on; 409 (Conflict) when the step is not allowed from the current
-    status, the reopen window has passed, or `expected_version` is stale.
+    status, the reopen window has passed, or `expected_version` is stale. `user=None` is
+    the property office's scheduled jobs, acting as staff.
     """
-    actor = repair_transition_authorize(user, to_status)
+    actor = STAFF if user is None else repair_transition_authorize(user, to_status)
     with transaction.atomic():
         repair = RepairRequest.objects.select_for_update().get(pk=repair.pk)
         if actor == RESIDENT and repair.resident_id != user.pk:
             raise PermissionDenied("Only the resident who submitted this repair may do that.")
         if (
             actor == STAFF
+            and user is not None
             and not scope_to_user(RepairRequest.objects.filter(pk=repair.pk), user, AREA).exists()
         ):
             raise PermissionDenied("You do not work on repairs at this property.")

@@ -68,12 +68,12 @@ def facts_fold(facts, zones):
             # Visitor arrivals are broken down by the hour they arrived.
             hourly = counter.metric == Metric.VISITOR_ARRIVALS
             category = f"{local.hour:02d}" if hourly else counter.category
-            key = (fact.property_id, local.date(), counter.metric, category, counter.urgency)
+            key = (fact.property_id, local.date(), str(counter.metric), category, counter.urgency)
             counters[key][0] += 1
             counters[key][1] += counter.total
         for duration in fact.durations:
             key = (
-                fact.property_id, local.date(), duration.measure, duration.category,
+                fact.property_id, local.date(), str(duration.measure), duration.category,
                 duration.urgency, duration_bucket(duration.seconds),
             )  # fmt: skip
             buckets[key][0] += 1

@@ -1,17 +1,24 @@
 """The reporting consumers on real workers: re-published events count once, asset
 events out of order keep the newest state, unknown events dead-letter."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from apps.complaints.services import complaint_file, complaint_rate, complaint_transition
 from apps.messaging.models import ProcessedMessage
 from apps.messaging.publisher import publish
+from apps.notifications.models import Notification
+from apps.repairs.models import RepairRequest
+from apps.repairs.services import repair_request_submit, repair_transition
 from apps.reporting.models import AssetSnapshot, DailyPropertyStat
+from apps.reporting.services import report_period_reconcile
 from propmgmt.celery import app
 from tests.conftest import queue_depth, wait_until
+from tests.fixtures_b import make_site
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -65,10 +72,6 @@ def test_unknown_event_is_dead_lettered(clean_queues, start_worker):
 
 
 def test_reports_kept_by_the_worker_agree_with_a_recomputation(clean_queues, start_worker):
-    from apps.complaints.services import complaint_file, complaint_rate, complaint_transition
-    from apps.repairs.services import repair_request_submit, repair_transition
-    from apps.reporting.services import report_period_reconcile
-    from tests.fixtures_b import make_site
 
     start_worker("reporting", "asset_management")
     site = make_site("wk")
@@ -88,3 +91,18 @@ def test_reports_kept_by_the_worker_agree_with_a_recomputation(clean_queues, sta
     rated = DailyPropertyStat.objects.get(metric="complaints_rated")
     assert (rated.count, rated.total) == (1, 5)
     assert queue_depth("reporting.dlq") == 0
+
+
+def test_scheduled_jobs_sent_twice_at_once_tell_nobody_twice(clean_queues, start_worker):
+
+    site = make_site("sla")
+    repair = repair_request_submit(resident=site.resident, category="heating",
+                                   description="no heat", urgency="urgent")  # fmt: skip
+    RepairRequest.objects.filter(pk=repair.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    start_worker("reporting", concurrency=2)
+    for _ in range(2):
+        app.send_task("scheduled.repair_sla_escalate", expires=60)
+    wait_until(lambda: processed("scheduled.repair_sla_escalate") == 2, message="both runs")
+    assert Notification.objects.filter(template="repair_sla_escalation").count() == 1

@@ -17,7 +17,7 @@ from apps.messaging.models import OutboxMessage
 from apps.repairs.models import RepairRequest, RepairStatusChange
 from apps.repairs.services import repair_request_submit, repair_transition
 from apps.reporting.facts import duration_bucket
-from apps.reporting.models import DailyPropertyStat, RepairDurationBucket
+from apps.reporting.models import AssetSnapshot, DailyPropertyStat, RepairDurationBucket
 from apps.reporting.selectors import histogram_p90
 from apps.reporting.services import (
     asset_snapshot_record,
@@ -193,3 +193,28 @@ def test_bad_report_queries_are_400_with_field_messages(api, world):  # noqa: F8
     assert "from" in manager.get(url, {"from": "2026-02-01", "to": "2026-01-01"}).json()
     assert "from" in manager.get(url, {"from": "yesterday"}).json()
     assert "group_by" in manager.get(url, {"from": "2000-01-01", "to": "2026-01-01"}).json()
+
+
+def test_reconciliation_mends_a_corrupted_report_and_logs_it(world, caplog):  # noqa: F811
+    activity(world)
+    replay_shuffled_twice()
+    today = timezone.localdate()
+    DailyPropertyStat.objects.filter(metric="complaints_rated").update(count=9, total=1)
+    DailyPropertyStat.objects.create(
+        property_id=world.a.property.id, day=today, metric="repairs_cancelled", count=3
+    )
+    RepairDurationBucket.objects.filter(measure="acknowledge").delete()
+    AssetSnapshot.objects.update(condition="broken")
+    changed = report_period_reconcile(today - datetime.timedelta(days=1), today)
+    assert changed["counters"] == 2 and changed["durations"] >= 1 and changed["assets"] == 1
+    assert "complaints_rated" in caplog.text and "[9, 1] -> [1, 4]" in caplog.text
+    rated = DailyPropertyStat.objects.get(metric="complaints_rated")
+    assert (rated.count, rated.total) == (1, 4)
+    assert not DailyPropertyStat.objects.filter(metric="repairs_cancelled").exists()
+    assert sum(b.count for b in RepairDurationBucket.objects.filter(measure="acknowledge")) == 2
+    assert AssetSnapshot.objects.get().condition == "good"
+    # Mended and marked applied: the same events again change nothing.
+    replay_shuffled_twice()
+    assert report_period_reconcile(today - datetime.timedelta(days=1), today) == {
+        "counters": 0, "durations": 0, "assets": 0,
+    }  # fmt: skip
