@@ -21,4 +21,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+bash scripts/browser.sh
 bash scripts/services.sh

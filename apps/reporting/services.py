@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from psycopg2.extras import execute_values
 
 from apps.assets.models import Asset
 from apps.properties.models import Property
@@ -82,19 +83,27 @@ def facts_fold(facts, zones):
 
 
 def _upsert(model, key_fields, value_fields, rows, *, add):
-    """Insert rows {key: values}; on conflict add to (add=True) or replace the values."""
+    """Insert rows {key: values} in one statement; on conflict add to (add=True) or
+    replace the values."""
+    if not rows:
+        return
     table = model._meta.db_table
     columns = [*key_fields, *value_fields]
     assign = ", ".join(
         f"{f} = {table}.{f} + EXCLUDED.{f}" if add else f"{f} = EXCLUDED.{f}" for f in value_fields
     )
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}, updated_at) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}, now()) "
+        f"INSERT INTO {table} ({', '.join(columns)}, updated_at) VALUES %s "
         f"ON CONFLICT ({', '.join(key_fields)}) DO UPDATE SET {assign}, updated_at = now()"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [[*key, *values] for key, values in rows.items()])
+        execute_values(
+            cursor.cursor,
+            sql,
+            [[*key, *values] for key, values in rows.items()],
+            template=f"({', '.join(['%s'] * len(columns))}, now())",
+            page_size=1000,
+        )
 
 
 def _applied_event_record(fact):
