@@ -2,8 +2,9 @@
 
 One property with 1,000,000 repairs over a year (each requested, acknowledged and then
 resolved or cancelled: 3,000,000 status changes), bulk-inserted with generate_series in
-a database of its own (`propmgmt_bench_reports`, dropped and made anew each run); the
-report tables are filled from them with the same facts the reporting consumer keeps.
+a database of its own (`propmgmt_bench_reports`; seeded once, kept for later runs: drop it
+to reseed); the report tables are refilled from them each run with the same facts the
+reporting consumer keeps.
 Prints the best of three timings of each way and their ratio.
 """
 
@@ -32,6 +33,9 @@ CATEGORIES = ["plumbing", "electrical", "heating", "appliance", "structural", "p
 URGENCIES = ["low", "normal", "normal", "urgent"]
 
 SEED = f"""
+-- Bench database only: skip per-row foreign-key triggers while bulk loading.
+SET session_replication_role = replica;
+SET synchronous_commit = off;
 INSERT INTO properties_property (name, code, address, time_zone, created_at)
 VALUES ('Bench Towers', 'bench', '', 'UTC', now());
 INSERT INTO properties_unit (property_id, code, floor, created_at)
@@ -61,11 +65,13 @@ SELECT n, '', 'submitted', requested, '' FROM bench_repair
 UNION ALL SELECT n, 'submitted', 'acknowledged', requested + to_ack, '' FROM bench_repair
 UNION ALL SELECT n, 'acknowledged', CASE WHEN cancelled THEN 'cancelled' ELSE 'resolved' END,
   requested + to_ack + to_end, '' FROM bench_repair;
+SET session_replication_role = DEFAULT;
 ANALYZE;
 """
 
 # The report tables from the same rows, folded as apps/reporting/facts.py folds them.
 FILL_REPORTS = f"""
+TRUNCATE reporting_dailypropertystat, reporting_repairdurationbucket;
 INSERT INTO reporting_dailypropertystat
   (property_id, day, metric, category, urgency, count, total, updated_at)
 SELECT r.property_id, (c.changed_at AT TIME ZONE 'UTC')::date,
@@ -75,8 +81,9 @@ FROM repairs_repairstatuschange c JOIN repairs_repairrequest r ON r.id = c.repai
 WHERE c.to_status IN ('submitted', 'resolved', 'cancelled')
 GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO reporting_repairdurationbucket
-  (property_id, day, measure, category, urgency, bucket, count, total_seconds, updated_at)
-SELECT property_id, day, measure, category, urgency, bucket, count(*), sum(seconds), now()
+  (property_id, span, day, measure, category, urgency, bucket, count, total_seconds, updated_at)
+SELECT property_id, span, date_trunc(span, day)::date, measure, category, urgency, bucket,
+  count(*), sum(seconds), now()
 FROM (
   SELECT r.property_id, (c.changed_at AT TIME ZONE 'UTC')::date AS day,
     CASE c.to_status WHEN 'acknowledged' THEN 'acknowledge' ELSE 'resolve' END AS measure,
@@ -85,7 +92,7 @@ FROM (
   FROM repairs_repairstatuschange c JOIN repairs_repairrequest r ON r.id = c.repair_id,
     LATERAL (SELECT floor(extract(epoch FROM c.changed_at - r.created_at))::bigint AS seconds) s
   WHERE c.to_status = 'resolved' OR (c.to_status = 'acknowledged' AND c.from_status = 'submitted')
-) facts GROUP BY 1, 2, 3, 4, 5, 6;
+) facts, unnest(ARRAY['day', 'week', 'month']) AS span GROUP BY 1, 2, 3, 4, 5, 6, 7;
 ANALYZE;
 """
 
@@ -130,14 +137,17 @@ def main():
     call_command("db_create")
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    call_command("flush", interactive=False, verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute(SEED)
+        cursor.execute("SELECT count(*) FROM repairs_repairrequest WHERE description = 'bench'")
+        if cursor.fetchone()[0] != REPAIRS:
+            call_command("flush", interactive=False, verbosity=0)
+            cursor.execute(SEED)
+            print(f"seeded {REPAIRS:,} repairs in {time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()
         cursor.execute(FILL_REPORTS)
+        print(f"filled the report tables in {time.perf_counter() - started:.0f} s")
         cursor.execute("SELECT id FROM properties_property WHERE code = 'bench'")
         [property_id] = cursor.fetchone()
-    print(f"seeded {REPAIRS:,} repairs and their report rows in "
-          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
 
     def from_reports():
         return repairs_report(
@@ -152,7 +162,7 @@ def main():
             return cursor.fetchall()
 
     report_seconds, report_rows = best_of(3, from_reports)
-    raw_seconds, raw_rows = best_of(3, from_raw_rows)
+    raw_seconds, raw_rows = best_of(2, from_raw_rows)
     opened_report = sum(row["opened"] for row in report_rows)
     opened_raw = sum(row[3] for row in raw_rows)
     assert opened_report == opened_raw == REPAIRS, (opened_report, opened_raw)

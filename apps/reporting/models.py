@@ -101,7 +101,10 @@ class Measure(models.TextChoices):
 
 
 class RepairDurationBucket(models.Model):
-    """A histogram of repair durations per property, day, measure, category and urgency.
+    """A histogram of repair durations per property, period, measure, category and urgency.
+
+    Kept per day, week and month (`span`; `day` is the period's first day), so that a
+    report by month reads a few rows per month rather than every day's histogram.
 
     `bucket` is the duration's logarithmic bucket (see services.duration_bucket); `count`
     and `total_seconds` are exact, so averages are exact and the 90th percentile is the
@@ -110,6 +113,7 @@ class RepairDurationBucket(models.Model):
     """
 
     property_id = models.BigIntegerField()
+    span = models.CharField(max_length=8, default="day")
     day = models.DateField()
     measure = models.CharField(max_length=16, choices=Measure.choices)
     category = models.CharField(max_length=64, blank=True, default="")
@@ -123,11 +127,13 @@ class RepairDurationBucket(models.Model):
         ordering = ["-day", "property_id", "measure", "category", "urgency", "bucket"]
         constraints = [
             models.UniqueConstraint(
-                fields=["property_id", "day", "measure", "category", "urgency", "bucket"],
+                fields=["property_id", "span", "day", "measure", "category", "urgency", "bucket"],
                 name="repair_duration_bucket_key",
             ),
         ]
-        indexes = [models.Index(fields=["property_id", "day"], name="duration_bucket_property_day")]
+        indexes = [
+            models.Index(fields=["property_id", "span", "day"], name="duration_bucket_property_day")
+        ]
 
     def __str__(self):
         return f"{self.property_id} {self.day} {self.measure} #{self.bucket}: {self.count}"

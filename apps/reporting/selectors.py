@@ -16,9 +16,10 @@ from apps.reporting.models import (
     Metric,
     RepairDurationBucket,
 )
+from apps.reporting.periods import SPANS, period_start, periods
 from apps.reporting.services import ASSET_RETIRED
 
-GROUP_BY = ("day", "week", "month")
+GROUP_BY = SPANS
 WARRANTY_HORIZONS = (30, 90)
 
 
@@ -32,26 +33,6 @@ def daily_stats(*, property_ids=None, date_from=None, date_to=None):
     if date_to:
         queryset = queryset.filter(day__lte=date_to)
     return queryset.order_by("-day", "property_id", "metric", "category", "urgency")
-
-
-def period_start(day, group_by):
-    if group_by == "week":
-        return day - timedelta(days=day.weekday())
-    if group_by == "month":
-        return day.replace(day=1)
-    return day
-
-
-def periods(date_from, date_to, group_by):
-    """The starts of the periods that overlap date_from..date_to, in order."""
-    starts, day = [], period_start(date_from, group_by)
-    while day <= date_to:
-        starts.append(day)
-        if group_by == "month":
-            day = (day + timedelta(days=32)).replace(day=1)
-        else:
-            day += timedelta(days=7 if group_by == "week" else 1)
-    return starts
 
 
 def _period(group_by):
@@ -98,13 +79,17 @@ def histogram_p90(buckets):
 
 
 def _durations(property_ids, date_from, date_to, group_by):
-    """{(period, property_id, category, urgency): {measure: (count, avg, p90)}}."""
+    """{(period, property_id, category, urgency): {measure: (count, avg, p90)}}, from the
+    histograms kept per period (whole weeks and months)."""
     rows = (
-        _scoped(RepairDurationBucket.objects.all(), property_ids, date_from, date_to)
-        .annotate(period=_period(group_by))
+        _scoped(
+            RepairDurationBucket.objects.filter(span=group_by), property_ids,
+            period_start(date_from, group_by), date_to,
+        )
+        .annotate(period=F("day"))
         .values("period", "property_id", "category", "urgency", "measure", "bucket")
         .annotate(n=Sum("count"), seconds=Sum("total_seconds"))
-    )
+    )  # fmt: skip
     histograms = defaultdict(list)
     for row in rows:
         key = (row["period"], row["property_id"], row["category"], row["urgency"], row["measure"])

@@ -30,6 +30,7 @@ from apps.reporting.models import (
     Metric,
     RepairDurationBucket,
 )
+from apps.reporting.periods import SPANS, period_next, period_start
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ ASSET_EVENTS = frozenset({"asset.created", "asset.updated", "asset.retired"})
 ASSET_RETIRED = "retired"
 
 COUNTER_KEY = ("property_id", "day", "metric", "category", "urgency")
-BUCKET_KEY = ("property_id", "day", "measure", "category", "urgency", "bucket")
+BUCKET_KEY = ("property_id", "span", "day", "measure", "category", "urgency", "bucket")
 
 
 def property_zones(property_ids):
@@ -60,7 +61,7 @@ def property_zones(property_ids):
 
 def facts_fold(facts, zones):
     """Sum facts into counter rows {COUNTER_KEY: [count, total]} and histogram rows
-    {BUCKET_KEY: [count, total_seconds]}, each on its local day."""
+    {BUCKET_KEY: [count, total_seconds]} (in each span's period), on its local day."""
     counters = defaultdict(lambda: [0, 0])
     buckets = defaultdict(lambda: [0, 0])
     for fact in facts:
@@ -73,12 +74,14 @@ def facts_fold(facts, zones):
             counters[key][0] += 1
             counters[key][1] += counter.total
         for duration in fact.durations:
-            key = (
-                fact.property_id, local.date(), str(duration.measure), duration.category,
-                duration.urgency, duration_bucket(duration.seconds),
-            )  # fmt: skip
-            buckets[key][0] += 1
-            buckets[key][1] += duration.seconds
+            for span in SPANS:
+                key = (
+                    fact.property_id, span, period_start(local.date(), span),
+                    str(duration.measure), duration.category, duration.urgency,
+                    duration_bucket(duration.seconds),
+                )  # fmt: skip
+                buckets[key][0] += 1
+                buckets[key][1] += duration.seconds
     return counters, buckets
 
 
@@ -185,8 +188,8 @@ def asset_snapshot_record(envelope):
 
 
 # --- reconciliation -------------------------------------------------------------------
-def _stored(model, key_fields, value_fields, date_from, date_to, property_ids):
-    rows = model.objects.select_for_update().filter(day__gte=date_from, day__lte=date_to)
+def _stored(model, key_fields, value_fields, date_from, date_to, property_ids, **only):
+    rows = model.objects.select_for_update().filter(day__gte=date_from, day__lte=date_to, **only)
     if property_ids is not None:
         rows = rows.filter(property_id__in=property_ids)
     return {
@@ -247,33 +250,45 @@ def report_period_reconcile(date_from, date_to, property_ids=None):
     The facts it counts are marked applied, so an event still on its way for one of
     them does not count it again; stored rows are locked while being compared.
     """
-    # Local days of any zone lie within a day either side of the UTC days.
-    start = datetime.combine(date_from - timedelta(days=1), time.min, tzinfo=UTC)
-    end = datetime.combine(date_to + timedelta(days=2), time.min, tzinfo=UTC)
+    # Every week and month the range touches is recomputed whole, and local days of any
+    # zone lie within a day either side of the UTC days.
+    first = min(period_start(date_from, span) for span in SPANS)
+    last = max(period_next(period_start(date_to, span), span) for span in SPANS)
+    start = datetime.combine(first - timedelta(days=1), time.min, tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
     with transaction.atomic():
         facts = list(facts_from_rows(start, end, property_ids))
         zones = property_zones({fact.property_id for fact in facts} | set(property_ids or ()))
-        facts = [
-            f for f in facts if date_from <= f.at.astimezone(zones[f.property_id]).date() <= date_to
-        ]
+        local_day = {id(f): f.at.astimezone(zones[f.property_id]).date() for f in facts}
         AppliedEvent.objects.bulk_create(
             [
                 AppliedEvent(source=f.source, source_id=str(f.source_id), key=f.key, event=f.event)
                 for f in facts
+                if date_from <= local_day[id(f)] <= date_to
             ],
             ignore_conflicts=True,
         )
-        counters, buckets = facts_fold(facts, zones)
+        counters, _ = facts_fold(
+            [f for f in facts if date_from <= local_day[id(f)] <= date_to], zones
+        )
+        _, period_buckets = facts_fold(
+            [f for f in facts if first <= local_day[id(f)] < last], zones
+        )
         changed = {
             "counters": _mend(
                 DailyPropertyStat, COUNTER_KEY, ("count", "total"), counters,
                 _stored(DailyPropertyStat, COUNTER_KEY, ("count", "total"), date_from, date_to,
                         property_ids),
             ),
-            "durations": _mend(
-                RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"), buckets,
-                _stored(RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"), date_from,
-                        date_to, property_ids),
+            "durations": sum(
+                _mend(
+                    RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"),
+                    {k: v for k, v in period_buckets.items()
+                     if k[1] == span and period_start(date_from, span) <= k[2] <= date_to},
+                    _stored(RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"),
+                            period_start(date_from, span), date_to, property_ids, span=span),
+                )
+                for span in SPANS
             ),
             "assets": _asset_snapshots_mend(property_ids),
         }  # fmt: skip

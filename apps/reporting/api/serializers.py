@@ -4,7 +4,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from apps.reporting.models import DailyPropertyStat
-from apps.reporting.selectors import GROUP_BY, periods
+from apps.reporting.periods import periods
+from apps.reporting.selectors import GROUP_BY
 
 DEFAULT_DAYS = 90
 MAX_PERIODS = 1000
