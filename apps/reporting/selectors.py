@@ -4,6 +4,7 @@ import math
 from collections import defaultdict
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
@@ -78,27 +79,43 @@ def histogram_p90(buckets):
     return None
 
 
+DURATIONS_SQL = f"""
+WITH buckets AS (
+  SELECT day AS period, property_id, category, urgency, measure, bucket,
+    sum(count) AS n, sum(total_seconds) AS seconds
+  FROM {RepairDurationBucket._meta.db_table}
+  WHERE span = %(span)s AND day >= %(start)s AND day <= %(end)s
+    AND (%(all)s OR property_id = ANY(%(properties)s))
+  GROUP BY 1, 2, 3, 4, 5, 6
+), running AS (
+  SELECT *, sum(n) OVER (PARTITION BY period, property_id, category, urgency, measure
+                         ORDER BY bucket) AS below,
+    sum(n) OVER (PARTITION BY period, property_id, category, urgency, measure) AS total
+  FROM buckets
+)
+SELECT period, property_id, category, urgency, measure, max(total), sum(seconds),
+  (array_agg(seconds::float / n ORDER BY bucket) FILTER (WHERE below >= ceil(0.9 * total)))[1]
+FROM running GROUP BY 1, 2, 3, 4, 5
+"""
+
+
 def _durations(property_ids, date_from, date_to, group_by):
     """{(period, property_id, category, urgency): {measure: (count, avg, p90)}}, from the
-    histograms kept per period (whole weeks and months)."""
-    rows = (
-        _scoped(
-            RepairDurationBucket.objects.filter(span=group_by), property_ids,
-            period_start(date_from, group_by), date_to,
-        )
-        .annotate(period=F("day"))
-        .values("period", "property_id", "category", "urgency", "measure", "bucket")
-        .annotate(n=Sum("count"), seconds=Sum("total_seconds"))
-    )  # fmt: skip
-    histograms = defaultdict(list)
-    for row in rows:
-        key = (row["period"], row["property_id"], row["category"], row["urgency"], row["measure"])
-        histograms[key].append((row["bucket"], row["n"], row["seconds"]))
+    histograms kept per period (whole weeks and months); the 90th percentile is the mean
+    of the bucket it falls in (as histogram_p90), computed in the database."""
+    params = {
+        "span": group_by, "start": period_start(date_from, group_by), "end": date_to,
+        "all": property_ids is None, "properties": list(property_ids or []),
+    }  # fmt: skip
     table = defaultdict(dict)
-    for (*key, measure), buckets in histograms.items():
-        count = sum(n for _, n, _ in buckets)
-        average = round(sum(s for _, _, s in buckets) / count)
-        table[tuple(key)][measure] = (count, average, histogram_p90(buckets))
+    with connection.cursor() as cursor:
+        cursor.execute(DURATIONS_SQL, params)
+        for period, property_id, category, urgency, measure, count, seconds, p90 in cursor:
+            table[(period, property_id, category, urgency)][measure] = (
+                int(count),
+                round(seconds / count),
+                round(p90),
+            )
     return table
 
 
