@@ -5,6 +5,7 @@ and nowhere else. Nothing creates a queue by accident: `task_create_missing_queu
 off, so a message for an unknown queue is an error at the sender.
 """
 
+from celery.schedules import crontab
 from django.conf import settings
 from kombu import Exchange, Queue
 
@@ -139,6 +140,11 @@ TASK_QUEUES = {
     "notifications.deliver": NOTIFICATIONS,
     # Periodic housekeeping runs on the reporting worker pool.
     "housekeeping.prune_messaging_records": REPORTING,
+    "scheduled.repair_sla_escalate": REPORTING,
+    "scheduled.repairs_auto_close": REPORTING,
+    "scheduled.visitors_overstay_report": REPORTING,
+    "scheduled.manager_digests_send": REPORTING,
+    "scheduled.reports_reconcile": REPORTING,
 }
 
 # --- event subscriptions: event name -> consumer tasks ---------------------------
@@ -161,6 +167,7 @@ EVENT_SUBSCRIPTIONS = {
     ],
     "complaint.filed": ["customer_service.notify_complaint_filed", "reporting.record_event"],
     "complaint.updated": ["customer_service.notify_complaint_updated", "reporting.record_event"],
+    "complaint.rated": ["reporting.record_event"],
     "notification.requested": ["notifications.deliver"],
 }
 
@@ -230,14 +237,44 @@ imports = (
     "tasks.reporting",
     "tasks.notifications",
     "tasks.housekeeping",
+    "tasks.scheduled",
 )
 
-beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
-# Synced into the database scheduler at start; edit or disable them in the admin.
+beat_scheduler = "apps.core.beat:InstallOnceScheduler"
+# Installed into the database scheduler at beat start when missing (an entry already
+# there, edited or disabled in the admin, is left alone). Each run expires before the
+# next one is due, so runs missed while workers were down never pile up.
 beat_schedule = {
     "prune-messaging-records": {
         "task": "housekeeping.prune_messaging_records",
         "schedule": 6 * 60 * 60,
+        "options": {"expires": 6 * 60 * 60 - 60},
+    },
+    "repair-sla-escalation": {
+        "task": "scheduled.repair_sla_escalate",
+        "schedule": 5 * 60,
+        "options": {"expires": 5 * 60 - 10},
+    },
+    "repair-auto-close": {
+        "task": "scheduled.repairs_auto_close",
+        "schedule": crontab(minute=30),
+        "options": {"expires": 60 * 60 - 60},
+    },
+    "visitor-overstay": {
+        "task": "scheduled.visitors_overstay_report",
+        "schedule": 15 * 60,
+        "options": {"expires": 15 * 60 - 10},
+    },
+    # Every 15 minutes: each property's digest goes once its local time passes 07:00.
+    "manager-digest": {
+        "task": "scheduled.manager_digests_send",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 15 * 60 - 10},
+    },
+    "nightly-report-reconciliation": {
+        "task": "scheduled.reports_reconcile",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 23 * 60 * 60},
     },
 }
 timezone = settings.TIME_ZONE

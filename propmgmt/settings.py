@@ -264,6 +264,10 @@ MESSAGE_MAX_REDELIVERIES = env.int("MESSAGE_MAX_REDELIVERIES", default=3)
 # How long published outbox rows and idempotency-ledger rows are kept (beat prunes them).
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 LEDGER_RETENTION_DAYS = env.int("LEDGER_RETENTION_DAYS", default=30)
+# Scheduled duties: resolved repairs close by themselves after this many days (unless
+# reopened); the nightly reconciliation recomputes this many past days of reports.
+REPAIR_AUTO_CLOSE_DAYS = env.int("REPAIR_AUTO_CLOSE_DAYS", default=14)
+REPORT_RECONCILE_DAYS = env.int("REPORT_RECONCILE_DAYS", default=2)
 
 
 # Notifications: channel backends and the delivery consumer's retry policy.

@@ -20,6 +20,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("admin/reports/", include("apps.reporting.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("accounts/confirm/", confirm_page, name="account-confirm-page"),

@@ -21,5 +21,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+bash scripts/browser.sh
 bash scripts/services.sh
 bash scripts/browser.sh

@@ -215,7 +215,7 @@ class World:
         return s.resident if role == "resident" else s.staff[role]
 
 
-def _site(name):
+def make_site(name):
     prop = PropertyFactory()
     unit = UnitFactory(property=prop, code=f"{prop.code.upper()}-{name.upper()}1")
     site = Site(property=prop, unit=unit, resident=UserFactory(unit=unit))
@@ -228,8 +228,8 @@ def _site(name):
 def world(db):
     """Two properties, A and B, each with a unit, its resident and one staff member of every
     role; an admin; and a neighbour (another resident of A, in another unit)."""
-    a = _site("a")
+    a = make_site("a")
     return World(
-        a=a, b=_site("b"), admin=UserFactory(role=Role.ADMIN),
+        a=a, b=make_site("b"), admin=UserFactory(role=Role.ADMIN),
         neighbour=UserFactory(unit=UnitFactory(property=a.property)),
     )  # fmt: skip

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from apps.accounts.models import Role, User
-from apps.properties.management.commands.seed_demo import DEMO_PASSWORD
+from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 from apps.properties.models import Property, Residency, StaffAssignment
 
 pytestmark = pytest.mark.django_db

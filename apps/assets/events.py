@@ -15,6 +15,7 @@ def asset_payload(asset):
         "condition": asset.condition,
         "cost": str(asset.cost),
         "status": asset.status,
+        "warranty_end": asset.warranty_end,
         "version": asset.version,
     }
 

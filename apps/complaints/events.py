@@ -4,6 +4,7 @@ from apps.messaging.publisher import publish
 
 COMPLAINT_FILED = "complaint.filed"
 COMPLAINT_UPDATED = "complaint.updated"
+COMPLAINT_RATED = "complaint.rated"
 CHANGE_REPLY = "reply"
 CHANGE_STATUS = "status"
 
@@ -35,3 +36,14 @@ def complaint_updated(complaint, *, change, from_status, comment=None):
         "version": complaint.version,
     }
     return publish(COMPLAINT_UPDATED, payload)
+
+
+def complaint_rated(complaint):
+    """Call inside the transaction that stored the resident's rating."""
+    payload = {
+        **_base(complaint),
+        "rating": complaint.rating,
+        "rated_at": complaint.rated_at.isoformat(),
+        "version": complaint.version,
+    }
+    return publish(COMPLAINT_RATED, payload)

@@ -144,6 +144,7 @@ def complaint_rate(*, complaint, user, rating, comment=""):
         complaint.save(
             update_fields=["rating", "rating_comment", "rated_at", "version", "updated_at"]
         )
+        events.complaint_rated(complaint)
     return complaint
 
 

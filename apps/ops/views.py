@@ -64,7 +64,7 @@ def metrics_view(request):
 def front_door(request):
     context = {"flower_url": settings.FLOWER_URL}
     if settings.DEBUG:
-        from apps.properties.management.commands.seed_demo import DEMO_PASSWORD, RESIDENTS, STAFF
+        from apps.ops.management.commands.seed_demo import DEMO_PASSWORD, RESIDENTS, STAFF
 
         context["demo_logins"] = [
             *((name, role.label) for name, role, _ in STAFF),

@@ -1,4 +1,7 @@
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -6,10 +9,23 @@ from apps.accounts.models import Role
 from apps.core.validators import code_validator, printable_line, printable_text
 
 
+def default_time_zone():
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}; use an IANA name, e.g. Europe/Paris.")
+
+
 class Property(models.Model):
     name = models.CharField(max_length=200, validators=[printable_line])
     code = models.SlugField(max_length=32, unique=True)
     address = models.TextField(max_length=1000, blank=True, validators=[printable_text])
+    # Where the property's day begins: daily digests and report days follow it.
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,7 @@ def _base(repair):
         "resident_id": repair.resident_id,
         "category": repair.category,
         "urgency": repair.urgency,
+        "requested_at": repair.created_at.isoformat(),
     }
 
 

@@ -130,14 +130,17 @@ def repair_transition(*, repair, to_status, user, note="", expected_version=None
 
     PermissionDenied (403) when the user's role may never take that step or the repair is
     not theirs to act on; Conflict (409) when the step is not allowed from the current
-    status, the reopen window has passed, or `expected_version` is stale.
+    status, the reopen window has passed, or `expected_version` is stale. `user=None` is
+    the property office's scheduled jobs, acting as staff.
     """
-    actor = repair_transition_authorize(user, to_status)
+    actor = STAFF if user is None else repair_transition_authorize(user, to_status)
     with transaction.atomic():
         repair, change = REPAIR_WORKFLOW.transition(
             repair, to_status, user=user, actor=actor, note=note,
             expected_version=expected_version,
-            check_access=lambda locked: workflow_access_check(locked, user, actor, AREA),
+            check_access=None if user is None else (
+                lambda locked: workflow_access_check(locked, user, actor, AREA)
+            ),
             apply=_stamp_resolution, fields=["resolved_at"],
         )  # fmt: skip
         events.repair_status_changed(repair, change)

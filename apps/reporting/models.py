@@ -7,12 +7,27 @@ class Metric(models.TextChoices):
     REPAIRS_CANCELLED = "repairs_cancelled", "Repairs cancelled"
     COMPLAINTS_FILED = "complaints_filed", "Complaints filed"
     COMPLAINTS_RESOLVED = "complaints_resolved", "Complaints resolved"
+    REPAIRS_REOPENED = "repairs_reopened", "Repairs reopened"
+    COMPLAINTS_RATED = "complaints_rated", "Complaints rated"
     VISITOR_ARRIVALS = "visitor_arrivals", "Visitor arrivals"
 
 
+OPEN_BACKLOG_CHANGE = {
+    # How each repair counter moves the open backlog: opened and reopened repairs join
+    # it, resolved and cancelled ones leave it (closing a resolved repair changes nothing).
+    Metric.REPAIRS_OPENED: 1,
+    Metric.REPAIRS_REOPENED: 1,
+    Metric.REPAIRS_RESOLVED: -1,
+    Metric.REPAIRS_CANCELLED: -1,
+}
+
+
 class DailyPropertyStat(models.Model):
-    """A counter per property, day (the event's occurred_at date), metric, category and
-    urgency ("" where a metric has none). Only ever incremented with an upsert."""
+    """A counter per property, day (in the property's time zone), metric, category and
+    urgency ("" where a metric has none). Only ever incremented with an upsert (or mended
+    by the reconciliation job). `total` sums a value per counted fact (rating stars for
+    complaints_rated); for visitor_arrivals `category` is the hour of arrival, "00".."23".
+    """
 
     property_id = models.BigIntegerField()
     day = models.DateField()
@@ -20,6 +35,7 @@ class DailyPropertyStat(models.Model):
     category = models.CharField(max_length=64, blank=True, default="")
     urgency = models.CharField(max_length=32, blank=True, default="")
     count = models.PositiveIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -67,6 +83,7 @@ class AssetSnapshot(models.Model):
     condition = models.CharField(max_length=32)
     cost = models.DecimalField(max_digits=14, decimal_places=2)
     status = models.CharField(max_length=32)
+    warranty_end = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField()
     occurred_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -76,3 +93,68 @@ class AssetSnapshot(models.Model):
 
     def __str__(self):
         return f"asset {self.asset_id} v{self.version} ({self.status})"
+
+
+class Measure(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "Time to acknowledge"
+    RESOLVE = "resolve", "Time to resolve"
+
+
+class RepairDurationBucket(models.Model):
+    """A histogram of repair durations per property, period, measure, category and urgency.
+
+    Kept per day, week and month (`span`; `day` is the period's first day), so that a
+    report by month reads a few rows per month rather than every day's histogram.
+
+    `bucket` is the duration's logarithmic bucket (see services.duration_bucket); `count`
+    and `total_seconds` are exact, so averages are exact and the 90th percentile is the
+    mean of the bucket it falls in (within one bucket's width, about 10%). Merging
+    histograms is addition, so any period is answered without the raw rows.
+    """
+
+    property_id = models.BigIntegerField()
+    span = models.CharField(max_length=8, default="day")
+    day = models.DateField()
+    measure = models.CharField(max_length=16, choices=Measure.choices)
+    category = models.CharField(max_length=64, blank=True, default="")
+    urgency = models.CharField(max_length=32, blank=True, default="")
+    bucket = models.SmallIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    total_seconds = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "property_id", "measure", "category", "urgency", "bucket"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["property_id", "span", "day", "measure", "category", "urgency", "bucket"],
+                name="repair_duration_bucket_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["property_id", "span", "day"], name="duration_bucket_property_day")
+        ]
+
+    def __str__(self):
+        return f"{self.property_id} {self.day} {self.measure} #{self.bucket}: {self.count}"
+
+
+class DutyNotice(models.Model):
+    """A scheduled duty that already told someone, e.g. ("repair_sla", 42, "urgent-1h"):
+    the unique key makes a job that runs twice, or concurrently, tell nobody twice."""
+
+    duty = models.CharField(max_length=32)
+    subject_id = models.CharField(max_length=64)
+    level = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["duty", "subject_id", "level"], name="duty_notice_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.duty}:{self.subject_id}:{self.level}"

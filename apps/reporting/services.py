@@ -1,23 +1,42 @@
-"""Writes of the reporting app: fold domain events into report tables.
+"""Writes of the reporting app: fold domain events into report tables, and mend them.
 
-Safe against duplicates and disorder: counters are guarded per domain fact in
-AppliedEvent (a re-published event with a new message id still counts once), each
-event counts on the day it occurred (not when processed), and asset snapshots only move
-forward in version.
+Safe against duplicates and disorder: every event is turned into a report fact
+(apps/reporting/facts.py) guarded per domain fact in AppliedEvent (a re-published event
+with a new message id still counts once), each fact counts on the day it happened in the
+property's time zone (not when processed), counters and histograms only ever add, and
+asset snapshots only move forward in version.
+
+`report_period_reconcile` recomputes a period from the source rows with the same facts
+and rewrites whatever drifted, logging each change.
 """
 
 import logging
-from datetime import datetime
+import zoneinfo
+from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from psycopg2.extras import execute_values
 
-from apps.assets import events as asset_events
-from apps.complaints.events import COMPLAINT_FILED, COMPLAINT_UPDATED
-from apps.repairs.events import REPAIR_REQUESTED, REPAIR_STATUS_CHANGED
-from apps.reporting.models import AppliedEvent, AssetSnapshot, DailyPropertyStat, Metric
-from apps.visitors.events import VISITOR_ARRIVED
+from apps.assets.models import Asset
+from apps.properties.models import Property
+from apps.reporting.facts import (
+    ASSET_EVENTS,
+    EVENT_FACTS,
+    duration_bucket,
+    fact_from_event,
+    facts_from_rows,
+)
+from apps.reporting.models import (
+    AppliedEvent,
+    AssetSnapshot,
+    DailyPropertyStat,
+    Metric,
+    RepairDurationBucket,
+)
+from apps.reporting.periods import SPANS, period_next, period_start
 
 logger = logging.getLogger(__name__)
 
@@ -26,158 +45,120 @@ class UnknownReportEventError(ValueError):
     """An event the reporting consumer does not know: permanent (dead-lettered)."""
 
 
-REPAIR_CLOSING_STATUSES = {
-    "resolved": Metric.REPAIRS_RESOLVED,
-    "cancelled": Metric.REPAIRS_CANCELLED,
-}
-COMPLAINT_RESOLVED_STATUSES = frozenset({"resolved"})
-# The events the asset snapshot consumer is subscribed to (celeryconfig; tested).
-ASSET_EVENTS = frozenset(
-    {asset_events.ASSET_CREATED, asset_events.ASSET_UPDATED, asset_events.ASSET_RETIRED}
-)
 ASSET_RETIRED = "retired"
 
-
-def _occurred_at(envelope):
-    value = datetime.fromisoformat(envelope["occurred_at"])
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.utc)
-    return value
+COUNTER_KEY = ("property_id", "day", "metric", "category", "urgency")
+BUCKET_KEY = ("property_id", "span", "day", "measure", "category", "urgency", "bucket")
 
 
-def _day(envelope):
-    return timezone.localtime(_occurred_at(envelope)).date()
+def property_zones(property_ids):
+    """Each property's time zone (settings.TIME_ZONE for one not known here)."""
+    default = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    zones = dict.fromkeys(property_ids, default)
+    for property_id, name in Property.objects.filter(id__in=property_ids).values_list(
+        "id", "time_zone"
+    ):
+        zones[property_id] = zoneinfo.ZoneInfo(name)
+    return zones
 
 
-def _applied_event_record(source, source_id, key, event):
+def facts_fold(facts, zones):
+    """Sum facts into counter rows {COUNTER_KEY: [count, total]} and histogram rows
+    {BUCKET_KEY: [count, total_seconds]} (in each span's period), on its local day."""
+    counters = defaultdict(lambda: [0, 0])
+    buckets = defaultdict(lambda: [0, 0])
+    for fact in facts:
+        local = fact.at.astimezone(zones[fact.property_id])
+        for counter in fact.counters:
+            # Visitor arrivals are broken down by the hour they arrived.
+            hourly = counter.metric == Metric.VISITOR_ARRIVALS
+            category = f"{local.hour:02d}" if hourly else counter.category
+            key = (fact.property_id, local.date(), str(counter.metric), category, counter.urgency)
+            counters[key][0] += 1
+            counters[key][1] += counter.total
+        for duration in fact.durations:
+            for span in SPANS:
+                key = (
+                    fact.property_id, span, period_start(local.date(), span),
+                    str(duration.measure), duration.category, duration.urgency,
+                    duration_bucket(duration.seconds),
+                )  # fmt: skip
+                buckets[key][0] += 1
+                buckets[key][1] += duration.seconds
+    return counters, buckets
+
+
+def _upsert(model, key_fields, value_fields, rows, *, add):
+    """Insert rows {key: values} in one statement; on conflict add to (add=True) or
+    replace the values."""
+    if not rows:
+        return
+    table = model._meta.db_table
+    columns = [*key_fields, *value_fields]
+    assign = ", ".join(
+        f"{f} = {table}.{f} + EXCLUDED.{f}" if add else f"{f} = EXCLUDED.{f}" for f in value_fields
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}, updated_at) VALUES %s "
+        f"ON CONFLICT ({', '.join(key_fields)}) DO UPDATE SET {assign}, updated_at = now()"
+    )
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,
+            sql,
+            [[*key, *values] for key, values in rows.items()],
+            template=f"({', '.join(['%s'] * len(columns))}, now())",
+            page_size=1000,
+        )
+
+
+def _applied_event_record(fact):
     """Record a domain fact; False when it was already applied."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {AppliedEvent._meta.db_table} "
             "(source, source_id, key, event, applied_at) VALUES (%s, %s, %s, %s, now()) "
             "ON CONFLICT DO NOTHING RETURNING id",
-            [source, str(source_id), key, event],
+            [fact.source, str(fact.source_id), fact.key, fact.event],
         )
         return cursor.fetchone() is not None
 
 
-def daily_stat_increment(*, property_id, day, metric, category="", urgency="", by=1):
-    """Upsert a counter row and add `by` to it atomically."""
-    table = DailyPropertyStat._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} "
-            "(property_id, day, metric, category, urgency, count, updated_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, now()) "
-            "ON CONFLICT (property_id, day, metric, category, urgency) "
-            f"DO UPDATE SET count = {table}.count + EXCLUDED.count, updated_at = now()",
-            [int(property_id), day, metric, category or "", urgency or "", by],
-        )
+def report_event_record(envelope):
+    """Fold one domain event into the report tables; True when something was counted.
 
-
-def _count_once(envelope, *, source, source_id, key, metric, category="", urgency=""):
-    data = envelope["data"]
+    An event reporting is not subscribed to raises UnknownReportEventError.
+    """
+    event = envelope.get("event")
+    if event not in EVENT_FACTS:
+        raise UnknownReportEventError(f"reporting does not know event {event!r}")
+    fact = fact_from_event(envelope)
+    if fact is None:
+        return False
     with transaction.atomic():
-        if not _applied_event_record(source, source_id, key, envelope["event"]):
-            logger.info("%s %s %s already counted", source, source_id, key)
+        if not _applied_event_record(fact):
+            logger.info("%s %s %s already counted", fact.source, fact.source_id, fact.key)
             return False
-        daily_stat_increment(
-            property_id=data["property_id"],
-            day=_day(envelope),
-            metric=metric,
-            category=category,
-            urgency=urgency,
-        )
+        counters, buckets = facts_fold([fact], property_zones([fact.property_id]))
+        _upsert(DailyPropertyStat, COUNTER_KEY, ("count", "total"), counters, add=True)
+        _upsert(RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"), buckets, add=True)
     return True
 
 
-def _repair_requested(envelope):
-    data = envelope["data"]
-    return _count_once(
-        envelope,
-        source="repair",
-        source_id=data["repair_id"],
-        key="requested",
-        metric=Metric.REPAIRS_OPENED,
-        category=data.get("category") or "",
-        urgency=data.get("urgency") or "",
+def _snapshot_upsert(cursor, values):
+    table = AssetSnapshot._meta.db_table
+    cursor.execute(
+        f"INSERT INTO {table} "
+        "(asset_id, property_id, category, condition, cost, status, warranty_end, version, "
+        "occurred_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now()) "
+        "ON CONFLICT (asset_id) DO UPDATE SET property_id = EXCLUDED.property_id, "
+        "category = EXCLUDED.category, condition = EXCLUDED.condition, "
+        "cost = EXCLUDED.cost, status = EXCLUDED.status, warranty_end = EXCLUDED.warranty_end, "
+        "version = EXCLUDED.version, occurred_at = EXCLUDED.occurred_at, updated_at = now() "
+        f"WHERE {table}.version < EXCLUDED.version RETURNING id",
+        values,
     )
-
-
-def _repair_status_changed(envelope):
-    data = envelope["data"]
-    metric = REPAIR_CLOSING_STATUSES.get(data["status"])
-    if metric is None:
-        return False
-    return _count_once(
-        envelope,
-        source="repair",
-        source_id=data["repair_id"],
-        key=f"status:v{data['version']}",
-        metric=metric,
-        category=data.get("category") or "",
-        urgency=data.get("urgency") or "",
-    )
-
-
-def _complaint_filed(envelope):
-    data = envelope["data"]
-    return _count_once(
-        envelope,
-        source="complaint",
-        source_id=data["complaint_id"],
-        key="filed",
-        metric=Metric.COMPLAINTS_FILED,
-        category=data.get("category") or "",
-    )
-
-
-def _complaint_updated(envelope):
-    data = envelope["data"]
-    if data.get("change") != "status" or data.get("status") not in COMPLAINT_RESOLVED_STATUSES:
-        return False
-    return _count_once(
-        envelope,
-        source="complaint",
-        source_id=data["complaint_id"],
-        key=f"status:v{data['version']}",
-        metric=Metric.COMPLAINTS_RESOLVED,
-        category=data.get("category") or "",
-    )
-
-
-def _visitor_arrived(envelope):
-    data = envelope["data"]
-    return _count_once(
-        envelope,
-        source="visitor",
-        source_id=data["visitor_id"],
-        key="arrived",
-        metric=Metric.VISITOR_ARRIVALS,
-    )
-
-
-# The events the reporting consumer is subscribed to, and nothing else (celeryconfig;
-# tests/messaging/test_topology_consistency.py).
-EVENT_HANDLERS = {
-    REPAIR_REQUESTED: _repair_requested,
-    REPAIR_STATUS_CHANGED: _repair_status_changed,
-    COMPLAINT_FILED: _complaint_filed,
-    COMPLAINT_UPDATED: _complaint_updated,
-    VISITOR_ARRIVED: _visitor_arrived,
-}
-
-
-def report_event_record(envelope):
-    """Fold one domain event into the daily counters; True when something was counted.
-
-    An event it is not subscribed to raises UnknownReportEventError.
-    """
-    event = envelope.get("event")
-    handler = EVENT_HANDLERS.get(event)
-    if handler is None:
-        raise UnknownReportEventError(f"reporting does not know event {event!r}")
-    return handler(envelope)
+    return cursor.fetchone() is not None
 
 
 def asset_snapshot_record(envelope):
@@ -189,20 +170,10 @@ def asset_snapshot_record(envelope):
     if event not in ASSET_EVENTS:
         raise UnknownReportEventError(f"asset reporting does not know event {event!r}")
     data = envelope["data"]
-    status = (
-        ASSET_RETIRED if event == asset_events.ASSET_RETIRED else (data.get("status") or "active")
-    )
-    table = AssetSnapshot._meta.db_table
+    status = ASSET_RETIRED if event == "asset.retired" else (data.get("status") or "active")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} "
-            "(asset_id, property_id, category, condition, cost, status, version, occurred_at, "
-            "updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now()) "
-            "ON CONFLICT (asset_id) DO UPDATE SET property_id = EXCLUDED.property_id, "
-            "category = EXCLUDED.category, condition = EXCLUDED.condition, "
-            "cost = EXCLUDED.cost, status = EXCLUDED.status, version = EXCLUDED.version, "
-            "occurred_at = EXCLUDED.occurred_at, updated_at = now() "
-            f"WHERE {table}.version < EXCLUDED.version RETURNING id",
+        return _snapshot_upsert(
+            cursor,
             [
                 int(data["asset_id"]),
                 int(data["property_id"]),
@@ -210,8 +181,117 @@ def asset_snapshot_record(envelope):
                 data.get("condition") or "",
                 Decimal(str(data.get("cost") or "0")),
                 status,
+                data.get("warranty_end"),
                 int(data["version"]),
-                _occurred_at(envelope),
+                datetime.fromisoformat(envelope["occurred_at"]),
             ],
         )
-        return cursor.fetchone() is not None
+
+
+# --- reconciliation -------------------------------------------------------------------
+def _stored(model, key_fields, value_fields, date_from, date_to, property_ids, **only):
+    rows = model.objects.select_for_update().filter(day__gte=date_from, day__lte=date_to, **only)
+    if property_ids is not None:
+        rows = rows.filter(property_id__in=property_ids)
+    return {
+        tuple(row[:-len(value_fields)]): list(row[-len(value_fields):])
+        for row in rows.values_list(*key_fields, *value_fields)
+    }  # fmt: skip
+
+
+def _mend(model, key_fields, value_fields, expected, stored):
+    """Rewrite rows that differ from `expected`; delete stored rows it lacks."""
+    wrong = {key: values for key, values in expected.items() if stored.get(key) != values}
+    stray = [key for key, values in stored.items() if key not in expected and any(values)]
+    for key, values in wrong.items():
+        logger.warning(
+            "reconcile %s %s: %s -> %s", model._meta.model_name, key, stored.get(key), values
+        )
+    for key in stray:
+        logger.warning("reconcile %s %s: %s -> none", model._meta.model_name, key, stored[key])
+        model.objects.filter(**dict(zip(key_fields, key, strict=True))).delete()
+    _upsert(model, key_fields, value_fields, wrong, add=False)
+    return len(wrong) + len(stray)
+
+
+def _asset_snapshots_mend(property_ids):
+    """Bring every asset's snapshot up to the asset row, where the row is newer or differs."""
+    assets = Asset.objects.all() if property_ids is None else Asset.objects.filter(
+        property_id__in=property_ids
+    )  # fmt: skip
+    stored = {s.asset_id: s for s in AssetSnapshot.objects.filter(asset_id__in=assets.values("id"))}
+    changed = 0
+    with connection.cursor() as cursor:
+        for asset in assets:
+            values = [
+                asset.id, asset.property_id, asset.category, asset.condition, asset.cost,
+                asset.status, asset.warranty_end, asset.version, asset.updated_at,
+            ]  # fmt: skip
+            snapshot = stored.get(asset.id)
+            current = snapshot and [
+                snapshot.asset_id, snapshot.property_id, snapshot.category, snapshot.condition,
+                snapshot.cost, snapshot.status, snapshot.warranty_end, snapshot.version,
+            ]  # fmt: skip
+            if current == values[:-1]:
+                continue
+            if snapshot is not None:
+                # Same or newer version but wrong: let the mend win.
+                AssetSnapshot.objects.filter(asset_id=asset.id).update(version=0)
+            _snapshot_upsert(cursor, values)
+            logger.warning("reconcile asset snapshot %s: %s -> %s", asset.id, current, values)
+            changed += 1
+    return changed
+
+
+def report_period_reconcile(date_from, date_to, property_ids=None):
+    """Recompute the report rows of days date_from..date_to (inclusive, each property's
+    local days) from the source rows and mend what drifted; also bring asset snapshots
+    up to the assets. Returns how many rows it changed, per table.
+
+    The facts it counts are marked applied, so an event still on its way for one of
+    them does not count it again; stored rows are locked while being compared.
+    """
+    # Every week and month the range touches is recomputed whole, and local days of any
+    # zone lie within a day either side of the UTC days.
+    first = min(period_start(date_from, span) for span in SPANS)
+    last = max(period_next(period_start(date_to, span), span) for span in SPANS)
+    start = datetime.combine(first - timedelta(days=1), time.min, tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+    with transaction.atomic():
+        facts = list(facts_from_rows(start, end, property_ids))
+        zones = property_zones({fact.property_id for fact in facts} | set(property_ids or ()))
+        local_day = {id(f): f.at.astimezone(zones[f.property_id]).date() for f in facts}
+        AppliedEvent.objects.bulk_create(
+            [
+                AppliedEvent(source=f.source, source_id=str(f.source_id), key=f.key, event=f.event)
+                for f in facts
+                if date_from <= local_day[id(f)] <= date_to
+            ],
+            ignore_conflicts=True,
+        )
+        counters, _ = facts_fold(
+            [f for f in facts if date_from <= local_day[id(f)] <= date_to], zones
+        )
+        _, period_buckets = facts_fold(
+            [f for f in facts if first <= local_day[id(f)] < last], zones
+        )
+        changed = {
+            "counters": _mend(
+                DailyPropertyStat, COUNTER_KEY, ("count", "total"), counters,
+                _stored(DailyPropertyStat, COUNTER_KEY, ("count", "total"), date_from, date_to,
+                        property_ids),
+            ),
+            "durations": sum(
+                _mend(
+                    RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"),
+                    {k: v for k, v in period_buckets.items()
+                     if k[1] == span and period_start(date_from, span) <= k[2] <= date_to},
+                    _stored(RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"),
+                            period_start(date_from, span), date_to, property_ids, span=span),
+                )
+                for span in SPANS
+            ),
+            "assets": _asset_snapshots_mend(property_ids),
+        }  # fmt: skip
+    logger.info("reconciled reports %s..%s: %s", date_from, date_to, changed)
+    return changed

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from apps.accounts.models import Role, User
-from apps.properties.management.commands.seed_demo import DEMO_PASSWORD
+from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 from apps.properties.models import Residency, StaffAssignment
 from apps.properties.services import property_create, unit_create
 

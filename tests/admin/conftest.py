@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.complaints.services import complaint_file
-from apps.properties.management.commands.seed_demo import DEMO_PASSWORD
+from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 from apps.repairs.services import repair_request_submit
 from apps.visitors.services import visitor_expect
 

@@ -46,6 +46,7 @@ def test_event_payload_is_exact_and_in_the_asset_queue(prop, tech):
         "condition": "fair",
         "cost": "1200.50",
         "status": "active",
+        "warranty_end": None,
         "version": 1,
     }
 

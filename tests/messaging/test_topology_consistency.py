@@ -11,7 +11,7 @@ from pathlib import Path
 
 import celeryconfig
 import tests.probe.tasks  # noqa: F401 (the probe consumers are routed by the conftest)
-from apps.reporting.services import ASSET_EVENTS, EVENT_HANDLERS
+from apps.reporting.facts import ASSET_EVENTS, EVENT_FACTS
 from propmgmt.celery import app
 from tasks.base import ConsumerTask
 
@@ -90,7 +90,7 @@ def test_only_the_messaging_layer_reads_the_topology():
 
 
 def test_reporting_is_subscribed_to_exactly_the_events_it_reports():
-    assert subscribed_events("reporting.record_event") == set(EVENT_HANDLERS)
+    assert subscribed_events("reporting.record_event") == set(EVENT_FACTS)
     assert subscribed_events("reporting.record_asset_event") == set(ASSET_EVENTS)
 
 

@@ -57,7 +57,7 @@ def test_resident_submits_for_own_unit(world, api, urgency, priority):
     assert maintenance.payload[0]["data"] == {
         "repair_id": repair.pk, "property_id": site.property.pk, "unit_id": site.unit.pk,
         "resident_id": site.resident.pk, "category": "heating", "urgency": urgency,
-        "status": "submitted", "version": 1,
+        "requested_at": repair.created_at.isoformat(), "status": "submitted", "version": 1,
     }  # fmt: skip
 
 
@@ -145,6 +145,7 @@ def test_each_legal_step(world, api, from_status, to_status):
     assert data == {
         "repair_id": repair.pk, "property_id": world.a.property.pk, "unit_id": world.a.unit.pk,
         "resident_id": world.a.resident.pk, "category": "plumbing", "urgency": "urgent",
+        "requested_at": repair.created_at.isoformat(),
         "from_status": from_status, "status": to_status, "version": 2,
         "changed_by_id": user.pk, "changed_at": change.changed_at.isoformat(),
     }  # fmt: skip

@@ -1,17 +1,23 @@
 """The reporting consumers on real workers: re-published events count once, asset
 events out of order keep the newest state, unknown events dead-letter."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from apps.complaints.services import complaint_file, complaint_rate, complaint_transition
 from apps.messaging.models import ProcessedMessage
 from apps.messaging.publisher import publish
+from apps.notifications.models import Notification
+from apps.repairs.models import RepairRequest
+from apps.repairs.services import repair_request_submit, repair_transition
 from apps.reporting.models import AssetSnapshot, DailyPropertyStat
+from apps.reporting.services import report_period_reconcile
 from propmgmt.celery import app
-from tests.conftest import queue_depth, wait_until
+from tests.conftest import make_site, queue_depth, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -62,3 +68,40 @@ def test_unknown_event_is_dead_lettered(clean_queues, start_worker):
                 "data": {"repair_id": 1}}  # fmt: skip
     app.send_task("reporting.record_event", args=[envelope])
     wait_until(lambda: queue_depth("reporting.dlq") == 1, message="dead letter")
+
+
+def test_reports_kept_by_the_worker_agree_with_a_recomputation(clean_queues, start_worker):
+
+    start_worker("reporting", "asset_management")
+    site = make_site("wk")
+    repair = repair_request_submit(resident=site.resident, category="pest", description="ants")
+    for step in ("acknowledged", "scheduled", "in_progress", "resolved"):
+        repair = repair_transition(repair=repair, to_status=step, user=site.staff["maintenance"])
+    complaint = complaint_file(resident=site.resident, category="noise", subject="s",
+                               description="d")  # fmt: skip
+    for step in ("in_review", "resolved"):
+        complaint = complaint_transition(complaint=complaint, to_status=step,
+                                         user=site.staff["customer_service"])  # fmt: skip
+    complaint_rate(complaint=complaint, user=site.resident, rating=5)
+    # requested + 4 steps + filed + 2 steps + rated
+    wait_until(lambda: processed("reporting.record_event") == 9, message="events processed")
+    today = timezone.localdate()
+    assert report_period_reconcile(today, today) == {"counters": 0, "durations": 0, "assets": 0}
+    rated = DailyPropertyStat.objects.get(metric="complaints_rated")
+    assert (rated.count, rated.total) == (1, 5)
+    assert queue_depth("reporting.dlq") == 0
+
+
+def test_scheduled_jobs_sent_twice_at_once_tell_nobody_twice(clean_queues, start_worker):
+
+    site = make_site("sla")
+    repair = repair_request_submit(resident=site.resident, category="heating",
+                                   description="no heat", urgency="urgent")  # fmt: skip
+    RepairRequest.objects.filter(pk=repair.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    start_worker("reporting", concurrency=2)
+    for _ in range(2):
+        app.send_task("scheduled.repair_sla_escalate", expires=60)
+    wait_until(lambda: processed("scheduled.repair_sla_escalate") == 2, message="both runs")
+    assert Notification.objects.filter(template="repair_sla_escalation").count() == 1

@@ -1,8 +1,17 @@
 from django.urls import path
 
-from apps.reporting.api.views import AssetReportView, DailyReportView
+from apps.reporting.api.views import (
+    AssetReportView,
+    ComplaintReportView,
+    DailyReportView,
+    RepairReportView,
+    VisitorReportView,
+)
 
 urlpatterns = [
     path("daily/", DailyReportView.as_view(), name="report-daily"),
+    path("repairs/", RepairReportView.as_view(), name="report-repairs"),
+    path("complaints/", ComplaintReportView.as_view(), name="report-complaints"),
+    path("visitors/", VisitorReportView.as_view(), name="report-visitors"),
     path("assets/", AssetReportView.as_view(), name="report-assets"),
 ]

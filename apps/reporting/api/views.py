@@ -1,14 +1,23 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+from rest_framework_csv.renderers import CSVRenderer
 
 from apps.accounts.permissions import is_manager_or_admin
 from apps.properties.selectors import staff_property_ids, user_is_admin
+from apps.reporting import selectors
 from apps.reporting.api.serializers import (
     AssetReportRowSerializer,
+    ComplaintReportRowSerializer,
     DailyQuerySerializer,
     DailyStatSerializer,
+    RepairReportRowSerializer,
+    ReportQuerySerializer,
+    VisitorReportRowSerializer,
 )
-from apps.reporting.selectors import asset_report, daily_stats
 
 
 class IsManagerOrAdmin(permissions.BasePermission):
@@ -27,11 +36,18 @@ def _property_ids(request, only=None):
 
 
 PROPERTY = OpenApiParameter("property", int, description="one property id")
+REPORT_PARAMETERS = [
+    PROPERTY,
+    OpenApiParameter("from", OpenApiTypes.DATE, description="first day, inclusive"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="last day, inclusive (default today)"),
+    OpenApiParameter("group_by", str, enum=["day", "week", "month"], description="period"),
+    OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the same rows"),
+]
 
 
 class DailyReportView(generics.ListAPIView):
-    """Daily counters per property: repairs opened/resolved/cancelled (by category and
-    urgency), complaints filed/resolved, visitor arrivals."""
+    """Daily counters per property: repairs opened/resolved/cancelled/reopened (by category
+    and urgency), complaints filed/resolved/rated, visitor arrivals (by hour)."""
 
     serializer_class = DailyStatSerializer
     permission_classes = [IsManagerOrAdmin]
@@ -49,34 +65,96 @@ class DailyReportView(generics.ListAPIView):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return daily_stats(property_ids=[])
+            return selectors.daily_stats(property_ids=[])
         query = DailyQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        return daily_stats(
+        return selectors.daily_stats(
             property_ids=_property_ids(self.request, q.get("property")),
             date_from=q.get("date_from"),
             date_to=q.get("date_to"),
         )
 
 
-class AssetReportView(generics.ListAPIView):
-    """Active assets per property, category and condition, with their total cost."""
+class ReportCSVRenderer(CSVRenderer):
+    """CSV with the row serializer's columns, in order, even for an empty report."""
 
-    serializer_class = AssetReportRowSerializer
+    def render(self, data, media_type=None, renderer_context=None):
+        context = dict(renderer_context or {})
+        view = context.get("view")
+        if view is not None and isinstance(data, list):
+            context["header"] = list(view.row_serializer().fields)
+        return super().render(data, media_type, context)
+
+
+class ReportView(APIView):
+    """A report answered from the report tables, as JSON rows or (?format=csv) CSV."""
+
     permission_classes = [IsManagerOrAdmin]
-    filter_backends = []
-    pagination_class = None
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, ReportCSVRenderer]
+    row_serializer = None
+    report = None
 
-    @extend_schema(parameters=[PROPERTY])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return asset_report(property_ids=[])
-        query = DailyQuerySerializer(data=self.request.query_params)
+    def get(self, request):
+        query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return asset_report(
-            property_ids=_property_ids(self.request, query.validated_data.get("property"))
-        )
+        q = query.validated_data
+        rows = self.rows(_property_ids(request, q.get("property")), q)
+        return Response(self.row_serializer(rows, many=True).data)
+
+    def rows(self, property_ids, q):
+        return type(self).report(
+            property_ids=property_ids, date_from=q["from"], date_to=q["to"],
+            group_by=q["group_by"],
+        )  # fmt: skip
+
+
+def _report_schema(row_serializer, description):
+    return extend_schema(
+        description=description,
+        parameters=REPORT_PARAMETERS,
+        responses={
+            (200, "application/json"): row_serializer(many=True),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="the rows as CSV"),
+        },
+    )
+
+
+class RepairReportView(ReportView):
+    row_serializer = RepairReportRowSerializer
+    report = selectors.repairs_report
+
+    @_report_schema(RepairReportRowSerializer, selectors.repairs_report.__doc__)
+    def get(self, request):
+        return super().get(request)
+
+
+class ComplaintReportView(ReportView):
+    row_serializer = ComplaintReportRowSerializer
+    report = selectors.complaints_report
+
+    @_report_schema(ComplaintReportRowSerializer, selectors.complaints_report.__doc__)
+    def get(self, request):
+        return super().get(request)
+
+
+class VisitorReportView(ReportView):
+    row_serializer = VisitorReportRowSerializer
+    report = selectors.visitors_report
+
+    @_report_schema(VisitorReportRowSerializer, selectors.visitors_report.__doc__)
+    def get(self, request):
+        return super().get(request)
+
+
+class AssetReportView(ReportView):
+    """Assets are a current snapshot: `to` is the day warranties are counted from."""
+
+    row_serializer = AssetReportRowSerializer
+
+    def rows(self, property_ids, q):
+        return selectors.asset_report(property_ids=property_ids, today=q["to"])
+
+    @_report_schema(AssetReportRowSerializer, selectors.asset_report.__doc__)
+    def get(self, request):
+        return super().get(request)

@@ -21,7 +21,7 @@ from apps.complaints.models import Complaint
 from apps.messaging.models import OutboxMessage, ProcessedMessage
 from apps.messaging.publisher import outbox_publish_after_commit
 from apps.notifications.models import Notification
-from apps.properties.management.commands.seed_demo import DEMO_PASSWORD
+from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 from apps.properties.models import Unit
 from apps.reporting.models import DailyPropertyStat, Metric
 from propmgmt.celery import app as celery_app

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from apps.accounts.models import Role, User
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
+from apps.reporting.demo import HISTORY_DAYS, demo_history_seed
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -52,9 +53,12 @@ class Command(BaseCommand):
                 unit=Unit.objects.get(code=unit_code),
                 defaults={"start_date": datetime.date(2026, 1, 1)},
             )
+        if demo_history_seed(Property.objects.filter(code__in=[p[0] for p in PROPERTIES])):
+            self.stdout.write(f"  {HISTORY_DAYS} days of repairs, complaints and visitors added")
         self.stdout.write(self.style.SUCCESS("demo data loaded"))
         self.stdout.write(f"  web and API docs: {settings.SITE_URL}/api/v1/docs/")
         self.stdout.write(f"  admin:            {settings.SITE_URL}/admin/")
+        self.stdout.write(f"  reports:          {settings.SITE_URL}/admin/reports/dashboard/")
         self.stdout.write(f"  Flower:           {settings.FLOWER_URL}/")
         names = ", ".join(u for u, _, _ in STAFF) + ", " + ", ".join(u for u, _ in RESIDENTS)
         self.stdout.write(f"  logins ({names}) all use the password {DEMO_PASSWORD!r}")

@@ -1,0 +1,96 @@
+// The reports dashboard: reads /api/v1/reports/* with the admin session, draws Chart.js charts.
+(function () {
+  "use strict";
+  const API = "/api/v1/reports/";
+  const names = JSON.parse(document.getElementById("property-names").textContent);
+  const charts = {};
+  const status = document.getElementById("report-status");
+
+  function query(extra) {
+    const form = new FormData(document.getElementById("report-picker"));
+    const params = new URLSearchParams();
+    for (const [key, value] of form.entries()) if (value) params.set(key, value);
+    for (const [key, value] of Object.entries(extra || {})) params.set(key, value);
+    return params.toString();
+  }
+
+  async function report(name, extra) {
+    const response = await fetch(`${API}${name}/?${query(extra)}`, { credentials: "same-origin",
+      headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`${name}: ${response.status} ${await response.text()}`);
+    return response.json();
+  }
+
+  function sumBy(rows, key, value) {
+    const sums = new Map();
+    for (const row of rows) sums.set(row[key], (sums.get(row[key]) || 0) + value(row));
+    return sums;
+  }
+
+  function draw(id, config) {
+    if (charts[id]) charts[id].destroy();
+    charts[id] = new Chart(document.getElementById(id), config);
+  }
+
+  const periodsOf = (rows) => [...new Set(rows.map((r) => r.period))].sort();
+  const hours = (seconds) => Math.round((seconds / 3600) * 10) / 10;
+
+  async function refresh() {
+    status.textContent = "Loading…";
+    try {
+      const [repairs, complaints, visitors, assets] = await Promise.all([
+        report("repairs"), report("complaints"), report("visitors"), report("assets")]);
+      const periods = periodsOf(repairs);
+      const opened = sumBy(repairs, "period", (r) => r.opened);
+      const resolved = sumBy(repairs, "period", (r) => r.resolved);
+      draw("chart-repairs", { type: "line", data: { labels: periods, datasets: [
+        { label: "Opened", data: periods.map((p) => opened.get(p) || 0) },
+        { label: "Resolved", data: periods.map((p) => resolved.get(p) || 0) }] } });
+
+      const properties = [...new Set(repairs.map((r) => r.property_id))].sort((a, b) => a - b);
+      draw("chart-backlog", { type: "line", data: { labels: periods, datasets: properties.map((id) => {
+        const backlog = sumBy(repairs.filter((r) => r.property_id === id), "period", (r) => r.backlog);
+        return { label: names[id] || `#${id}`, data: periods.map((p) => backlog.get(p) || 0) };
+      }) } });
+
+      const timed = repairs.filter((r) => r.resolutions);
+      const count = sumBy(timed, "category", (r) => r.resolutions);
+      const total = sumBy(timed, "category", (r) => r.resolutions * r.resolve_avg_seconds);
+      const categories = [...count.keys()].sort();
+      draw("chart-resolve", { type: "bar", data: { labels: categories, datasets: [
+        { label: "Average hours to resolve", data: categories.map((c) => hours(total.get(c) / count.get(c))) }] } });
+
+      const arrivals = sumBy(visitors, "hour", (r) => r.arrivals);
+      const dayHours = [...Array(24).keys()];
+      draw("chart-visitors", { type: "bar", data: { labels: dayHours.map((h) => `${h}:00`), datasets: [
+        { label: "Arrivals", data: dayHours.map((h) => arrivals.get(h) || 0) }] } });
+
+      const complaintPeriods = periodsOf(complaints);
+      const filed = sumBy(complaints, "period", (r) => r.filed);
+      const closed = sumBy(complaints, "period", (r) => r.resolved);
+      const rated = sumBy(complaints, "period", (r) => r.rated);
+      const stars = sumBy(complaints, "period", (r) => r.rated * (r.rating_avg || 0));
+      draw("chart-complaints", { data: { labels: complaintPeriods, datasets: [
+        { type: "bar", label: "Filed", data: complaintPeriods.map((p) => filed.get(p) || 0) },
+        { type: "bar", label: "Resolved", data: complaintPeriods.map((p) => closed.get(p) || 0) },
+        { type: "line", label: "Average rating", yAxisID: "rating",
+          data: complaintPeriods.map((p) => (rated.get(p) ? stars.get(p) / rated.get(p) : null)) }] },
+        options: { scales: { rating: { position: "right", min: 1, max: 5 } } } });
+
+      const value = sumBy(assets, "category", (r) => Number(r.total_cost));
+      const assetCategories = [...value.keys()].sort();
+      draw("chart-assets", { type: "bar", data: { labels: assetCategories, datasets: [
+        { label: "Total value", data: assetCategories.map((c) => value.get(c)) }] } });
+      status.textContent = "";
+      document.body.dataset.reportsLoaded = "true";
+    } catch (error) {
+      status.textContent = `Could not load the reports: ${error.message}`;
+    }
+  }
+
+  document.getElementById("report-picker").addEventListener("submit", (event) => {
+    event.preventDefault();
+    refresh();
+  });
+  refresh();
+})();
