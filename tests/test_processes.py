@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-INFRASTRUCTURE = {"postgres", "rabbitmq", "setup"}
+INFRASTRUCTURE = {"postgres", "rabbitmq", "redis", "setup"}
 
 
 def procfile():

@@ -77,7 +77,7 @@ def test_security_registers_a_walk_in_who_arrives_at_once(api, world, events):
     assert events() == ["visitor.arrived"]
 
 
-def test_resident_cancels_an_expected_visit_once(api, world):
+def test_resident_cancels_an_expected_visit_once(api, world, events):
     visitor = VisitorFactory(site=world.a)
     resident = api(world.a.resident)
     response = resident.post(f"/api/v1/visitors/{visitor.id}/cancel/")
@@ -103,7 +103,7 @@ def test_an_arrived_visitor_cannot_be_cancelled_and_others_cannot_cancel(api, wo
     assert Visitor.objects.get(id=visitor.id).status == "arrived"
 
 
-def test_check_out_stamps_who_and_when_and_only_visitor_staff_may(api, world):
+def test_check_out_stamps_who_and_when_and_only_visitor_staff_may(api, world, events):
     visitor = VisitorFactory(site=world.a, status="arrived", arrived_at=timezone.now())
     url = f"/api/v1/visitors/{visitor.id}/check-out/"
     assert api(world.a.resident).post(url).status_code == 403
