@@ -7,7 +7,7 @@ import shutil
 import pytest
 from django.core.management import call_command
 
-from apps.core.management.commands.seed_demo import DEMO_PASSWORD
+from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
