@@ -88,9 +88,9 @@ def _repairs(rng, residencies, worker, days, now):
             ]  # fmt: skip
             for target, mean in zip(targets, [*STEP_HOURS[urgency], 72], strict=False):
                 at += timedelta(hours=rng.expovariate(1 / mean))
-                if at > now:
-                    break
                 steps.append((steps[-1][1], target, at))
+            if at > now:
+                continue  # history is finished work: today's open work is the live demo's
             repair = RepairRequest(
                 property_id=residency.unit.property_id, unit=residency.unit,
                 resident=residency.resident, category=rng.choice(RepairCategory.values),
@@ -119,9 +119,9 @@ def _complaints(rng, residencies, days, now):
         steps = [("", "open", created)]
         for target in ("in_review", "resolved"):
             at += timedelta(hours=rng.uniform(4, 72))
-            if at > now:
-                break
             steps.append((steps[-1][1], target, at))
+        if at > now:
+            continue
         complaint = Complaint(
             property_id=residency.unit.property_id, unit=residency.unit,
             resident=residency.resident, category=rng.choice(ComplaintCategory.values),
@@ -153,12 +153,12 @@ def _visitors(rng, prop, residencies, days, now):
             if arrived > now:
                 continue
             departed = arrived + timedelta(hours=rng.uniform(0.3, 4))
-            done = departed < now
+            if departed > now:
+                continue
             planned.append(Visitor(
                 unit=residency.unit, property=prop, host=residency.resident, name="Demo visitor",
-                expected_arrival=arrived, status="departed" if done else "arrived",
-                arrived_at=arrived, departed_at=departed if done else None,
-                version=3 if done else 2,
+                expected_arrival=arrived, status="departed", arrived_at=arrived,
+                departed_at=departed, version=3,
             ))  # fmt: skip
     Visitor.objects.bulk_create(planned)
     VisitorEvent.objects.bulk_create(
