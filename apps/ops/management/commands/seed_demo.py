@@ -28,6 +28,13 @@ class Command(BaseCommand):
     help = "Load demo data (properties, units, one user per role, residents); idempotent."
 
     @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="skip the months of past repairs, complaints and visitors (for load tests)",
+        )
+
     def handle(self, *args, **options):
         for code, name, address, units in PROPERTIES:
             prop, _ = Property.objects.get_or_create(
@@ -53,7 +60,9 @@ class Command(BaseCommand):
                 unit=Unit.objects.get(code=unit_code),
                 defaults={"start_date": datetime.date(2026, 1, 1)},
             )
-        if demo_history_seed(Property.objects.filter(code__in=[p[0] for p in PROPERTIES])):
+        if not options["no_history"] and demo_history_seed(
+            Property.objects.filter(code__in=[p[0] for p in PROPERTIES])
+        ):
             self.stdout.write(f"  {HISTORY_DAYS} days of repairs, complaints and visitors added")
         self.stdout.write(self.style.SUCCESS("demo data loaded"))
         self.stdout.write(f"  web and API docs: {settings.SITE_URL}/api/v1/docs/")
