@@ -104,3 +104,24 @@ def test_schema_documents_the_error_answers():
     assert "503" in paths["/api/v1/ops/dead-letters/"]["get"]["responses"]
     listing = paths["/api/v1/repairs/"]["get"]["responses"]
     assert {"400", "401", "403", "404"} <= set(listing) and "409" not in listing
+
+
+def test_the_first_history_step_comes_from_null_not_an_empty_status(api, world):
+    created = api(world.a.resident).post(
+        "/api/v1/repairs/", {"category": "plumbing", "description": "Leak"}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    history = api(world.a.resident).get(f"/api/v1/repairs/{created.json()['id']}/history/")
+    assert history.json()[0]["from_status"] is None
+
+
+def test_a_notification_id_that_is_not_a_number_is_404(api, world):
+    response = api(world.a.resident).get("/api/v1/notifications/null,null/status/")
+    assert response.status_code == 404 and response.json()["detail"]
+
+
+def test_schema_describes_the_dead_letter_list_as_it_is_answered():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    answer = schema["paths"]["/api/v1/ops/dead-letters/"]["get"]["responses"]["200"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][ref]["properties"]) == {"count", "results"}

@@ -75,6 +75,22 @@ class AllowedTransitionsField(serializers.ListField):
         return [] if request is None else self.workflow.allowed_for_user(obj, request.user)
 
 
+class StatusChangeSerializer(serializers.ModelSerializer):
+    """A workflow history row. The first step came from no status: `from_status` is null
+    then, never "" (which no status enum contains)."""
+
+    def build_field(self, field_name, info, model_class, nested_depth):
+        field_class, kwargs = super().build_field(field_name, info, model_class, nested_depth)
+        if field_name == "from_status":
+            kwargs["allow_null"] = True
+        return field_class, kwargs
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["from_status"] = data["from_status"] or None
+        return data
+
+
 class TransitionSerializer(serializers.Serializer):
     """A step request; the app's subclass declares `status` with its statuses."""
 

@@ -9,7 +9,7 @@ from apps.complaints.models import (
     ComplaintStatus,
     ComplaintStatusChange,
 )
-from apps.core.api import AllowedTransitionsField, TransitionSerializer
+from apps.core.api import AllowedTransitionsField, StatusChangeSerializer, TransitionSerializer
 from apps.properties.api.serializers import VisibleUnitField
 
 
@@ -31,7 +31,7 @@ class ComplaintCommentSerializer(serializers.ModelSerializer):
         return obj.author.role if obj.author_id else None
 
 
-class ComplaintStatusChangeSerializer(serializers.ModelSerializer):
+class ComplaintStatusChangeSerializer(StatusChangeSerializer):
     class Meta:
         model = ComplaintStatusChange
         fields = ["id", "from_status", "to_status", "changed_by", "changed_at", "note"]

@@ -14,6 +14,11 @@ class DeadLetterSerializer(serializers.Serializer):
     payload = serializers.JSONField()
 
 
+class DeadLetterListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = DeadLetterSerializer(many=True)
+
+
 class DeadLetterSettleSerializer(serializers.Serializer):
     message_id = serializers.CharField(required=False)
     all = serializers.BooleanField(default=False)

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsAdminRole
 from apps.messaging.api.serializers import (
+    DeadLetterListSerializer,
     DeadLetterSerializer,
     DeadLetterSettledSerializer,
     DeadLetterSettleSerializer,
@@ -41,7 +42,8 @@ class BrokerAPIView(APIView):
 class DeadLetterListView(BrokerAPIView):
     @extend_schema(
         parameters=[OpenApiParameter("queue", str, description="one work queue; default all")],
-        responses=DeadLetterSerializer(many=True),
+        responses=DeadLetterListSerializer,
+        operation_id="ops_dead_letters_list",
     )
     def get(self, request):
         letters = _broker_call(dead_letters_list, request.query_params.get("queue"))

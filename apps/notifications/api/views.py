@@ -42,6 +42,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = InboxSerializer
     queryset = Notification.objects.none()
+    lookup_value_regex = r"[0-9a-fA-F-]{32,36}"  # ids are UUIDs; anything else: 404
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -2,7 +2,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api import AllowedTransitionsField, TransitionSerializer
+from apps.core.api import AllowedTransitionsField, StatusChangeSerializer, TransitionSerializer
 from apps.properties.api.serializers import VisibleUnitField
 from apps.repairs import services
 from apps.repairs.models import (
@@ -14,7 +14,7 @@ from apps.repairs.models import (
 )
 
 
-class RepairStatusChangeSerializer(serializers.ModelSerializer):
+class RepairStatusChangeSerializer(StatusChangeSerializer):
     changed_by_name = serializers.SerializerMethodField()
 
     class Meta:
