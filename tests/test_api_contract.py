@@ -3,7 +3,8 @@
 Each generated request is sent as each role `make run` leaves (the demo data) and
 anonymously; any server error, any response that breaks its schema, any status the schema
 does not document, or a wrong content type fails the test. FUZZ_EXAMPLES sets how many
-examples per operation (small by default so CI stays quick; raise it for a deeper run).
+examples per operation and FUZZ_PHASES which schemathesis phases run (small by default
+so CI stays quick; raise them for a deeper run).
 """
 
 import os
@@ -49,9 +50,10 @@ def wsgi_app(role_headers):
 
 
 @pytest.fixture
-def role_headers(db, api):
+def role_headers(db, api, broker_vhost):
     """One Authorization header per demo role (plus none), on the demo data with a few
-    objects of every kind, so detail routes meet real ids too."""
+    objects of every kind, so detail routes meet real ids too; the broker is up (a 503
+    is a server error to schemathesis)."""
     call_command("seed_demo", verbosity=0)
     alice = api(User.objects.get(username="alice"))
     alice.post(
@@ -72,6 +74,9 @@ def role_headers(db, api):
 
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
+# Schemathesis' coverage phase (boundary values of every parameter) multiplies the run;
+# FUZZ_PHASES=examples,coverage,fuzzing turns it on for a deeper run.
+schema.config.phases.update(phases=os.environ.get("FUZZ_PHASES", "examples,fuzzing").split(","))
 
 
 @schema.parametrize()

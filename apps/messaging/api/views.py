@@ -40,6 +40,9 @@ class BrokerAPIView(APIView):
 
 
 class DeadLetterListView(BrokerAPIView):
+    # 404: `queue` names no work queue.
+    extra_error_statuses = (*BrokerAPIView.extra_error_statuses, status.HTTP_404_NOT_FOUND)
+
     @extend_schema(
         parameters=[OpenApiParameter("queue", str, description="one work queue; default all")],
         responses=DeadLetterListSerializer,
