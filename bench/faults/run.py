@@ -97,7 +97,10 @@ def system_env(cfg, node):
         # The providers' side, counted afterwards.
         "NOTIFICATION_SMS_BACKEND": "apps.notifications.channels.ConsoleSmsBackend",
         "SMS_FILE_PATH": str(run / "sms.log"),
-        "NOTIFICATION_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        # Both providers honour the idempotency key (the SMS webhook's header, the email's
+        # Message-ID), as the provider-once design assumes; a provider without keys makes
+        # a kill after it accepted an `unknown` for an operator (test_provider_once.py).
+        "NOTIFICATION_EMAIL_BACKEND": "apps.notifications.channels.FileEmailBackend",
         "NOTIFICATION_EMAIL_FILE_PATH": str(run / "mail"),
         # The load logs in a few dozen users at once.
         "AUTH_THROTTLE_RATE": "100000/min",
