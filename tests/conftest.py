@@ -11,11 +11,13 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from rest_framework.test import APIClient
 
 import celeryconfig
@@ -42,6 +44,17 @@ def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@contextmanager
+def module_transaction(django_db_blocker):
+    """A transaction around a module's (non-transactional) tests, for data they all start
+    from, made once: each test's own transaction nests in it as a savepoint rolled back
+    after the test, and this one is rolled back after the module (as Django's
+    TestCase.setUpTestData). Hand each test a deep copy of any model instances."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 EVENT_OBSERVER = "test.event_observer"
