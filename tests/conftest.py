@@ -113,6 +113,7 @@ def queue_depth(name):
 class WorkerProcess:
     def __init__(self, queues, concurrency, database_name, extra_env):
         self.queues = queues
+        self.terminated = False
         self.name = f"test-{uuid.uuid4().hex[:8]}"
         WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = WORKER_LOG_DIR / f"{self.name}.log"
@@ -164,14 +165,19 @@ class WorkerProcess:
             self.process.wait(10)
         self.log.close()
 
-    def stop(self):
-        if self.process.poll() is None:
+    def terminate(self):
+        """Ask the worker, once, for a warm shutdown (it finishes its tasks); see stop()."""
+        if self.process.poll() is None and not self.terminated:
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+            self.terminated = True
+
+    def stop(self):
+        self.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
         self.log.close()
 
 
@@ -188,6 +194,9 @@ def start_worker(broker_vhost, transactional_db):
         return worker.wait_ready() if wait else worker
 
     yield start
+    # All shut down at once rather than one after another.
+    for worker in started:
+        worker.terminate()
     for worker in started:
         worker.stop()
 
