@@ -2,9 +2,9 @@
 
 One property with 1,000,000 repairs over a year (each requested, acknowledged and then
 resolved or cancelled: 3,000,000 status changes), bulk-inserted with generate_series in
-a database of its own (`propmgmt_bench_reports`; seeded once, kept for later runs: drop it
-to reseed); the report tables are refilled from them each run with the same facts the
-reporting consumer keeps.
+a database of its own (`<database>_bench_reports`, e.g. `propmgmt_bench_reports`; seeded
+once, kept for later runs: drop it to reseed); the repair report rows are refilled from
+them each run with the same facts the reporting consumer keeps.
 Prints the best of three timings of each way and their ratio.
 """
 
@@ -14,8 +14,9 @@ from datetime import date
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propmgmt.settings")
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/propmgmt")
-DATABASE = "propmgmt_bench_reports"
-os.environ["DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + DATABASE
+# Named after the configured database, so runs against different databases keep apart.
+SERVER, BASE_NAME = BASE_URL.rsplit("/", 1)
+os.environ["DATABASE_URL"] = f"{SERVER}/{BASE_NAME}_bench_reports"
 
 import django  # noqa: E402
 
@@ -69,30 +70,57 @@ SET session_replication_role = DEFAULT;
 ANALYZE;
 """
 
-# The report tables from the same rows, folded as apps/reporting/facts.py folds them.
+# The repair report rows from the same rows, folded as apps/reporting/services.py folds
+# them: per day, week and month, counters plus histograms (arrays by duration bucket).
 FILL_REPORTS = f"""
-TRUNCATE reporting_dailypropertystat, reporting_repairdurationbucket;
-INSERT INTO reporting_dailypropertystat
-  (property_id, day, metric, category, urgency, count, total, updated_at)
-SELECT r.property_id, (c.changed_at AT TIME ZONE 'UTC')::date,
-  CASE c.to_status WHEN 'submitted' THEN 'repairs_opened' WHEN 'resolved' THEN 'repairs_resolved'
-    ELSE 'repairs_cancelled' END, r.category, r.urgency, count(*), 0, now()
-FROM repairs_repairstatuschange c JOIN repairs_repairrequest r ON r.id = c.repair_id
-WHERE c.to_status IN ('submitted', 'resolved', 'cancelled')
-GROUP BY 1, 2, 3, 4, 5;
-INSERT INTO reporting_repairdurationbucket
-  (property_id, span, day, measure, category, urgency, bucket, count, total_seconds, updated_at)
-SELECT property_id, span, date_trunc(span, day)::date, measure, category, urgency, bucket,
-  count(*), sum(seconds), now()
-FROM (
-  SELECT r.property_id, (c.changed_at AT TIME ZONE 'UTC')::date AS day,
-    CASE c.to_status WHEN 'acknowledged' THEN 'acknowledge' ELSE 'resolve' END AS measure,
-    r.category, r.urgency, s.seconds,
-    floor(ln(1 + greatest(s.seconds, 0)) / ln({DURATION_BUCKET_GROWTH}))::int AS bucket
-  FROM repairs_repairstatuschange c JOIN repairs_repairrequest r ON r.id = c.repair_id,
-    LATERAL (SELECT floor(extract(epoch FROM c.changed_at - r.created_at))::bigint AS seconds) s
-  WHERE c.to_status = 'resolved' OR (c.to_status = 'acknowledged' AND c.from_status = 'submitted')
-) facts, unnest(ARRAY['day', 'week', 'month']) AS span GROUP BY 1, 2, 3, 4, 5, 6, 7;
+TRUNCATE reporting_repairperiodstat;
+CREATE TEMP TABLE bench_fact AS
+SELECT r.property_id, span, date_trunc(span, (c.changed_at AT TIME ZONE 'UTC')::date)::date AS day,
+  r.category, r.urgency, c.to_status,
+  CASE WHEN c.to_status = 'resolved' THEN 'resolve'
+    WHEN c.to_status = 'acknowledged' AND c.from_status = 'submitted' THEN 'acknowledge'
+  END AS measure,
+  s.seconds, floor(ln(1 + greatest(s.seconds, 0)) / ln({DURATION_BUCKET_GROWTH}))::int AS bucket
+FROM repairs_repairstatuschange c JOIN repairs_repairrequest r ON r.id = c.repair_id,
+  LATERAL (SELECT floor(extract(epoch FROM c.changed_at - r.created_at))::bigint AS seconds) s,
+  unnest(ARRAY['day', 'week', 'month']) AS span;
+CREATE TEMP TABLE bench_bucket AS
+SELECT property_id, span, day, category, urgency, measure, bucket, count(*) AS n,
+  sum(seconds) AS seconds
+FROM bench_fact WHERE measure IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7;
+WITH counted AS (
+  SELECT property_id, span, day, category, urgency,
+    count(*) FILTER (WHERE to_status = 'submitted') AS opened,
+    count(*) FILTER (WHERE to_status = 'resolved') AS resolved,
+    count(*) FILTER (WHERE to_status = 'cancelled') AS cancelled,
+    count(*) FILTER (WHERE to_status = 'reopened') AS reopened
+  FROM bench_fact GROUP BY 1, 2, 3, 4, 5
+), histograms AS (
+  SELECT property_id, span, day, category, urgency, measure,
+    array_agg(bucket ORDER BY bucket) AS buckets, array_agg(n ORDER BY bucket) AS counts,
+    array_agg(seconds ORDER BY bucket) AS seconds
+  FROM bench_bucket GROUP BY 1, 2, 3, 4, 5, 6
+), dense AS (
+  -- Every bucket up to the highest, 0 where none fell.
+  SELECT property_id, span, day, category, urgency, measure,
+    ARRAY(SELECT coalesce(counts[array_position(buckets, i)], 0)
+          FROM generate_series(0, buckets[cardinality(buckets)]) AS i ORDER BY i) AS counts,
+    ARRAY(SELECT coalesce(seconds[array_position(buckets, i)], 0)
+          FROM generate_series(0, buckets[cardinality(buckets)]) AS i ORDER BY i) AS seconds
+  FROM histograms
+)
+INSERT INTO reporting_repairperiodstat (property_id, span, day, category, urgency, opened,
+  resolved, cancelled, reopened, acknowledge_counts, acknowledge_seconds, resolve_counts,
+  resolve_seconds, updated_at)
+SELECT c.property_id, c.span, c.day, c.category, c.urgency, c.opened, c.resolved,
+  c.cancelled, c.reopened, coalesce(a.counts, '{{}}'), coalesce(a.seconds, '{{}}'),
+  coalesce(r.counts, '{{}}'), coalesce(r.seconds, '{{}}'), now()
+FROM counted c
+LEFT JOIN dense a ON (a.property_id, a.span, a.day, a.category, a.urgency, a.measure)
+  = (c.property_id, c.span, c.day, c.category, c.urgency, 'acknowledge')
+LEFT JOIN dense r ON (r.property_id, r.span, r.day, r.category, r.urgency, r.measure)
+  = (c.property_id, c.span, c.day, c.category, c.urgency, 'resolve');
+DROP TABLE bench_fact, bench_bucket;
 ANALYZE;
 """
 

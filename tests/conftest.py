@@ -11,11 +11,13 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from rest_framework.test import APIClient
 
 import celeryconfig
@@ -42,6 +44,17 @@ def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@contextmanager
+def module_transaction(django_db_blocker):
+    """A transaction around a module's (non-transactional) tests, for data they all start
+    from, made once: each test's own transaction nests in it as a savepoint rolled back
+    after the test, and this one is rolled back after the module (as Django's
+    TestCase.setUpTestData). Hand each test a deep copy of any model instances."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 EVENT_OBSERVER = "test.event_observer"
@@ -100,6 +113,7 @@ def queue_depth(name):
 class WorkerProcess:
     def __init__(self, queues, concurrency, database_name, extra_env):
         self.queues = queues
+        self.terminated = False
         self.name = f"test-{uuid.uuid4().hex[:8]}"
         WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = WORKER_LOG_DIR / f"{self.name}.log"
@@ -151,14 +165,19 @@ class WorkerProcess:
             self.process.wait(10)
         self.log.close()
 
-    def stop(self):
-        if self.process.poll() is None:
+    def terminate(self):
+        """Ask the worker, once, for a warm shutdown (it finishes its tasks); see stop()."""
+        if self.process.poll() is None and not self.terminated:
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+            self.terminated = True
+
+    def stop(self):
+        self.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
         self.log.close()
 
 
@@ -175,6 +194,9 @@ def start_worker(broker_vhost, transactional_db):
         return worker.wait_ready() if wait else worker
 
     yield start
+    # All shut down at once rather than one after another.
+    for worker in started:
+        worker.terminate()
     for worker in started:
         worker.stop()
 

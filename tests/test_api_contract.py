@@ -19,6 +19,7 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -27,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.accounts.models import User
+from tests.conftest import module_transaction
 
 DEMO_USERS = ["admin", "manager", "maintenance", "security", "customer_service", "alice"]
 CHECKS = [
@@ -39,7 +41,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 
 
 @pytest.fixture
-def wsgi_app(role_headers):
+def wsgi_app(db, role_headers):
     # As Django's test client does: a request must not close the test's transaction
     # (after role_headers, whose test-client requests reconnect the signal).
     signals.request_started.disconnect(close_old_connections)
@@ -49,13 +51,20 @@ def wsgi_app(role_headers):
     signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def role_headers(db, api, broker_vhost):
+@pytest.fixture(scope="module")
+def role_headers(django_db_setup, django_db_blocker, broker_vhost):
     """One Authorization header per demo role (plus none), on the demo data with a few
     objects of every kind, so detail routes meet real ids too; the broker is up (a 503
-    is a server error to schemathesis)."""
+    is a server error to schemathesis). Made once for the module: each operation's test
+    starts from it, its own changes rolled back."""
+    with module_transaction(django_db_blocker):
+        yield _demo_role_headers()
+
+
+def _demo_role_headers():
     call_command("seed_demo", verbosity=0)
-    alice = api(User.objects.get(username="alice"))
+    alice = APIClient()
+    alice.force_authenticate(User.objects.get(username="alice"))
     alice.post(
         "/api/v1/repairs/",
         {"category": "plumbing", "description": "Dripping tap", "urgency": "normal"},

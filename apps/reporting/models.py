@@ -1,3 +1,4 @@
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -100,43 +101,47 @@ class Measure(models.TextChoices):
     RESOLVE = "resolve", "Time to resolve"
 
 
-class RepairDurationBucket(models.Model):
-    """A histogram of repair durations per property, period, measure, category and urgency.
+class RepairPeriodStat(models.Model):
+    """The repairs of one property, period, category and urgency: the counters that move
+    the open backlog, and a histogram of time to acknowledge and of time to resolve.
 
     Kept per day, week and month (`span`; `day` is the period's first day), so that a
-    report by month reads a few rows per month rather than every day's histogram.
+    report by month reads one row per month and group. (The daily counters are also in
+    DailyPropertyStat, with every other metric.)
 
-    `bucket` is the duration's logarithmic bucket (see services.duration_bucket); `count`
-    and `total_seconds` are exact, so averages are exact and the 90th percentile is the
-    mean of the bucket it falls in (within one bucket's width, about 10%). Merging
-    histograms is addition, so any period is answered without the raw rows.
+    A histogram is two arrays indexed by the duration's logarithmic bucket (position
+    bucket + 1; see facts.duration_bucket): how many durations fell in it and their sum
+    in seconds. Counts and sums are exact, so averages are exact and the 90th percentile
+    is the mean of the bucket it falls in (within one bucket's width, about 10%). Merging
+    histograms is adding arrays, so any period is answered without the raw rows.
     """
 
     property_id = models.BigIntegerField()
-    span = models.CharField(max_length=8, default="day")
+    span = models.CharField(max_length=8)
     day = models.DateField()
-    measure = models.CharField(max_length=16, choices=Measure.choices)
     category = models.CharField(max_length=64, blank=True, default="")
     urgency = models.CharField(max_length=32, blank=True, default="")
-    bucket = models.SmallIntegerField()
-    count = models.PositiveIntegerField(default=0)
-    total_seconds = models.BigIntegerField(default=0)
+    opened = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    acknowledge_counts = ArrayField(models.BigIntegerField(), default=list)
+    acknowledge_seconds = ArrayField(models.BigIntegerField(), default=list)
+    resolve_counts = ArrayField(models.BigIntegerField(), default=list)
+    resolve_seconds = ArrayField(models.BigIntegerField(), default=list)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-day", "property_id", "measure", "category", "urgency", "bucket"]
+        ordering = ["-day", "property_id", "span", "category", "urgency"]
         constraints = [
             models.UniqueConstraint(
-                fields=["property_id", "span", "day", "measure", "category", "urgency", "bucket"],
-                name="repair_duration_bucket_key",
+                fields=["property_id", "span", "day", "category", "urgency"],
+                name="repair_period_stat_key",
             ),
-        ]
-        indexes = [
-            models.Index(fields=["property_id", "span", "day"], name="duration_bucket_property_day")
         ]
 
     def __str__(self):
-        return f"{self.property_id} {self.day} {self.measure} #{self.bucket}: {self.count}"
+        return f"{self.property_id} {self.span} {self.day} {self.category}/{self.urgency}"
 
 
 class DutyNotice(models.Model):

@@ -4,7 +4,6 @@ import math
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
@@ -13,15 +12,20 @@ from apps.reporting.models import (
     OPEN_BACKLOG_CHANGE,
     AssetSnapshot,
     DailyPropertyStat,
-    Measure,
     Metric,
-    RepairDurationBucket,
+    RepairPeriodStat,
 )
-from apps.reporting.periods import SPANS, period_start, periods
-from apps.reporting.services import ASSET_RETIRED
+from apps.reporting.periods import SPANS, period_next, period_start, periods
+from apps.reporting.services import (
+    ASSET_RETIRED,
+    PERIOD_COUNTERS,
+    PERIOD_VALUES,
+    period_values_empty,
+)
 
 GROUP_BY = SPANS
 WARRANTY_HORIZONS = (30, 90)
+DAY = timedelta(days=1)
 
 
 def daily_stats(*, property_ids=None, date_from=None, date_to=None):
@@ -79,44 +83,63 @@ def histogram_p90(buckets):
     return None
 
 
-DURATIONS_SQL = f"""
-WITH buckets AS (
-  SELECT day AS period, property_id, category, urgency, measure, bucket,
-    sum(count) AS n, sum(total_seconds) AS seconds
-  FROM {RepairDurationBucket._meta.db_table}
-  WHERE span = %(span)s AND day >= %(start)s AND day <= %(end)s
-    AND (%(all)s OR property_id = ANY(%(properties)s))
-  GROUP BY 1, 2, 3, 4, 5, 6
-), running AS (
-  SELECT *, sum(n) OVER (PARTITION BY period, property_id, category, urgency, measure
-                         ORDER BY bucket) AS below,
-    sum(n) OVER (PARTITION BY period, property_id, category, urgency, measure) AS total
-  FROM buckets
-)
-SELECT period, property_id, category, urgency, measure, max(total), sum(seconds),
-  (array_agg(seconds::float / n ORDER BY bucket) FILTER (WHERE below >= ceil(0.9 * total)))[1]
-FROM running GROUP BY 1, 2, 3, 4, 5
-"""
+def _histogram(counts, seconds):
+    """(count, average, 90th percentile) of a histogram kept as arrays (services)."""
+    total = sum(counts)
+    if not total:
+        return 0, None, None
+    buckets = [
+        (bucket, n, s) for bucket, (n, s) in enumerate(zip(counts, seconds, strict=True)) if n
+    ]
+    return total, round(sum(seconds) / total), histogram_p90(buckets)
 
 
-def _durations(property_ids, date_from, date_to, group_by):
-    """{(period, property_id, category, urgency): {measure: (count, avg, p90)}}, from the
-    histograms kept per period (whole weeks and months); the 90th percentile is the mean
-    of the bucket it falls in (as histogram_p90), computed in the database."""
-    params = {
-        "span": group_by, "start": period_start(date_from, group_by), "end": date_to,
-        "all": property_ids is None, "properties": list(property_ids or []),
-    }  # fmt: skip
-    table = defaultdict(dict)
-    with connection.cursor() as cursor:
-        cursor.execute(DURATIONS_SQL, params)
-        for period, property_id, category, urgency, measure, count, seconds, p90 in cursor:
-            table[(period, property_id, category, urgency)][measure] = (
-                int(count),
-                round(seconds / count),
-                round(p90),
-            )
+def _values_add(into, values):
+    """Add a RepairPeriodStat row's values (counters and histogram arrays) into `into`."""
+    for at, value in enumerate(values):
+        if not isinstance(value, list):
+            into[at] += value
+            continue
+        into[at].extend([0] * (len(value) - len(into[at])))
+        for bucket, n in enumerate(value):
+            into[at][bucket] += n
+
+
+def _repair_periods(property_ids, date_from, date_to, group_by):
+    """{(period, property_id, category, urgency): PERIOD_VALUES} for date_from..date_to:
+    a period the range covers whole from its own row, one it covers in part from the
+    rows of its days in the range."""
+    starts = periods(date_from, date_to, group_by)
+    whole = [s for s in starts if s >= date_from and period_next(s, group_by) <= date_to + DAY]
+    in_range = Q(span="day", day__gte=date_from, day__lte=date_to)
+    if whole:
+        whole_days = Q(day__gte=whole[0], day__lt=period_next(whole[-1], group_by))
+        in_range = Q(span=group_by) & whole_days | in_range & ~whole_days
+    rows = _scoped(RepairPeriodStat.objects.filter(in_range), property_ids).values_list(
+        "day", "property_id", "category", "urgency", *PERIOD_VALUES
+    )
+    table = defaultdict(period_values_empty)
+    for day, property_id, category, urgency, *values in rows:
+        _values_add(table[(period_start(day, group_by), property_id, category, urgency)], values)
     return table
+
+
+def _backlog_before(property_ids, day):
+    """{(property_id, category, urgency): open backlog} at the start of `day`: whole months
+    before it from their rows, then the days of its month."""
+    month = period_start(day, "month")
+    before = Q(span="month", day__lt=month) | Q(span="day", day__gte=month, day__lt=day)
+    rows = (
+        _scoped(RepairPeriodStat.objects.filter(before), property_ids)
+        .values("property_id", "category", "urgency")
+        .annotate(**{metric: Sum(metric) for metric in PERIOD_COUNTERS.values()})
+    )
+    return {
+        (row["property_id"], row["category"], row["urgency"]): sum(
+            OPEN_BACKLOG_CHANGE[metric] * row[field] for metric, field in PERIOD_COUNTERS.items()
+        )
+        for row in rows
+    }
 
 
 def repairs_report(*, property_ids, date_from, date_to, group_by):
@@ -124,39 +147,25 @@ def repairs_report(*, property_ids, date_from, date_to, group_by):
     reopened, the open backlog at the end of the period, and time to acknowledge and to
     resolve (count, average and 90th percentile, seconds). Every group with a backlog or
     activity gets a row in every period, so backlogs can be summed per period."""
-    metrics = list(OPEN_BACKLOG_CHANGE)
-    group = ("category", "urgency")
-    counters = _counters(metrics, group, property_ids, date_from, date_to, group_by)
-    durations = _durations(property_ids, date_from, date_to, group_by)
-    # The backlog carried into the range: every counter before it.
-    backlog = defaultdict(int)
-    before = (
-        _scoped(DailyPropertyStat.objects.filter(metric__in=metrics, day__lt=date_from),
-                property_ids)
-        .values("property_id", *group, "metric")
-        .annotate(n=Sum("count"))
-    )  # fmt: skip
-    for row in before:
-        key = (row["property_id"], row["category"], row["urgency"])
-        backlog[key] += OPEN_BACKLOG_CHANGE[row["metric"]] * row["n"]
-    groups = {key[1:] for key in counters} | {key[1:] for key in durations}
-    groups |= {key for key, value in backlog.items() if value}
+    repair_periods = _repair_periods(property_ids, date_from, date_to, group_by)
+    backlog = defaultdict(int, _backlog_before(property_ids, date_from))
+    groups = {key[1:] for key in repair_periods} | {key for key, n in backlog.items() if n}
+    counters = list(PERIOD_COUNTERS.values())
     rows = []
     for start in periods(date_from, date_to, group_by):
         for key in sorted(groups):
-            counts = counters.get((start, *key), {})
-            for metric, change in OPEN_BACKLOG_CHANGE.items():
-                backlog[key] += change * counts.get(metric, (0, 0))[0]
-            times = durations.get((start, *key), {})
-            ack = times.get(Measure.ACKNOWLEDGE, (0, None, None))
-            resolve = times.get(Measure.RESOLVE, (0, None, None))
+            values = repair_periods.get((start, *key)) or period_values_empty()
+            counts = dict(zip(counters, values, strict=False))
+            backlog[key] += sum(
+                OPEN_BACKLOG_CHANGE[metric] * counts[field]
+                for metric, field in PERIOD_COUNTERS.items()
+            )
+            ack_counts, ack_seconds, resolve_counts, resolve_seconds = values[len(counters) :]
+            ack = _histogram(ack_counts, ack_seconds)
+            resolve = _histogram(resolve_counts, resolve_seconds)
             rows.append({
                 "period": start, "property_id": key[0], "category": key[1], "urgency": key[2],
-                "opened": counts.get(Metric.REPAIRS_OPENED, (0, 0))[0],
-                "resolved": counts.get(Metric.REPAIRS_RESOLVED, (0, 0))[0],
-                "cancelled": counts.get(Metric.REPAIRS_CANCELLED, (0, 0))[0],
-                "reopened": counts.get(Metric.REPAIRS_REOPENED, (0, 0))[0],
-                "backlog": backlog[key],
+                **counts, "backlog": backlog[key],
                 "acknowledged": ack[0], "acknowledge_avg_seconds": ack[1],
                 "acknowledge_p90_seconds": ack[2],
                 "resolutions": resolve[0], "resolve_avg_seconds": resolve[1],

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
 from psycopg2.extras import execute_values
 
@@ -33,8 +34,9 @@ from apps.reporting.models import (
     AppliedEvent,
     AssetSnapshot,
     DailyPropertyStat,
+    Measure,
     Metric,
-    RepairDurationBucket,
+    RepairPeriodStat,
 )
 from apps.reporting.periods import SPANS, period_next, period_start
 
@@ -48,7 +50,21 @@ class UnknownReportEventError(ValueError):
 ASSET_RETIRED = "retired"
 
 COUNTER_KEY = ("property_id", "day", "metric", "category", "urgency")
-BUCKET_KEY = ("property_id", "span", "day", "measure", "category", "urgency", "bucket")
+PERIOD_KEY = ("property_id", "span", "day", "category", "urgency")
+# A RepairPeriodStat row's values: the counters, then the two histograms (as arrays).
+PERIOD_COUNTERS = {
+    Metric.REPAIRS_OPENED: "opened",
+    Metric.REPAIRS_RESOLVED: "resolved",
+    Metric.REPAIRS_CANCELLED: "cancelled",
+    Metric.REPAIRS_REOPENED: "reopened",
+}
+PERIOD_HISTOGRAMS = {
+    Measure.ACKNOWLEDGE: ("acknowledge_counts", "acknowledge_seconds"),
+    Measure.RESOLVE: ("resolve_counts", "resolve_seconds"),
+}
+PERIOD_VALUES = (
+    *PERIOD_COUNTERS.values(), *(f for fields in PERIOD_HISTOGRAMS.values() for f in fields)
+)  # fmt: skip
 
 
 def property_zones(property_ids):
@@ -62,11 +78,27 @@ def property_zones(property_ids):
     return zones
 
 
+def period_values_empty():
+    return [0] * len(PERIOD_COUNTERS) + [[] for _ in range(2 * len(PERIOD_HISTOGRAMS))]
+
+
+def _histogram_add(values, measure, seconds):
+    """Count a duration in its bucket of `values`' histogram of `measure` (arrays grow)."""
+    at = len(PERIOD_COUNTERS) + 2 * list(PERIOD_HISTOGRAMS).index(measure)
+    counts, sums = values[at], values[at + 1]
+    bucket = duration_bucket(seconds)
+    if len(counts) <= bucket:
+        counts.extend([0] * (bucket + 1 - len(counts)))
+        sums.extend([0] * (bucket + 1 - len(sums)))
+    counts[bucket] += 1
+    sums[bucket] += seconds
+
+
 def facts_fold(facts, zones):
-    """Sum facts into counter rows {COUNTER_KEY: [count, total]} and histogram rows
-    {BUCKET_KEY: [count, total_seconds]} (in each span's period), on its local day."""
+    """Sum facts, on their local day, into daily counter rows {COUNTER_KEY: [count, total]}
+    and repair period rows {PERIOD_KEY: PERIOD_VALUES} (in each span's period)."""
     counters = defaultdict(lambda: [0, 0])
-    buckets = defaultdict(lambda: [0, 0])
+    repair_periods = defaultdict(period_values_empty)
     for fact in facts:
         local = fact.at.astimezone(zones[fact.property_id])
         for counter in fact.counters:
@@ -76,16 +108,18 @@ def facts_fold(facts, zones):
             key = (fact.property_id, local.date(), str(counter.metric), category, counter.urgency)
             counters[key][0] += 1
             counters[key][1] += counter.total
+            if counter.metric in PERIOD_COUNTERS:
+                at = list(PERIOD_COUNTERS).index(counter.metric)
+                for span in SPANS:
+                    key = (fact.property_id, span, period_start(local.date(), span),
+                           counter.category, counter.urgency)  # fmt: skip
+                    repair_periods[key][at] += 1
         for duration in fact.durations:
             for span in SPANS:
-                key = (
-                    fact.property_id, span, period_start(local.date(), span),
-                    str(duration.measure), duration.category, duration.urgency,
-                    duration_bucket(duration.seconds),
-                )  # fmt: skip
-                buckets[key][0] += 1
-                buckets[key][1] += duration.seconds
-    return counters, buckets
+                key = (fact.property_id, span, period_start(local.date(), span),
+                       duration.category, duration.urgency)  # fmt: skip
+                _histogram_add(repair_periods[key], duration.measure, duration.seconds)
+    return counters, repair_periods
 
 
 def _upsert(model, key_fields, value_fields, rows, *, add):
@@ -95,9 +129,18 @@ def _upsert(model, key_fields, value_fields, rows, *, add):
         return
     table = model._meta.db_table
     columns = [*key_fields, *value_fields]
-    assign = ", ".join(
-        f"{f} = {table}.{f} + EXCLUDED.{f}" if add else f"{f} = EXCLUDED.{f}" for f in value_fields
-    )
+
+    def added(f):
+        if not isinstance(model._meta.get_field(f), ArrayField):
+            return f"{table}.{f} + EXCLUDED.{f}"
+        # Arrays (histograms) add element by element; the longer one sets the length.
+        return (
+            f"ARRAY(SELECT coalesce({table}.{f}[i], 0) + coalesce(EXCLUDED.{f}[i], 0) "
+            f"FROM generate_series(1, greatest(cardinality({table}.{f}), "
+            f"cardinality(EXCLUDED.{f}))) AS i ORDER BY i)"
+        )
+
+    assign = ", ".join(f"{f} = {added(f) if add else f'EXCLUDED.{f}'}" for f in value_fields)
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}, updated_at) VALUES %s "
         f"ON CONFLICT ({', '.join(key_fields)}) DO UPDATE SET {assign}, updated_at = now()"
@@ -139,9 +182,9 @@ def report_event_record(envelope):
         if not _applied_event_record(fact):
             logger.info("%s %s %s already counted", fact.source, fact.source_id, fact.key)
             return False
-        counters, buckets = facts_fold([fact], property_zones([fact.property_id]))
+        counters, repair_periods = facts_fold([fact], property_zones([fact.property_id]))
         _upsert(DailyPropertyStat, COUNTER_KEY, ("count", "total"), counters, add=True)
-        _upsert(RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"), buckets, add=True)
+        _upsert(RepairPeriodStat, PERIOD_KEY, PERIOD_VALUES, repair_periods, add=True)
     return True
 
 
@@ -272,7 +315,7 @@ def report_period_reconcile(date_from, date_to, property_ids=None):
         counters, _ = facts_fold(
             [f for f in facts if date_from <= local_day[id(f)] <= date_to], zones
         )
-        _, period_buckets = facts_fold(
+        _, repair_periods = facts_fold(
             [f for f in facts if first <= local_day[id(f)] < last], zones
         )
         changed = {
@@ -281,12 +324,12 @@ def report_period_reconcile(date_from, date_to, property_ids=None):
                 _stored(DailyPropertyStat, COUNTER_KEY, ("count", "total"), date_from, date_to,
                         property_ids),
             ),
-            "durations": sum(
+            "repair_periods": sum(
                 _mend(
-                    RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"),
-                    {k: v for k, v in period_buckets.items()
+                    RepairPeriodStat, PERIOD_KEY, PERIOD_VALUES,
+                    {k: v for k, v in repair_periods.items()
                      if k[1] == span and period_start(date_from, span) <= k[2] <= date_to},
-                    _stored(RepairDurationBucket, BUCKET_KEY, ("count", "total_seconds"),
+                    _stored(RepairPeriodStat, PERIOD_KEY, PERIOD_VALUES,
                             period_start(date_from, span), date_to, property_ids, span=span),
                 )
                 for span in SPANS

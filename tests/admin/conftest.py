@@ -1,6 +1,7 @@
 """The demo installation (`seed_demo`) with one repair, complaint and expected visitor at
 each demo property, made through the services as residents make them."""
 
+import copy
 import datetime
 import io
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from apps.complaints.services import complaint_file
 from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 from apps.repairs.services import repair_request_submit
 from apps.visitors.services import visitor_expect
+from tests.conftest import module_transaction
 
 STAFF_ROLES = ("maintenance", "security", "customer_service", "manager")
 
@@ -64,6 +66,13 @@ def login(client, username, password=DEMO_PASSWORD):
     return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
 
 
+@pytest.fixture(scope="module")
+def demo_once(django_db_setup, django_db_blocker):
+    with module_transaction(django_db_blocker):
+        yield demo_install()
+
+
 @pytest.fixture
-def demo(db):
-    return demo_install()
+def demo(db, demo_once):
+    """The demo installation, made once per module; each test's changes are rolled back."""
+    return copy.deepcopy(demo_once)

@@ -86,7 +86,8 @@ def test_reports_kept_by_the_worker_agree_with_a_recomputation(clean_queues, sta
     # requested + 4 steps + filed + 2 steps + rated
     wait_until(lambda: processed("reporting.record_event") == 9, message="events processed")
     today = timezone.localdate()
-    assert report_period_reconcile(today, today) == {"counters": 0, "durations": 0, "assets": 0}
+    unchanged = {"counters": 0, "repair_periods": 0, "assets": 0}
+    assert report_period_reconcile(today, today) == unchanged
     rated = DailyPropertyStat.objects.get(metric="complaints_rated")
     assert (rated.count, rated.total) == (1, 5)
     assert queue_depth("reporting.dlq") == 0

@@ -17,8 +17,8 @@ from apps.messaging.models import OutboxMessage
 from apps.repairs.models import RepairRequest, RepairStatusChange
 from apps.repairs.services import repair_request_submit, repair_transition
 from apps.reporting.facts import duration_bucket
-from apps.reporting.models import AssetSnapshot, DailyPropertyStat, RepairDurationBucket
-from apps.reporting.selectors import histogram_p90
+from apps.reporting.models import AssetSnapshot, DailyPropertyStat, RepairPeriodStat
+from apps.reporting.selectors import histogram_p90, repairs_report
 from apps.reporting.services import (
     asset_snapshot_record,
     report_event_record,
@@ -85,7 +85,7 @@ def test_events_twice_in_any_order_agree_with_a_recomputation_from_source_rows(w
     replay_shuffled_twice()
     today = timezone.localdate()
     assert report_period_reconcile(today - datetime.timedelta(days=1), today) == {
-        "counters": 0, "durations": 0, "assets": 0,
+        "counters": 0, "repair_periods": 0, "assets": 0,
     }  # fmt: skip
     rows = {}  # summed over days (a backdated request may fall on yesterday)
     for r in DailyPropertyStat.objects.filter(property_id=world.a.property.id):
@@ -101,9 +101,14 @@ def test_events_twice_in_any_order_agree_with_a_recomputation_from_source_rows(w
         ("complaints_rated", "noise", ""): (1, 4),
         ("visitor_arrivals", hour, ""): (1, 0),
     }
-    resolve = RepairDurationBucket.objects.filter(measure="resolve", span="day")
-    assert sum(b.count for b in resolve) == 2
-    assert {round(b.total_seconds / 3600) for b in resolve} == {2, 10}
+    resolve = [
+        (n, seconds)
+        for row in RepairPeriodStat.objects.filter(span="day")
+        for n, seconds in zip(row.resolve_counts, row.resolve_seconds, strict=True)
+        if n
+    ]
+    assert sum(n for n, _ in resolve) == 2
+    assert {round(seconds / 3600) for _, seconds in resolve} == {2, 10}
 
 
 def test_the_repairs_report_gives_averages_p90_and_the_backlog(api, world):
@@ -119,6 +124,32 @@ def test_the_repairs_report_gives_averages_p90_and_the_backlog(api, world):
     assert round(plumbing["resolve_avg_seconds"] / 3600) == 6  # (2 h + 10 h) / 2
     assert round(plumbing["resolve_p90_seconds"] / 3600) == 10
     assert plumbing["acknowledged"] == 2 and plumbing["acknowledge_p90_seconds"] > 9 * 3600
+
+
+def test_periods_the_range_covers_in_part_count_only_its_days_and_carry_the_backlog(world):
+    """Whole periods are read from their own rows, the rest from their days' rows: every
+    grouping of the same days gives the same totals, and the backlog carries over."""
+    activity(world)
+    replay_shuffled_twice()
+    today = timezone.localdate()
+    since, tomorrow = today - datetime.timedelta(days=1), today + datetime.timedelta(days=1)
+
+    def totals(date_from, date_to, group_by):
+        rows = repairs_report(property_ids=[world.a.property.id], date_from=date_from,
+                              date_to=date_to, group_by=group_by)  # fmt: skip
+        last = max(row["period"] for row in rows)
+        summed = ("opened", "resolved", "cancelled", "acknowledged", "resolutions")
+        return {
+            **{name: sum(row[name] for row in rows) for name in summed},
+            "backlog": sum(row["backlog"] for row in rows if row["period"] == last),
+        }
+
+    expected = {"opened": 3, "resolved": 2, "cancelled": 0, "acknowledged": 2,
+                "resolutions": 2, "backlog": 1}  # fmt: skip
+    for group_by in ("day", "week", "month"):
+        assert totals(since, today, group_by) == expected, group_by
+        assert totals(tomorrow, tomorrow, group_by) == {**dict.fromkeys(expected, 0),
+                                                        "backlog": 1}, group_by  # fmt: skip
 
 
 def test_p90_is_the_mean_of_the_bucket_it_falls_in():
@@ -202,24 +233,19 @@ def test_reconciliation_mends_a_corrupted_report_and_logs_it(world, caplog):
     DailyPropertyStat.objects.create(
         property_id=world.a.property.id, day=today, metric="repairs_cancelled", count=3
     )
-    RepairDurationBucket.objects.filter(measure="acknowledge").delete()
+    RepairPeriodStat.objects.update(acknowledge_counts=[], acknowledge_seconds=[])
     AssetSnapshot.objects.update(condition="broken")
     changed = report_period_reconcile(today - datetime.timedelta(days=1), today)
-    assert changed["counters"] == 2 and changed["durations"] >= 1 and changed["assets"] == 1
+    assert changed["counters"] == 2 and changed["repair_periods"] >= 1 and changed["assets"] == 1
     assert "complaints_rated" in caplog.text and "[9, 1] -> [1, 4]" in caplog.text
     rated = DailyPropertyStat.objects.get(metric="complaints_rated")
     assert (rated.count, rated.total) == (1, 4)
     assert not DailyPropertyStat.objects.filter(metric="repairs_cancelled").exists()
-    assert (
-        sum(
-            b.count
-            for b in RepairDurationBucket.objects.filter(measure="acknowledge", span="month")
-        )
-        == 2
-    )
+    months = RepairPeriodStat.objects.filter(span="month")
+    assert sum(sum(row.acknowledge_counts) for row in months) == 2
     assert AssetSnapshot.objects.get().condition == "good"
     # Mended and marked applied: the same events again change nothing.
     replay_shuffled_twice()
     assert report_period_reconcile(today - datetime.timedelta(days=1), today) == {
-        "counters": 0, "durations": 0, "assets": 0,
+        "counters": 0, "repair_periods": 0, "assets": 0,
     }  # fmt: skip
