@@ -2,10 +2,7 @@
 worker processes: failures retry, then fail and dead-letter; a replay after the webhook is
 back sends once; a message delivered twice sends once; a timeout is a transient error."""
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import transaction
@@ -19,40 +16,6 @@ from apps.notifications.services import notification_request
 from tests.conftest import queue_depth, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
-
-
-class Webhook:
-    """A loopback SMS provider whose answer the test sets."""
-
-    def __init__(self):
-        self.status, self.delay, self.received = 503, 0.0, []
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                time.sleep(webhook.delay)
-                webhook.received.append((webhook.status, body))
-                self.send_response(webhook.status)
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def delivered(self, notification_id):
-        return [b for s, b in self.received if s == 200 and b["notification_id"] == notification_id]
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook()
-    yield hook
-    hook.server.shutdown()
 
 
 @pytest.fixture
