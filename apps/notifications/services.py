@@ -10,6 +10,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.messaging.publisher import publish
@@ -215,8 +216,10 @@ def notification_render(notification):
     notification.body_html = notification.body_html or body_html
 
 
-_ATTEMPT_FIELDS = ["status", "attempts", "attempt_started_at", "last_error", "subject",
-                   "body_text", "body_html"]  # fmt: skip
+# Written row by row only for the few notifications that need more than the attempt's
+# one UPDATE: those turned `unknown`, and those requested before bodies were rendered.
+_REWRITTEN_FIELDS = ["status", "attempt_started_at", "last_error", "subject", "body_text",
+                     "body_html"]  # fmt: skip
 
 
 def notifications_deliver(notification_ids):
@@ -285,7 +288,7 @@ def _attempts_start(backend, notification_ids):
             .order_by("id")
         )
         now = timezone.now()
-        to_send, changed, history = [], [], []
+        to_send, rewritten, history = [], [], []
         for notification in notifications:
             if notification.status in (Status.SENT, Status.UNKNOWN):
                 logger.info("notification %s is %s; not sending again", notification.id,
@@ -304,21 +307,24 @@ def _attempts_start(backend, notification_ids):
                     notification.attempt_started_at = None
                     notification.last_error = reason
                     history.append(_status_set(notification, Status.UNKNOWN, reason))
-                    changed.append(notification)
+                    rewritten.append(notification)
                     continue
                 detail = f"; resent with the same idempotency key after attempt from {started}"
                 logger.warning("notification %s: attempt without outcome%s", notification.id,
                                detail)  # fmt: skip
             if not notification.is_rendered:
                 notification_render(notification)
+                rewritten.append(notification)
             notification.attempts += 1
             notification.attempt_started_at = now
             attempt = f"attempt {notification.attempts}{detail}"
             history.append(_status_set(notification, Status.PROCESSING, attempt))
-            changed.append(notification)
             address = _address_for(notification.channel, notification.user, notification.address)
             to_send.append((notification, address))
-        Notification.objects.bulk_update(changed, _ATTEMPT_FIELDS)
+        Notification.objects.filter(id__in=[n.id for n, _ in to_send]).update(
+            status=Status.PROCESSING, attempts=F("attempts") + 1, attempt_started_at=now
+        )
+        Notification.objects.bulk_update(rewritten, _REWRITTEN_FIELDS)
         NotificationStatusChange.objects.bulk_create(history)
     return to_send
 

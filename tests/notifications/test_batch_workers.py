@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.messaging.deadletters import dead_letter_replay, dead_letters_list
 from apps.messaging.models import OutboxMessage
+from apps.messaging.publisher import outbox_publish_due
 from apps.notifications.models import Notification
 from apps.notifications.services import notifications_request_for
 from tests.conftest import queue_depth, wait_until
@@ -147,3 +148,21 @@ def test_not_before_holds_delivery_until_the_relay_publishes_it(
     row.refresh_from_db()
     assert row.published_at >= not_before
     assert min(n.sent_at for n in Notification.objects.all()) >= not_before
+
+
+def test_a_single_notification_row_from_before_batches_is_still_delivered(
+    clean_queues, start_worker
+):
+    start_worker("notifications")  # worker-notifications-email drains it in the Procfile
+    with transaction.atomic():
+        [notification] = request_for([UserFactory()], "in_app", not_before=timezone.now()
+                                     + datetime.timedelta(hours=1))  # fmt: skip
+    # An outbox row as the code before batches wrote it (the relay publishes what it finds).
+    old = OutboxMessage.objects.create(
+        event="notification.requested", task_name="notifications.deliver", queue="notifications",
+        payload=[{"event": "notification.requested", "occurred_at": timezone.now().isoformat(),
+                  "data": {"notification_id": str(notification.id)}}],
+        priority=5, correlation_id="before-batches",
+    )  # fmt: skip
+    assert outbox_publish_due(ids=[old.id]) == 1
+    wait_until(lambda: statuses([notification]) == ["sent"], timeout=30, message="delivered")
