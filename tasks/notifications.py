@@ -19,9 +19,15 @@ logger = logging.getLogger(__name__)
 
 
 def _notification_ids(envelope):
+    """The ids a message carries: a batch's, or one from before batches. A message with
+    neither raises (and dead-letters): nothing is dropped unseen."""
+    data = envelope["data"]
+    return [str(i) for i in data.get("notification_ids") or [data["notification_id"]]]
+
+
+def _notification_ids_or_none(envelope):
     try:
-        data = envelope["data"]
-        return [str(i) for i in data.get("notification_ids") or [data["notification_id"]]]
+        return _notification_ids(envelope)
     except (KeyError, TypeError, AttributeError):
         return []
 
@@ -60,7 +66,7 @@ class NotificationDeliveryTask(ConsumerTask):
         failures = getattr(self.request, "delivery_failures", None)
         if failures:
             return failures
-        ids = _notification_ids((self.request.args or [None])[0])
+        ids = _notification_ids_or_none((self.request.args or [None])[0])
         return dict.fromkeys(ids, exc)
 
     def on_retry_later(self, exc, delay):
@@ -79,7 +85,7 @@ class NotificationDeliveryTask(ConsumerTask):
             exhausted = "retries exhausted: " if reason.startswith("retries exhausted") else ""
             reasons = {i: f"{exhausted}{type(e).__name__}: {e}" for i, e in failures.items()}
         else:
-            reasons = dict.fromkeys(_notification_ids(args[0] if args else None), reason)
+            reasons = dict.fromkeys(_notification_ids_or_none(args[0] if args else None), reason)
         try:
             notifications_mark_failed(reasons)
         except Exception:
