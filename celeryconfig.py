@@ -27,7 +27,13 @@ VISITOR_MANAGEMENT = "visitor_management"
 REPAIR_REQUESTS = "repair_requests"
 COMPLAINTS = "complaints"
 REPORTING = "reporting"
+# Drained only: single-notification messages (`notifications.deliver`, the event
+# `notification.requested`) queued or written to the outbox before per-channel delivery.
 NOTIFICATIONS = "notifications"
+# A bulkhead per channel: a slow SMS provider holds up only its own queue and workers.
+NOTIFICATIONS_EMAIL = "notifications_email"
+NOTIFICATIONS_SMS = "notifications_sms"
+NOTIFICATIONS_IN_APP = "notifications_in_app"
 
 WORK_QUEUE_NAMES = (
     USER_REGISTRATION,
@@ -37,6 +43,9 @@ WORK_QUEUE_NAMES = (
     COMPLAINTS,
     REPORTING,
     NOTIFICATIONS,
+    NOTIFICATIONS_EMAIL,
+    NOTIFICATIONS_SMS,
+    NOTIFICATIONS_IN_APP,
 )
 
 # Domain code speaks of urgency; this maps it to message priorities (only queues listed
@@ -47,7 +56,13 @@ URGENCY_NORMAL = "normal"
 URGENCY_URGENT = "urgent"
 URGENCY_PRIORITY = {URGENCY_LOW: 1, URGENCY_NORMAL: 5, URGENCY_URGENT: 9}
 MAX_PRIORITY = max(URGENCY_PRIORITY.values())
-QUEUE_MAX_PRIORITY = {REPAIR_REQUESTS: MAX_PRIORITY, NOTIFICATIONS: MAX_PRIORITY}
+QUEUE_MAX_PRIORITY = {
+    REPAIR_REQUESTS: MAX_PRIORITY,
+    NOTIFICATIONS: MAX_PRIORITY,
+    NOTIFICATIONS_EMAIL: MAX_PRIORITY,
+    NOTIFICATIONS_SMS: MAX_PRIORITY,
+    NOTIFICATIONS_IN_APP: MAX_PRIORITY,
+}
 
 
 def priority_for_urgency(urgency):
@@ -138,6 +153,9 @@ TASK_QUEUES = {
     "customer_service.notify_complaint_updated": COMPLAINTS,
     "reporting.record_event": REPORTING,
     "notifications.deliver": NOTIFICATIONS,
+    "notifications.deliver_email_batch": NOTIFICATIONS_EMAIL,
+    "notifications.deliver_sms_batch": NOTIFICATIONS_SMS,
+    "notifications.deliver_in_app_batch": NOTIFICATIONS_IN_APP,
     # Periodic housekeeping runs on the reporting worker pool.
     "housekeeping.prune_messaging_records": REPORTING,
     "scheduled.repair_sla_escalate": REPORTING,
@@ -168,7 +186,9 @@ EVENT_SUBSCRIPTIONS = {
     "complaint.filed": ["customer_service.notify_complaint_filed", "reporting.record_event"],
     "complaint.updated": ["customer_service.notify_complaint_updated", "reporting.record_event"],
     "complaint.rated": ["reporting.record_event"],
-    "notification.requested": ["notifications.deliver"],
+    "notification.email_batch_requested": ["notifications.deliver_email_batch"],
+    "notification.sms_batch_requested": ["notifications.deliver_sms_batch"],
+    "notification.in_app_batch_requested": ["notifications.deliver_in_app_batch"],
 }
 
 # --- Celery settings ---------------------------------------------------------------

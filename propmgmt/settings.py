@@ -283,6 +283,11 @@ NOTIFICATION_SMS_BACKEND = env.str(
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
 SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
 SMS_WEBHOOK_TIMEOUT = env.float("SMS_WEBHOOK_TIMEOUT", default=5.0)
+# Notifications per delivery message (one outbox row, one consumer run, one SMTP
+# connection). SMS batches are smaller: each is one provider call in turn, and a batch
+# must finish well inside the task's soft time limit even with a slow provider.
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
+NOTIFICATION_SMS_BATCH_SIZE = env.int("NOTIFICATION_SMS_BATCH_SIZE", default=20)
 NOTIFICATION_MAX_RETRIES = env.int("NOTIFICATION_MAX_RETRIES", default=5)
 # Exponential backoff factor in whole seconds (0 retries at once; tests use it).
 NOTIFICATION_RETRY_BACKOFF = env.int("NOTIFICATION_RETRY_BACKOFF", default=2)

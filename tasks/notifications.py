@@ -1,36 +1,51 @@
-"""The notifications consumer: deliver one Notification by email, SMS or in-app."""
+"""The notifications consumers: deliver a batch of Notifications of one channel (email,
+SMS or in-app), each channel on its own queue and workers; and single notifications
+queued before batches (`notifications.deliver`)."""
 
 import logging
 
 from celery import shared_task
 from django.conf import settings
 
-from apps.notifications.channels import TransientDeliveryError
+from apps.notifications.channels import PermanentDeliveryError, TransientDeliveryError
 from apps.notifications.services import (
-    notification_attempt_failed,
-    notification_deliver,
-    notification_mark_failed,
+    notifications_attempt_failed,
+    notifications_deliver,
+    notifications_mark_failed,
 )
 from tasks.base import ConsumerTask
 
 logger = logging.getLogger(__name__)
 
 
-def _notification_id(envelope):
+def _notification_ids(envelope):
+    """The ids a message carries: a batch's, or one from before batches. A message with
+    neither raises (and dead-letters): nothing is dropped unseen."""
+    data = envelope["data"]
+    return [str(i) for i in data.get("notification_ids") or [data["notification_id"]]]
+
+
+def _notification_ids_or_none(envelope):
     try:
-        return envelope["data"]["notification_id"]
-    except (KeyError, TypeError):
-        return None
+        return _notification_ids(envelope)
+    except (KeyError, TypeError, AttributeError):
+        return []
+
+
+def _first_failure(failures):
+    """The error the batch is retried or dead-lettered for: one worth a retry if any."""
+    errors = list(failures.values())
+    return next((e for e in errors if not isinstance(e, PermanentDeliveryError)), errors[0])
 
 
 class NotificationDeliveryTask(ConsumerTask):
     abstract = True
     # SMTP errors and connection errors come from the base; the SMS webhook's
     # 5xx/timeout/connection errors are TransientDeliveryError. Anything else
-    # (a 4xx from the webhook, a missing notification, a bad template) dead-letters.
+    # (a 4xx from the webhook, a bad template) dead-letters the message.
     transient_errors = (*ConsumerTask.transient_errors, TransientDeliveryError)
-    # notification_deliver commits the attempt before calling the provider, and the
-    # notification's own status makes it idempotent.
+    # notifications_deliver commits each attempt before calling the provider, and the
+    # notifications' own statuses make it idempotent.
     work_in_ledger_transaction = False
 
     # The retry policy comes from settings so that tests (and ops) can tune it.
@@ -46,26 +61,52 @@ class NotificationDeliveryTask(ConsumerTask):
     def retry_backoff_max(self):
         return settings.NOTIFICATION_RETRY_BACKOFF_MAX
 
+    def _failures(self, exc):
+        """{id: error} of this attempt: each notification's own, else `exc` for all."""
+        failures = getattr(self.request, "delivery_failures", None)
+        if failures:
+            return failures
+        ids = _notification_ids_or_none((self.request.args or [None])[0])
+        return dict.fromkeys(ids, exc)
+
     def on_retry_later(self, exc, delay):
-        # Record the failed attempt (and when the retry is due) in its own transaction.
-        notification_id = _notification_id((self.request.args or [None])[0])
-        if notification_id:
-            try:
-                notification_attempt_failed(
-                    notification_id, f"{type(exc).__name__}: {exc}", retry_in=delay
-                )
-            except Exception:
-                logger.exception("could not record failed attempt of %s", notification_id)
+        # Record the failed attempts (and when the retry is due) in their own transaction.
+        try:
+            notifications_attempt_failed(
+                {i: f"{type(e).__name__}: {e}" for i, e in self._failures(exc).items()},
+                retry_in=delay,
+            )
+        except Exception:
+            logger.exception("could not record the failed attempts of %s", self.request.id)
 
     def on_dead_letter(self, reason, *args, **kwargs):
-        notification_id = _notification_id(args[0] if args else None)
-        if notification_id:
-            try:
-                notification_mark_failed(notification_id, reason)
-            except Exception:
-                logger.exception("could not mark notification %s failed", notification_id)
+        failures = getattr(self.request, "delivery_failures", None)
+        if failures:  # each failed notification with its own error; the sent stay sent
+            exhausted = "retries exhausted: " if reason.startswith("retries exhausted") else ""
+            reasons = {i: f"{exhausted}{type(e).__name__}: {e}" for i, e in failures.items()}
+        else:
+            reasons = dict.fromkeys(_notification_ids_or_none(args[0] if args else None), reason)
+        try:
+            notifications_mark_failed(reasons)
+        except Exception:
+            logger.exception("could not mark the notifications of %s failed", self.request.id)
 
 
-@shared_task(bind=True, base=NotificationDeliveryTask, name="notifications.deliver")
-def deliver(self, envelope):
-    notification_deliver(envelope["data"]["notification_id"])
+def _deliver(self, envelope):
+    failures = notifications_deliver(_notification_ids(envelope))
+    if failures:
+        # The sent ones are recorded; a retry (or a replay) sends only the others.
+        self.request.delivery_failures = failures
+        raise _first_failure(failures)
+
+
+def _consumer(name):
+    return shared_task(bind=True, base=NotificationDeliveryTask, name=name)(_deliver)
+
+
+# {"notification_ids": [...]}: one consumer per channel queue (celeryconfig.py).
+deliver_email_batch = _consumer("notifications.deliver_email_batch")
+deliver_sms_batch = _consumer("notifications.deliver_sms_batch")
+deliver_in_app_batch = _consumer("notifications.deliver_in_app_batch")
+# {"notification_id": ...}: messages queued before batches, drained from `notifications`.
+deliver = _consumer("notifications.deliver")

@@ -181,6 +181,11 @@ class WorkerProcess:
         self.log.close()
 
 
+# The per-channel notification queues (celeryconfig.py), as the notification workers
+# consume them; `notifications` only drains single-notification messages of old.
+NOTIFICATION_QUEUES = ("notifications_email", "notifications_sms", "notifications_in_app")
+
+
 @pytest.fixture
 def start_worker(broker_vhost, transactional_db):
     """Start real worker processes on queues; all are stopped after the test."""

@@ -14,13 +14,13 @@ from apps.accounts.models import User
 from apps.notifications.models import Notification
 from apps.reporting.models import DailyPropertyStat
 from apps.visitors.services import visitor_expect
-from tests.conftest import wait_until
+from tests.conftest import NOTIFICATION_QUEUES, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 ALL_QUEUES = (
     "user_registration", "visitor_management", "repair_requests", "complaints",
-    "reporting", "notifications",
+    "reporting", *NOTIFICATION_QUEUES,
 )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ says whether the provider drops a second send with the same key; only then may a
 redelivery that finds an attempt without outcome send again (services.py).
 """
 
+import contextlib
 import fcntl
 import logging
 from email.utils import parseaddr
@@ -54,11 +55,32 @@ def message_id_for(notification):
     return f"<{notification.idempotency_key}@{domain}>"
 
 
+class ChannelBackend:
+    """Sends one notification at a time; `opened()` holds what a batch shares (one SMTP
+    connection, one HTTP session) while its notifications are sent."""
+
+    honours_idempotency_key = False
+
+    @contextlib.contextmanager
+    def opened(self):
+        yield self
+
+    def send(self, notification, address):
+        raise NotImplementedError
+
+
 class FileEmailBackend(DjangoFileEmailBackend):
     """Development: one file per message in EMAIL_FILE_PATH, named by its Message-ID. A
     Message-ID already written is skipped, as a provider honouring the key would do."""
 
     honours_idempotency_key = True
+
+    # One file per message (below), not Django's one stream per connection.
+    def open(self):
+        return False
+
+    def close(self):
+        pass
 
     def send_messages(self, email_messages):
         folder = Path(self.file_path)
@@ -77,8 +99,11 @@ class FileEmailBackend(DjangoFileEmailBackend):
         return sent
 
 
-class EmailBackend:
-    """Django's email framework: text body plus an HTML alternative when there is one."""
+class EmailBackend(ChannelBackend):
+    """Django's email framework: text body plus an HTML alternative when there is one;
+    a batch shares one connection (one SMTP session)."""
+
+    _connection = None
 
     def _backend(self):
         return settings.NOTIFICATION_EMAIL_BACKEND or settings.EMAIL_BACKEND
@@ -87,11 +112,25 @@ class EmailBackend:
     def honours_idempotency_key(self):
         return getattr(import_string(self._backend()), "honours_idempotency_key", False)
 
-    def send(self, notification, address):
+    def _connection_new(self):
         options = {}
         if settings.NOTIFICATION_EMAIL_BACKEND and settings.NOTIFICATION_EMAIL_FILE_PATH:
             options["file_path"] = settings.NOTIFICATION_EMAIL_FILE_PATH
-        connection = get_connection(backend=self._backend(), fail_silently=False, **options)
+        return get_connection(backend=self._backend(), fail_silently=False, **options)
+
+    @contextlib.contextmanager
+    def opened(self):
+        connection = self._connection_new()
+        connection.open()
+        self._connection = connection
+        try:
+            yield self
+        finally:
+            self._connection = None
+            connection.close()
+
+    def send(self, notification, address):
+        connection = self._connection or self._connection_new()
         message = EmailMultiAlternatives(
             subject=notification.subject,
             body=notification.body_text,
@@ -108,7 +147,7 @@ class EmailBackend:
         message.send()
 
 
-class InAppBackend:
+class InAppBackend(ChannelBackend):
     """In-app notifications are stored for the inbox; delivering just marks them sent."""
 
     honours_idempotency_key = True  # nothing leaves the building
@@ -117,7 +156,7 @@ class InAppBackend:
         return None
 
 
-class ConsoleSmsBackend:
+class ConsoleSmsBackend(ChannelBackend):
     """Development: log the SMS and append one line to settings.SMS_FILE_PATH.
 
     With a file it behaves like a provider that honours the idempotency key: a key
@@ -148,7 +187,7 @@ class ConsoleSmsBackend:
             file.write(line + "\n")
 
 
-class WebhookSmsBackend:
+class WebhookSmsBackend(ChannelBackend):
     """POST {"to", "body", "notification_id"} as JSON to settings.SMS_WEBHOOK_URL, with
     the notification id as `Idempotency-Key` header.
 
@@ -158,6 +197,16 @@ class WebhookSmsBackend:
     """
 
     honours_idempotency_key = True
+    _session = None
+
+    @contextlib.contextmanager
+    def opened(self):
+        with requests.Session() as session:
+            self._session = session
+            try:
+                yield self
+            finally:
+                self._session = None
 
     def send(self, notification, address):
         url = settings.SMS_WEBHOOK_URL
@@ -169,7 +218,7 @@ class WebhookSmsBackend:
             "notification_id": str(notification.id),
         }
         try:
-            response = requests.post(
+            response = (self._session or requests).post(
                 url,
                 json=payload,
                 headers={"Idempotency-Key": notification.idempotency_key},

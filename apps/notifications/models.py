@@ -17,6 +17,8 @@ class Category(models.TextChoices):
     REPAIR_URGENT = "repair_urgent", "Urgent repair"
     COMPLAINT = "complaint", "Complaint"
     GENERAL = "general", "General"
+    ANNOUNCEMENT = "announcement", "Announcement"
+    EMERGENCY = "emergency", "Emergency"
 
 
 class Status(models.TextChoices):

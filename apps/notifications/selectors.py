@@ -11,10 +11,10 @@ from apps.notifications.models import (
 )
 from apps.properties.selectors import user_is_admin
 
-# Categories that cannot be switched off (e.g. the account confirmation email).
-MANDATORY_CATEGORIES = frozenset({Category.ACCOUNT})
+# Categories that cannot be switched off (the account confirmation email, emergencies).
+MANDATORY_CATEGORIES = frozenset({Category.ACCOUNT, Category.EMERGENCY})
 # SMS is off by default except for these categories (or when explicitly requested).
-SMS_DEFAULT_CATEGORIES = frozenset({Category.REPAIR_URGENT})
+SMS_DEFAULT_CATEGORIES = frozenset({Category.REPAIR_URGENT, Category.EMERGENCY})
 
 
 def preference_default(category, channel, *, explicit=False):
@@ -46,6 +46,21 @@ def preference_enabled(user, category, channel, *, explicit=False):
     if stored is not None:
         return stored
     return preference_default(category, channel, explicit=explicit)
+
+
+def users_opted_in(users, category, channel, *, explicit=False):
+    """The ids of `users` who want `category` over `channel` (`preference_enabled` for
+    each), in one query."""
+    ids = {user.pk for user in users}
+    if category in MANDATORY_CATEGORIES:
+        return ids
+    stored = dict(
+        NotificationPreference.objects.filter(
+            user_id__in=ids, category=category, channel=channel
+        ).values_list("user_id", "enabled")
+    )
+    default = preference_default(category, channel, explicit=explicit)
+    return {user_id for user_id in ids if stored.get(user_id, default)}
 
 
 def preferences_effective(user):

@@ -1,17 +1,21 @@
 """Writes of the notifications app.
 
-Other apps (and their consumers) ask for a notification with `notification_request`;
-the notifications consumer delivers it with `notification_deliver`.
+Other apps (and their consumers) ask for notifications with `notifications_request_for`
+(many users) or `notification_request` (one user or address); the notifications
+consumers deliver them in batches with `notifications_deliver`.
 """
 
 import logging
+from itertools import islice
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.messaging.publisher import publish
 from apps.notifications.channels import channel_backend
-from apps.notifications.events import NOTIFICATION_REQUESTED
+from apps.notifications.events import NOTIFICATION_BATCH_REQUESTED
 from apps.notifications.models import (
     Category,
     Channel,
@@ -21,7 +25,7 @@ from apps.notifications.models import (
     Status,
 )
 from apps.notifications.rendering import template_render
-from apps.notifications.selectors import MANDATORY_CATEGORIES, preference_enabled
+from apps.notifications.selectors import MANDATORY_CATEGORIES, users_opted_in
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +35,9 @@ class NotificationRequestError(ValueError):
 
 
 def _status_set(notification, status, detail=""):
+    """Set the status and return its history row (not saved)."""
     notification.status = status
-    NotificationStatusChange.objects.create(
-        notification=notification, status=status, detail=detail[:5000]
-    )
+    return NotificationStatusChange(notification=notification, status=status, detail=detail[:5000])
 
 
 def _address_for(channel, user, address):
@@ -43,6 +46,114 @@ def _address_for(channel, user, address):
     if user is None:
         return ""
     return user.email if channel == Channel.EMAIL else (user.phone or "")
+
+
+def _chunks(items, size):
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def batch_size(channel):
+    if channel == Channel.SMS:
+        return settings.NOTIFICATION_SMS_BATCH_SIZE
+    return settings.NOTIFICATION_BATCH_SIZE
+
+
+def _request_check(channel, category):
+    if channel not in Channel.values:
+        raise NotificationRequestError(f"unknown channel {channel!r}")
+    if category not in Category.values:
+        raise NotificationRequestError(f"unknown category {category!r}")
+
+
+def _render(template, variables, channel):
+    try:
+        return template_render(template, variables, html=channel == Channel.EMAIL)
+    except ValueError as exc:
+        raise NotificationRequestError(str(exc)) from exc
+
+
+def _notifications_create(notifications, *, urgency=None, not_before=None):
+    """Store pending notifications of one channel with their history, and publish one
+    delivery message per batch of them, all in the caller's transaction (or one)."""
+    if not notifications:
+        return []
+    channel = notifications[0].channel
+    with transaction.atomic():
+        Notification.objects.bulk_create(notifications)
+        NotificationStatusChange.objects.bulk_create(
+            NotificationStatusChange(notification=n, status=Status.PENDING, detail="requested")
+            for n in notifications
+        )
+        for batch in _chunks(notifications, batch_size(channel)):
+            publish(
+                NOTIFICATION_BATCH_REQUESTED[channel],
+                {"notification_ids": [str(n.id) for n in batch]},
+                urgency=urgency,
+                not_before=not_before,
+            )
+    return notifications
+
+
+def notifications_request_for(
+    users,
+    *,
+    channel,
+    template,
+    variables,
+    category,
+    subject=None,
+    requested_by=None,
+    explicit=False,
+    urgency=None,
+    not_before=None,
+    ignore_preferences=False,
+):
+    """Create pending notifications of one message to many `users` over `channel`, and
+    their delivery messages; return the notifications created.
+
+    Users who opted out (see selectors.users_opted_in; `explicit=True` means the sender
+    chose this channel for this one message) are skipped unless `ignore_preferences`
+    (emergencies), and so are users without an address for the channel. The template is
+    rendered once, so its errors (NotificationRequestError) reach the caller. In the
+    caller's transaction: the notifications and their pending history in bulk, and one
+    outbox message per `batch_size(channel)` of them, with the priority of `urgency`
+    (default: inherited, as `publish` does) and held until `not_before` (aware datetime,
+    published by the relay when due). A user listed twice gets one notification.
+    """
+    _request_check(channel, category)
+    unique = {user.pk: user for user in users}
+    if ignore_preferences:
+        wanted = set(unique)
+    else:
+        wanted = users_opted_in(unique.values(), category, channel, explicit=explicit)
+    recipients = [
+        user
+        for user_id, user in unique.items()
+        if user_id in wanted and (channel == Channel.IN_APP or _address_for(channel, user, ""))
+    ]
+    skipped = len(unique) - len(recipients)
+    if skipped:
+        logger.info("%d of %d users opted out of %s over %s or have no address",
+                    skipped, len(unique), category, channel)  # fmt: skip
+    variables = dict(variables or {})
+    rendered_subject, body_text, body_html = _render(template, variables, channel)
+    notifications = [
+        Notification(
+            channel=channel,
+            user=user,
+            category=category,
+            template=template,
+            subject=subject if subject is not None else rendered_subject,
+            body_text=body_text,
+            body_html=body_html,
+            variables=variables,
+            requested_by=requested_by,
+        )
+        for user in recipients
+    ]
+    return _notifications_create(notifications, urgency=urgency, not_before=not_before)
 
 
 def notification_request(
@@ -57,55 +168,42 @@ def notification_request(
     requested_by=None,
     explicit=False,
 ):
-    """Create a pending Notification and publish notification.requested in one transaction.
+    """Create one pending Notification and its delivery message in one transaction.
 
     Returns None (and creates nothing) when `user` opted out of `category` over `channel`
-    (see selectors.preference_enabled; `explicit=True` means the sender chose this channel
-    for this one message, which turns SMS on unless the user switched it off), or when the
-    user has no address for the channel (e.g. SMS to a user without a phone). Raises
-    NotificationRequestError for an unknown channel/category/template or no recipient.
-    The body is rendered now, so template errors surface to the caller.
+    (as in `notifications_request_for`), or has no address for the channel. An explicit
+    `address` (email or phone) needs no user. Raises NotificationRequestError for an
+    unknown channel/category/template or no recipient.
     """
-    if channel not in Channel.values:
-        raise NotificationRequestError(f"unknown channel {channel!r}")
-    if category not in Category.values:
-        raise NotificationRequestError(f"unknown category {category!r}")
+    _request_check(channel, category)
     if user is None and not address:
         raise NotificationRequestError("a notification needs a user or an address")
     if channel == Channel.IN_APP and user is None:
         raise NotificationRequestError("an in-app notification needs a user")
-    if user is not None and not preference_enabled(user, category, channel, explicit=explicit):
+    if user is not None and not address:
+        created = notifications_request_for(
+            [user], channel=channel, template=template, variables=variables,
+            category=category, subject=subject, requested_by=requested_by, explicit=explicit,
+        )  # fmt: skip
+        return created[0] if created else None
+    if user is not None and not users_opted_in([user], category, channel, explicit=explicit):
         logger.info("user %s opted out of %s over %s", user.pk, category, channel)
         return None
-    resolved = _address_for(channel, user, address)
-    if channel != Channel.IN_APP and not resolved:
-        logger.info("user %s has no address for %s; %s not sent", user.pk, channel, template)
-        return None
     variables = dict(variables or {})
-    try:
-        rendered_subject, body_text, body_html = template_render(
-            template, variables, html=channel == Channel.EMAIL
-        )
-    except ValueError as exc:
-        raise NotificationRequestError(str(exc)) from exc
-    with transaction.atomic():
-        notification = Notification.objects.create(
-            channel=channel,
-            user=user,
-            address=address,
-            category=category,
-            template=template,
-            subject=subject if subject is not None else rendered_subject,
-            body_text=body_text,
-            body_html=body_html,
-            variables=variables,
-            requested_by=requested_by,
-        )
-        NotificationStatusChange.objects.create(
-            notification=notification, status=Status.PENDING, detail="requested"
-        )
-        publish(NOTIFICATION_REQUESTED, {"notification_id": str(notification.id)})
-    return notification
+    rendered_subject, body_text, body_html = _render(template, variables, channel)
+    notification = Notification(
+        channel=channel,
+        user=user,
+        address=address,
+        category=category,
+        template=template,
+        subject=subject if subject is not None else rendered_subject,
+        body_text=body_text,
+        body_html=body_html,
+        variables=variables,
+        requested_by=requested_by,
+    )
+    return _notifications_create([notification])[0]
 
 
 def notification_render(notification):
@@ -118,115 +216,192 @@ def notification_render(notification):
     notification.body_html = notification.body_html or body_html
 
 
-def notification_deliver(notification_id):
-    """Send a notification through its channel: once per notification, and once at the
-    provider as far as the provider allows.
+# Written row by row only for the few notifications that need more than the attempt's
+# one UPDATE: those turned `unknown`, and those requested before bodies were rendered.
+_REWRITTEN_FIELDS = ["status", "attempt_started_at", "last_error", "subject", "body_text",
+                     "body_html"]  # fmt: skip
 
-    1. Under a row lock, and committed before the provider is called: the attempt
-       (`attempts`, status processing, `attempt_started_at`). A notification already
-       sent is left alone.
-    2. The provider is called with the notification's idempotency key, holding no lock
-       and no transaction.
-    3. The outcome is committed (sent; a failure is recorded by the consumer through
-       `notification_attempt_failed` / `notification_mark_failed`).
+
+def notifications_deliver(notification_ids):
+    """Send a batch of notifications through their channels: once per notification, and
+    once at the provider as far as the provider allows; return {id: error} of those whose
+    attempt failed (recorded by the consumer: `notifications_attempt_failed` /
+    `notifications_mark_failed`).
+
+    For each group of notifications:
+    1. Under row locks, and committed before the provider is called: the attempts
+       (`attempts`, status processing, `attempt_started_at`), in bulk. Notifications
+       already sent (or of unknown outcome) are left alone.
+    2. The provider is called for each, with its idempotency key, over one connection
+       for the whole batch (one SMTP connection), holding no lock and no transaction.
+    3. The sent ones are committed as sent, in bulk.
 
     A redelivery that finds an attempt without outcome (its worker died between 1 and
     3) sends again with the same key only where the provider honours it; otherwise the
-    notification is marked `unknown` for an operator and nothing is sent blind.
-    Call it outside any transaction (the notifications consumer does), or step 1 is
-    not committed before the provider is called.
+    notification is marked `unknown` for an operator and nothing is sent blind. So the
+    group is the whole batch only where the provider honours the key; otherwise each
+    notification is its own group, and a worker lost mid-batch leaves at most one
+    notification of unknown outcome. Call it outside any transaction (the consumers do),
+    or step 1 is not committed before the provider is called.
     """
-    notification, backend, address = _attempt_start(notification_id)
-    if backend is None:
-        return notification
-    backend.send(notification, address)
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update(of=("self",)).get(id=notification_id)
-        notification.sent_at = timezone.now()
-        notification.attempt_started_at = None
-        notification.last_error = ""
-        _status_set(notification, Status.SENT, f"{notification.channel} to {address or 'inbox'}")
-        notification.save()
-    return notification
+    by_channel = {}
+    rows = Notification.objects.filter(id__in=set(map(str, notification_ids)))
+    for notification_id, channel in rows.order_by("id").values_list("id", "channel"):
+        by_channel.setdefault(channel, []).append(str(notification_id))
+    missing = len(set(map(str, notification_ids))) - sum(map(len, by_channel.values()))
+    if missing:
+        logger.warning("%d notifications of the batch no longer exist", missing)
+    failures = {}
+    for channel, ids in by_channel.items():
+        backend = channel_backend(channel)
+        group = len(ids) if backend.honours_idempotency_key else 1
+        with backend.opened():
+            for chunk in _chunks(ids, group):
+                failures.update(_deliver_group(backend, chunk))
+    return failures
 
 
-def _attempt_start(notification_id):
-    """Record the attempt (committed when called outside a transaction); return the
-    notification, and the backend and address to send with, or no backend to send none."""
+def _deliver_group(backend, notification_ids):
+    to_send = _attempts_start(backend, notification_ids)
+    sent, failures = [], {}
+    for notification, address in to_send:
+        try:
+            backend.send(notification, address)
+        except Exception as exc:  # recorded by the consumer, which decides retry or fail
+            logger.warning("notification %s: %r", notification.id, exc)
+            failures[str(notification.id)] = exc
+        else:
+            sent.append((notification, address))
+    if sent:
+        _outcomes_record(sent)
+    return failures
+
+
+def _attempts_start(backend, notification_ids):
+    """Record the attempts (committed when called outside a transaction); return
+    [(notification, address)] to send."""
     with transaction.atomic():
-        notification = (
+        notifications = list(
             Notification.objects.select_for_update(of=("self",))
             .select_related("user")
-            .get(id=notification_id)
+            .filter(id__in=notification_ids)
+            .order_by("id")
         )
-        if notification.status in (Status.SENT, Status.UNKNOWN):
-            logger.info(
-                "notification %s is %s; not sending again", notification_id, notification.status
-            )
-            return notification, None, None
-        backend = channel_backend(notification.channel)
-        detail = ""
-        if notification.attempt_started_at is not None:
-            started = notification.attempt_started_at.isoformat()
-            if not backend.honours_idempotency_key:
-                reason = (
-                    f"attempt {notification.attempts} started at {started} has no recorded "
-                    "outcome and the provider does not honour an idempotency key: not sent "
-                    "again; check with the provider whether it was delivered"
-                )
-                logger.error("notification %s: %s", notification_id, reason)
-                notification.attempt_started_at = None
-                notification.last_error = reason
-                _status_set(notification, Status.UNKNOWN, reason)
-                notification.save()
-                return notification, None, None
-            detail = f"; resent with the same idempotency key after attempt from {started}"
-            logger.warning("notification %s: attempt without outcome%s", notification_id, detail)
-        if not notification.is_rendered:
-            notification_render(notification)
-        address = _address_for(notification.channel, notification.user, notification.address)
-        notification.attempts += 1
-        notification.attempt_started_at = timezone.now()
-        _status_set(notification, Status.PROCESSING, f"attempt {notification.attempts}{detail}")
-        notification.save()
-    return notification, backend, address
+        now = timezone.now()
+        to_send, rewritten, history = [], [], []
+        for notification in notifications:
+            if notification.status in (Status.SENT, Status.UNKNOWN):
+                logger.info("notification %s is %s; not sending again", notification.id,
+                            notification.status)  # fmt: skip
+                continue
+            detail = ""
+            if notification.attempt_started_at is not None:
+                started = notification.attempt_started_at.isoformat()
+                if not backend.honours_idempotency_key:
+                    reason = (
+                        f"attempt {notification.attempts} started at {started} has no "
+                        "recorded outcome and the provider does not honour an idempotency "
+                        "key: not sent again; check with the provider whether it was delivered"
+                    )
+                    logger.error("notification %s: %s", notification.id, reason)
+                    notification.attempt_started_at = None
+                    notification.last_error = reason
+                    history.append(_status_set(notification, Status.UNKNOWN, reason))
+                    rewritten.append(notification)
+                    continue
+                detail = f"; resent with the same idempotency key after attempt from {started}"
+                logger.warning("notification %s: attempt without outcome%s", notification.id,
+                               detail)  # fmt: skip
+            if not notification.is_rendered:
+                notification_render(notification)
+                rewritten.append(notification)
+            notification.attempts += 1
+            notification.attempt_started_at = now
+            attempt = f"attempt {notification.attempts}{detail}"
+            history.append(_status_set(notification, Status.PROCESSING, attempt))
+            address = _address_for(notification.channel, notification.user, notification.address)
+            to_send.append((notification, address))
+        Notification.objects.filter(id__in=[n.id for n, _ in to_send]).update(
+            status=Status.PROCESSING, attempts=F("attempts") + 1, attempt_started_at=now
+        )
+        Notification.objects.bulk_update(rewritten, _REWRITTEN_FIELDS)
+        NotificationStatusChange.objects.bulk_create(history)
+    return to_send
+
+
+def _outcomes_record(sent):
+    now = timezone.now()
+    with transaction.atomic():
+        Notification.objects.filter(id__in=[n.id for n, _ in sent]).update(
+            status=Status.SENT, sent_at=now, attempt_started_at=None, last_error=""
+        )
+        NotificationStatusChange.objects.bulk_create(
+            _status_set(n, Status.SENT, f"{n.channel} to {address or 'inbox'}")
+            for n, address in sent
+        )
+
+
+def notification_deliver(notification_id):
+    """`notifications_deliver` of one notification, raising its failure; return it."""
+    failures = notifications_deliver([notification_id])
+    if failures:
+        raise failures[str(notification_id)]
+    return Notification.objects.get(id=notification_id)
+
+
+def notifications_attempt_failed(errors, *, retry_in=None):
+    """Record failed attempts that will be retried: `errors` is {id: error}."""
+    when = f"; retry in {retry_in}s" if retry_in is not None else ""
+    with transaction.atomic():
+        notifications = Notification.objects.select_for_update().filter(id__in=list(errors))
+        changed, history = [], []
+        for notification in notifications:
+            if notification.status in (Status.SENT, Status.FAILED):
+                continue
+            error = errors[str(notification.id)]
+            notification.attempt_started_at = None
+            notification.last_error = str(error)[:5000]
+            history.append(_status_set(
+                notification, Status.PENDING,
+                f"attempt {notification.attempts} failed: {error}{when}",
+            ))  # fmt: skip
+            changed.append(notification)
+        Notification.objects.bulk_update(changed, ["attempt_started_at", "last_error", "status"])
+        NotificationStatusChange.objects.bulk_create(history)
 
 
 def notification_attempt_failed(notification_id, error, *, retry_in=None):
     """Record the outcome of a failed attempt that will be retried."""
+    notifications_attempt_failed({str(notification_id): error}, retry_in=retry_in)
+    return Notification.objects.filter(id=notification_id).first()
+
+
+def notifications_mark_failed(reasons):
+    """Mark notifications failed: `reasons` is {id: reason} (retries exhausted or a
+    permanent error). Sent notifications stay sent, and those of unknown outcome stay
+    unknown (an operator checks them with the provider)."""
     with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(id=notification_id).first()
-        if notification is None or notification.status in (Status.SENT, Status.FAILED):
-            return notification
-        notification.attempt_started_at = None
-        notification.last_error = str(error)[:5000]
-        when = f"; retry in {retry_in}s" if retry_in is not None else ""
-        _status_set(
-            notification,
-            Status.PENDING,
-            f"attempt {notification.attempts} failed: {error}{when}",
-        )
-        notification.save(update_fields=["attempt_started_at", "last_error", "status"])
-    return notification
+        notifications = Notification.objects.select_for_update().filter(id__in=list(reasons))
+        changed, history = [], []
+        for notification in notifications:
+            if notification.status in (Status.SENT, Status.UNKNOWN):
+                continue
+            reason = str(reasons[str(notification.id)])
+            notification.attempt_started_at = None
+            notification.last_error = reason[:5000]
+            history.append(_status_set(notification, Status.FAILED, reason))
+            changed.append(notification)
+        Notification.objects.bulk_update(changed, ["attempt_started_at", "last_error", "status"])
+        NotificationStatusChange.objects.bulk_create(history)
+    missing = set(reasons) - {str(n.id) for n in notifications}
+    for notification_id in missing:
+        logger.warning("notification %s to mark failed does not exist", notification_id)
 
 
 def notification_mark_failed(notification_id, reason):
-    """Mark a notification failed with `reason` (retries exhausted or permanent error).
-
-    A sent notification stays sent.
-    """
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(id=notification_id).first()
-        if notification is None:
-            logger.warning("notification %s to mark failed does not exist", notification_id)
-            return None
-        if notification.status == Status.SENT:
-            return notification
-        notification.attempt_started_at = None
-        notification.last_error = str(reason)[:5000]
-        _status_set(notification, Status.FAILED, str(reason))
-        notification.save(update_fields=["attempt_started_at", "last_error", "status"])
-    return notification
+    """Mark a notification failed with `reason`. A sent notification stays sent."""
+    notifications_mark_failed({str(notification_id): reason})
+    return Notification.objects.filter(id=notification_id).first()
 
 
 def notification_mark_read(notification):
@@ -259,9 +434,3 @@ def preferences_update(user, items):
                 channel=item["channel"],
                 defaults={"enabled": item["enabled"]},
             )
-
-
-def notifications_request_for(users, **request):
-    """`notification_request` for each of `users`; the ones actually created."""
-    created = (notification_request(user=user, **request) for user in users)
-    return [notification for notification in created if notification is not None]

@@ -22,7 +22,8 @@ OPERATIONS = {"repair": 30, "urgent_repair": 6, "complaint": 22, "visit": 24, "w
 REQUEST_TIMEOUT = 30
 # The events these requests cause (and the notifications their consumers request).
 EVENTS = ("repair.requested", "complaint.filed", "visitor.expected", "visitor.arrived",
-          "visitor.departed", "notification.requested")  # fmt: skip
+          "visitor.departed", "notification.email_batch_requested",
+          "notification.in_app_batch_requested")  # fmt: skip
 
 
 def busy_queues():

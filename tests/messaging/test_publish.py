@@ -38,19 +38,19 @@ def test_urgency_maps_to_a_priority_only_kept_on_priority_queues():
     by_task = {r.task_name: r for r in OutboxMessage.objects.all()}
     assert by_task["maintenance.notify_repair_requested"].priority == 9
     assert by_task["reporting.record_event"].priority is None
-    publish("notification.requested", {"notification_id": "n1"})
-    assert OutboxMessage.objects.get(event="notification.requested").priority == 5  # normal
+    [row] = publish("notification.email_batch_requested", {"notification_ids": ["n1"]})
+    assert OutboxMessage.objects.get(id=row.id).priority == 5  # normal
 
 
 def test_a_consumers_events_inherit_the_urgency_it_handles():
     token = set_urgency("urgent")
     try:
-        publish("notification.requested", {"notification_id": "n1"})
+        publish("notification.email_batch_requested", {"notification_ids": ["n1"]})
     finally:
         reset_urgency(token)
     assert OutboxMessage.objects.get().priority == 9
     with pytest.raises(ValueError, match="unknown urgency"):
-        publish("notification.requested", {"notification_id": "n2"}, urgency="panic")
+        publish("notification.email_batch_requested", {"notification_ids": ["n2"]}, urgency="panic")
 
 
 def test_unknown_event_raises_and_writes_nothing():
@@ -83,7 +83,9 @@ def test_correlation_id_comes_from_the_context():
 
 def test_delayed_rows_keep_their_not_before():
     later = timezone.now() + datetime.timedelta(minutes=5)
-    [row] = publish("notification.requested", {"notification_id": "x"}, not_before=later)
+    [row] = publish(
+        "notification.email_batch_requested", {"notification_ids": ["x"]}, not_before=later
+    )
     assert OutboxMessage.objects.get(id=row.id).not_before == later
 
 

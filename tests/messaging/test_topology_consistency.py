@@ -45,6 +45,10 @@ def published_events():
                 found.add((module, event.value))
             elif isinstance(event, ast.Name):
                 found.add((module, getattr(importlib.import_module(module), event.id)))
+            elif isinstance(event, ast.Subscript) and isinstance(event.value, ast.Name):
+                # publish(EVENTS_BY_KIND[kind], ...): every event of that mapping.
+                events = getattr(importlib.import_module(module), event.value.id)
+                found.update((module, name) for name in events.values())
     return found
 
 

@@ -31,7 +31,7 @@ def test_staff_send_answers_202_with_a_status_url_and_enqueues(api, world, role)
     notification = Notification.objects.get(id=body["id"])
     assert notification.requested_by == sender and notification.status == "pending"
     assert "Water off at 2pm" in notification.body_text
-    assert OutboxMessage.objects.filter(event="notification.requested").count() == 1
+    assert OutboxMessage.objects.filter(event="notification.in_app_batch_requested").count() == 1
     status = api(sender).get(body["status_url"]).json()
     assert status["status"] == "pending" and status["history"][0]["status"] == "pending"
 

@@ -32,8 +32,8 @@ def test_email_is_sent_once_with_text_and_html(world):
         user=user,
     )
     assert notification.status == "pending" and notification.address == ""
-    event = OutboxMessage.objects.get(event="notification.requested")
-    assert event.payload[0]["data"] == {"notification_id": str(notification.id)}
+    event = OutboxMessage.objects.get(event="notification.email_batch_requested")
+    assert event.payload[0]["data"] == {"notification_ids": [str(notification.id)]}
 
     notification_deliver(notification.id)
     notification_deliver(notification.id)  # redelivered: not sent again

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 def test_worker_sends_text_and_html_email(clean_queues, start_worker, tmp_path):
     start_worker(
-        "notifications",
+        "notifications_email",
         env={
             "NOTIFICATION_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "NOTIFICATION_EMAIL_FILE_PATH": str(tmp_path),

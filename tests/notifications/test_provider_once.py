@@ -12,7 +12,7 @@ from django.db import transaction
 
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_request
-from tests.conftest import wait_until
+from tests.conftest import NOTIFICATION_QUEUES, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +54,7 @@ def provider():
 def crashing_worker(clean_queues, start_worker, tmp_path):
     def start(**env):
         return start_worker(
-            "notifications", env={"PROBE_CRASH_MARKER": str(tmp_path / "crashed"), **env}
+            *NOTIFICATION_QUEUES, env={"PROBE_CRASH_MARKER": str(tmp_path / "crashed"), **env}
         )
 
     return start

@@ -2,10 +2,7 @@
 worker processes: failures retry, then fail and dead-letter; a replay after the webhook is
 back sends once; a message delivered twice sends once; a timeout is a transient error."""
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import transaction
@@ -21,44 +18,10 @@ from tests.conftest import queue_depth, wait_until
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 
-class Webhook:
-    """A loopback SMS provider whose answer the test sets."""
-
-    def __init__(self):
-        self.status, self.delay, self.received = 503, 0.0, []
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                time.sleep(webhook.delay)
-                webhook.received.append((webhook.status, body))
-                self.send_response(webhook.status)
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def delivered(self, notification_id):
-        return [b for s, b in self.received if s == 200 and b["notification_id"] == notification_id]
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook()
-    yield hook
-    hook.server.shutdown()
-
-
 @pytest.fixture
 def sms_worker(clean_queues, start_worker, webhook):
     return start_worker(
-        "notifications",
+        "notifications_sms",
         env={
             "NOTIFICATION_SMS_BACKEND": "apps.notifications.channels.WebhookSmsBackend",
             "SMS_WEBHOOK_URL": webhook.url,
@@ -80,7 +43,7 @@ def send_sms(text="Lift out of order"):
 
 def test_webhook_down_retries_then_fails_and_replay_sends_once(sms_worker, webhook):
     notification_id = send_sms()
-    wait_until(lambda: queue_depth("notifications.dlq") == 1, timeout=40, message="dead letter")
+    wait_until(lambda: queue_depth("notifications_sms.dlq") == 1, timeout=40, message="dead letter")
     notification = Notification.objects.get(id=notification_id)
     assert notification.status == "failed" and "503" in notification.last_error
     assert len(webhook.received) == 3  # the first try and two retries
@@ -91,11 +54,11 @@ def test_webhook_down_retries_then_fails_and_replay_sends_once(sms_worker, webho
     ]  # fmt: skip
     assert "attempt 1 failed" in history[2].detail and "503" in history[2].detail
     assert notification.attempts == 3
-    [letter] = dead_letters_list("notifications")
+    [letter] = dead_letters_list("notifications_sms")
     assert "503" in letter["reason"]
 
     webhook.status = 200
-    dead_letter_replay("notifications", letter["message_id"], via="test")
+    dead_letter_replay("notifications_sms", letter["message_id"], via="test")
     wait_until(lambda: Notification.objects.get(id=notification_id).status == "sent", timeout=20)
     time.sleep(1)
     assert len(webhook.delivered(notification_id)) == 1
@@ -105,7 +68,7 @@ def test_same_message_delivered_twice_sends_once(sms_worker, webhook):
     webhook.status = 200
     notification_id = send_sms()
     wait_until(lambda: Notification.objects.get(id=notification_id).status == "sent")
-    row = OutboxMessage.objects.get(event="notification.requested")
+    row = OutboxMessage.objects.get(event="notification.sms_batch_requested")
     publisher = ConfirmingPublisher(broker_connection().as_uri(include_password=True), 5)
     assert publisher.publish([row]).confirmed == {row.id}  # the broker delivers it again
     publisher.reset()
@@ -145,7 +108,7 @@ def test_webhook_success_posts_to_body_and_id(sms_worker, webhook):
 def test_webhook_4xx_is_permanent_no_retry(sms_worker, webhook):
     webhook.status = 400
     notification_id = send_sms()
-    wait_until(lambda: queue_depth("notifications.dlq") == 1, timeout=20, message="dead letter")
+    wait_until(lambda: queue_depth("notifications_sms.dlq") == 1, timeout=20, message="dead letter")
     notification = Notification.objects.get(id=notification_id)
     assert notification.status == "failed" and "400" in notification.last_error
     assert len(webhook.received) == 1

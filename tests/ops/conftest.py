@@ -20,6 +20,9 @@ ALL_QUEUES = (
     "complaints",
     "reporting",
     "notifications",
+    "notifications_email",
+    "notifications_sms",
+    "notifications_in_app",
 )
 
 

@@ -34,7 +34,7 @@ def test_one_request_id_through_web_workers_and_notifications(
     resident = UserFactory(role=Role.RESIDENT, unit=UnitFactory(property=prop))
     staff = UserFactory(role=Role.CUSTOMER_SERVICE, property=prop)
     token = Token.objects.create(user=resident)
-    worker = start_worker("complaints", "notifications", "reporting")
+    worker = start_worker("complaints", "notifications_in_app", "reporting")
     web = start_service("web", path="/healthz/")
     trail = f"trail-{uuid.uuid4().hex[:12]}"
 
@@ -58,7 +58,7 @@ def test_one_request_id_through_web_workers_and_notifications(
     assert {r.task_name for r in rows} == {
         "customer_service.notify_complaint_filed",
         "reporting.record_event",
-        "notifications.deliver",
+        "notifications.deliver_in_app_batch",
     }
     for row in rows:
         wait_until(lambda row=row: f"Task {row.task_name}[{row.id}] succeeded" in worker.logs())
@@ -68,17 +68,16 @@ def test_one_request_id_through_web_workers_and_notifications(
     # The request, and the two rows it wrote published by the web process.
     assert any("propmgmt.access: POST /api/v1/complaints/ 201" in line for line in web_lines)
     for row in rows:
-        if row.task_name != "notifications.deliver":
+        if row.task_name != "notifications.deliver_in_app_batch":
             assert any(f"published {row.task_name}[{row.id}]" in line for line in web_lines)
     # Each consumer: received (worker main process) and succeeded (pool process).
     for row in rows:
         for what in ("received", "succeeded"):
             assert any(f"Task {row.task_name}[{row.id}] {what}" in line for line in worker_lines)
-    # The notification the consumer caused, by id.
-    assert any(
-        "published notifications.deliver" in line and f"notification_id={notification.id}" in line
-        for line in worker_lines
-    )
+    # The notification batch the consumer caused, carrying the notification's id.
+    assert any("published notifications.deliver_in_app_batch" in line for line in worker_lines)
+    [batch] = [row for row in rows if row.task_name == "notifications.deliver_in_app_batch"]
+    assert batch.payload[0]["data"]["notification_ids"] == [str(notification.id)]
     # And no line about these messages is missing the id.
     for line in (web.logs() + worker.logs()).splitlines():
         if any(str(row.id) in line for row in rows) and re.match(r"^\d{4}-", line):

@@ -4,6 +4,8 @@ accepted a message (once per test, via a marker file), before the outcome is com
 import os
 from pathlib import Path
 
+from django.core.mail.backends import locmem
+
 from apps.notifications.channels import ConsoleSmsBackend, FileEmailBackend, WebhookSmsBackend
 
 
@@ -38,3 +40,19 @@ class CrashingFileEmail(FileEmailBackend):
         sent = super().send_messages(email_messages)
         _crash_once()
         return sent
+
+
+class CountingLocmemEmail(locmem.EmailBackend):
+    """Django's in-memory backend, counting the connections opened."""
+
+    opened = 0
+
+    def open(self):
+        CountingLocmemEmail.opened += 1
+        return super().open()
+
+
+class KeyedCountingLocmemEmail(CountingLocmemEmail):
+    """As a provider that drops a second message with the same Message-ID."""
+
+    honours_idempotency_key = True
