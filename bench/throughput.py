@@ -479,9 +479,11 @@ def backlog(processes, prop, count):
         }  # fmt: skip
 
     rows = bench_rows(count, "reporting.record_event", "reporting", envelope)
+    queued_from = time.monotonic()
     for i in range(0, count, 5000):
         OutboxMessage.objects.bulk_create(rows[i : i + 5000])
-    wait_until(lambda: depth("reporting") >= count, 600, "backlog queued by the relay")
+    relayed = wait_until(lambda: depth("reporting") >= count, 600, "backlog queued by the relay")
+    relay_rate = count / (relayed - queued_from)
     ledger_before = ProcessedMessage.objects.count()
     processes.sampling = True
     started = time.monotonic()
@@ -504,7 +506,7 @@ def backlog(processes, prop, count):
         or 0
     )
     dead = depth("reporting.dlq")
-    return done - started, count - ledger, counted - count, dead
+    return done - started, count - ledger, counted - count, dead, relay_rate
 
 
 def spread(values, fmt="{:.0f}"):
@@ -521,7 +523,7 @@ def main():
     results = {key: [] for key in (
         "raw_pub", "raw_con", "noop", "plain", "repairs", "repairs_off", "p99_on", "p99_off",
         "p50_on", "e2e_repairs", "e2e_messages", "notice_p50", "notice_p99", "backlog_s",
-        "lost", "twice", "dead",
+        "lost", "twice", "dead", "relay",
     )}  # fmt: skip
     rss = {}
     processes = Processes()
@@ -579,7 +581,8 @@ def main():
 
             print(f"run {run + 1}/{RUNS}: backlog of {N['backlog']}", flush=True)
             reset_data()
-            seconds, lost, twice, dead = backlog(processes, prop, N["backlog"])
+            seconds, lost, twice, dead, relay_rate = backlog(processes, prop, N["backlog"])
+            results["relay"].append(relay_rate)
             results["backlog_s"].append(seconds)
             results["lost"].append(lost)
             results["twice"].append(twice)
@@ -608,6 +611,8 @@ def report(r, rss, elapsed):
     print(f"   raw kombu consume, persistent, ack each : {spread(r['raw_con'])} msg/s")
     print(f"   no-op Celery drain (notifications pool) : {spread(r['noop'])} msg/s")
     print(f"   plain DRF create, token auth            : {spread(r['plain'])} req/s")
+    print(f"   one relay, outbox -> broker (backlog)   : {spread(r['relay'])} msg/s"
+          " (inserting the rows included)")  # fmt: skip
     print("1. end to end (every Procfile process)")
     print(f"   repairs fully delivered                 : {spread(r['e2e_repairs'], '{:.1f}')}"
           f" repairs/s   (target >= 100)")  # fmt: skip
