@@ -517,7 +517,12 @@ def spread(values, fmt="{:.0f}"):
     return f"{fmt.format(median)} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
 
+def _exit_on_signal(signum, frame):
+    raise SystemExit(f"bench: stopped by signal {signum}")  # so the processes get stopped
+
+
 def main():
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     started_at = time.monotonic()
     prop, tokens = setup()
     results = {key: [] for key in (
@@ -535,6 +540,8 @@ def main():
             results["raw_pub"].append(publish_rate)
             results["raw_con"].append(consume_rate)
             results["noop"].append(noop_drain(processes, N["noop"]))
+            print(f"  raw publish {publish_rate:.0f}/s, consume {consume_rate:.0f}/s,"
+                  f" no-op drain {results['noop'][-1]:.0f}/s", flush=True)  # fmt: skip
 
             print(f"run {run + 1}/{RUNS}: API, publishing off, everything running", flush=True)
             start_everything(processes, BENCH_PUBLISH="off")
@@ -547,6 +554,8 @@ def main():
             latencies = open_loop(processes, tokens, "/api/v1/repairs/", repair_body, 100,
                                   N["load"])  # fmt: skip
             results["p99_off"].append(percentile(latencies, 99))
+            print(f"  plain {plain:.0f} req/s, repairs (off) {off:.0f} req/s,"
+                  f" p99 at 100/s {percentile(latencies, 99) * 1000:.0f} ms", flush=True)  # fmt: skip
             stop_group(processes, list(processes.running))
 
             print(f"run {run + 1}/{RUNS}: API and pipeline, publishing on", flush=True)
@@ -559,6 +568,8 @@ def main():
                                   N["load"])  # fmt: skip
             results["p99_on"].append(percentile(latencies, 99))
             results["p50_on"].append(percentile(latencies, 50))
+            print(f"  repairs (on) {on:.0f} req/s, p99 at 100/s"
+                  f" {percentile(latencies, 99) * 1000:.0f} ms", flush=True)  # fmt: skip
             wait_until(lambda: depth("notifications") == 0 and depth("repair_requests") == 0,
                        600, "API load drained")  # fmt: skip
 
@@ -568,6 +579,7 @@ def main():
             repairs_per_s, messages_per_s = end_to_end(processes, tokens, prop, N["e2e"])
             results["e2e_repairs"].append(repairs_per_s)
             results["e2e_messages"].append(messages_per_s)
+            print(f"  {repairs_per_s:.1f} repairs/s, {messages_per_s:.0f} msg/s", flush=True)
             processes.sampling = False
             for name, peak in processes.peak_rss.items():
                 rss.setdefault(("e2e", name), []).append(peak / 1024)
@@ -578,6 +590,7 @@ def main():
             p50, p99 = latency_to_notice(processes, tokens, N["load"])
             results["notice_p50"].append(p50)
             results["notice_p99"].append(p99)
+            print(f"  notice p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms", flush=True)
 
             print(f"run {run + 1}/{RUNS}: backlog of {N['backlog']}", flush=True)
             reset_data()
@@ -591,10 +604,11 @@ def main():
                 rss.setdefault(("backlog", name), []).append(peak / 1024)
             processes.peak_rss.clear()
             stop_group(processes, list(processes.running))
+            # The runs so far, in case a later one does not finish.
+            report(results, rss, time.monotonic() - started_at)
     finally:
         if processes.running:
             stop_group(processes, list(processes.running))
-    report(results, rss, time.monotonic() - started_at)
 
 
 def report(r, rss, elapsed):
