@@ -554,8 +554,9 @@ def main():
             latencies = open_loop(processes, tokens, "/api/v1/repairs/", repair_body, 100,
                                   N["load"])  # fmt: skip
             results["p99_off"].append(percentile(latencies, 99))
+            p99 = percentile(latencies, 99) * 1000
             print(f"  plain {plain:.0f} req/s, repairs (off) {off:.0f} req/s,"
-                  f" p99 at 100/s {percentile(latencies, 99) * 1000:.0f} ms", flush=True)  # fmt: skip
+                  f" p99 at 100/s {p99:.0f} ms", flush=True)  # fmt: skip
             stop_group(processes, list(processes.running))
 
             print(f"run {run + 1}/{RUNS}: API and pipeline, publishing on", flush=True)
