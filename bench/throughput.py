@@ -26,7 +26,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -469,12 +468,11 @@ def backlog(processes, prop, count):
     worker stopped; then the workers start: drain time, the ledger and the counter."""
     stop_group(processes, WORKERS)
     base = 10_000_000
-    run_id = uuid.uuid4().hex[:6]
 
     def envelope(i):
         return {
             "event": "repair.requested", "occurred_at": "2026-01-01T00:00:00+00:00",
-            "data": {"repair_id": base + i, "property_id": prop.id, "category": f"bl-{run_id}",
+            "data": {"repair_id": base + i, "property_id": prop.id, "category": "plumbing",
                      "urgency": "normal", "requested_at": "2026-01-01T00:00:00+00:00"},
         }  # fmt: skip
 
@@ -501,10 +499,9 @@ def backlog(processes, prop, count):
     ledger = ProcessedMessage.objects.filter(
         consumer="reporting.record_event", message_id__in=ids
     ).count()
-    counted = (
-        DailyPropertyStat.objects.filter(category=f"bl-{run_id}").aggregate(n=Sum("count"))["n"]
-        or 0
-    )
+    # reset_data() emptied the counters: all that is counted now is the backlog's.
+    opened = DailyPropertyStat.objects.filter(property_id=prop.id, metric="repairs_opened")
+    counted = opened.aggregate(n=Sum("count"))["n"] or 0
     dead = depth("reporting.dlq")
     return done - started, count - ledger, counted - count, dead, relay_rate
 
