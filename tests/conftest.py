@@ -225,6 +225,7 @@ def start_worker(broker_vhost, transactional_db):
         if relay and not relays:
             relays.append(RelayProcess(database_name, f"relay-worker-{uuid.uuid4().hex[:8]}", {}))
         worker = WorkerProcess(queues, concurrency, database_name, env or {})
+        worker.relay = relays[0] if relays else None
         started.append(worker)
         if wait:
             worker.wait_ready()
