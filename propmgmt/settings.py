@@ -207,7 +207,9 @@ RABBITMQ_MANAGEMENT_URL = env.str(
 )
 FLOWER_URL = env.str("FLOWER_URL", default="http://localhost:5555")
 
-# Outbox relay: how often it sweeps, and how long a publish may wait on the broker.
+# Outbox relay: woken by NOTIFY at each commit that wrote outbox rows, it also sweeps
+# every interval (delayed rows, backoff, a missed notification); how long a publish may
+# wait on the broker.
 OUTBOX_RELAY_INTERVAL = env.float("OUTBOX_RELAY_INTERVAL", default=1.0)
 OUTBOX_RELAY_BATCH = env.int("OUTBOX_RELAY_BATCH", default=500)
 BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=2.0)

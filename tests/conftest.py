@@ -186,17 +186,76 @@ class WorkerProcess:
 NOTIFICATION_QUEUES = ("notifications_email", "notifications_sms", "notifications_in_app")
 
 
+class RelayProcess:
+    """A real `manage.py outbox_relay` against the test database, as `make run` starts it."""
+
+    def __init__(self, database_name, log_name, extra_env):
+        WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = WORKER_LOG_DIR / f"{log_name}.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "outbox_relay"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "tests.settings",
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
+                "TEST_BROKER_VHOST": settings.TEST_BROKER_VHOST,
+                **extra_env,
+            },
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def logs(self):
+        return self.log_path.read_text()
+
+    def wait_listening(self, timeout=60):
+        """Until the relay LISTENs: a commit from then on wakes it."""
+
+        def listening():
+            if self.process.poll() is not None:
+                raise AssertionError(f"relay exited early:\n{self.logs()}")
+            return "listening for outbox notifications" in self.logs()
+
+        wait_until(listening, timeout, message="relay listening")
+        return self
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()
+
+
 @pytest.fixture
 def start_worker(broker_vhost, transactional_db):
-    """Start real worker processes on queues; all are stopped after the test."""
+    """Start real worker processes on queues; all are stopped after the test.
+
+    The first worker of a test also starts an outbox relay, as `make run` does, so that
+    what the test commits reaches the broker; `relay=False` for a test that publishes
+    by hand (say to build a backlog first)."""
     from django.db import connection
 
     started = []
+    relays = []
 
-    def start(*queues, concurrency=1, env=None, wait=True):
-        worker = WorkerProcess(queues, concurrency, connection.settings_dict["NAME"], env or {})
+    def start(*queues, concurrency=1, env=None, wait=True, relay=True):
+        database_name = connection.settings_dict["NAME"]
+        if relay and not relays:
+            relays.append(RelayProcess(database_name, f"relay-worker-{uuid.uuid4().hex[:8]}", {}))
+        worker = WorkerProcess(queues, concurrency, database_name, env or {})
+        worker.relay = relays[0] if relays else None
         started.append(worker)
-        return worker.wait_ready() if wait else worker
+        if wait:
+            worker.wait_ready()
+            for process in relays:
+                process.wait_listening()
+        return worker
 
     yield start
     # All shut down at once rather than one after another.
@@ -204,6 +263,8 @@ def start_worker(broker_vhost, transactional_db):
         worker.terminate()
     for worker in started:
         worker.stop()
+    for process in relays:
+        process.stop()
 
 
 @pytest.fixture

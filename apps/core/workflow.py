@@ -106,8 +106,12 @@ class Workflow:
         version 1, with its first history row; the caller publishes its event in the same
         transaction."""
         obj = self.model(status=status or self.statuses.values[0], version=1, **fields)
-        obj.full_clean()
-        with transaction.atomic():
+        # A related object passed as an instance was loaded, so it exists: checking it
+        # again would cost a query each (the database's foreign keys remain the backstop).
+        obj.full_clean(exclude=[f.name for f in obj._meta.concrete_fields
+                                if f.is_relation and f.is_cached(obj)])  # fmt: skip
+        # Inside the caller's transaction no savepoint is needed: an error rolls it back.
+        with transaction.atomic(savepoint=False):
             obj.save()
             obj.record_status("", by=by, at=at or timezone.now())
         return obj

@@ -3,6 +3,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+# The relay LISTENs on this channel; a trigger on the outbox table NOTIFYs it once per
+# INSERT statement, which PostgreSQL delivers when (and only if) the transaction commits
+# (migration 0004_outbox_notify_trigger).
+OUTBOX_NOTIFY_CHANNEL = "outbox"
+
 
 class OutboxMessage(models.Model):
     """One message for one consumer, written in the producer's transaction.

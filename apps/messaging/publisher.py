@@ -1,6 +1,7 @@
-"""The transactional outbox: `publish` writes rows in the caller's transaction; after
-commit (fast path) or from the relay (recovery path and delayed delivery) they are sent
-to the broker with publisher confirms and marked published only once confirmed.
+"""The transactional outbox: `publish` writes rows in the caller's transaction, whose
+insert NOTIFYs on commit; the relay (`manage.py outbox_relay`), woken by that, sends the
+rows to the broker with publisher confirms and marks them published only once
+confirmed. No request or consumer waits for the broker.
 """
 
 import collections
@@ -43,10 +44,12 @@ def publish(event_name, payload, *, urgency=None, not_before=None):
     """Write one outbox row per consumer subscribed to `event_name`; touch no broker.
 
     Call it inside the transaction that made the change: if that rolls back, nothing is
-    published. Raises at once for an unknown event or urgency, or a payload that is not
-    JSON. `urgency` ("low", "normal", "urgent") defaults to that of the message being
-    consumed (so an urgent repair's notifications are urgent), else normal;
-    celeryconfig maps it to a priority on the queues that have one.
+    published. The insert NOTIFYs the relay (a trigger), which PostgreSQL delivers on
+    commit, once per transaction however many events it publishes. Raises at once
+    for an unknown event or urgency, or a payload that is not JSON. `urgency` ("low",
+    "normal", "urgent") defaults to that of the message being consumed (so an urgent
+    repair's notifications are urgent), else normal; celeryconfig maps it to a priority
+    on the queues that have one.
     """
     priority = celeryconfig.priority_for_urgency(urgency or get_urgency())
     try:
@@ -76,21 +79,7 @@ def publish(event_name, payload, *, urgency=None, not_before=None):
             )
         )
     OutboxMessage.objects.bulk_create(rows)
-    if rows and (not_before is None or not_before <= occurred_at):
-        ids = [row.id for row in rows]
-        transaction.on_commit(lambda: outbox_publish_after_commit(ids))
     return rows
-
-
-def outbox_publish_after_commit(ids):
-    """The fast path: never raises into the request; the relay picks up what is left."""
-    if _breaker.is_open():
-        return
-    try:
-        outbox_publish_due(ids=ids)
-    except Exception:
-        logger.warning("broker unavailable; %d outbox rows left for the relay", len(ids))
-        _breaker.trip()
 
 
 def _due_rows(now):
@@ -110,9 +99,9 @@ def _refusal_backoff(refusals):
 def outbox_publish_due(*, ids=None, limit=None):
     """Publish unpublished, due outbox rows (optionally only `ids`); return how many.
 
-    Rows are locked with SKIP LOCKED, so several relays (and the fast path) never
-    publish the same row at the same moment. Each row is settled on its own: confirmed
-    rows are marked published even when others in the batch fail; a row the broker
+    Rows are locked with SKIP LOCKED, so several relays never publish the same row at
+    the same moment. Each row is settled on its own: confirmed rows are marked
+    published even when others in the batch fail; a row the broker
     refuses (returned as unroutable, nacked, a channel error) waits with backoff and is
     parked after OUTBOX_MAX_PUBLISH_ATTEMPTS refusals. A broker failure (unreachable,
     timed out) leaves the rest waiting and is raised once the batch is recorded.
@@ -171,28 +160,6 @@ def _outcome_record(rows, outcome):
             if outcome.error
             else "not confirmed by the broker",
         )
-
-
-class _CircuitBreaker:
-    """After a failed fast-path publish, skip the fast path briefly so that requests do
-    not each wait on a broker that is down; the relay keeps trying."""
-
-    open_seconds = 5.0
-
-    def __init__(self):
-        self._open_until = 0.0
-
-    def is_open(self):
-        return time.monotonic() < self._open_until
-
-    def trip(self):
-        self._open_until = time.monotonic() + self.open_seconds
-
-    def reset(self):
-        self._open_until = 0.0
-
-
-_breaker = _CircuitBreaker()
 
 
 @dataclasses.dataclass

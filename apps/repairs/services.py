@@ -110,7 +110,7 @@ def repair_request_submit(
     )  # fmt: skip
     with transaction.atomic():
         repair = REPAIR_WORKFLOW.start(
-            by=resident, property_id=unit.property_id, unit=unit, resident=resident,
+            by=resident, property=unit.property, unit=unit, resident=resident,
             category=category, description=description, urgency=urgency,
             preferred_time=preferred_time, preferred_window=preferred_window or "",
         )  # fmt: skip

@@ -1,14 +1,9 @@
-import os
-import subprocess
-import sys
-
 import pytest
 from django.conf import settings
 from django.db import connection
 
 import celeryconfig
-from apps.messaging.publisher import _breaker as fast_path_breaker
-from tests.conftest import ROOT, WORKER_LOG_DIR
+from tests.conftest import RelayProcess
 
 # Test-only events, each subscribed by one probe consumer on a real queue.
 PROBE_EVENTS = {
@@ -32,14 +27,6 @@ def probe_events(monkeypatch):
         monkeypatch.setitem(celeryconfig.TASK_QUEUES, task, queue)
 
 
-@pytest.fixture(autouse=True)
-def fast_path_enabled():
-    """Each test starts with the after-commit fast path on (a test may trip it)."""
-    fast_path_breaker.reset()
-    yield
-    fast_path_breaker.reset()
-
-
 @pytest.fixture
 def empty_vhost(broker_vhost):
     """A vhost of its own with nothing declared; this process's broker calls use it."""
@@ -60,30 +47,15 @@ def empty_vhost(broker_vhost):
 
 @pytest.fixture
 def start_relay(broker_vhost, transactional_db):
-    """Start real `manage.py outbox_relay` processes against the test database."""
+    """Start real `manage.py outbox_relay` processes (logs relay-0, relay-1 ...) against
+    the test database; each is listening for notifications when returned."""
     started = []
 
     def start(**env):
-        WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
-        log = open(WORKER_LOG_DIR / f"relay-{len(started)}.log", "w")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "outbox_relay"],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "tests.settings",
-                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-                "TEST_BROKER_VHOST": settings.TEST_BROKER_VHOST,
-                **env,
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        started.append((process, log))
-        return process
+        relay = RelayProcess(connection.settings_dict["NAME"], f"relay-{len(started)}", env)
+        started.append(relay)
+        return relay.wait_listening()
 
     yield start
-    for process, log in started:
-        process.terminate()
-        process.wait(10)
-        log.close()
+    for relay in started:
+        relay.stop()

@@ -10,7 +10,7 @@ from django.db import connection
 from apps.ops import selectors
 from apps.ops.health import dead_letter_history
 from tests.conftest import ROOT, WORKER_LOG_DIR, wait_until
-from tests.messaging.conftest import fast_path_enabled, probe_events, start_relay  # noqa: F401
+from tests.messaging.conftest import probe_events, start_relay  # noqa: F401
 
 ALL_QUEUES = (
     "user_registration",

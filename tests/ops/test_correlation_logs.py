@@ -14,7 +14,6 @@ from rest_framework.authtoken.models import Token
 from apps.accounts.models import Role
 from apps.messaging.correlation import correlation
 from apps.messaging.models import OutboxMessage
-from apps.messaging.publisher import _breaker as fast_path_breaker
 from apps.messaging.publisher import publish
 from apps.notifications.models import Notification
 from tests.conftest import WORKER_LOG_DIR, wait_until
@@ -64,28 +63,27 @@ def test_one_request_id_through_web_workers_and_notifications(
         wait_until(lambda row=row: f"Task {row.task_name}[{row.id}] succeeded" in worker.logs())
     web_lines = lines_with(web.logs(), f"[{trail}]")
     worker_lines = lines_with(worker.logs(), f"[{trail}]")
+    relay_lines = lines_with(worker.relay.logs(), f"[{trail}]")
 
-    # The request, and the two rows it wrote published by the web process.
+    # The request; every row it and the consumers wrote, published by the relay.
     assert any("propmgmt.access: POST /api/v1/complaints/ 201" in line for line in web_lines)
     for row in rows:
-        if row.task_name != "notifications.deliver_in_app_batch":
-            assert any(f"published {row.task_name}[{row.id}]" in line for line in web_lines)
+        assert any(f"published {row.task_name}[{row.id}]" in line for line in relay_lines)
     # Each consumer: received (worker main process) and succeeded (pool process).
     for row in rows:
         for what in ("received", "succeeded"):
             assert any(f"Task {row.task_name}[{row.id}] {what}" in line for line in worker_lines)
     # The notification batch the consumer caused, carrying the notification's id.
-    assert any("published notifications.deliver_in_app_batch" in line for line in worker_lines)
+    assert any("published notifications.deliver_in_app_batch" in line for line in relay_lines)
     [batch] = [row for row in rows if row.task_name == "notifications.deliver_in_app_batch"]
     assert batch.payload[0]["data"]["notification_ids"] == [str(notification.id)]
     # And no line about these messages is missing the id.
-    for line in (web.logs() + worker.logs()).splitlines():
+    for line in (web.logs() + worker.logs() + worker.relay.logs()).splitlines():
         if any(str(row.id) in line for row in rows) and re.match(r"^\d{4}-", line):
             assert f"[{trail}]" in line, line
 
 
 def test_the_relay_logs_each_row_under_its_correlation_id(clean_queues, start_relay):
-    fast_path_breaker.trip()  # as after a failed fast path: the relay publishes
     with correlation("relay-trail-1"), transaction.atomic():
         [row] = publish("probe.happened", {"key": "r"})
     start_relay()

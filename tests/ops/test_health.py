@@ -49,7 +49,7 @@ def test_not_ready_names_the_queues_without_a_consumer(clean_queues, start_worke
 
 def test_not_ready_while_an_old_outbox_row_waits(clean_queues, start_worker, settings):
     settings.OPS_OUTBOX_MAX_AGE = 30
-    start_worker(*ALL_QUEUES)
+    start_worker(*ALL_QUEUES, relay=False)  # as if the relay were down
     row = OutboxMessage.objects.create(
         event="probe.happened", task_name="probe.record", queue="reporting",
         payload=[], correlation_id="c",

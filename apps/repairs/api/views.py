@@ -1,3 +1,4 @@
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from apps.repairs.api.serializers import (
     RepairStatusChangeSerializer,
     RepairTransitionSerializer,
 )
-from apps.repairs.models import RepairRequest
+from apps.repairs.models import RepairRequest, RepairStatusChange
 
 ERRORS = workflow_errors("repair")
 
@@ -45,7 +46,10 @@ class RepairRequestViewSet(WorkflowViewSet):
         "transition": RepairTransitionSerializer,
         "history": RepairStatusChangeSerializer,
     }
-    detail_prefetch = ("history__changed_by",)
+    # One query for the history and who made each change, not two.
+    detail_prefetch = (
+        Prefetch("history", queryset=RepairStatusChange.objects.select_related("changed_by")),
+    )
     filterset_class = RepairRequestFilter
     ordering_fields = ["created_at", "updated_at", "urgency", "status", "resolved_at", "id"]
 

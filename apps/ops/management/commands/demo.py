@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from apps.complaints.models import Complaint
 from apps.messaging.models import OutboxMessage, ProcessedMessage
-from apps.messaging.publisher import outbox_publish_after_commit
 from apps.notifications.models import Notification
 from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 from apps.properties.models import Unit
@@ -262,7 +261,6 @@ class Command(BaseCommand):
                 event="complaint.filed", task_name="customer_service.notify_complaint_filed",
                 queue="complaints", payload=[envelope], correlation_id=f"demo-{self.run_id}",
             )  # fmt: skip
-            transaction.on_commit(lambda: outbox_publish_after_commit([row.id]))
         message_id = str(row.id)
 
         def dead_lettered():

@@ -1,0 +1,8 @@
+"""The no-op task of the Celery drain ceiling (bench/throughput.py)."""
+
+from celery import shared_task
+
+
+@shared_task(name="bench.noop")
+def noop(*args, **kwargs):
+    return None
