@@ -26,22 +26,24 @@ def user_is_admin(user):
     return user.is_superuser or user.role == Role.ADMIN
 
 
-def current_residencies(user):
+def _in_force():
+    """Residencies that give rights today: approved, started and not ended. Every right a
+    resident has in a unit is read through this (a pending claim gives none)."""
     today = timezone.localdate()
-    return Residency.objects.filter(resident=user, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    return Residency.objects.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today),
+        status=Residency.Status.APPROVED,
+        start_date__lte=today,
     )
+
+
+def current_residencies(user):
+    return _in_force().filter(resident=user)
 
 
 def unit_current_residencies(unit):
-    """The open residencies of a unit today, oldest first."""
-    today = timezone.localdate()
-    return (
-        Residency.objects.filter(unit=unit, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .select_related("resident")
-        .order_by("start_date", "id")
-    )
+    """The residencies of a unit in force today, oldest first."""
+    return _in_force().filter(unit=unit).select_related("resident").order_by("start_date", "id")
 
 
 def resident_unit_ids(user):
@@ -120,6 +122,15 @@ def properties_visible_to(user):
     if user.role == Role.RESIDENT:
         return Property.objects.filter(units__id__in=resident_unit_ids(user)).distinct()
     return Property.objects.filter(id__in=staff_property_ids(user))
+
+
+def properties_managed_by(user):
+    """Properties whose residents `user` admits: those they manage (admins: all)."""
+    if not user.is_authenticated:
+        return Property.objects.none()
+    if user_is_admin(user):
+        return Property.objects.all()
+    return Property.objects.filter(assignments__staff=user, assignments__role=Role.MANAGER)
 
 
 def properties_for_area(user, area):
