@@ -216,7 +216,7 @@ def invitation_send(invitation_id):
             "property": invitation.unit.property.name,
             "token": token,
             "accept_url": _site_url(reverse("swagger-ui")),
-            "expires_at": invitation.expires_at,
+            "expires_at": f"{timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M %Z}",
         },
     )
 
