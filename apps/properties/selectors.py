@@ -174,6 +174,19 @@ def scope_to_user(queryset, user, area, *, property_field="property", unit_field
     return queryset.filter(**{f"{property_field}_id__in": staff_property_ids(user, area)})
 
 
+def users_reachable_by(user):
+    """The users `user` may address (e.g. send a notification to): themselves, and the
+    residents (approved) and staff of the properties they see; admins everyone."""
+    from apps.accounts.models import User
+
+    if user_is_admin(user):
+        return User.objects.all()
+    visible = properties_visible_to(user)
+    residents = _in_force().filter(unit__property__in=visible).values("resident_id")
+    staff = StaffAssignment.objects.filter(property__in=visible).values("staff_id")
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=residents) | Q(pk__in=staff))
+
+
 def staff_for_property(property_id, roles, *, on_duty_only=False):
     """Users assigned to a property in one of `roles` (e.g. who to tell about a repair)."""
     from apps.accounts.models import User

@@ -76,6 +76,8 @@ class ResidencyAdmin(PropertyScopedAdmin):
 
     def index_summary(self, request):
         pending = self.get_queryset(request).filter(status=Residency.Status.PENDING).count()
+        if not pending:
+            return []  # nothing waiting: no line
         url = reverse("admin:properties_residency_changelist", current_app=self.admin_site.name)
         return [
             (f"{counted(pending, 'residency claim')} to approve", f"{url}?status__exact=pending")
