@@ -42,12 +42,6 @@ def api_tokens_revoke_all(user, *, keep: ApiToken | None = None) -> int:
     return deleted
 
 
-def api_tokens_prune(now=None) -> int:
-    """Delete expired tokens (they are refused anyway; this keeps the table small)."""
-    deleted, _ = ApiToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
-    return deleted
-
-
 def user_password_set(user, new_password, *, keep_token: ApiToken | None = None):
     """Validate and set a new password, and revoke every API token but `keep_token`; the
     password change also voids the user's sessions and password reset links."""
