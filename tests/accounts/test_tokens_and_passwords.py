@@ -213,3 +213,7 @@ def test_the_emailed_page_resets_the_password_and_revokes_tokens(user):
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
     assert as_token(key).get(ME).status_code == 401
+
+
+def test_a_login_with_a_nul_character_is_a_400_not_a_500():
+    assert login(username="ann\x00", password="wrong").status_code == 400

@@ -45,7 +45,8 @@ class TokenView(AuthThrottled):
         serializer = TokenObtainSerializer(data=request.data, context={"request": request})
         data = request.data if isinstance(request.data, dict) else {}
         login = data.get("username") or data.get("email")
-        login = login if isinstance(login, str) else ""
+        # The serializer refuses a NUL character (400); PostgreSQL cannot even look it up.
+        login = login if isinstance(login, str) and "\x00" not in login else ""
         subject = {
             "address": BaseThrottle().get_ident(request),
             "account": user_username_for_login(login),
