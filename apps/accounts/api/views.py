@@ -48,7 +48,7 @@ class TokenView(AuthThrottled):
         # The serializer refuses a NUL character (400); PostgreSQL cannot even look it up.
         login = login if isinstance(login, str) and "\x00" not in login else ""
         subject = {
-            "address": BaseThrottle().get_ident(request),
+            "address": BaseThrottle().get_ident(request) or "",  # no REMOTE_ADDR: one bucket
             "account": user_username_for_login(login),
         }
         try:
