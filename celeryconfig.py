@@ -145,6 +145,10 @@ MESSAGE_MAX_BYTES = 1024 * 1024
 TASK_QUEUES = {
     "email.send_registration_confirmation": USER_REGISTRATION,
     "email.send_account_exists_notice": USER_REGISTRATION,
+    "email.send_invitation": USER_REGISTRATION,
+    "email.notify_residency_claimed": USER_REGISTRATION,
+    "email.send_residency_decision": USER_REGISTRATION,
+    "email.send_password_reset": USER_REGISTRATION,
     "reporting.record_asset_event": ASSET_MANAGEMENT,
     "security.notify_visitor_arrived": VISITOR_MANAGEMENT,
     "maintenance.notify_repair_requested": REPAIR_REQUESTS,
@@ -172,6 +176,10 @@ TASK_QUEUES = {
 EVENT_SUBSCRIPTIONS = {
     "user.registered": ["email.send_registration_confirmation"],
     "user.registration_repeated": ["email.send_account_exists_notice"],
+    "user.password_reset_requested": ["email.send_password_reset"],
+    "invitation.created": ["email.send_invitation"],
+    "residency.claimed": ["email.notify_residency_claimed"],
+    "residency.decided": ["email.send_residency_decision"],
     "asset.created": ["reporting.record_asset_event"],
     "asset.updated": ["reporting.record_asset_event"],
     "asset.retired": ["reporting.record_asset_event"],

@@ -54,10 +54,10 @@ import requests  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db.models import Sum  # noqa: E402
 from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 import celeryconfig  # noqa: E402
 from apps.accounts.models import Role, User  # noqa: E402
+from apps.accounts.services import api_token_issue  # noqa: E402
 from apps.messaging.broker import (  # noqa: E402
     broker_connection,
     topology_declare,
@@ -230,7 +230,7 @@ def setup():
         )
         if created:
             Residency.objects.create(resident=resident, unit=unit, start_date="2020-01-01")
-        tokens.append((Token.objects.get_or_create(user=resident)[0].key, unit))
+        tokens.append((api_token_issue(resident)[1], unit))
     return prop, tokens
 
 

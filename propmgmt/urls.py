@@ -1,8 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.registration.views import confirm_page
+from apps.registration.views import PasswordResetPage, confirm_page
 
 api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
@@ -12,6 +13,7 @@ api_v1 = [
     path("", include("apps.visitors.api.urls")),
     path("", include("apps.repairs.api.urls")),
     path("", include("apps.complaints.api.urls")),
+    path("", include("apps.registration.api.routes")),
     path("notifications/", include("apps.notifications.api.urls")),
     path("reports/", include("apps.reporting.api.urls")),
     path("ops/", include("apps.messaging.api.urls")),
@@ -24,6 +26,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("accounts/confirm/", confirm_page, name="account-confirm-page"),
+    path(
+        "accounts/reset/<uidb64>/<token>/", PasswordResetPage.as_view(), name="password-reset-page"
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password-reset-done-page",
+    ),
     path("", include("apps.ops.urls")),
 ]
 

@@ -18,7 +18,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -28,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.accounts.models import User
+from apps.accounts.services import api_token_issue
 from tests.conftest import module_transaction
 
 DEMO_USERS = ["admin", "manager", "maintenance", "security", "customer_service", "alice"]
@@ -77,8 +77,8 @@ def _demo_role_headers():
     )
     headers = {"anonymous": {}}
     for username in DEMO_USERS:
-        token, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
-        headers[username] = {"Authorization": f"Token {token.key}"}
+        _, key = api_token_issue(User.objects.get(username=username))
+        headers[username] = {"Authorization": f"Token {key}"}
     return headers
 
 

@@ -3,6 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from apps.core.validators import NOTE_MAX_LENGTH, text_field
 from apps.core.workflow import StatusChange, WorkflowModel, status_fields
 
 
@@ -35,7 +36,7 @@ class Complaint(WorkflowModel):
     )
     category = models.CharField(max_length=32, choices=ComplaintCategory.choices)
     subject = models.CharField(max_length=200)
-    description = models.TextField()
+    description = text_field()
     status = models.CharField(
         max_length=16, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN
     )
@@ -46,7 +47,7 @@ class Complaint(WorkflowModel):
     rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    rating_comment = models.TextField(blank=True)
+    rating_comment = text_field(NOTE_MAX_LENGTH, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -73,7 +74,7 @@ class ComplaintComment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    body = models.TextField()
+    body = text_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

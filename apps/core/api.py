@@ -6,6 +6,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from apps.core.validators import NOTE_MAX_LENGTH
+
 
 def workflow_errors(noun):
     """The error answers of a workflow endpoint, for the OpenAPI schema."""
@@ -94,7 +96,9 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 class TransitionSerializer(serializers.Serializer):
     """A step request; the app's subclass declares `status` with its statuses."""
 
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     version = serializers.IntegerField(
         min_value=1,
         required=False,

@@ -3,7 +3,8 @@
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
+from django.db import models
 from django.utils.deconstruct import deconstructible
 
 # Control, format, private-use, surrogate and unassigned code points: invisible or
@@ -39,3 +40,18 @@ class PrintableTextValidator:
 
 printable_line = PrintableTextValidator()
 printable_text = PrintableTextValidator(multiline=True)
+
+
+# The longest free text people type: a description or a comment, and a shorter note on a
+# workflow step or a rating. The API refuses longer text with a field message (400), and the
+# models carry the same limits for the admin and every service that validates.
+TEXT_MAX_LENGTH = 5000
+NOTE_MAX_LENGTH = 2000
+
+
+def text_field(max_length=TEXT_MAX_LENGTH, **kwargs):
+    """A multi-line free-text model field, limited to `max_length` characters (a TextField's
+    max_length alone is only a form hint, so the validator enforces it)."""
+    return models.TextField(
+        max_length=max_length, validators=[MaxLengthValidator(max_length)], **kwargs
+    )

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from apps.core.errors import Conflict
+from apps.core.validators import NOTE_MAX_LENGTH, text_field
 
 # Who may take a step. Apps map a user to one of these (or None: the role never acts).
 STAFF = "staff"
@@ -180,7 +181,7 @@ class StatusChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_at = models.DateTimeField()
-    note = models.TextField(blank=True)
+    note = text_field(NOTE_MAX_LENGTH, blank=True)
 
     class Meta:
         abstract = True

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from apps.core.admin import ScopedAdminMixin
-from apps.properties.models import Property, Residency, StaffAssignment, Unit
+from apps.properties.models import Property, StaffAssignment, Unit
 from apps.properties.selectors import properties_visible_to
 
 
@@ -51,16 +51,6 @@ class UnitAdmin(PropertyScopedAdmin):
     list_filter = (("property", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("code", "property__name")
     date_hierarchy = "created_at"
-
-
-@admin.register(Residency)
-class ResidencyAdmin(PropertyScopedAdmin):
-    property_path = "unit__property"
-    list_display = ("resident", "unit", "start_date", "end_date")
-    list_filter = (("unit__property", admin.RelatedOnlyFieldListFilter),)
-    search_fields = ("resident__username", "resident__email", "unit__code")
-    date_hierarchy = "start_date"
-    autocomplete_fields = ["resident", "unit"]
 
 
 @admin.register(StaffAssignment)

@@ -51,7 +51,16 @@ class Unit(models.Model):
 
 
 class Residency(models.Model):
-    """Who lives where, and when; an open residency has no end date."""
+    """Who lives where, and when; an open residency has no end date.
+
+    Only an approved residency gives rights in its unit. A claim (registering with a unit
+    code) starts pending until a manager of the property approves or rejects it; an
+    accepted invitation and a manager's own entry are approved from the start."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
 
     resident = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="residencies"
@@ -59,6 +68,14 @@ class Residency(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="residencies")
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.APPROVED, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-start_date"]

@@ -26,22 +26,24 @@ def user_is_admin(user):
     return user.is_superuser or user.role == Role.ADMIN
 
 
-def current_residencies(user):
+def _in_force():
+    """Residencies that give rights today: approved, started and not ended. Every right a
+    resident has in a unit is read through this (a pending claim gives none)."""
     today = timezone.localdate()
-    return Residency.objects.filter(resident=user, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    return Residency.objects.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today),
+        status=Residency.Status.APPROVED,
+        start_date__lte=today,
     )
+
+
+def current_residencies(user):
+    return _in_force().filter(resident=user)
 
 
 def unit_current_residencies(unit):
-    """The open residencies of a unit today, oldest first."""
-    today = timezone.localdate()
-    return (
-        Residency.objects.filter(unit=unit, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .select_related("resident")
-        .order_by("start_date", "id")
-    )
+    """The residencies of a unit in force today, oldest first."""
+    return _in_force().filter(unit=unit).select_related("resident").order_by("start_date", "id")
 
 
 def resident_unit_ids(user):
@@ -122,6 +124,15 @@ def properties_visible_to(user):
     return Property.objects.filter(id__in=staff_property_ids(user))
 
 
+def properties_managed_by(user):
+    """Properties whose residents `user` admits: those they manage (admins: all)."""
+    if not user.is_authenticated:
+        return Property.objects.none()
+    if user_is_admin(user):
+        return Property.objects.all()
+    return Property.objects.filter(assignments__staff=user, assignments__role=Role.MANAGER)
+
+
 def properties_for_area(user, area):
     """Properties where `user` may act in `area` as staff (admins: all; residents: none)."""
     if user_is_admin(user):
@@ -161,6 +172,19 @@ def scope_to_user(queryset, user, area, *, property_field="property", unit_field
     if not user_can_work_in(user, area):
         return queryset.none()
     return queryset.filter(**{f"{property_field}_id__in": staff_property_ids(user, area)})
+
+
+def users_reachable_by(user):
+    """The users `user` may address (e.g. send a notification to): themselves, and the
+    residents (approved) and staff of the properties they see; admins everyone."""
+    from apps.accounts.models import User
+
+    if user_is_admin(user):
+        return User.objects.all()
+    visible = properties_visible_to(user)
+    residents = _in_force().filter(unit__property__in=visible).values("resident_id")
+    staff = StaffAssignment.objects.filter(property__in=visible).values("staff_id")
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=residents) | Q(pk__in=staff))
 
 
 def staff_for_property(property_id, roles, *, on_duty_only=False):

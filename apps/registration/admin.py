@@ -1,13 +1,19 @@
 """The user admin lives here, not in accounts: which users staff may see follows from
-residencies and assignments (properties), and accounts imports no other domain app."""
+residencies and assignments (properties), and accounts imports no other domain app. So
+do residencies (approving a claim is a registration step) and invitations."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
+from django.urls import reverse
 
 from apps.accounts.models import User
-from apps.core.admin import ScopedAdminMixin
+from apps.core.admin import WORKFLOW_ERRORS, ScopedAdminMixin, counted, error_text
+from apps.properties.admin import PropertyScopedAdmin
+from apps.properties.models import Residency
 from apps.properties.selectors import properties_visible_to
+from apps.registration.models import Invitation
+from apps.registration.services import invitation_create, invitation_revoke, residency_decide
 
 
 @admin.register(User)
@@ -37,3 +43,85 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             | Q(residencies__unit__property__in=visible)
             | Q(assignments__property__in=visible)
         ).distinct()
+
+
+def _each(model_admin, request, queryset, step, done):
+    """Apply a service `step` to each selected object; report successes and refusals."""
+    succeeded = 0
+    for obj in queryset:
+        try:
+            step(obj)
+        except WORKFLOW_ERRORS as exc:
+            model_admin.message_user(request, f"{obj}: {error_text(exc)}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        done = f"{counted(succeeded, 'residency', 'residencies')} {done}."
+        model_admin.message_user(request, done)
+
+
+@admin.register(Residency)
+class ResidencyAdmin(PropertyScopedAdmin):
+    """Residencies; pending claims are approved or rejected with the actions (the same
+    service as the API, so the resident is told)."""
+
+    property_path = "unit__property"
+    list_display = ("resident", "unit", "status", "start_date", "end_date", "decided_by")
+    list_filter = ("status", ("unit__property", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("resident__username", "resident__email", "unit__code")
+    date_hierarchy = "start_date"
+    autocomplete_fields = ["resident", "unit"]
+    readonly_fields = ("status", "decided_by", "decided_at")
+    actions = ["approve", "reject"]
+
+    def index_summary(self, request):
+        pending = self.get_queryset(request).filter(status=Residency.Status.PENDING).count()
+        if not pending:
+            return []  # nothing waiting: no line
+        url = reverse("admin:properties_residency_changelist", current_app=self.admin_site.name)
+        return [
+            (f"{counted(pending, 'residency claim')} to approve", f"{url}?status__exact=pending")
+        ]
+
+    @admin.action(description="Approve the selected claims", permissions=["change"])
+    def approve(self, request, queryset):
+        _each(self, request, queryset, self._decide(request, approve=True), "approved")
+
+    @admin.action(description="Reject the selected claims", permissions=["change"])
+    def reject(self, request, queryset):
+        _each(self, request, queryset, self._decide(request, approve=False), "rejected")
+
+    @staticmethod
+    def _decide(request, *, approve):
+        return lambda residency: residency_decide(residency, by=request.user, approve=approve)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(PropertyScopedAdmin):
+    """A manager invites someone to a unit: saving the form sends the invitation email."""
+
+    property_path = "unit__property"
+    list_display = ("email", "unit", "status", "invited_by", "created_at", "expires_at")
+    list_filter = ("status", ("unit__property", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("email", "unit__code")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["unit"]
+    fields = ("unit", "email")
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.fields
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = invitation_create(by=request.user, unit=obj.unit, email=obj.email).pk
+
+    @admin.action(description="Revoke the selected invitations", permissions=["change"])
+    def revoke(self, request, queryset):
+        for invitation in queryset:
+            try:
+                invitation_revoke(invitation, by=request.user)
+            except WORKFLOW_ERRORS as exc:
+                self.message_user(request, f"{invitation}: {error_text(exc)}", messages.ERROR)

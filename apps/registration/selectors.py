@@ -1,6 +1,12 @@
 """Reads of the registration app."""
 
-from apps.properties.selectors import properties_visible_to, resident_current_unit
+from apps.properties.models import Residency
+from apps.properties.selectors import (
+    properties_managed_by,
+    properties_visible_to,
+    resident_current_unit,
+)
+from apps.registration.models import Invitation
 
 
 def user_profile(user):
@@ -16,3 +22,12 @@ def user_profile(user):
         "unit": unit,
         "property_ids": list(properties_visible_to(user).values_list("id", flat=True)),
     }
+
+
+def residencies_managed_by(user):
+    """Residencies (claims among them) of the properties `user` manages (admins: all)."""
+    return Residency.objects.filter(unit__property__in=properties_managed_by(user))
+
+
+def invitations_managed_by(user):
+    return Invitation.objects.filter(unit__property__in=properties_managed_by(user))

@@ -45,3 +45,25 @@ def token_user_id(token):
 
 def token_matches(user, fingerprint):
     return constant_time_compare(_fingerprint(user), fingerprint)
+
+
+# Invitation tokens: signed {invitation id, nonce}; the nonce is checked against the row,
+# the row's status makes them single-use and the signature's age makes them expire.
+INVITATION_SALT = "apps.registration.invitation"
+
+
+def invitation_token_make(invitation):
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
+
+
+def invitation_token_read(token):
+    """(invitation id, nonce) of a well-signed, unexpired invitation token."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvalidToken("This invitation has expired; ask your manager for a new one.") from exc
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise InvalidToken("This invitation link is not valid.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
+        raise InvalidToken("This invitation link is not valid.")
+    return data["i"], str(data.get("n", ""))

@@ -1,9 +1,12 @@
-"""The HTML page the confirmation email links to: a GET shows a button, only the POST
-(CSRF protected) activates the account."""
+"""The HTML pages the account emails link to: confirmation (a GET shows a button, only the
+POST, CSRF protected, activates the account) and password reset (Django's pages)."""
 
+from django.contrib.auth import views as auth_views
 from django.shortcuts import render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
+from apps.accounts.services import api_tokens_revoke_all
 from apps.registration.services import ConfirmationError, user_confirm
 
 
@@ -20,3 +23,14 @@ def confirm_page(request):
             request, "registration/confirm.html", {"state": "failed", "error": str(exc)}, status=400
         )
     return render(request, "registration/confirm.html", {"state": "done"})
+
+
+class PasswordResetPage(auth_views.PasswordResetConfirmView):
+    """Django's reset form; the API tokens of the account are revoked with the old password."""
+
+    success_url = reverse_lazy("password-reset-done-page")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        api_tokens_revoke_all(form.user)
+        return response

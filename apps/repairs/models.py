@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from apps.core.validators import text_field
 from apps.core.workflow import StatusChange, WorkflowModel, status_fields
 
 
@@ -49,7 +50,7 @@ class RepairRequest(WorkflowModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="repair_requests"
     )
     category = models.CharField(max_length=32, choices=RepairCategory.choices)
-    description = models.TextField()
+    description = text_field()
     urgency = models.CharField(
         max_length=16, choices=RepairUrgency.choices, default=RepairUrgency.NORMAL
     )

@@ -1,8 +1,8 @@
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from apps.accounts.authentication import ApiTokenAuthentication
 from bench.plain.models import PlainItem
 
 
@@ -21,7 +21,7 @@ class PlainItemSerializer(serializers.ModelSerializer):
 class PlainItemViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     """DRF's own create: token auth, a model serializer, one INSERT."""
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ApiTokenAuthentication]
     permission_classes = [IsAuthenticated]
     serializer_class = PlainItemSerializer
     queryset = PlainItem.objects.all()

@@ -14,7 +14,8 @@ from apps.accounts.backends import role_permissions
 from apps.accounts.models import Role, User
 from apps.complaints.models import Complaint
 from apps.messaging.models import OutboxMessage
-from apps.properties.models import Unit
+from apps.properties.models import Residency, Unit
+from apps.registration.models import Invitation
 from apps.repairs.models import RepairRequest
 from apps.visitors.models import Visitor
 from tests.admin.conftest import login
@@ -30,6 +31,8 @@ PAGES = {
     "properties": "/admin/properties/property/",
     "units": "/admin/properties/unit/",
     "residencies": "/admin/properties/residency/",
+    "invitations": "/admin/registration/invitation/",
+    "invite": "/admin/registration/invitation/add/",
     "staff_assignments": "/admin/properties/staffassignment/",
     "users": "/admin/accounts/user/",
     "notifications": "/admin/notifications/notification/",
@@ -39,7 +42,8 @@ PAGES = {
     "reports": "/admin/reporting/dailypropertystat/",
 }
 MANAGER_PAGES = {"repairs", "assets", "visitors", "walk_in", "complaints", "properties",
-                 "units", "residencies", "staff_assignments", "users"}  # fmt: skip
+                 "units", "residencies", "invitations", "invite", "staff_assignments",
+                 "users"}  # fmt: skip
 OPENS = {
     "maintenance": {"repairs", "assets"},
     "security": {"visitors", "walk_in"},
@@ -54,7 +58,8 @@ INDEX = {
     "customer_service": {"complaints.complaint"},
     "manager": {"repairs.repairrequest", "assets.asset", "visitors.visitor",
                 "complaints.complaint", "properties.property", "properties.unit",
-                "properties.residency", "properties.staffassignment", "accounts.user"},
+                "properties.residency", "properties.staffassignment", "accounts.user",
+                "registration.invitation"},
 }  # fmt: skip
 
 
@@ -337,3 +342,57 @@ def test_overstaying_visitors_stand_out(demo):
     assert summary[0][0] == "1 visitor on site (1 overstaying), 0 more expected today"
     overstaying = client.get(PAGES["visitors"], {"when": "overstaying"}).context["cl"]
     assert [v.pk for v in overstaying.result_list] == [demo.oak.visitor.pk]
+
+
+def pending_claim(username, unit_code):
+    """Someone registered (and confirmed) with a unit code: a pending residency."""
+    return Residency.objects.create(
+        resident=User.objects.create_user(username, f"{username}@example.com", role="resident"),
+        unit=Unit.objects.get(code=unit_code), start_date=timezone.localdate(),
+        status=Residency.Status.PENDING,
+    )  # fmt: skip
+
+
+def test_a_manager_approves_and_rejects_claims_of_their_property_only(demo):
+    mine, other = pending_claim("claimant", "OAK-102"), pending_claim("elmer", "ELM-1")
+    rejected = pending_claim("stranger", "OAK-101")
+    client = logged_in("manager")
+    summary = [text for text, _ in client.get("/admin/").context["summary"]]
+    assert "2 residency claims to approve" in summary
+    listed = client.get(PAGES["residencies"], {"status__exact": "pending"}).context["cl"].queryset
+    assert set(listed) == {mine, rejected}
+    # Selecting another property's claim does nothing: it is not in the manager's list.
+    client.post(
+        PAGES["residencies"], {"action": "approve", "_selected_action": [mine.pk, other.pk]}
+    )
+    client.post(PAGES["residencies"], {"action": "reject", "_selected_action": [rejected.pk]})
+    statuses = {
+        r.pk: r.status for r in Residency.objects.filter(pk__in=[mine.pk, other.pk, rejected.pk])
+    }
+    assert statuses == {mine.pk: "approved", other.pk: "pending", rejected.pk: "rejected"}
+    assert OutboxMessage.objects.filter(event="residency.decided").count() == 2
+    # A decided claim stays decided: the refusal is shown, not a 500.
+    again = client.post(
+        PAGES["residencies"], {"action": "reject", "_selected_action": [mine.pk]}, follow=True
+    )
+    assert "not pending" in again.content.decode()
+    for role in ("maintenance", "security", "customer_service"):
+        assert logged_in(role).get(PAGES["residencies"]).status_code == 403
+
+
+def test_a_manager_invites_to_their_own_units_through_the_service(demo):
+    client = logged_in("manager")
+    oak, elm = Unit.objects.get(code="OAK-202"), Unit.objects.get(code="ELM-1")
+    refused = client.post(PAGES["invite"], {"unit": elm.pk, "email": "x@example.com"})
+    assert refused.status_code == 200 and "unit" in refused.context["adminform"].form.errors
+    client.post(PAGES["invite"], {"unit": oak.pk, "email": "New.Person@example.com"})
+    invitation = Invitation.objects.get()
+    assert (invitation.unit, invitation.email, invitation.status) == (
+        oak, "new.person@example.com", "pending"
+    )  # fmt: skip
+    [event] = OutboxMessage.objects.filter(event="invitation.created")
+    assert event.payload[0]["data"] == {"invitation_id": invitation.pk}
+    client.post(PAGES["invitations"], {"action": "revoke", "_selected_action": [invitation.pk]})
+    invitation.refresh_from_db()
+    assert invitation.status == "revoked"
+    assert logged_in("maintenance").get(PAGES["invite"]).status_code == 403

@@ -9,9 +9,9 @@ import uuid
 import pytest
 import requests
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import Role
+from apps.accounts.services import api_token_issue
 from apps.messaging.correlation import correlation
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import publish
@@ -32,7 +32,7 @@ def test_one_request_id_through_web_workers_and_notifications(
     prop = PropertyFactory()
     resident = UserFactory(role=Role.RESIDENT, unit=UnitFactory(property=prop))
     staff = UserFactory(role=Role.CUSTOMER_SERVICE, property=prop)
-    token = Token.objects.create(user=resident)
+    _, token_key = api_token_issue(resident)
     worker = start_worker("complaints", "notifications_in_app", "reporting")
     web = start_service("web", path="/healthz/")
     trail = f"trail-{uuid.uuid4().hex[:12]}"
@@ -40,7 +40,7 @@ def test_one_request_id_through_web_workers_and_notifications(
     response = requests.post(
         web.url("/api/v1/complaints/"),
         json={"category": "noise", "subject": "Drums", "description": "At 3 am"},
-        headers={"Authorization": f"Token {token.key}", "X-Request-ID": trail},
+        headers={"Authorization": f"Token {token_key}", "X-Request-ID": trail},
         timeout=10,
     )
     assert response.status_code == 201, response.text

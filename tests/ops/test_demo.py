@@ -23,7 +23,7 @@ def test_the_scenario_runs_against_the_running_system(clean_queues, start_worker
     print(result.stdout, result.stderr)
     assert result.returncode == 0, result.stdout + result.stderr
     for step in (
-        "ok    a resident registers and confirms",
+        "ok    a resident registers, confirms and is approved",
         "ok    a visitor arrives and security is told",
         "ok    an urgent repair overtakes normal ones",
         "ok    a complaint reaches customer service",
@@ -43,5 +43,5 @@ def test_a_step_that_does_not_happen_fails_the_scenario(clean_queues, start_serv
         cwd=ROOT, env=process_env(), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode != 0
-    assert "FAIL  a resident registers and confirms" in result.stdout
+    assert "FAIL  a resident registers, confirms and is approved" in result.stdout
     assert "steps did not happen" in result.stderr

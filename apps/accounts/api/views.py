@@ -1,11 +1,31 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.accounts.api.serializers import TokenObtainSerializer, TokenSerializer
+from apps.accounts.api.serializers import (
+    DetailSerializer,
+    PasswordChangeSerializer,
+    TokenObtainSerializer,
+    TokenSerializer,
+)
+from apps.accounts.models import ApiToken
+from apps.accounts.selectors import user_username_for_login
+from apps.accounts.services import (
+    api_token_issue,
+    api_token_revoke,
+    api_tokens_revoke_all,
+    user_password_change,
+)
+from apps.accounts.throttling import (
+    LoginLocked,
+    login_failure_record,
+    login_lock_check,
+    login_success_record,
+)
 
 
 class AuthThrottled(APIView):
@@ -17,9 +37,75 @@ class AuthThrottled(APIView):
 
 
 class TokenView(AuthThrottled):
+    """Log in: a new API token (valid for TOKEN_TTL seconds). Repeated failures lock the
+    account and the client address for a growing time (429 with Retry-After)."""
+
     @extend_schema(request=TokenObtainSerializer, responses={200: TokenSerializer})
     def post(self, request):
         serializer = TokenObtainSerializer(data=request.data, context={"request": request})
+        data = request.data if isinstance(request.data, dict) else {}
+        login = data.get("username") or data.get("email")
+        # The serializer refuses a NUL character (400); PostgreSQL cannot even look it up.
+        login = login if isinstance(login, str) and "\x00" not in login else ""
+        subject = {
+            "address": BaseThrottle().get_ident(request) or "",  # no REMOTE_ADDR: one bucket
+            "account": user_username_for_login(login),
+        }
+        try:
+            login_lock_check(**subject)
+        except LoginLocked as exc:
+            raise exceptions.Throttled(
+                wait=exc.retry_after, detail="Too many failed logins; try again later."
+            ) from exc
+        if not serializer.is_valid():
+            if login and data.get("password"):  # a wrong password, not a malformed request
+                login_failure_record(**subject)
+            raise exceptions.ValidationError(serializer.errors)
+        login_success_record(account=subject["account"])
+        token, key = api_token_issue(serializer.validated_data["user"])
+        return Response({"token": key, "expires_at": token.expires_at})
+
+
+def _current_token(request):
+    return request.auth if isinstance(request.auth, ApiToken) else None
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Token revoked.")})
+    def post(self, request):
+        """Log out: the token of this request stops working."""
+        token = _current_token(request)
+        if token is not None:
+            api_token_revoke(token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None, responses={204: OpenApiResponse(description="Every token revoked.")}
+    )
+    def post(self, request):
+        """Log out everywhere: every token of this user stops working, this one included."""
+        api_tokens_revoke_all(request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={200: DetailSerializer})
+    def post(self, request):
+        """Change the password (the current one required); every other token is revoked."""
+        serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        try:
+            user_password_change(
+                request.user, **serializer.validated_data, keep_token=_current_token(request)
+            )
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from exc
+        return Response({"detail": "Your password is changed; your other sessions are logged out."})

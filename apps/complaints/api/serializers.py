@@ -10,6 +10,7 @@ from apps.complaints.models import (
     ComplaintStatusChange,
 )
 from apps.core.api import AllowedTransitionsField, StatusChangeSerializer, TransitionSerializer
+from apps.core.validators import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
 from apps.properties.api.serializers import VisibleUnitField
 
 
@@ -63,12 +64,12 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 class ComplaintCreateSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=ComplaintCategory.choices)
     subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000)
+    description = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     unit = VisibleUnitField(required=False, help_text="Your unit; defaults to your current unit.")
 
 
 class ComplaintCommentCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
+    body = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class ComplaintTransitionSerializer(TransitionSerializer):
@@ -77,4 +78,6 @@ class ComplaintTransitionSerializer(TransitionSerializer):
 
 class ComplaintRateSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )

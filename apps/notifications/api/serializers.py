@@ -3,13 +3,13 @@ import re
 from django.core.validators import validate_email
 from rest_framework import serializers
 
-from apps.accounts.models import User
 from apps.notifications.models import (
     Category,
     Channel,
     Notification,
     NotificationStatusChange,
 )
+from apps.properties.selectors import users_reachable_by
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,30}$")
 
@@ -26,7 +26,9 @@ class SendSerializer(serializers.Serializer):
     def validate(self, attrs):
         recipient, channel = attrs["recipient"].strip(), attrs["type"]
         if recipient.isdigit():
-            user = User.objects.filter(id=int(recipient), is_active=True).first()
+            # Only users of the sender's properties: any other id is "no such user".
+            reachable = users_reachable_by(self.context["request"].user)
+            user = reachable.filter(id=int(recipient), is_active=True).first()
             if user is None:
                 raise serializers.ValidationError({"recipient": ["No such user."]})
             attrs["user"], attrs["address"] = user, ""

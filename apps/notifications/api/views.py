@@ -60,7 +60,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=SendSerializer, responses={202: SendAcceptedSerializer})
     @action(detail=False, methods=["post"], permission_classes=[MaySend])
     def send(self, request):
-        serializer = SendSerializer(data=request.data)
+        serializer = SendSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         variables = {**data["variables"], "content": data["content"]}

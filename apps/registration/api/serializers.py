@@ -1,9 +1,24 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import Role, User
-from apps.properties.models import Unit
+from apps.properties.models import Residency, Unit
+from apps.properties.selectors import properties_managed_by
+from apps.registration.models import Invitation
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ManagedUnitField(serializers.PrimaryKeyRelatedField):
+    """A unit of a property the requesting user manages; any other id does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Unit.objects.none()
+        return Unit.objects.filter(property__in=properties_managed_by(request.user))
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -16,7 +31,13 @@ class RegisterSerializer(serializers.Serializer):
         max_length=300, required=False, allow_blank=True, help_text="full name (alternative)"
     )
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    unit_code = serializers.CharField(max_length=32)
+    unit_code = serializers.CharField(
+        max_length=32, required=False,
+        help_text="claim this unit: a manager of its property must approve the residency",
+    )  # fmt: skip
+    invitation_token = serializers.CharField(
+        max_length=1000, required=False, help_text="the token of an invitation email"
+    )
 
     def validate_unit_code(self, value):
         unit = Unit.objects.filter(code__iexact=value.strip()).first()
@@ -41,12 +62,13 @@ class RegisterSerializer(serializers.Serializer):
             password_validation.validate_password(attrs["password"], user=candidate)
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"password": list(exc.messages)}) from exc
-        attrs["unit"] = attrs.pop("unit_code")
+        if ("unit_code" in attrs) == ("invitation_token" in attrs):
+            raise serializers.ValidationError(
+                {"unit_code": ["Give either a unit code or an invitation token."]}
+            )
+        if "unit_code" in attrs:
+            attrs["unit"] = attrs.pop("unit_code")
         return attrs
-
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 class ConfirmSerializer(serializers.Serializer):
@@ -69,3 +91,68 @@ class MeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     unit = MeUnitSerializer(allow_null=True)
     property_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class TokenOnlySerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1000)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    unit = ManagedUnitField()
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "unit",
+            "unit_code",
+            "email",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "accepted_by",
+            "accepted_at",
+        ]
+        read_only_fields = [
+            "id", "status", "invited_by", "created_at", "expires_at", "accepted_by",
+            "accepted_at",
+        ]  # fmt: skip
+
+
+class ResidencySerializer(serializers.ModelSerializer):
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    property = serializers.IntegerField(source="unit.property_id", read_only=True)
+    resident_email = serializers.EmailField(source="resident.email", read_only=True)
+    resident_name = serializers.CharField(source="resident.get_full_name", read_only=True)
+
+    class Meta:
+        model = Residency
+        fields = [
+            "id",
+            "resident",
+            "resident_email",
+            "resident_name",
+            "unit",
+            "unit_code",
+            "property",
+            "start_date",
+            "end_date",
+            "status",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=150)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}
+    )

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api import AllowedTransitionsField, StatusChangeSerializer, TransitionSerializer
+from apps.core.validators import TEXT_MAX_LENGTH
 from apps.properties.api.serializers import VisibleUnitField
 from apps.repairs import services
 from apps.repairs.models import (
@@ -55,7 +56,7 @@ class RepairRequestCreateSerializer(serializers.Serializer):
     """What a resident sends to request a repair."""
 
     category = serializers.ChoiceField(choices=RepairCategory.choices)
-    description = serializers.CharField(max_length=5000, trim_whitespace=True)
+    description = serializers.CharField(max_length=TEXT_MAX_LENGTH, trim_whitespace=True)
     urgency = serializers.ChoiceField(
         choices=RepairUrgency.choices, default=RepairUrgency.NORMAL, required=False
     )

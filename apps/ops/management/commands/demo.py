@@ -48,7 +48,7 @@ class Command(BaseCommand):
         self.base, self.timeout, self.started = url.rstrip("/"), timeout, time.monotonic()
         self.run_id = uuid.uuid4().hex[:8]
         steps = [
-            ("a resident registers and confirms", self.register_and_confirm),
+            ("a resident registers, confirms and is approved", self.register_and_confirm),
             ("a visitor arrives and security is told", self.visitor_arrives),
             ("an urgent repair overtakes normal ones", self.urgent_repair),
             ("a complaint reaches customer service", self.complaint),
@@ -136,7 +136,15 @@ class Command(BaseCommand):
         sent_after = (mail.sent_at - mail.created_at).total_seconds()
         self._api("POST", "auth/confirm/", json={"token": requests.utils.unquote(token)})
         self._login(email, password)
-        return f"email sent {sent_after:.2f}s after it was requested; confirmed and logged in"
+        # A unit code only claims the unit: the property's manager approves the claim.
+        manager = self._login("manager")
+        claims = self._api("GET", "residencies/?status=pending", manager)["results"]
+        claim = next(c for c in claims if c["resident_email"] == email)
+        self._api("POST", f"residencies/{claim['id']}/approve/", manager)
+        return (
+            f"email sent {sent_after:.2f}s after it was requested; confirmed and logged in; "
+            "the manager approved the claim"
+        )
 
     def visitor_arrives(self):
         resident, security = self._login("alice"), self._login("security")
