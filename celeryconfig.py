@@ -28,6 +28,7 @@ REPAIR_REQUESTS = "repair_requests"
 COMPLAINTS = "complaints"
 REPORTING = "reporting"
 NOTIFICATIONS = "notifications"
+ANNOUNCEMENTS = "announcements"
 
 WORK_QUEUE_NAMES = (
     USER_REGISTRATION,
@@ -37,6 +38,7 @@ WORK_QUEUE_NAMES = (
     COMPLAINTS,
     REPORTING,
     NOTIFICATIONS,
+    ANNOUNCEMENTS,
 )
 
 # Domain code speaks of urgency; this maps it to message priorities (only queues listed
@@ -47,7 +49,11 @@ URGENCY_NORMAL = "normal"
 URGENCY_URGENT = "urgent"
 URGENCY_PRIORITY = {URGENCY_LOW: 1, URGENCY_NORMAL: 5, URGENCY_URGENT: 9}
 MAX_PRIORITY = max(URGENCY_PRIORITY.values())
-QUEUE_MAX_PRIORITY = {REPAIR_REQUESTS: MAX_PRIORITY, NOTIFICATIONS: MAX_PRIORITY}
+QUEUE_MAX_PRIORITY = {
+    REPAIR_REQUESTS: MAX_PRIORITY,
+    NOTIFICATIONS: MAX_PRIORITY,
+    ANNOUNCEMENTS: MAX_PRIORITY,
+}
 
 
 def priority_for_urgency(urgency):
@@ -138,6 +144,9 @@ TASK_QUEUES = {
     "customer_service.notify_complaint_updated": COMPLAINTS,
     "reporting.record_event": REPORTING,
     "notifications.deliver": NOTIFICATIONS,
+    "announcements.send": ANNOUNCEMENTS,
+    "announcements.send_batch": ANNOUNCEMENTS,
+    "announcements.send_digest": ANNOUNCEMENTS,
     # Periodic housekeeping runs on the reporting worker pool.
     "housekeeping.prune_messaging_records": REPORTING,
     "scheduled.repair_sla_escalate": REPORTING,
@@ -169,6 +178,9 @@ EVENT_SUBSCRIPTIONS = {
     "complaint.updated": ["customer_service.notify_complaint_updated", "reporting.record_event"],
     "complaint.rated": ["reporting.record_event"],
     "notification.requested": ["notifications.deliver"],
+    "announcement.send": ["announcements.send"],
+    "announcement.batch": ["announcements.send_batch"],
+    "announcement.digest_due": ["announcements.send_digest"],
 }
 
 # --- Celery settings ---------------------------------------------------------------
@@ -236,6 +248,7 @@ imports = (
     "tasks.customer_service",
     "tasks.reporting",
     "tasks.notifications",
+    "tasks.announcements",
     "tasks.housekeeping",
     "tasks.scheduled",
 )

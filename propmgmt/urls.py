@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("apps.visitors.api.urls")),
     path("", include("apps.repairs.api.urls")),
     path("", include("apps.complaints.api.urls")),
+    path("", include("apps.announcements.api.urls")),
     path("notifications/", include("apps.notifications.api.urls")),
     path("reports/", include("apps.reporting.api.urls")),
     path("ops/", include("apps.messaging.api.urls")),
