@@ -13,6 +13,7 @@ bench:
 	.venv/bin/python manage.py migrate --no-input --verbosity 0
 	.venv/bin/python -m bench.run
 	.venv/bin/python -m bench.reports
+	.venv/bin/python -m bench.announcements
 
 # SIZE=small (CI, ~3-4 min) or SIZE=full (docs/RELIABILITY.md); knobs in bench/faults/run.py
 faults:
