@@ -68,7 +68,7 @@ INSERT INTO properties_property (name, code, address, time_zone, quiet_hours_sta
   quiet_hours_end, created_at)
 VALUES ('Bench Court', 'bench', '', 'UTC', '22:00', '07:00', now());
 INSERT INTO properties_unit (property_id, code, floor, created_at)
-SELECT p.id, 'BENCH-' || n, (n % 20)::text, now()
+SELECT p.id, 'BENCH-' || n, mod(n, 20)::text, now()
 FROM generate_series(1, %(n)s) AS n, properties_property p WHERE p.code = 'bench';
 INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email,
   is_staff, is_active, date_joined, role, phone)

@@ -197,6 +197,9 @@ SPECTACULAR_SETTINGS = {
         "NotificationCategoryEnum": "apps.notifications.models.Category",
         "NotificationStatusEnum": "apps.notifications.models.Status",
         "NotificationChannelEnum": "apps.notifications.models.Channel",
+        "AnnouncementCategoryEnum": "apps.announcements.models.AnnouncementCategory",
+        "AnnouncementStatusEnum": "apps.announcements.models.AnnouncementStatus",
+        "AnnouncementAudienceEnum": "apps.announcements.models.Audience",
     },
 }
 

@@ -3,13 +3,12 @@ from django.apps import AppConfig
 from apps.core.roles import Role
 
 # Managers write, schedule, send and cancel announcements from the admin (steps through
-# the services) and read who received them and why a delivery failed.
+# the services), following their progress and why a delivery failed.
 WORK = (
     "view_announcement",
     "add_announcement",
     "change_announcement",
     "view_announcementstatuschange",
-    "view_announcementrecipient",
 )
 
 

@@ -1,1 +1,3 @@
-from tests.messaging.conftest import start_relay  # noqa: F401 (the relay fixture)
+# The fixtures these tests share with others: the demo installation and the outbox relay.
+from tests.admin.conftest import demo  # noqa: F401
+from tests.messaging.conftest import start_relay  # noqa: F401
