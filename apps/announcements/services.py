@@ -20,7 +20,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
@@ -362,12 +362,20 @@ def _finish(announcement, now):
 
 def _fold_into_digest(announcement, user_id, due_at):
     """Attach the user's copy to their open digest (opened, and its send published for
-    when the hour window frees, if they have none)."""
-    digest, opened = AnnouncementDigest.objects.get_or_create(
-        user_id=user_id, sent_at=None, defaults={"due_at": due_at}
+    when the hour window frees, if they have none). The open digest is locked, so one
+    being sent right now is waited for and then not attached to (a new one opens)."""
+    open_digests = AnnouncementDigest.objects.select_for_update().filter(
+        user_id=user_id, sent_at__isnull=True
     )
-    if opened:
-        events.announcement_digest_due(digest)
+    digest = open_digests.first()
+    if digest is None:
+        try:
+            with transaction.atomic():
+                digest = AnnouncementDigest.objects.create(user_id=user_id, due_at=due_at)
+        except IntegrityError:  # another batch opened it first
+            digest = open_digests.get()
+        else:
+            events.announcement_digest_due(digest)
     AnnouncementRecipient.objects.filter(announcement=announcement, user_id=user_id).update(
         digest=digest
     )
