@@ -1,4 +1,9 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,6 +25,15 @@ ERRORS = workflow_errors("announcement")
 MANAGE = services.announcement_manage_authorize
 
 
+def _as_seen(name, managers):
+    """Managers and admins get `managers`; anyone else what was sent to them."""
+    return PolymorphicProxySerializer(
+        component_name=name,
+        serializers=[managers, ReceivedAnnouncementSerializer],
+        resource_type_field_name=None,
+    )
+
+
 def _step_schema(summary, description, request=None):
     return extend_schema(
         summary=summary, description=description, request=request,
@@ -35,11 +49,14 @@ def _step_schema(summary, description, request=None):
             "Managers see the announcements of their properties and admins all, in every "
             "status (newest first). Anyone else sees what was sent to them, newest first."
         ),
-        responses={200: AnnouncementSerializer(many=True)},
+        responses={200: _as_seen("AnnouncementListItem", AnnouncementSerializer)},
     ),
     retrieve=extend_schema(
         summary="An announcement: with its counts and history for its managers",
-        responses={200: AnnouncementDetailSerializer, 404: ERRORS[404]},
+        responses={
+            200: _as_seen("AnnouncementAsSeen", AnnouncementDetailSerializer),
+            404: ERRORS[404],
+        },
     ),
     create=extend_schema(
         summary="Write a draft announcement (managers, admins)",
