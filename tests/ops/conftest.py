@@ -20,6 +20,7 @@ ALL_QUEUES = (
     "complaints",
     "reporting",
     "notifications",
+    "announcements",
 )
 
 
