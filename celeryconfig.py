@@ -34,6 +34,7 @@ NOTIFICATIONS = "notifications"
 NOTIFICATIONS_EMAIL = "notifications_email"
 NOTIFICATIONS_SMS = "notifications_sms"
 NOTIFICATIONS_IN_APP = "notifications_in_app"
+ANNOUNCEMENTS = "announcements"
 
 WORK_QUEUE_NAMES = (
     USER_REGISTRATION,
@@ -46,6 +47,7 @@ WORK_QUEUE_NAMES = (
     NOTIFICATIONS_EMAIL,
     NOTIFICATIONS_SMS,
     NOTIFICATIONS_IN_APP,
+    ANNOUNCEMENTS,
 )
 
 # Domain code speaks of urgency; this maps it to message priorities (only queues listed
@@ -62,6 +64,7 @@ QUEUE_MAX_PRIORITY = {
     NOTIFICATIONS_EMAIL: MAX_PRIORITY,
     NOTIFICATIONS_SMS: MAX_PRIORITY,
     NOTIFICATIONS_IN_APP: MAX_PRIORITY,
+    ANNOUNCEMENTS: MAX_PRIORITY,
 }
 
 
@@ -160,6 +163,9 @@ TASK_QUEUES = {
     "notifications.deliver_email_batch": NOTIFICATIONS_EMAIL,
     "notifications.deliver_sms_batch": NOTIFICATIONS_SMS,
     "notifications.deliver_in_app_batch": NOTIFICATIONS_IN_APP,
+    "announcements.send": ANNOUNCEMENTS,
+    "announcements.send_batch": ANNOUNCEMENTS,
+    "announcements.send_digest": ANNOUNCEMENTS,
     # Periodic housekeeping runs on the reporting worker pool.
     "housekeeping.prune_messaging_records": REPORTING,
     "scheduled.repair_sla_escalate": REPORTING,
@@ -197,6 +203,9 @@ EVENT_SUBSCRIPTIONS = {
     "notification.email_batch_requested": ["notifications.deliver_email_batch"],
     "notification.sms_batch_requested": ["notifications.deliver_sms_batch"],
     "notification.in_app_batch_requested": ["notifications.deliver_in_app_batch"],
+    "announcement.send": ["announcements.send"],
+    "announcement.batch": ["announcements.send_batch"],
+    "announcement.digest_due": ["announcements.send_digest"],
 }
 
 # --- Celery settings ---------------------------------------------------------------
@@ -264,6 +273,7 @@ imports = (
     "tasks.customer_service",
     "tasks.reporting",
     "tasks.notifications",
+    "tasks.announcements",
     "tasks.housekeeping",
     "tasks.scheduled",
 )

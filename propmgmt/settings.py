@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.repairs",
     "apps.complaints",
     "apps.notifications",
+    "apps.announcements",
     "apps.reporting",
     "apps.ops",
 ]
@@ -211,6 +212,9 @@ SPECTACULAR_SETTINGS = {
         "NotificationCategoryEnum": "apps.notifications.models.Category",
         "NotificationStatusEnum": "apps.notifications.models.Status",
         "NotificationChannelEnum": "apps.notifications.models.Channel",
+        "AnnouncementCategoryEnum": "apps.announcements.models.AnnouncementCategory",
+        "AnnouncementStatusEnum": "apps.announcements.models.AnnouncementStatus",
+        "AnnouncementAudienceEnum": "apps.announcements.models.Audience",
     },
 }
 
@@ -309,3 +313,8 @@ NOTIFICATION_MAX_RETRIES = env.int("NOTIFICATION_MAX_RETRIES", default=5)
 # Exponential backoff factor in whole seconds (0 retries at once; tests use it).
 NOTIFICATION_RETRY_BACKOFF = env.int("NOTIFICATION_RETRY_BACKOFF", default=2)
 NOTIFICATION_RETRY_BACKOFF_MAX = env.int("NOTIFICATION_RETRY_BACKOFF_MAX", default=300)
+
+# Announcements: recipients per fan-out message, and the per-user hourly throttle of
+# non-emergency announcements (what is over it is folded into one digest).
+ANNOUNCEMENT_BATCH_SIZE = env.int("ANNOUNCEMENT_BATCH_SIZE", default=500)
+ANNOUNCEMENT_THROTTLE_PER_HOUR = env.int("ANNOUNCEMENT_THROTTLE_PER_HOUR", default=5)

@@ -98,7 +98,8 @@ class Workflow:
                 f"allowed actions: {self.describe(frm, allowed)}."
             )
         else:
-            reason = reason or f"A {self.noun} cannot go from '{frm}' to '{to_status}'."
+            article = "An" if self.noun[:1] in "aeiou" else "A"
+            reason = reason or f"{article} {self.noun} cannot go from '{frm}' to '{to_status}'."
             message = f"{reason} Allowed from '{frm}': {self.describe(frm, allowed)}."
         return Conflict(message, status=frm, allowed_transitions=allowed)
 

@@ -1,3 +1,4 @@
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -26,6 +27,10 @@ class Property(models.Model):
     time_zone = models.CharField(
         max_length=64, default=default_time_zone, validators=[validate_time_zone]
     )
+    # Announcements' email and SMS wait until quiet hours end (local time; emergencies
+    # do not); start after end means the quiet hours span midnight.
+    quiet_hours_start = models.TimeField(default=datetime.time(22, 0))
+    quiet_hours_end = models.TimeField(default=datetime.time(7, 0))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

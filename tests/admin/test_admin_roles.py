@@ -40,10 +40,12 @@ PAGES = {
     "dead_letter_audit": "/admin/messaging/deadletterreplay/",
     "periodic_tasks": "/admin/django_celery_beat/periodictask/",
     "reports": "/admin/reporting/dailypropertystat/",
+    "announcements": "/admin/announcements/announcement/",
+    "announce": "/admin/announcements/announcement/add/",
 }
 MANAGER_PAGES = {"repairs", "assets", "visitors", "walk_in", "complaints", "properties",
                  "units", "residencies", "invitations", "invite", "staff_assignments",
-                 "users"}  # fmt: skip
+                 "users", "announcements", "announce"}  # fmt: skip
 OPENS = {
     "maintenance": {"repairs", "assets"},
     "security": {"visitors", "walk_in"},
@@ -59,7 +61,7 @@ INDEX = {
     "manager": {"repairs.repairrequest", "assets.asset", "visitors.visitor",
                 "complaints.complaint", "properties.property", "properties.unit",
                 "properties.residency", "properties.staffassignment", "accounts.user",
-                "registration.invitation"},
+                "registration.invitation", "announcements.announcement"},
 }  # fmt: skip
 
 
@@ -157,7 +159,8 @@ def test_index_summarises_the_waiting_work(demo):
     assert texts["customer_service"] == ["1 new complaint open, 0 in review"]
     # The manager's is all three (in the order the apps are installed).
     assert texts["manager"] == [
-        *texts["security"], *texts["maintenance"], *texts["customer_service"]
+        *texts["security"], *texts["maintenance"], *texts["customer_service"],
+        "0 announcements sending, 0 scheduled",
     ]  # fmt: skip
     assert "Waiting for you" in logged_in("maintenance").get("/admin/").content.decode()
 

@@ -23,6 +23,7 @@ ALL_QUEUES = (
     "notifications_email",
     "notifications_sms",
     "notifications_in_app",
+    "announcements",
 )
 
 

@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.accounts.models import Role, User
+from apps.announcements.models import Announcement
+from apps.announcements.services import announcement_create
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
 from apps.reporting.demo import HISTORY_DAYS, demo_history_seed
 
@@ -60,6 +62,7 @@ class Command(BaseCommand):
                 unit=Unit.objects.get(code=unit_code),
                 defaults={"start_date": datetime.date(2026, 1, 1)},
             )
+        self._announcement_draft()
         if not options["no_history"] and demo_history_seed(
             Property.objects.filter(code__in=[p[0] for p in PROPERTIES])
         ):
@@ -71,6 +74,19 @@ class Command(BaseCommand):
         self.stdout.write(f"  Flower:           {settings.FLOWER_URL}/")
         names = ", ".join(u for u, _, _ in STAFF) + ", " + ", ".join(u for u, _ in RESIDENTS)
         self.stdout.write(f"  logins ({names}) all use the password {DEMO_PASSWORD!r}")
+
+    def _announcement_draft(self):
+        """A draft for the manager to preview, schedule or send (once)."""
+        if Announcement.objects.exists():
+            return
+        announcement_create(
+            by=User.objects.get(username="manager"),
+            properties=[Property.objects.get(code="oak")],
+            category="maintenance",
+            title="Fire-alarm test on Friday",
+            body="The fire alarms of Oak Court will be tested on Friday between 10:00 and 10:30.",
+            by_email=True,
+        )
 
     def _user(self, username, role):
         user, created = User.objects.get_or_create(
