@@ -23,6 +23,8 @@ from apps.notifications.models import Notification
 from apps.properties.models import Residency
 from apps.registration.models import Invitation
 from apps.reporting.models import DailyPropertyStat
+from tests.announcements.helpers import draft as announcement_draft
+from tests.announcements.helpers import sent as announcement_sent
 from tests.factories import (
     ROLES,
     AssetFactory,
@@ -117,6 +119,7 @@ AUTH, P, U = "/api/v1/auth/", "/api/v1/properties/", "/api/v1/units/"
 A, V, R, C = "/api/v1/assets/", "/api/v1/visitors/", "/api/v1/repairs/", "/api/v1/complaints/"
 N, REP, DL = "/api/v1/notifications/", "/api/v1/reports/", "/api/v1/ops/dead-letters/"
 INV, RES = "/api/v1/invitations/", "/api/v1/residencies/"
+AN = "/api/v1/announcements/"
 ENDPOINTS = {
     # accounts and registration
     "auth.register": ("post", f"{AUTH}register/", nothing, lambda o: f"{AUTH}register/",
@@ -249,6 +252,25 @@ ENDPOINTS = {
                          lambda o: f"{REP}visitors/?property={o.pk}", None),
     "reports.assets": ("get", REP + "assets/", prop,
                        lambda o: f"{REP}assets/?property={o.pk}", None),
+    # announcements: managers of the property and admins; recipients read what was sent
+    "announcements.list": ("get", AN, announcement_sent, lambda o: AN, None),
+    "announcements.retrieve": ("get", AN + "{id}/", announcement_sent, lambda o: f"{AN}{o.pk}/", None),
+    "announcements.create": ("post", AN, nothing, lambda o: AN,
+                             lambda s: {"properties": [s.property.pk], "title": "t", "body": "b",
+                                        "channels": ["email"]}),
+    "announcements.preview": ("get", AN + "{id}/preview/", announcement_draft,
+                              lambda o: f"{AN}{o.pk}/preview/", None),
+    "announcements.schedule": ("post", AN + "{id}/schedule/", announcement_draft,
+                               lambda o: f"{AN}{o.pk}/schedule/",
+                               lambda s: {"send_at": in_an_hour()}),
+    "announcements.send": ("post", AN + "{id}/send/", announcement_draft,
+                           lambda o: f"{AN}{o.pk}/send/", None),
+    "announcements.cancel": ("post", AN + "{id}/cancel/", announcement_draft,
+                             lambda o: f"{AN}{o.pk}/cancel/", None),
+    "announcements.read": ("post", AN + "{id}/read/", announcement_sent,
+                           lambda o: f"{AN}{o.pk}/read/", None),
+    "announcements.failures": ("get", AN + "{id}/failures/", announcement_sent,
+                               lambda o: f"{AN}{o.pk}/failures/", None),
     # dead letters: administrators only (no property: own and other are the same)
     "dead_letters.list": ("get", DL, nothing, lambda o: DL, None),
     "dead_letters.retrieve": ("get", DL + "{queue}/{message_id}/", nothing,
@@ -340,6 +362,15 @@ EXPECTED = {
     "reports.complaints":           [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.visitors":             [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.assets":               [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
+    "announcements.list":           [("in", "out"), ("out", "out"), ("out", "out"), ("out", "out"), ("in", "out"), ("in", "in")],
+    "announcements.retrieve":       [(200, 404), (404, 404), (404, 404), (404, 404), (200, 404), (200, 200)],
+    "announcements.create":         [*STAFF_ONLY_MANAGERS, (201, 400), (201, 201)],
+    "announcements.preview":        [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
+    "announcements.schedule":       [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
+    "announcements.send":           [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
+    "announcements.cancel":         [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
+    "announcements.read":           [(204, 404), (404, 404), (404, 404), (404, 404), (409, 404), (409, 409)],
+    "announcements.failures":       [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
     "dead_letters.list":            [F] * 5 + [(200, 200)],
     "dead_letters.retrieve":        [F] * 5 + [(404, 404)],
     "dead_letters.replay":          [F] * 5 + [(404, 404)],

@@ -46,3 +46,18 @@ def deliveries(announcement):
 def notifications_about(announcement):
     """Every announcement notification whose title is this one's (linked or not)."""
     return Notification.objects.filter(template="announcement", variables__title=announcement.title)
+
+
+def draft(site, **fields):
+    return services.announcement_create(
+        by=site.staff["manager"], properties=[site.property], title=f"To {site.property}",
+        body="Lift B out of service.", **fields,
+    )  # fmt: skip
+
+
+def sent(site):
+    announcement = draft(site)
+    services.announcement_send_now(announcement, by=site.staff["manager"])
+    services.announcement_plan(announcement.pk)
+    run_batches(announcement)
+    return announcement
