@@ -178,10 +178,14 @@ def main():
         processes.worker("notifications", NOTIFICATION_WORKERS)
         wait_for(lambda: consumers("notifications")[1] > 0, "the notifications workers")
         noop_seconds = noop_drain()
+        # The broadcast goes out on the per-channel queues, each with its own workers.
+        for queue in ("notifications_in_app", "notifications_email"):
+            processes.worker(queue, NOTIFICATION_WORKERS)
         processes.worker("announcements", 2)
         processes.worker("repair_requests", 1)
         processes.relay()
-        wait_for(lambda: all(consumers(q)[1] for q in ("announcements", "repair_requests")),
+        queues = ("announcements", "repair_requests", "notifications_in_app", "notifications_email")
+        wait_for(lambda: all(consumers(q)[1] for q in queues),
                  "the workers")  # fmt: skip
 
         announcement = announcement_create(

@@ -19,7 +19,7 @@ from apps.messaging.models import OutboxMessage, ProcessedMessage
 from apps.notifications.models import Notification, NotificationPreference
 from apps.properties.models import Residency, Unit
 from tests.announcements.helpers import announce, batch_messages, deliveries, notifications_about
-from tests.conftest import queue_depth, wait_until
+from tests.conftest import NOTIFICATION_QUEUES, queue_depth, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -59,7 +59,7 @@ def residents(prop, count):
 
 def test_scheduled_send_goes_out_at_its_time(world, clean_queues, start_worker, start_relay):
     start_worker("announcements")
-    start_worker("notifications")
+    start_worker(*NOTIFICATION_QUEUES)
     start_relay()
     announcement = announce(world)
     send_at = timezone.now() + datetime.timedelta(seconds=3)
@@ -115,7 +115,7 @@ def test_cancel_during_sending_stops_the_batches_not_started(world, clean_queues
 
 def test_quiet_hours_hold_email_then_release_it(world, clean_queues, start_worker, start_relay):
     start_worker("announcements")
-    start_worker("notifications")
+    start_worker(*NOTIFICATION_QUEUES)
     start_relay()
     end = quiet_hours(world.a.property, ends_in=datetime.timedelta(seconds=4))
     announcement = announce(world, by_email=True, units=[world.a.unit])
@@ -133,7 +133,7 @@ def test_emergency_bypasses_quiet_hours_and_opt_outs(
     world, clean_queues, start_worker, start_relay
 ):
     start_worker("announcements")
-    start_worker("notifications")
+    start_worker(*NOTIFICATION_QUEUES)
     start_relay()
     quiet_hours(world.a.property, ends_in=datetime.timedelta(hours=2))
     resident = world.a.resident
@@ -154,7 +154,7 @@ def test_throttle_folds_into_a_digest_sent_when_the_hour_frees(
     world, clean_queues, start_worker, start_relay
 ):
     start_worker("announcements", env={"ANNOUNCEMENT_THROTTLE_PER_HOUR": "1"})
-    start_worker("notifications")
+    start_worker(*NOTIFICATION_QUEUES)
     start_relay()
     quiet_hours(world.a.property, ends_in=datetime.timedelta(seconds=-2 * 3600))  # not quiet
     manager = world.a.staff["manager"]
