@@ -61,3 +61,10 @@ def sent(site):
     services.announcement_plan(announcement.pk)
     run_batches(announcement)
     return announcement
+
+
+def delivery_message(notification):
+    """The outbox row of the delivery batch that carries `notification`."""
+    return OutboxMessage.objects.get(
+        payload__0__data__notification_ids__contains=[str(notification.id)]
+    )

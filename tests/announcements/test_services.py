@@ -18,6 +18,7 @@ from tests.announcements.helpers import (
     announce,
     batch_messages,
     deliveries,
+    delivery_message,
     notifications_about,
     run_batches,
 )
@@ -191,7 +192,7 @@ def test_quiet_hours_hold_email_and_sms_but_not_in_app(world):
     ends = services.quiet_hours_end(prop, now)
     assert ends > now
     holds = {
-        n.channel: OutboxMessage.objects.get(payload__0__data__notification_id=str(n.id)).not_before
+        n.channel: delivery_message(n).not_before
         for n in notifications_about(announcement).filter(user=world.a.resident)
     }
     assert holds == {"in_app": None, "email": ends, "sms": ends}
@@ -214,9 +215,7 @@ def test_emergency_skips_quiet_hours_opt_outs_and_goes_urgent(world):
     run_batches(emergency, now=timezone.make_aware(datetime.datetime(2026, 12, 10, 12)))
     sent = notifications_about(emergency).filter(user=resident)
     assert {n.channel: n.category for n in sent} == {"in_app": "emergency", "email": "emergency"}
-    rows = OutboxMessage.objects.filter(
-        payload__0__data__notification_id__in=[str(n.id) for n in sent]
-    )
+    rows = [delivery_message(n) for n in sent]
     assert {(r.priority, r.not_before) for r in rows} == {(9, None)}
     ordinary = announce(world, title="Bins", by_email=True)
     services.announcement_send_now(ordinary, by=world.a.staff["manager"])
