@@ -75,8 +75,8 @@ INSERT INTO accounts_user (password, is_superuser, username, first_name, last_na
 SELECT '!', false, 'resident' || n, '', '', 'resident' || n || '@example.com', false, true,
   now(), 'resident', ''
 FROM generate_series(1, %(n)s) AS n;
-INSERT INTO properties_residency (resident_id, unit_id, start_date)
-SELECT u.id, un.id, current_date - 1
+INSERT INTO properties_residency (resident_id, unit_id, start_date, status)
+SELECT u.id, un.id, current_date - 1, 'approved'
 FROM accounts_user u JOIN properties_unit un ON un.code = 'BENCH-' || substr(u.username, 9)
 WHERE u.username LIKE 'resident%%';
 """
@@ -179,12 +179,18 @@ def main():
         wait_for(lambda: consumers("notifications")[1] > 0, "the notifications workers")
         noop_seconds = noop_drain()
         # The broadcast goes out on the per-channel queues, each with its own workers.
-        for queue in ("notifications_in_app", "notifications_email"):
+        for queue in ("notifications_in_app", "notifications_email", "notifications_sms"):
             processes.worker(queue, NOTIFICATION_WORKERS)
         processes.worker("announcements", 2)
         processes.worker("repair_requests", 1)
         processes.relay()
-        queues = ("announcements", "repair_requests", "notifications_in_app", "notifications_email")
+        queues = (
+            "announcements",
+            "repair_requests",
+            "notifications_in_app",
+            "notifications_email",
+            "notifications_sms",
+        )
         wait_for(lambda: all(consumers(q)[1] for q in queues),
                  "the workers")  # fmt: skip
 
