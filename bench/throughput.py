@@ -84,7 +84,7 @@ CLIENTS = 8
 WORKERS = [
     "worker-email", "worker-security", "worker-maintenance", "worker-customer-service",
     "worker-reporting", "worker-notifications-email", "worker-notifications-sms",
-    "worker-notifications-in-app",
+    "worker-notifications-in-app", "worker-announcements",
 ]  # fmt: skip
 EVERY_PROCESS = ["web", "relay", *WORKERS, "beat", "flower"]
 REPAIR = {"category": "heating", "description": "No heat in the living room", "urgency": "normal"}
