@@ -137,12 +137,23 @@ def notifications_request_for(
     if skipped:
         logger.info("%d of %d users opted out of %s over %s or have no address",
                     skipped, len(unique), category, channel)  # fmt: skip
+    notifications = _notifications_build(
+        recipients, channel=channel, template=template, variables=variables,
+        category=category, subject=subject, requested_by=requested_by,
+    )  # fmt: skip
+    return _notifications_create(notifications, urgency=urgency, not_before=not_before)
+
+
+def _notifications_build(users, *, channel, template, variables, category, subject,
+                         requested_by, address=""):  # fmt: skip
+    """Unsaved notifications, one per user (None: to `address` only), rendered once."""
     variables = dict(variables or {})
     rendered_subject, body_text, body_html = _render(template, variables, channel)
-    notifications = [
+    return [
         Notification(
             channel=channel,
             user=user,
+            address=address,
             category=category,
             template=template,
             subject=subject if subject is not None else rendered_subject,
@@ -151,9 +162,8 @@ def notifications_request_for(
             variables=variables,
             requested_by=requested_by,
         )
-        for user in recipients
+        for user in users
     ]
-    return _notifications_create(notifications, urgency=urgency, not_before=not_before)
 
 
 def notification_request(
@@ -189,21 +199,11 @@ def notification_request(
     if user is not None and not users_opted_in([user], category, channel, explicit=explicit):
         logger.info("user %s opted out of %s over %s", user.pk, category, channel)
         return None
-    variables = dict(variables or {})
-    rendered_subject, body_text, body_html = _render(template, variables, channel)
-    notification = Notification(
-        channel=channel,
-        user=user,
-        address=address,
-        category=category,
-        template=template,
-        subject=subject if subject is not None else rendered_subject,
-        body_text=body_text,
-        body_html=body_html,
-        variables=variables,
-        requested_by=requested_by,
-    )
-    return _notifications_create([notification])[0]
+    notifications = _notifications_build(
+        [user], address=address, channel=channel, template=template, variables=variables,
+        category=category, subject=subject, requested_by=requested_by,
+    )  # fmt: skip
+    return _notifications_create(notifications)[0]
 
 
 def notification_render(notification):
