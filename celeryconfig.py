@@ -265,6 +265,10 @@ worker_hijack_root_logger = False
 worker_redirect_stdouts_level = "INFO"
 worker_consumer = "apps.messaging.worker:DeadLetteringConsumer"
 worker_max_tasks_per_child = 1000
+# Read by Celery's Django fixup: close the database connection only every this many
+# tasks, not after each one; apps.messaging.worker.database_connection_refresh applies
+# CONN_MAX_AGE and the health check before every task instead.
+CELERY_DB_REUSE_MAX = 1000
 
 imports = (
     "tasks.email",

@@ -69,7 +69,7 @@ from apps.messaging.publisher import ConfirmingPublisher  # noqa: E402
 from apps.notifications.models import Notification  # noqa: E402
 from apps.properties.models import Property, Residency, StaffAssignment, Unit  # noqa: E402
 from apps.repairs.models import RepairRequest  # noqa: E402
-from apps.reporting.models import DailyPropertyStat  # noqa: E402
+from apps.reporting.models import AppliedEvent, DailyPropertyStat  # noqa: E402
 
 SIZES = {
     # repairs end to end, seconds of each load, backlog messages, ceiling messages
@@ -241,6 +241,8 @@ def reset_data():
     Notification.objects.all().delete()
     RepairRequest.objects.all().delete()
     DailyPropertyStat.objects.all().delete()
+    # Reporting counts each repair once: a later run's repairs reuse earlier runs' ids.
+    AppliedEvent.objects.all().delete()
     with broker_connection() as conn:
         channel = conn.channel()
         for queue in celeryconfig.WORK_QUEUE_NAMES:

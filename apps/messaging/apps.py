@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class MessagingConfig(AppConfig):
     name = "apps.messaging"
     label = "messaging"
+
+    def ready(self):
+        from celery.signals import task_prerun
+
+        from apps.messaging.worker import database_connection_refresh
+
+        task_prerun.connect(
+            database_connection_refresh, weak=False, dispatch_uid="messaging.db_refresh"
+        )
