@@ -5,7 +5,8 @@ against a database and a RabbitMQ vhost of its own (BENCH_DATABASE, default
 propmgmt_bench; vhost <database>_tp), emails to files under var/bench/, and prints:
 
   1. end to end: repairs/s fully delivered (staff in-app notice and email sent, the
-     reporting counter updated) and messages/s, against the no-op Celery drain;
+     reporting counter updated) and messages/s, against the no-op Celery drain, and the
+     CPU each repair costs, by process group, PostgreSQL and RabbitMQ;
   2. the API: POST /api/v1/repairs/ against a plain DRF create (bench.plain, token auth,
      same database), and p99 at a steady 100 req/s with publishing on and off;
   3. p99 from commit to the staff's in-app notice at a steady 50 repairs/s;
@@ -15,7 +16,8 @@ propmgmt_bench; vhost <database>_tp), emails to files under var/bench/, and prin
      drain (the notifications worker's settings), the plain DRF create.
 
 Each figure is the median of BENCH_RUNS (3) runs with its spread (min-max).
-BENCH_SIZE=small for a quick run; `full` (default) is what docs/BENCHMARKS.md shows.
+BENCH_SIZE=small for a quick run; `full` (default) is what docs/BENCHMARKS.md shows;
+BENCH_BACKLOG overrides the backlog's size (full: 100,000).
 """
 
 import os
@@ -78,6 +80,7 @@ SIZES = {
 }
 SIZE = os.environ.get("BENCH_SIZE", "full")
 N = SIZES[SIZE]
+N["backlog"] = int(os.environ.get("BENCH_BACKLOG", N["backlog"]))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 RESIDENTS = 8
 CLIENTS = 8
@@ -150,6 +153,29 @@ class Processes:
             for name, (process, _) in list(self.running.items()):
                 rss = by_session.get(process.pid, 0)
                 self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
+
+
+def cpu_seconds(processes):
+    """CPU seconds used so far by each Procfile process group (its session, pool children
+    that have exited included), PostgreSQL and RabbitMQ."""
+    tick = os.sysconf("SC_CLK_TCK")
+    groups = {process.pid: name for name, (process, _) in processes.running.items()}
+    used = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                comm, rest = f.read().rsplit(")", 1)
+        except OSError:
+            continue  # exited meanwhile
+        fields = rest.split()
+        name = groups.get(int(fields[3]))  # the session
+        comm = comm.split("(", 1)[1]
+        if name is None:
+            name = {"postgres": "postgresql", "beam.smp": "rabbitmq"}.get(comm)
+        if name:
+            seconds = sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+            used[name] = used.get(name, 0) + seconds
+    return used
 
 
 def stop_group(processes, names):
@@ -434,6 +460,7 @@ def end_to_end(processes, tokens, prop, count):
     """`count` repairs posted by CLIENTS clients with everything running; done when every
     staff in-app notice and email is sent and the reporting counter has counted them."""
     ledger_before = ProcessedMessage.objects.count()
+    cpu_before = cpu_seconds(processes)
     started = time.monotonic()
     closed_loop(processes, tokens, "/api/v1/repairs/", repair_body, count=count)
 
@@ -451,7 +478,10 @@ def end_to_end(processes, tokens, prop, count):
     )
     elapsed = done - started
     messages = ProcessedMessage.objects.count() - ledger_before
-    return count / elapsed, messages / elapsed
+    cpu_after = cpu_seconds(processes)
+    cpu_ms = {name: (cpu_after[name] - cpu_before.get(name, 0)) * 1000 / count
+              for name in cpu_after}  # fmt: skip
+    return count / elapsed, messages / elapsed, cpu_ms
 
 
 def latency_to_notice(processes, tokens, seconds):
@@ -536,6 +566,7 @@ def main():
         "lost", "twice", "dead", "relay",
     )}  # fmt: skip
     rss = {}
+    cpu = {}
     processes = Processes()
     try:
         for run in range(RUNS):
@@ -582,9 +613,11 @@ def main():
             print(f"run {run + 1}/{RUNS}: end to end, {N['e2e']} repairs", flush=True)
             processes.sampling = True
             reset_data()
-            repairs_per_s, messages_per_s = end_to_end(processes, tokens, prop, N["e2e"])
+            repairs_per_s, messages_per_s, cpu_ms = end_to_end(processes, tokens, prop, N["e2e"])
             results["e2e_repairs"].append(repairs_per_s)
             results["e2e_messages"].append(messages_per_s)
+            for name, ms in cpu_ms.items():
+                cpu.setdefault(name, []).append(ms)
             print(f"  {repairs_per_s:.1f} repairs/s, {messages_per_s:.0f} msg/s", flush=True)
             processes.sampling = False
             for name, peak in processes.peak_rss.items():
@@ -611,13 +644,13 @@ def main():
             processes.peak_rss.clear()
             stop_group(processes, list(processes.running))
             # The runs so far, in case a later one does not finish.
-            report(results, rss, time.monotonic() - started_at)
+            report(results, rss, cpu, time.monotonic() - started_at)
     finally:
         if processes.running:
             stop_group(processes, list(processes.running))
 
 
-def report(r, rss, elapsed):
+def report(r, rss, cpu, elapsed):
     med = {key: statistics.median(values) for key, values in r.items() if values}
 
     def ratio(a, b):
@@ -638,6 +671,13 @@ def report(r, rss, elapsed):
           f" repairs/s   (target >= 100)")  # fmt: skip
     print(f"   messages consumed                       : {spread(r['e2e_messages'])} msg/s"
           f"   = {ratio('e2e_messages', 'noop'):.2f}x no-op drain (target >= 0.3)")  # fmt: skip
+    total = statistics.median([sum(run) for run in zip(*cpu.values(), strict=True)])
+    budget = (os.cpu_count() or 1) * 1000 / 100
+    print(f"   CPU per repair, all processes           : {total:.0f} ms"
+          f" (at 100 repairs/s this machine has {budget:.0f} ms)")  # fmt: skip
+    for name, values in sorted(cpu.items(), key=lambda item: -statistics.median(item[1])):
+        if statistics.median(values) >= 0.5:
+            print(f"     {name:38}: {spread(values, '{:.1f}')} ms")
     print("2. POST /api/v1/repairs/")
     print(f"   closed loop, {CLIENTS} clients, publishing on  : {spread(r['repairs'])} req/s"
           f"   = {ratio('repairs', 'plain'):.2f}x plain DRF (target >= 0.5)")  # fmt: skip
