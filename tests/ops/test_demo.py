@@ -24,11 +24,13 @@ def test_the_scenario_runs_twice_in_a_row_against_the_running_system(
     clean_queues, start_worker, start_service
 ):
     """Twice within a minute, as a newcomer re-runs it: each run logs each user in once
-    (the login endpoint allows 20 a minute per address), and with one worker process on
-    the repair queue the urgent repair is handled first every time, not by luck."""
+    (the login endpoint allows 20 a minute per address); with one worker process on the
+    repair queue the urgent repair is handled first every time, not by luck; and a resident
+    over the hourly announcement limit (1 here; 5 by default, so the sixth run in an hour)
+    gets the second run's announcement in their digest, which is how it reaches them."""
     cache.clear()  # the login throttle starts empty, as on a fresh installation
     call_command("seed_demo")
-    start_worker(*ALL_QUEUES)
+    start_worker(*ALL_QUEUES, env={"ANNOUNCEMENT_THROTTLE_PER_HOUR": "1"})
     web = start_service("web", path="/healthz/")
     for run in (1, 2):
         result = run_scenario(web)
@@ -47,6 +49,7 @@ def test_the_scenario_runs_twice_in_a_row_against_the_running_system(
         ):
             assert step in result.stdout, f"run {run}"
         assert "the urgent one was handled 1. of 13" in result.stdout, f"run {run}"
+    assert "into their hourly digest" in result.stdout
 
 
 def test_a_step_that_does_not_happen_fails_the_scenario(clean_queues, start_service):
