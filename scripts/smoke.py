@@ -35,6 +35,7 @@ FLOWER_AUTH = os.environ.get("FLOWER_BASIC_AUTH", "admin:demo-pass-2026")
 ADMIN_LOGIN = ("admin", "demo-pass-2026")  # seed_demo's admin
 READY_SECONDS = float(os.environ.get("SMOKE_READY_SECONDS", "300"))
 STOP_SECONDS = float(os.environ.get("SMOKE_STOP_SECONDS", "30"))
+READY_CACHE_SECONDS = float(os.environ.get("OPS_QUEUE_STATUS_CACHE_SECONDS", "5"))
 CONTENT_TYPES = {".css": ("text/css",), ".js": ("text/javascript", "application/javascript")}
 
 
@@ -206,6 +207,19 @@ def check_pages(printed_urls):
         elif "/docs" in url:
             docs_url, docs = client.page(url)
             client.assets(docs_url, docs)  # Swagger UI's own scripts and styles
+        elif urllib.parse.urlsplit(url).path == "/readyz/":
+            # Each web process caches the queue figures for OPS_QUEUE_STATUS_CACHE_SECONDS
+            # (5 s): one that last looked before every worker was consuming still says 503.
+            deadline = time.monotonic() + READY_CACHE_SECONDS + 1
+            while True:
+                try:
+                    client.get(url)
+                    break
+                except SmokeFailed as exc:
+                    if time.monotonic() > deadline:
+                        raise
+                    say(f"{exc} (retrying: a web process's cached queue status)")
+                    time.sleep(0.5)
         elif urllib.parse.urlsplit(url).path != "/admin/":  # the admin: below
             client.get(url)
     if not any(urllib.parse.urlsplit(url).port == FLOWER_PORT for url in followed):
