@@ -1,4 +1,5 @@
 import os
+import signal
 import socket
 import subprocess
 
@@ -98,8 +99,6 @@ class Service:
         return self.log_path.read_text()
 
     def stop(self):
-        import signal
-
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -107,6 +106,12 @@ class Service:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+        self.log.close()
+
+    def kill(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
         self.log.close()
 
 
@@ -122,4 +127,4 @@ def start_service(broker_vhost, transactional_db):
 
     yield start
     for service in started:
-        service.stop()
+        service.kill()  # the test is over: a clean stop only costs time
