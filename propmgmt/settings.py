@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
 }
 
 # API tokens expire this many seconds after login (default 30 days); log out revokes one,
-# log out everywhere and a password change or reset revoke all of a user's tokens.
+# log out everywhere, any new password and deactivation revoke all of a user's tokens.
 TOKEN_TTL = env.int("TOKEN_TTL", default=30 * 24 * 3600)
 # Login throttling (apps/accounts/throttling.py): failures counted in the shared cache
 # within LOGIN_FAILURE_WINDOW seconds; at the limit the account (or the client address)
