@@ -21,6 +21,12 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
+# Rotation: the new key in SECRET_KEY, the old ones here (comma-separated) until the
+# sessions, reset links and confirmations signed with them have expired.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# `seed_demo` loads its demo users (public password) only when this is on: by default in
+# development (DEBUG), never in production unless asked for.
+DEMO_DATA = env.bool("DEMO_DATA", default=DEBUG)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

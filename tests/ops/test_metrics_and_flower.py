@@ -13,7 +13,7 @@ from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
 
-FLOWER_AUTH = ("admin", "demo-pass-2026")
+FLOWER_AUTH = ("ops", "a-flower-test-passphrase")
 
 
 def samples(text):
@@ -41,7 +41,7 @@ def traffic():
 
 def test_metrics_after_traffic(clean_queues, start_worker, start_service, settings):
     worker = start_worker("reporting", "notifications", "complaints")
-    flower = start_service("flower", path="/healthcheck")
+    flower = start_service("flower", path="/healthcheck", FLOWER_BASIC_AUTH=":".join(FLOWER_AUTH))
     web = start_service("web", path="/healthz/")
 
     def web_scrape():
@@ -123,7 +123,7 @@ def test_flower_refuses_strangers_and_shows_workers_and_queues(
     clean_queues, start_worker, start_service
 ):
     worker = start_worker("reporting", "complaints")
-    flower = start_service("flower", path="/healthcheck")
+    flower = start_service("flower", path="/healthcheck", FLOWER_BASIC_AUTH=":".join(FLOWER_AUTH))
     assert requests.get(flower.url("/"), timeout=5).status_code == 401
     assert requests.get(flower.url("/api/workers"), timeout=5).status_code == 401
     assert requests.get(flower.url("/"), auth=("admin", "wrong"), timeout=5).status_code == 401
