@@ -310,6 +310,8 @@ NOTIFICATION_SMS_BACKEND = env.str(
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
 SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
 SMS_WEBHOOK_TIMEOUT = env.float("SMS_WEBHOOK_TIMEOUT", default=5.0)
+# Sent as `Authorization: Bearer <token>` so the provider can refuse anyone else.
+SMS_WEBHOOK_TOKEN = env.str("SMS_WEBHOOK_TOKEN", default="")
 # Notifications per delivery message (one outbox row, one consumer run, one SMTP
 # connection). SMS batches are smaller: each is one provider call in turn, and a batch
 # must finish well inside the task's soft time limit even with a slow provider.
