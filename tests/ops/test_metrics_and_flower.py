@@ -81,6 +81,7 @@ def test_metrics_after_traffic(clean_queues, start_worker, start_service, settin
     # Outbox: everything published.
     assert value(scraped, "propmgmt_outbox_unpublished") == 0
     assert value(scraped, "propmgmt_outbox_oldest_unpublished_age_seconds") == 0
+    assert value(scraped, "propmgmt_outbox_parked") == 0
     assert value(scraped, "propmgmt_consumer_dead_lettered", consumer="probe.flaky") == 1
 
     # Per task: Flower's /metrics, from the workers' events.
@@ -95,9 +96,11 @@ def test_metrics_after_traffic(clean_queues, start_worker, start_service, settin
         timeout=30, message="Flower saw the failure",
     )  # fmt: skip
     assert events(tasks, "probe.record", "task-succeeded") == 2
+    assert events(tasks, "probe.record", "task-received") == 2
     assert events(tasks, "probe.flaky", "task-retried") == 2
     assert events(tasks, "probe.fail_unless_fixed", "task-failed") == 1
     assert value(tasks, "flower_task_runtime_seconds_count", task="probe.record") == 2
+    assert value(tasks, "flower_worker_online") >= 1
 
 
 @pytest.mark.django_db
