@@ -1,5 +1,5 @@
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 
 from apps.core.roles import STAFF_ROLES, Role
 
@@ -43,14 +43,16 @@ class User(AbstractUser):
         sign_out = not self._state.adding and (
             self._password is not None or self._signed_out or not self.is_active
         )
-        kept = self._token_kept if self.is_active else None
-        super().save(*args, **kwargs)
-        if sign_out:
-            tokens = ApiToken.objects.filter(user=self)
-            if kept is not None:
-                tokens = tokens.exclude(pk=kept.pk)
+        if not sign_out:
+            return super().save(*args, **kwargs)
+        tokens = ApiToken.objects.filter(user=self)
+        if self.is_active and self._token_kept is not None:
+            tokens = tokens.exclude(pk=self._token_kept.pk)
+        with transaction.atomic():  # the new password and the revocation, or neither
+            super().save(*args, **kwargs)
             tokens.delete()
-            self._signed_out, self._token_kept = False, None
+        self._signed_out, self._token_kept = False, None
+        return None
 
     @property
     def is_resident(self):
