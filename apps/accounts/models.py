@@ -43,15 +43,15 @@ class User(AbstractUser):
         sign_out = not self._state.adding and (
             self._password is not None or self._signed_out or not self.is_active
         )
+        kept, self._signed_out, self._token_kept = self._token_kept, False, None
         if not sign_out:
             return super().save(*args, **kwargs)
         tokens = ApiToken.objects.filter(user=self)
-        if self.is_active and self._token_kept is not None:
-            tokens = tokens.exclude(pk=self._token_kept.pk)
+        if self.is_active and kept is not None:
+            tokens = tokens.exclude(pk=kept.pk)
         with transaction.atomic():  # the new password and the revocation, or neither
             super().save(*args, **kwargs)
             tokens.delete()
-        self._signed_out, self._token_kept = False, None
         return None
 
     @property
