@@ -114,10 +114,9 @@ def url(model, suffix=""):
 
 
 def may(role, model, action):
-    opts = model._meta
-    return role == "admin" or f"{opts.app_label}.{action}_{opts.model_name}" in role_permissions(
-        role
-    )
+    """Whether `role` holds the model permission (roles' declarations, not the admin's)."""
+    permission = f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+    return role == "admin" or permission in role_permissions(role)
 
 
 class World:
@@ -204,7 +203,8 @@ def relation_filters(changelist):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("label", SCOPED)
 def test_changelist_and_its_filters(world, label, role):
-    """Rows of the other property are never listed, nor offered in a list filter."""
+    """Rows of the other property are never listed (nor found by a search), nor offered in
+    a list filter."""
     model = model_of(label)
     own, other = own_and_other(model, world)
     response = world.clients[role].get(url(model), {"all": ""})
@@ -219,6 +219,9 @@ def test_changelist_and_its_filters(world, label, role):
         assert other.pk in listed  # the world has the other row: the check below can fail
         return
     assert not listed & outside_ids(model, world), "another property's rows listed"
+    searched = world.clients[role].get(url(model), {"all": "", "q": "elm"}).context["cl"]
+    found = set(searched.queryset.values_list("pk", flat=True))
+    assert not found & outside_ids(model, world), "a search finds another property's rows"
     for spec, related in relation_filters(changelist):
         offered = {str(pk) for pk, _ in spec.lookup_choices}
         leaked = offered & {str(pk) for pk in outside_ids(related, world)}
@@ -437,12 +440,17 @@ def autocomplete_sources():
 
 @pytest.mark.parametrize("role", STAFF)
 def test_autocomplete_offers_nothing_of_the_other_property(world, role):
+    """A lookup answers only a user who may fill the form of the field it is for (add or
+    change its model), and offers nothing outside their property."""
     client = world.clients[role]
     checked = 0
     for model, field in autocomplete_sources():
         query = {"app_label": model._meta.app_label, "model_name": model._meta.model_name,
                  "field_name": field.name, "term": ""}  # fmt: skip
         response = client.get("/admin/autocomplete/", query)
+        if not may(role, model, "add") and not may(role, model, "change"):
+            assert response.status_code == 403, (model, field.name, response.status_code)
+            continue
         if response.status_code != 200:
             assert response.status_code in (403, 404), (model, field.name)
             continue
