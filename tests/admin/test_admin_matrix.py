@@ -252,11 +252,13 @@ def model_choice_fields(response):
 
 
 def assert_choices_are_own(response, world):
+    """Every choice offers its own property's objects, and nothing else."""
     for form, name, field in model_choice_fields(response):
         related = field.queryset.model
         offered = set(field.queryset.values_list("pk", flat=True))
         leaked = offered & outside_ids(related, world)
         assert not leaked, f"{form.prefix or 'form'}.{name} offers another property's {leaked}"
+        assert offered, f"{form.prefix or 'form'}.{name} offers nothing to choose"
 
 
 def filled(field, name, data):
