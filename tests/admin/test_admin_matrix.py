@@ -419,7 +419,9 @@ def test_actions_and_steps_on_other_property_objects_change_nothing(world, label
     action_form = listing.context.get("action_form")
     choices = action_form.fields["action"].choices if action_form else []
     actions = [name for name, _ in choices if name]
-    form_data = {"workflow_apply": "1", "note": "x", "body": "x", "when": FUTURE, "send_at": FUTURE}
+    # Confirmed at once: a step's form filled in, a deletion confirmed ("post").
+    form_data = {"workflow_apply": "1", "post": "yes", "note": "x", "body": "x",
+                 "when": FUTURE, "send_at": FUTURE}  # fmt: skip
     for action in actions:
         before = state(other)
         client.post(url(model), {"action": action, "_selected_action": [other.pk], **form_data})
