@@ -19,7 +19,13 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core import checks
+from django.core.exceptions import (
+    FieldError,
+    ImproperlyConfigured,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
@@ -108,15 +114,30 @@ class ScopedAdminMixin:
     property_path: str | tuple[str, ...]
     area: str | None = None
 
+    def _property_paths(self, property_path=None):
+        paths = property_path or self.property_path
+        return (paths,) if isinstance(paths, str) else paths
+
+    def check(self, **kwargs):
+        """`manage.py check` (and the test run) refuse a missing or unknown property_path."""
+        errors = super().check(**kwargs)
+        try:
+            for path in self._property_paths():
+                self.model._default_manager.filter(**{f"{path}__isnull": False})
+        except (AttributeError, FieldError) as exc:
+            errors.append(checks.Error(f"property_path: {exc}", obj=type(self), id="core.E001"))
+        return errors
+
     def in_scope(self, request, queryset, property_path=None):
         """`queryset` limited to objects reaching, by `property_path` (this admin's by
         default), a property where the user works in this admin's area."""
         if user_is_admin(request.user):
             return queryset
-        paths = property_path or self.property_path
-        paths = (paths,) if isinstance(paths, str) else paths
         properties = properties_in_scope(request.user, self.area).values("pk")
-        reaching = Q.create([(f"{path}__in", properties) for path in paths], connector=Q.OR)
+        reaching = Q.create(
+            [(f"{path}__in", properties) for path in self._property_paths(property_path)],
+            connector=Q.OR,
+        )
         return queryset.filter(pk__in=queryset.model._default_manager.filter(reaching).values("pk"))
 
     def related_in_scope(self, request, model, queryset=None):
