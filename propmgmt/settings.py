@@ -123,6 +123,9 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# Which properties a user works at (per area of work): what the admin scopes every page,
+# choice, filter and lookup to (apps/core/admin.py, ScopedAdminMixin).
+ADMIN_PROPERTY_SCOPE = "apps.properties.selectors.properties_in_area"
 # Passwords via ModelBackend; model permissions from the user's role.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
