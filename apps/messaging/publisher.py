@@ -376,7 +376,7 @@ class ConfirmingPublisher:
             self.window = min(self.window * 2, self.max_window)
         except Exception as exc:  # the broker is unreachable, blocked or too slow
             outcome.error = exc
-            if self._blocked and self._connection is not None:
+            if self._blocked and isinstance(exc, TimeoutError):
                 # Keep the connection, its channel and what that has outstanding: their
                 # confirms come once RabbitMQ unblocks it (a reset would send them again).
                 outcome.error = BrokerBlockedError(f"broker blocks publishing: {self._blocked}")
