@@ -294,6 +294,16 @@ MESSAGE_MAX_REDELIVERIES = env.int("MESSAGE_MAX_REDELIVERIES", default=3)
 # How long published outbox rows and idempotency-ledger rows are kept (beat prunes them).
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 LEDGER_RETENTION_DAYS = env.int("LEDGER_RETENTION_DAYS", default=30)
+# Why messages were dead-lettered; notifications that reached a final state (sent,
+# failed) and, sooner, their status history; API tokens after they expired.
+MESSAGE_FAILURE_RETENTION_DAYS = env.int("MESSAGE_FAILURE_RETENTION_DAYS", default=90)
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=365)
+NOTIFICATION_HISTORY_RETENTION_DAYS = env.int("NOTIFICATION_HISTORY_RETENTION_DAYS", default=90)
+API_TOKEN_EXPIRED_RETENTION_DAYS = env.int("API_TOKEN_EXPIRED_RETENTION_DAYS", default=7)
+# Pruning deletes in chunks of this many rows, each its own transaction, and stops after
+# this many seconds (inside the task's 240 s soft limit); the next run goes on.
+PRUNE_CHUNK_ROWS = env.int("PRUNE_CHUNK_ROWS", default=5000)
+PRUNE_MAX_SECONDS = env.float("PRUNE_MAX_SECONDS", default=180.0)
 # Scheduled duties: resolved repairs close by themselves after this many days (unless
 # reopened); the nightly reconciliation recomputes this many past days of reports.
 REPAIR_AUTO_CLOSE_DAYS = env.int("REPAIR_AUTO_CLOSE_DAYS", default=14)

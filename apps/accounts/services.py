@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
+from apps.core.pruning import delete_in_chunks
 
 
 def token_digest(key):
@@ -57,3 +58,10 @@ def user_password_change(user, *, old_password, new_password, keep_token=None):
     if not user.check_password(old_password):
         raise ValidationError({"old_password": ["The current password is not right."]})
     return user_password_set(user, new_password, keep_token=keep_token)
+
+
+def api_tokens_prune(*, now=None, deadline=None):
+    """Delete tokens expired more than API_TOKEN_EXPIRED_RETENTION_DAYS ago, in chunks."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.API_TOKEN_EXPIRED_RETENTION_DAYS)
+    return delete_in_chunks(ApiToken.objects.filter(expires_at__lt=cutoff), deadline=deadline)
