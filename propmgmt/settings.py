@@ -160,7 +160,17 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies are in front of the web process, each appending the address it
+# received the request from to X-Forwarded-For (apps/core/client.py). 0 (the default): the
+# client is the connection's peer and no X-Forwarded-* header is believed. A count rather
+# than a list of proxy addresses because it is what DRF's NUM_PROXIES means, and it needs
+# no update when a container network renumbers the proxy; in exchange the web port must be
+# reachable only through the proxies (WEB_BIND, the firewall), as README "Security" says.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# Only a trusted proxy may say the client's connection was HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 # Content-Security-Policy (django-csp) on every response: script only from our own static
 # files, never inline (a value that escapes into an inline handler cannot run). Inline
 # styles stay allowed: the admin and Swagger UI set style attributes, and a style cannot
@@ -192,6 +202,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "propmgmt.api.exception_handler",
+    # DRF's own reading of X-Forwarded-For follows the one setting (the project's throttles
+    # use apps.core.client directly).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("AUTH_THROTTLE_RATE", default="20/min"),
     },

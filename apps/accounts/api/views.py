@@ -3,7 +3,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import (
@@ -26,6 +25,8 @@ from apps.accounts.throttling import (
     login_lock_check,
     login_success_record,
 )
+from apps.core.client import client_identity
+from apps.core.throttling import ScopedRateThrottle
 
 
 class AuthThrottled(APIView):
@@ -48,7 +49,7 @@ class TokenView(AuthThrottled):
         # The serializer refuses a NUL character (400); PostgreSQL cannot even look it up.
         login = login if isinstance(login, str) and "\x00" not in login else ""
         subject = {
-            "address": BaseThrottle().get_ident(request) or "",  # no REMOTE_ADDR: one bucket
+            "address": client_identity(request),
             "account": user_username_for_login(login),
         }
         try:
