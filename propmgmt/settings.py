@@ -120,9 +120,9 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
-# Passwords via ModelBackend; model permissions from the user's role.
+# Passwords via ModelBackend under the login lockout; model permissions from the user's role.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.accounts.backends.LockoutModelBackend",
     "apps.accounts.backends.RolePermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
