@@ -1,4 +1,4 @@
-.PHONY: run test bench faults lint
+.PHONY: run test smoke demo bench faults lint
 export DEBUG ?= true
 
 run:
@@ -6,6 +6,14 @@ run:
 
 test:
 	bash scripts/test.sh
+
+# `make run` from here as a newcomer runs it, checked over HTTP, then stopped (CI runs it)
+smoke:
+	python3 scripts/smoke.py
+
+# the demo scenario against a running `make run`
+demo:
+	.venv/bin/python manage.py demo --scenario
 
 bench:
 	bash scripts/setup.sh

@@ -22,6 +22,12 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
+# Rotation: the new key in SECRET_KEY, the old ones here (comma-separated) until the
+# sessions, reset links and confirmations signed with them have expired.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# `seed_demo` loads its demo users (public password) only when this is on: by default in
+# development (DEBUG), never in production unless asked for.
+DEMO_DATA = env.bool("DEMO_DATA", default=DEBUG)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -120,6 +126,9 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# Which properties a user works at (per area of work): what the admin scopes every page,
+# choice, filter and lookup to (apps/core/admin.py, ScopedAdminMixin).
+ADMIN_PROPERTY_SCOPE = "apps.properties.selectors.properties_in_area"
 # Passwords via ModelBackend under the login lockout; model permissions from the user's role.
 AUTHENTICATION_BACKENDS = [
     "apps.accounts.backends.LockoutModelBackend",
@@ -211,7 +220,7 @@ REST_FRAMEWORK = {
 }
 
 # API tokens expire this many seconds after login (default 30 days); log out revokes one,
-# log out everywhere and a password change or reset revoke all of a user's tokens.
+# log out everywhere, any new password and deactivation revoke all of a user's tokens.
 TOKEN_TTL = env.int("TOKEN_TTL", default=30 * 24 * 3600)
 # Login throttling (apps/accounts/throttling.py): failures counted in the shared cache
 # within LOGIN_FAILURE_WINDOW seconds; at the limit the account (or the client address)
@@ -336,6 +345,8 @@ NOTIFICATION_SMS_BACKEND = env.str(
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
 SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
 SMS_WEBHOOK_TIMEOUT = env.float("SMS_WEBHOOK_TIMEOUT", default=5.0)
+# Sent as `Authorization: Bearer <token>` so the provider can refuse anyone else.
+SMS_WEBHOOK_TOKEN = env.str("SMS_WEBHOOK_TOKEN", default="")
 # Notifications per delivery message (one outbox row, one consumer run, one SMTP
 # connection). SMS batches are smaller: each is one provider call in turn, and a batch
 # must finish well inside the task's soft time limit even with a slow provider.

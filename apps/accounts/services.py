@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
@@ -43,16 +42,14 @@ def api_tokens_revoke_all(user, *, keep: ApiToken | None = None) -> int:
 
 
 def user_password_set(user, new_password, *, keep_token: ApiToken | None = None):
-    """Validate and set a new password, and revoke every API token but `keep_token`; the
-    password change also voids the user's sessions and password reset links."""
+    """Validate and set a new password; saving it revokes every API token but `keep_token`
+    (User.save) and voids the user's sessions and password reset links."""
     try:
         password_validation.validate_password(new_password, user=user)
     except ValidationError as exc:
         raise ValidationError({"new_password": list(exc.messages)}) from exc
-    with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        api_tokens_revoke_all(user, keep=keep_token)
+    user.set_password(new_password, keep_token=keep_token)
+    user.save(update_fields=["password"])
     return user
 
 

@@ -208,6 +208,18 @@ def queue_status():
     return rows
 
 
+def definitions_export():
+    """This vhost's definitions (exchanges, queues with their arguments, bindings,
+    policies) from the management API: what a backup keeps of the broker."""
+    return _management(f"definitions/{quote(virtual_host(), safe='')}")
+
+
+def definitions_import(definitions):
+    """Load exported definitions into this vhost, creating it if it was lost."""
+    vhost_ensure(virtual_host())
+    _management(f"definitions/{quote(virtual_host(), safe='')}", method="POST", json=definitions)
+
+
 def vhost_ensure(name):
     """Create a vhost (idempotently) and give the management user full rights on it."""
     user = urlsplit(settings.RABBITMQ_MANAGEMENT_URL).username or "guest"

@@ -96,3 +96,13 @@ def outbox_unpark(ids):
     return OutboxMessage.objects.filter(
         id__in=ids, published_at__isnull=True, parked_at__isnull=False
     ).update(parked_at=None, refusals=0, not_before=None, last_error="")
+
+
+def outbox_republish(*, since):
+    """After a restore without the broker's queues: mark every row published at or after
+    `since` unpublished again, so the relay publishes it anew; return how many. Safe
+    because the row id is the message id: a consumer whose work for it is in the ledger
+    (or a notification already sent) skips it."""
+    return OutboxMessage.objects.filter(published_at__gte=since, parked_at__isnull=True).update(
+        published_at=None, last_error=f"re-published after a restore (published since {since})"
+    )

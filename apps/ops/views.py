@@ -64,7 +64,7 @@ def metrics_view(request):
 @require_GET
 def front_door(request):
     context = {"flower_url": settings.FLOWER_URL}
-    if settings.DEBUG:
+    if settings.DEMO_DATA:
         from apps.ops.management.commands.seed_demo import DEMO_PASSWORD, RESIDENTS, STAFF
 
         context["demo_logins"] = [
