@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_prometheus",
+    "csp",
     "apps.core",
     "apps.accounts",
     "apps.registration",
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "apps.core.middleware.ApiJsonErrorsMiddleware",
     "apps.core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -126,9 +129,9 @@ AUTH_USER_MODEL = "accounts.User"
 # Which properties a user works at (per area of work): what the admin scopes every page,
 # choice, filter and lookup to (apps/core/admin.py, ScopedAdminMixin).
 ADMIN_PROPERTY_SCOPE = "apps.properties.selectors.properties_in_area"
-# Passwords via ModelBackend; model permissions from the user's role.
+# Passwords via ModelBackend under the login lockout; model permissions from the user's role.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.accounts.backends.LockoutModelBackend",
     "apps.accounts.backends.RolePermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -166,7 +169,33 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies are in front of the web process, each appending the address it
+# received the request from to X-Forwarded-For (apps/core/client.py). 0 (the default): the
+# client is the connection's peer and no X-Forwarded-* header is believed. A count rather
+# than a list of proxy addresses because it is what DRF's NUM_PROXIES means, and it needs
+# no update when a container network renumbers the proxy; in exchange the web port must be
+# reachable only through the proxies (WEB_BIND, the firewall), as README "Security" says.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# Only a trusted proxy may say the client's connection was HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+# Content-Security-Policy (django-csp) on every response: script only from our own static
+# files, never inline (a value that escapes into an inline handler cannot run). Inline
+# styles stay allowed: the admin and Swagger UI set style attributes, and a style cannot
+# run script. Images may be data: URLs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -182,6 +211,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "propmgmt.api.exception_handler",
+    # DRF's own reading of X-Forwarded-For follows the one setting (the project's throttles
+    # use apps.core.client directly).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("AUTH_THROTTLE_RATE", default="20/min"),
     },

@@ -7,6 +7,7 @@ workflow objects only through workflow steps that call the same services as the 
 the same events are published.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.module_loading import import_string
 
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, LoginLocked
 from apps.core.roles import user_is_admin, user_uses_admin
 
 # What the services raise for a step the user may not take now (shown, never a 500).
@@ -50,7 +51,23 @@ def counted(n, singular, plural=None):
 
 
 class RoleAuthenticationForm(AdminAuthenticationForm):
-    """The admin login: staff roles and admins may enter, residents may not."""
+    """The admin login: staff roles and admins may enter, residents may not. Passwords are
+    checked under the API's login lockout (per account and client address, shared)."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "locked": "Too many failed logins for this account or from this address; "
+        "try again in %(minutes)s minute(s).",
+    }
+
+    def clean(self):
+        try:
+            return super().clean()
+        except LoginLocked as exc:  # from the authentication backend
+            minutes = math.ceil(exc.retry_after / 60)
+            raise ValidationError(
+                self.error_messages["locked"], code="locked", params={"minutes": minutes}
+            ) from exc
 
     def confirm_login_allowed(self, user):
         AuthenticationForm.confirm_login_allowed(self, user)
