@@ -112,7 +112,8 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/propmgmt"),
 }
-# A new connection per request cost 5-6x throughput here (shared/DESIGN.md).
+# A new connection per request cost 5-6x throughput (measured by the founders with
+# password auth; docs/ARCHITECTURE.md "Traps").
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -284,8 +285,8 @@ OPS_DEAD_LETTER_WINDOW = env.float("OPS_DEAD_LETTER_WINDOW", default=300.0)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
 
-# One log format for web, relay, workers and beat (shared/DESIGN.md); LOG_FORMAT=json
-# writes JSON lines with the same fields. Fields a line does not have are "-".
+# One log format for web, relay, workers and beat (README "Health, metrics and logs");
+# LOG_FORMAT=json writes JSON lines with the same fields. Fields a line does not have are "-".
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 _LOG_FIELDS = (
     "%(asctime)s %(levelname)s %(process)d %(correlation_id)s %(queue)s %(task_name)s "

@@ -1,8 +1,13 @@
 """The README's tables follow the code: every variable the settings read is in the
 environment table (and every one there is read somewhere), the process table is the
-Procfile's, and the `<POOL>` list names every worker pool of the Procfile."""
+Procfile's, and the `<POOL>` list names every worker pool of the Procfile. The project is
+self-contained: no tracked file points to the founders' notes outside the repository, and
+every relative link of README.md and docs/*.md reaches a file that exists."""
 
 import re
+import subprocess
+
+import pytest
 
 from tests.test_processes import ROOT, procfile
 
@@ -65,3 +70,65 @@ def test_the_pool_list_names_every_worker_pool_of_the_procfile():
     [row] = [c for c in table_rows(section("Environment variables")) if "`<POOL>` =" in c[-1]]
     listed = set(NAME.findall(row[-1].split("`<POOL>` =", 1)[1]))
     assert pools and listed == pools, f"README lists {sorted(listed)}, Procfile {sorted(pools)}"
+
+
+# --- the project is self-contained: no pointer outside the repository, no dead link ----
+# Spelled in pieces so that this file does not name what it forbids.
+OUTSIDE_POINTERS = ("../" + "shared", "shared/" + "DESIGN.md")
+MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+FENCED_BLOCK = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+
+
+def tracked_files():
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    return [ROOT / name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+
+
+def outside_pointers(paths):
+    """(file, what it names) for every file naming the founders' notes outside the repo."""
+    found = []
+    for path in paths:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        found += [(path, pointer) for pointer in OUTSIDE_POINTERS if pointer in text]
+    return found
+
+
+def dead_links(markdown_file):
+    """The relative links of a markdown file (code blocks aside) whose file is missing."""
+    text = FENCED_BLOCK.sub("", markdown_file.read_text())
+    dead = []
+    for target in MARKDOWN_LINK.findall(text):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+            continue  # a URL (http:, mailto:) or an anchor in the same file
+        if not (markdown_file.parent / target.split("#", 1)[0]).exists():
+            dead.append(target)
+    return dead
+
+
+def test_the_checks_find_what_they_look_for(tmp_path):
+    pointing = tmp_path / "notes.py"
+    pointing.write_text(f"# see {OUTSIDE_POINTERS[1]}\n")
+    assert outside_pointers([pointing]) == [(pointing, OUTSIDE_POINTERS[1])]
+    (tmp_path / "there.md").write_text("")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "[ok](there.md#top) [gone](missing.md) [web](https://example.org) [here](#x)\n"
+        "```\n[in code](nowhere.md)\n```\n"
+    )
+    assert dead_links(page) == ["missing.md"]
+    assert ROOT / "README.md" in tracked_files()
+
+
+def test_no_tracked_file_points_outside_the_repository():
+    found = outside_pointers(tracked_files())
+    named = [f"{path.relative_to(ROOT)}: {pointer}" for path, pointer in found]
+    assert not named, f"files pointing outside the repository: {named}"
+
+
+@pytest.mark.parametrize(
+    "markdown", ["README.md", *(f"docs/{p.name}" for p in sorted((ROOT / "docs").glob("*.md")))]
+)
+def test_every_relative_markdown_link_points_to_a_file_that_exists(markdown):
+    assert not dead_links(ROOT / markdown), f"{markdown}: dead links {dead_links(ROOT / markdown)}"
