@@ -26,10 +26,13 @@ def user_is_admin(user):
     return user.is_superuser or user.role == Role.ADMIN
 
 
-def _in_force():
-    """Residencies that give rights today: approved, started and not ended. Every right a
-    resident has in a unit is read through this (a pending claim gives none)."""
-    today = timezone.localdate()
+def residencies_in_force(today=None):
+    """The residency rule: residencies that give rights on `today` (default: today) are
+    approved, started and not ended. Every right, recipient list and scope that follows
+    from living in a unit is read through this (a pending or rejected claim gives none);
+    tests/architecture/test_residency_rule.py keeps other modules from filtering
+    residencies by hand."""
+    today = today or timezone.localdate()
     return Residency.objects.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today),
         status=Residency.Status.APPROVED,
@@ -38,12 +41,17 @@ def _in_force():
 
 
 def current_residencies(user):
-    return _in_force().filter(resident=user)
+    return residencies_in_force().filter(resident=user)
 
 
 def unit_current_residencies(unit):
     """The residencies of a unit in force today, oldest first."""
-    return _in_force().filter(unit=unit).select_related("resident").order_by("start_date", "id")
+    return (
+        residencies_in_force()
+        .filter(unit=unit)
+        .select_related("resident")
+        .order_by("start_date", "id")
+    )
 
 
 def resident_unit_ids(user):
@@ -182,7 +190,7 @@ def users_reachable_by(user):
     if user_is_admin(user):
         return User.objects.all()
     visible = properties_visible_to(user)
-    residents = _in_force().filter(unit__property__in=visible).values("resident_id")
+    residents = residencies_in_force().filter(unit__property__in=visible).values("resident_id")
     staff = StaffAssignment.objects.filter(property__in=visible).values("staff_id")
     return User.objects.filter(Q(pk=user.pk) | Q(pk__in=residents) | Q(pk__in=staff))
 

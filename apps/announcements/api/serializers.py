@@ -57,7 +57,7 @@ class AnnouncementDetailSerializer(AnnouncementSerializer):
 
     @extend_schema_field(CountsSerializer)
     def get_counts(self, obj):
-        return selectors.announcement_counts(obj)
+        return selectors.announcement_counts(obj, seen_by=self.context["request"].user)
 
 
 class ReceivedAnnouncementSerializer(serializers.ModelSerializer):
