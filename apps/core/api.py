@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from apps.core.filters import FilterSet
 from apps.core.validators import NOTE_MAX_LENGTH
 
 
@@ -54,12 +55,10 @@ class WorkflowPermission(IsAuthenticated):
         return True
 
 
-class WorkflowFilter(django_filters.FilterSet):
-    """Filters every workflow list has; the app adds its status and categories."""
+class WorkflowFilter(FilterSet):
+    """Filters every workflow list has (with `property` and `unit` in the app's
+    Meta.fields, by id); the app adds its status and categories."""
 
-    # Plain ids: an unknown or invisible property filters to nothing, revealing nothing.
-    property = django_filters.NumberFilter(field_name="property_id")
-    unit = django_filters.NumberFilter(field_name="unit_id")
     created_from = django_filters.DateFilter(field_name="created_at__date", lookup_expr="gte")
     created_to = django_filters.DateFilter(field_name="created_at__date", lookup_expr="lte")
 

@@ -33,17 +33,17 @@ class RegisterSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     unit_code = serializers.CharField(
         max_length=32, required=False,
-        help_text="claim this unit: a manager of its property must approve the residency",
+        help_text="claim this unit: a manager of its property must approve the residency "
+        "(a code no unit has is accepted the same way and claims nothing)",
     )  # fmt: skip
     invitation_token = serializers.CharField(
         max_length=1000, required=False, help_text="the token of an invitation email"
     )
 
     def validate_unit_code(self, value):
-        unit = Unit.objects.filter(code__iexact=value.strip()).first()
-        if unit is None:
-            raise serializers.ValidationError("No unit has this code; check it with your manager.")
-        return unit
+        # A code no unit has is accepted like a real one (the account is created, nothing
+        # is claimed): refusing it would tell anyone which codes exist.
+        return Unit.objects.filter(code__iexact=value.strip()).first()
 
     def validate(self, attrs):
         first, last = attrs.get("first_name", ""), attrs.get("last_name", "")
