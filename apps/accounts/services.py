@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
+from apps.accounts.throttling import login_failure_record, login_lock_check, login_success_record
 
 
 def token_digest(key):
@@ -56,7 +57,14 @@ def user_password_set(user, new_password, *, keep_token: ApiToken | None = None)
     return user
 
 
-def user_password_change(user, *, old_password, new_password, keep_token=None):
+def user_password_change(user, *, old_password, new_password, address, keep_token=None):
+    """Set a new password given the current one. A wrong current password counts as a
+    failed login of the account from `address` (a stolen token must not make a password
+    oracle): raises LoginLocked while either is locked, the right password included."""
+    subject = {"address": address, "account": user.username}
+    login_lock_check(**subject)
     if not user.check_password(old_password):
+        login_failure_record(**subject)
         raise ValidationError({"old_password": ["The current password is not right."]})
+    login_success_record(account=user.username)
     return user_password_set(user, new_password, keep_token=keep_token)

@@ -96,16 +96,23 @@ class LogoutAllView(APIView):
 
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
+    extra_error_statuses = (429,)  # wrong current passwords lock like wrong logins
 
     @extend_schema(request=PasswordChangeSerializer, responses={200: DetailSerializer})
     def post(self, request):
-        """Change the password (the current one required); every other token is revoked."""
+        """Change the password (the current one required); every other token is revoked.
+        Wrong current passwords count as failed logins (429 with Retry-After once locked)."""
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             user_password_change(
-                request.user, **serializer.validated_data, keep_token=_current_token(request)
-            )
+                request.user, **serializer.validated_data, keep_token=_current_token(request),
+                address=BaseThrottle().get_ident(request) or "",  # as TokenView's lockout
+            )  # fmt: skip
+        except LoginLocked as exc:
+            raise exceptions.Throttled(
+                wait=exc.retry_after, detail="Too many wrong passwords; try again later."
+            ) from exc
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict) from exc
         return Response({"detail": "Your password is changed; your other sessions are logged out."})
