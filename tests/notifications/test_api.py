@@ -46,6 +46,39 @@ def test_residents_may_not_send(api, world):
     assert api(None).post("/api/v1/notifications/send/", {}).status_code == 401
 
 
+def send(client, channel, recipient):
+    return client.post(
+        "/api/v1/notifications/send/",
+        {"type": channel, "recipient": recipient, "content": "Buy cheap watches"},
+        format="json",
+    )
+
+
+@pytest.mark.parametrize("role", ["maintenance", "security", "manager", "admin"])
+def test_staff_are_no_open_relay(api, world, role, settings):
+    """Free text goes only to the users of the sender's properties, by id or by their
+    address; any other address is refused like another property's user, unless
+    NOTIFICATION_SEND_ANY_ADDRESS allows it."""
+    world.b.resident.phone = "+44 20 7946 0000"
+    world.b.resident.save()
+    client = api(world.user(role))
+    outside = [("sms", "+15550100"), ("email", "victim@example.net")]
+    if role != "admin":  # another property's users are outside too (an admin's are not)
+        outside += [("sms", "+442079460000"), ("email", world.b.resident.email.upper())]
+    answers = {send(client, channel, address).content for channel, address in outside}
+    assert len(answers) == 1 and b"recipient" in answers.pop()
+    assert not Notification.objects.exists() and not OutboxMessage.objects.exists()
+    # A user of the sender's property by their address: sent to that user.
+    world.a.resident.phone = "+1 (555) 0199"
+    world.a.resident.save()
+    for channel, address in (("email", world.a.resident.email), ("sms", "+15550199")):
+        answer = send(client, channel, address)
+        assert answer.status_code == 202, answer.content
+        assert Notification.objects.get(id=answer.json()["id"]).user == world.a.resident
+    settings.NOTIFICATION_SEND_ANY_ADDRESS = True
+    assert send(client, "sms", "+15550100").status_code == 202
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
