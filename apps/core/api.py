@@ -1,6 +1,7 @@
 """API pieces shared by the workflow apps (repairs, complaints)."""
 
 import django_filters
+from django.core.validators import MaxLengthValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -61,6 +62,26 @@ class WorkflowFilter(FilterSet):
 
     created_from = django_filters.DateFilter(field_name="created_at__date", lookup_expr="gte")
     created_to = django_filters.DateFilter(field_name="created_at__date", lookup_expr="lte")
+
+
+class CappedIdsField(serializers.ManyRelatedField):
+    """A list of ids of `queryset`'s objects, at most `max_length` of them: a longer list is
+    refused (400, field message) before any is looked up, as each id is one query."""
+
+    default_error_messages = {
+        "max_length": serializers.ListField.default_error_messages["max_length"]
+    }
+
+    def __init__(self, queryset, *, max_length, **kwargs):
+        super().__init__(child_relation=serializers.PrimaryKeyRelatedField(queryset=queryset),
+                         **kwargs)  # fmt: skip
+        self.max_length = max_length
+        self.validators.append(MaxLengthValidator(max_length))  # the schema's maxItems
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
 
 
 class AllowedTransitionsField(serializers.ListField):

@@ -3,7 +3,7 @@
 import pytest
 
 from apps.messaging.models import OutboxMessage
-from apps.notifications.models import Notification
+from apps.notifications.models import Notification, NotificationPreference
 from apps.notifications.services import notification_request
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +133,14 @@ def test_preferences_opt_out_stops_requests_and_account_is_mandatory(api, world)
     prefs = client.get("/api/v1/notifications/preferences/").json()
     general = next(p for p in prefs if (p["category"], p["channel"]) == ("general", "in_app"))
     assert general["enabled"] is False and general["is_default"] is False
+
+
+def test_a_preference_list_is_capped(api, world, django_assert_max_num_queries):
+    """Every (category, channel) pair once at most: a longer list is refused, unstored."""
+    item = {"category": "general", "channel": "email", "enabled": False}
+    with django_assert_max_num_queries(10):
+        answer = api(world.a.resident).put(
+            "/api/v1/notifications/preferences/", [item] * 10_000, format="json"
+        )
+    assert answer.status_code == 400 and "no more than" in str(answer.json())
+    assert not NotificationPreference.objects.exists()

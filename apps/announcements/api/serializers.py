@@ -8,7 +8,7 @@ from apps.announcements.models import (
     AnnouncementStatusChange,
     Audience,
 )
-from apps.core.api import AllowedTransitionsField, StatusChangeSerializer
+from apps.core.api import AllowedTransitionsField, CappedIdsField, StatusChangeSerializer
 from apps.properties.models import Property, Unit
 
 
@@ -77,16 +77,19 @@ class ReceivedAnnouncementSerializer(serializers.ModelSerializer):
         return bool(notification and notification.read_at)
 
 
+# Longer lists are refused (400) before their ids are looked up.
+MAX_PROPERTIES, MAX_UNITS = 100, 1000
+
+
 class AnnouncementCreateSerializer(serializers.Serializer):
-    properties = serializers.PrimaryKeyRelatedField(
-        queryset=Property.objects.all(), many=True, allow_empty=False
-    )
+    properties = CappedIdsField(Property.objects.all(), max_length=MAX_PROPERTIES,
+                                allow_empty=False)  # fmt: skip
     floors = serializers.ListField(
         child=serializers.CharField(max_length=16), required=False, default=list, max_length=200,
         help_text="Only the residents of these floors (ignored when units are given).",
     )  # fmt: skip
-    units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.all(), many=True, required=False, default=list,
+    units = CappedIdsField(
+        Unit.objects.all(), max_length=MAX_UNITS, required=False, default=list,
         help_text="Only the residents of these units.",
     )  # fmt: skip
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.RESIDENTS)
