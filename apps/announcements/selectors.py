@@ -1,7 +1,7 @@
 """Reads of the announcements app: who may see which, who receives one, and how far its
 sending has come (counted from the notifications it created)."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from apps.accounts.models import Role
@@ -116,6 +116,21 @@ def announcement_preview(announcement, user):
         if allowed is None or prop in allowed
     }
     return {"recipients": sum(by_property.values()), "by_property": by_property}
+
+
+def announcement_recipients_planned(announcement, seen_by=None, *, property_ids=None):
+    """How many its plan reaches, of the part `seen_by` sees (`property_ids`: the
+    managed_property_ids(seen_by) the caller already has); the stored total when that
+    part is the whole."""
+    if seen_by is not None and property_ids is None:
+        property_ids = managed_property_ids(seen_by)
+    ids = {prop.pk for prop in announcement.properties.all()}
+    if property_ids is None or ids <= set(property_ids):
+        return announcement.recipients_planned
+    batches = AnnouncementBatch.objects.filter(
+        announcement=announcement, property_id__in=property_ids
+    )
+    return batches.aggregate(n=Sum("size"))["n"] or 0
 
 
 def announcement_counts(announcement, seen_by=None):

@@ -89,11 +89,16 @@ def test_a_manager_sees_only_their_propertys_part(world, api, two_property_annou
     assert oak.get(f"{URL}{pk}/preview/").json() == {"recipients": 2, "by_property": {str(a): 2}}
     failures = oak.get(f"{URL}{pk}/failures/").json()
     assert [row["username"] for row in failures] == [world.a.resident.username]
-    assert world.b.resident.username not in str(oak.get(f"{URL}{pk}/").json())
-    counts = oak.get(f"{URL}{pk}/").json()["counts"]
+    detail = oak.get(f"{URL}{pk}/").json()
+    assert world.b.resident.username not in str(detail)
+    counts = detail["counts"]
     assert (counts["recipients"], counts["failed"], counts["batches"]) == (2, 1, 1)
+    assert detail["recipients_planned"] == 2 and "3 recipients" not in str(detail["history"])
+    [listed] = oak.get(URL).json()["results"]
+    assert listed["recipients_planned"] == 2
     # The admin sees the whole.
     admin = api(world.admin)
     assert admin.get(f"{URL}{pk}/preview/").json()["by_property"] == {str(a): 2, str(b): 1}
     assert len(admin.get(f"{URL}{pk}/failures/").json()) == 2
-    assert admin.get(f"{URL}{pk}/").json()["counts"]["recipients"] == 3
+    detail = admin.get(f"{URL}{pk}/").json()
+    assert detail["counts"]["recipients"] == detail["recipients_planned"] == 3

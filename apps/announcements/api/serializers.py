@@ -36,6 +36,9 @@ class AnnouncementSerializer(serializers.ModelSerializer):
 
     channels = serializers.ListField(child=serializers.CharField(), read_only=True)
     allowed_transitions = AllowedTransitionsField(services.ANNOUNCEMENT_WORKFLOW)
+    recipients_planned = serializers.SerializerMethodField(
+        help_text="Recipients its plan reaches (a manager: at the properties they manage)."
+    )
 
     class Meta:
         model = Announcement
@@ -45,6 +48,15 @@ class AnnouncementSerializer(serializers.ModelSerializer):
             "created_at", "updated_at", "sending_started_at", "sent_at", "allowed_transitions",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_recipients_planned(self, obj):
+        user = self.context["request"].user
+        if "managed_property_ids" not in self.context:  # once per answer, not per row
+            self.context["managed_property_ids"] = selectors.managed_property_ids(user)
+        return selectors.announcement_recipients_planned(
+            obj, user, property_ids=self.context["managed_property_ids"]
+        )
 
 
 class AnnouncementDetailSerializer(AnnouncementSerializer):
