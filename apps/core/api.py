@@ -1,8 +1,15 @@
 """API pieces shared by the workflow apps (repairs, complaints)."""
 
 import django_filters
+from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MaxLengthValidator
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -64,17 +71,34 @@ class WorkflowFilter(FilterSet):
     created_to = django_filters.DateFilter(field_name="created_at__date", lookup_expr="lte")
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedIdField(serializers.PrimaryKeyRelatedField):
+    """The id of one of `scope(user)`, the objects the requesting user may choose: any
+    other id — another property's, one that does not exist — is the same "does not exist",
+    so the answer never tells which ids exist."""
+
+    def __init__(self, scope, **kwargs):
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return self.scope(AnonymousUser()).none()
+        return self.scope(request.user)
+
+
 class CappedIdsField(serializers.ManyRelatedField):
-    """A list of ids of `queryset`'s objects, at most `max_length` of them: a longer list is
-    refused (400, field message) before any is looked up, as each id is one query."""
+    """A list of ids of `scope(user)` (a ScopedIdField each), at most `max_length` of them:
+    a longer list is refused (400, field message) before any is looked up, as each id is
+    one query."""
 
     default_error_messages = {
         "max_length": serializers.ListField.default_error_messages["max_length"]
     }
 
-    def __init__(self, queryset, *, max_length, **kwargs):
-        super().__init__(child_relation=serializers.PrimaryKeyRelatedField(queryset=queryset),
-                         **kwargs)  # fmt: skip
+    def __init__(self, scope, *, max_length, **kwargs):
+        super().__init__(child_relation=ScopedIdField(scope), **kwargs)
         self.max_length = max_length
         self.validators.append(MaxLengthValidator(max_length))  # the schema's maxItems
 

@@ -141,6 +141,11 @@ def properties_managed_by(user):
     return Property.objects.filter(assignments__staff=user, assignments__role=Role.MANAGER)
 
 
+def units_managed_by(user):
+    """Units of the properties `user` manages (admins: all)."""
+    return Unit.objects.filter(property__in=properties_managed_by(user))
+
+
 def properties_for_area(user, area):
     """Properties where `user` may act in `area` as staff (admins: all; residents: none)."""
     if user_is_admin(user):

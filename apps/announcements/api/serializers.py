@@ -9,7 +9,7 @@ from apps.announcements.models import (
     Audience,
 )
 from apps.core.api import AllowedTransitionsField, CappedIdsField, StatusChangeSerializer
-from apps.properties.models import Property, Unit
+from apps.properties.selectors import properties_managed_by, units_managed_by
 
 
 class AnnouncementStatusChangeSerializer(StatusChangeSerializer):
@@ -94,14 +94,14 @@ MAX_PROPERTIES, MAX_UNITS = 100, 1000
 
 
 class AnnouncementCreateSerializer(serializers.Serializer):
-    properties = CappedIdsField(Property.objects.all(), max_length=MAX_PROPERTIES,
+    properties = CappedIdsField(properties_managed_by, max_length=MAX_PROPERTIES,
                                 allow_empty=False)  # fmt: skip
     floors = serializers.ListField(
         child=serializers.CharField(max_length=16), required=False, default=list, max_length=200,
         help_text="Only the residents of these floors (ignored when units are given).",
     )  # fmt: skip
     units = CappedIdsField(
-        Unit.objects.all(), max_length=MAX_UNITS, required=False, default=list,
+        units_managed_by, max_length=MAX_UNITS, required=False, default=list,
         help_text="Only the residents of these units.",
     )  # fmt: skip
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.RESIDENTS)

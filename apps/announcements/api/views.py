@@ -110,7 +110,9 @@ class AnnouncementViewSet(
         return Response(self.get_serializer(announcement).data)
 
     def create(self, request, *args, **kwargs):
-        serializer = AnnouncementCreateSerializer(data=request.data)
+        serializer = AnnouncementCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         channels = data.pop("channels")
