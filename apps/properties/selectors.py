@@ -160,6 +160,14 @@ def units_for_area(user, area):
     return Unit.objects.filter(property__in=properties_for_area(user, area))
 
 
+def residents_for_area(user, area):
+    """The residents (in force) of the units where `user` may act in `area` as staff."""
+    from apps.accounts.models import User
+
+    residents = residencies_in_force().filter(unit__in=units_for_area(user, area))
+    return User.objects.filter(pk__in=residents.values("resident_id"))
+
+
 def units_visible_to(user):
     if not user.is_authenticated:
         return Unit.objects.none()

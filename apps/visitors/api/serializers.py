@@ -1,9 +1,12 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from apps.accounts.models import Role, User
 from apps.core.api import ScopedIdField
-from apps.properties.selectors import unit_current_residencies, units_for_area
+from apps.properties.selectors import (
+    residents_for_area,
+    unit_current_residencies,
+    units_for_area,
+)
 from apps.visitors.models import Visitor, VisitorEvent
 
 
@@ -71,8 +74,8 @@ class VisitorWalkInSerializer(serializers.Serializer):
 
     unit = ScopedIdField(lambda user: units_for_area(user, "visitors"))
     name = serializers.CharField(max_length=200)
-    host = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(role=Role.RESIDENT),
+    host = ScopedIdField(
+        lambda user: residents_for_area(user, "visitors"),
         required=False,
         allow_null=True,
         help_text="a current resident of the unit; default: its first resident",
