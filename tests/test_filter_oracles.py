@@ -1,8 +1,11 @@
-"""No list filter is an existence oracle: filtering by an id the caller may not see —
-another property's object, an id that does not exist, any integer at all — answers exactly
-like filtering the visible rows by it (200, and the rows the caller sees with that id:
-none). A filter that checked ids against the whole table (400 "select a valid choice" for
-an id that does not exist, 200 [] for another property's) told a stranger which ids exist.
+"""No list filter, and no id in a request body, is an existence oracle.
+
+Filtering by an id the caller may not see — another property's object, an id that does
+not exist, any integer at all — answers exactly like filtering the visible rows by it
+(200, and the rows the caller sees with that id: none). A filter that checked ids against
+the whole table (400 "select a valid choice" for an id that does not exist, 200 [] for
+another property's) told a stranger which ids exist. An id in a body the caller may not
+choose is refused with the same message whether it exists or not.
 
 The id filters are found in the OpenAPI schema (every integer query parameter of a list
 but `page`), so a filter added without a row in FILTERS fails here.
@@ -104,3 +107,45 @@ def test_an_id_filter_answers_only_what_the_caller_sees(populated, api, path, pa
     assert rows(answer) == expected, (value, answer.content)
     if value == other_site:
         assert expected == [] and role != "admin"
+
+
+# An id in a request body: (path, role, body(world, id), the other property's object).
+BODIES = {
+    "units.property": ("/api/v1/units/", "manager", lambda w, v: {"property": v, "code": "Z-1"},
+                       lambda w: w.b.property),
+    "assets.property": ("/api/v1/assets/", "maintenance",
+                        lambda w, v: {"property": v, "name": "Lift", "category": "lift"},
+                        lambda w: w.b.property),
+    "walk_in.unit": ("/api/v1/visitors/walk-in/", "security",
+                     lambda w, v: {"unit": v, "name": "Courier"}, lambda w: w.b.unit),
+    "walk_in.host": ("/api/v1/visitors/walk-in/", "security",
+                     lambda w, v: {"unit": w.a.unit.pk, "name": "Courier", "host": v},
+                     lambda w: w.b.resident),
+    "repairs.unit": ("/api/v1/repairs/", "resident",
+                     lambda w, v: {"category": "pest", "description": "x", "unit": v},
+                     lambda w: w.b.unit),
+    "complaints.unit": ("/api/v1/complaints/", "resident",
+                        lambda w, v: {"category": "noise", "subject": "s", "description": "d",
+                                      "unit": v}, lambda w: w.b.unit),
+    "invitations.unit": ("/api/v1/invitations/", "manager",
+                         lambda w, v: {"unit": v, "email": "i@example.com"}, lambda w: w.b.unit),
+    "announcements.properties": ("/api/v1/announcements/", "manager",
+                                 lambda w, v: {"properties": [v], "title": "t", "body": "b"},
+                                 lambda w: w.b.property),
+    "announcements.units": ("/api/v1/announcements/", "manager",
+                            lambda w, v: {"properties": [w.a.property.pk], "units": [v],
+                                          "title": "t", "body": "b"}, lambda w: w.b.unit),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BODIES))
+def test_an_id_in_a_body_is_refused_alike_whether_it_exists_or_not(world, api, case):
+    path, role, body, other = BODIES[case]
+    client = api(world.user(role))
+
+    def refusal(value):
+        answer = client.post(path, body(world, value), format="json")
+        assert answer.status_code == 400, answer.content
+        return answer.content.decode().replace(str(value), "<id>")
+
+    assert refusal(other(world).pk) == refusal(10**6)
