@@ -125,6 +125,11 @@ ENDPOINTS = {
     "auth.register": ("post", f"{AUTH}register/", nothing, lambda o: f"{AUTH}register/",
                       lambda s: {"email": f"new{next(_n)}@example.com", "unit_code": s.unit.code,
                                  "password": "a-long-unusual-passphrase-42", "name": "N N"}),
+    "auth.register.unknown_code": ("post", f"{AUTH}register/", nothing,
+                                   lambda o: f"{AUTH}register/",
+                                   lambda s: {"email": f"new{next(_n)}@example.com",
+                                              "unit_code": "NO-SUCH-UNIT", "name": "N N",
+                                              "password": "a-long-unusual-passphrase-42"}),
     "auth.confirm": ("post", f"{AUTH}confirm/", nothing, lambda o: f"{AUTH}confirm/",
                      lambda s: {"token": "not-a-token"}),
     "auth.token": ("post", f"{AUTH}token/", nothing, lambda o: f"{AUTH}token/",
@@ -292,7 +297,7 @@ BROKER_ENDPOINTS = {name for name in ENDPOINTS if name.startswith("dead_letters.
 
 # What anonymous callers get where it is not 401.
 ANONYMOUS_OK = {
-    "auth.register": 202, "auth.confirm": 400, "auth.token": 400, "auth.password_reset": 202,
+    "auth.register": 202, "auth.register.unknown_code": 202, "auth.confirm": 400, "auth.token": 400, "auth.password_reset": 202,
     "auth.password_reset_confirm": 400,
 }  # fmt: skip
 
@@ -302,6 +307,7 @@ STAFF_ONLY_MANAGERS = [F, F, F, F]  # resident, maintenance, security, customer 
 # columns:                       resident      maintenance   security      customer_s.   manager       admin
 EXPECTED = {
     "auth.register":                [(202, 202)] * 6,  # the same for anybody (no auth used)
+    "auth.register.unknown_code":   [(202, 202)] * 6,  # like a real code: no oracle
     "auth.confirm":                 [(400, 400)] * 6,
     "auth.token":                   [(400, 400)] * 6,
     "auth.me":                      EVERYONE,
