@@ -16,7 +16,7 @@ ALLOWED = {
     "apps/registration/services.py": "writes: claims, their approval, invitations",
     "apps/registration/selectors.py": "the claims managers decide on, in every status",
     "apps/ops/management/commands/seed_demo.py": "creates the demo's residencies",
-    "apps/registration/admin.py": "the admin's user scoping (issue 22, finding 4)",
+    "apps/registration/admin.py": "the admin's users: a claimant too, for the managers to decide",
 }
 
 
