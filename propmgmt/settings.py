@@ -361,6 +361,9 @@ SMS_WEBHOOK_TOKEN = env.str("SMS_WEBHOOK_TOKEN", default="")
 # Notifications per delivery message (one outbox row, one consumer run, one SMTP
 # connection). SMS batches are smaller: each is one provider call in turn, and a batch
 # must finish well inside the task's soft time limit even with a slow provider.
+# The send API sends free text: by default only to the users of the sender's properties (by
+# id or by their address), so it is no open relay; on, to any email address or phone number.
+NOTIFICATION_SEND_ANY_ADDRESS = env.bool("NOTIFICATION_SEND_ANY_ADDRESS", default=False)
 NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
 NOTIFICATION_SMS_BATCH_SIZE = env.int("NOTIFICATION_SMS_BATCH_SIZE", default=20)
 NOTIFICATION_MAX_RETRIES = env.int("NOTIFICATION_MAX_RETRIES", default=5)

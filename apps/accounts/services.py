@@ -5,7 +5,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -54,8 +54,13 @@ def user_password_set(user, new_password, *, keep_token: ApiToken | None = None)
     return user
 
 
-def user_password_change(user, *, old_password, new_password, keep_token=None):
-    if not user.check_password(old_password):
+def user_password_change(user, *, old_password, new_password, request=None, keep_token=None):
+    """Set a new password given the current one. The current one is checked as a login
+    of the account from `request`'s client (the lockout backend, apps/accounts/backends.py),
+    so a stolen token is no password oracle: a wrong one counts as a failed login, and
+    while the account or the address is locked LoginLocked is raised, the right password
+    included."""
+    if authenticate(request, username=user.username, password=old_password) != user:
         raise ValidationError({"old_password": ["The current password is not right."]})
     return user_password_set(user, new_password, keep_token=keep_token)
 

@@ -71,16 +71,19 @@ class LogoutAllView(APIView):
 
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
+    extra_error_statuses = (429,)  # wrong current passwords lock like wrong logins
 
     @extend_schema(request=PasswordChangeSerializer, responses={200: DetailSerializer})
     def post(self, request):
-        """Change the password (the current one required); every other token is revoked."""
+        """Change the password (the current one required); every other token is revoked.
+        Wrong current passwords count as failed logins (429 with Retry-After once locked)."""
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
+        try:  # LoginLocked: 429 (propmgmt/api.py)
             user_password_change(
-                request.user, **serializer.validated_data, keep_token=_current_token(request)
-            )
+                request.user, **serializer.validated_data, request=request,
+                keep_token=_current_token(request),
+            )  # fmt: skip
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict) from exc
         return Response({"detail": "Your password is changed; your other sessions are logged out."})
