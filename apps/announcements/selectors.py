@@ -176,7 +176,7 @@ def announcement_failures(announcement, seen_by=None):
         AnnouncementRecipient.objects.filter(announcement=announcement),
         seen_by,
         "batch__property",
-    )  # fmt: skip.select_related("user", *NOTIFICATION_FIELDS.values())
+    ).select_related("user", *NOTIFICATION_FIELDS.values())
     failed = (NotificationStatus.FAILED, NotificationStatus.UNKNOWN)
     condition = Q()
     for field in NOTIFICATION_FIELDS.values():
