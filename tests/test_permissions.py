@@ -125,6 +125,11 @@ ENDPOINTS = {
     "auth.register": ("post", f"{AUTH}register/", nothing, lambda o: f"{AUTH}register/",
                       lambda s: {"email": f"new{next(_n)}@example.com", "unit_code": s.unit.code,
                                  "password": "a-long-unusual-passphrase-42", "name": "N N"}),
+    "auth.register.unknown_code": ("post", f"{AUTH}register/", nothing,
+                                   lambda o: f"{AUTH}register/",
+                                   lambda s: {"email": f"new{next(_n)}@example.com",
+                                              "unit_code": "NO-SUCH-UNIT", "name": "N N",
+                                              "password": "a-long-unusual-passphrase-42"}),
     "auth.confirm": ("post", f"{AUTH}confirm/", nothing, lambda o: f"{AUTH}confirm/",
                      lambda s: {"token": "not-a-token"}),
     "auth.token": ("post", f"{AUTH}token/", nothing, lambda o: f"{AUTH}token/",
@@ -236,6 +241,12 @@ ENDPOINTS = {
     "notifications.send": ("post", N + "send/", nothing, lambda o: f"{N}send/",
                            lambda s: {"type": "in_app", "recipient": str(s.resident.pk),
                                       "content": "Water off at noon"}),
+    "notifications.send.email": ("post", N + "send/", nothing, lambda o: f"{N}send/",
+                                 lambda s: {"type": "email", "recipient": s.resident.email,
+                                            "content": "Water off at noon"}),
+    "notifications.send.external": ("post", N + "send/", nothing, lambda o: f"{N}send/",
+                                    lambda s: {"type": "sms", "recipient": "+15550100",
+                                               "content": "Water off at noon"}),
     "notifications.unread_count": ("get", N + "unread-count/", nothing,
                                    lambda o: f"{N}unread-count/", None),
     "notifications.preferences": ("get", N + "preferences/", nothing,
@@ -286,7 +297,7 @@ BROKER_ENDPOINTS = {name for name in ENDPOINTS if name.startswith("dead_letters.
 
 # What anonymous callers get where it is not 401.
 ANONYMOUS_OK = {
-    "auth.register": 202, "auth.confirm": 400, "auth.token": 400, "auth.password_reset": 202,
+    "auth.register": 202, "auth.register.unknown_code": 202, "auth.confirm": 400, "auth.token": 400, "auth.password_reset": 202,
     "auth.password_reset_confirm": 400,
 }  # fmt: skip
 
@@ -296,6 +307,7 @@ STAFF_ONLY_MANAGERS = [F, F, F, F]  # resident, maintenance, security, customer 
 # columns:                       resident      maintenance   security      customer_s.   manager       admin
 EXPECTED = {
     "auth.register":                [(202, 202)] * 6,  # the same for anybody (no auth used)
+    "auth.register.unknown_code":   [(202, 202)] * 6,  # like a real code: no oracle
     "auth.confirm":                 [(400, 400)] * 6,
     "auth.token":                   [(400, 400)] * 6,
     "auth.me":                      EVERYONE,
@@ -354,6 +366,8 @@ EXPECTED = {
     "notifications.read":           [(200, 404)] + [(404, 404)] * 5,
     "notifications.status":         [(200, 404)] + [(404, 404)] * 4 + [(200, 200)],
     "notifications.send":           [F] + [(202, 400)] * 4 + [(202, 202)],
+    "notifications.send.email":     [F] + [(202, 400)] * 4 + [(202, 202)],
+    "notifications.send.external":  [F] + [(400, 400)] * 5,  # no user's address: no relay
     "notifications.unread_count":   EVERYONE,
     "notifications.preferences":    EVERYONE,
     "notifications.preferences_update": EVERYONE,

@@ -23,7 +23,6 @@ from apps.core.admin import (
 )
 from apps.core.roles import user_is_admin
 from apps.core.workflow import STAFF
-from apps.properties.models import Property, Unit
 
 S = AnnouncementStatus
 CREATE_FIELDS = ("properties", "audience", "floors", "units", "category", "title", "body",
@@ -57,6 +56,8 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("author",)
     inlines = [AnnouncementStatusChangeInline]
+    property_path = "properties"  # an announcement touching one of the manager's
+    area = "management"
     workflow_steps = (
         WorkflowStep(
             name="schedule", label="Schedule", form=ScheduleForm, available=_available(S.SCHEDULED),
@@ -74,14 +75,54 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         ),
     )  # fmt: skip
 
-    def scoped(self, request, queryset):
-        return queryset.filter(id__in=selectors.announcements_managed_by(request.user))
-
     def get_fields(self, request, obj=None):
         if obj is None:
             return CREATE_FIELDS
-        return (*CREATE_FIELDS, "status", "author", "recipients_planned", "sending_started_at",
-                "sent_at", "progress", "failures")  # fmt: skip
+        recipients_planned, progress, failures = self.seen_by(request)
+        return (*CREATE_FIELDS, "status", "author", recipients_planned, "sending_started_at",
+                "sent_at", progress, failures)  # fmt: skip
+
+    def get_list_display(self, request):
+        recipients_planned = self.seen_by(request)[0]
+        return tuple(
+            recipients_planned if name == "recipients_planned" else name
+            for name in self.list_display
+        )
+
+    def seen_by(self, request):
+        """Planned recipients, progress and failures of the part the viewer may see (an
+        admin's announcement to two properties shows each manager only theirs, as the API
+        does). Display methods get only the object, so these are made per request, once,
+        so that the form's fields and its read-only fields are the same objects."""
+        if not hasattr(request, "announcement_admin_seen_by"):
+            viewer = request.user
+
+            @admin.display(description="recipients planned")
+            def recipients_planned(announcement):
+                return selectors.announcement_recipients_planned(announcement, viewer)
+
+            @admin.display(description="progress")
+            def progress(announcement):
+                counts = selectors.announcement_counts(announcement, viewer)
+                return (
+                    f"{counts['batches_done']}/{counts['batches']} batches; "
+                    f"{counts['recipients']} recipients; deliveries: {counts['sent']} sent, "
+                    f"{counts['pending']} pending, {counts['failed']} failed; "
+                    f"{counts['read']} read; {counts['in_digest']} waiting in a digest"
+                )
+
+            @admin.display(description="failed deliveries")
+            def failures(announcement):
+                rows = selectors.announcement_failures(announcement, viewer)
+                if not rows:
+                    return "none"
+                return format_html_join(
+                    "", "<div>{} by {}: {}</div>",
+                    ((row["username"], row["channel"], row["reason"]) for row in rows),
+                )  # fmt: skip
+
+            request.announcement_admin_seen_by = (recipients_planned, progress, failures)
+        return request.announcement_admin_seen_by
 
     def get_readonly_fields(self, request, obj=None):
         # A written announcement changes only through its steps.
@@ -89,14 +130,6 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        managed = selectors.managed_property_ids(request.user)
-        if db_field.name == "properties" and managed is not None:
-            kwargs["queryset"] = Property.objects.filter(id__in=managed)
-        if db_field.name == "units" and managed is not None:
-            kwargs["queryset"] = Unit.objects.filter(property_id__in=managed)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -107,26 +140,6 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """The service set the properties and units."""
-
-    @admin.display(description="progress")
-    def progress(self, announcement):
-        counts = selectors.announcement_counts(announcement)
-        return (
-            f"{counts['batches_done']}/{counts['batches']} batches; "
-            f"{counts['recipients']} recipients; deliveries: {counts['sent']} sent, "
-            f"{counts['pending']} pending, {counts['failed']} failed; {counts['read']} read; "
-            f"{counts['in_digest']} waiting in a digest"
-        )
-
-    @admin.display(description="failed deliveries")
-    def failures(self, announcement):
-        rows = selectors.announcement_failures(announcement)
-        if not rows:
-            return "none"
-        return format_html_join(
-            "", "<div>{} by {}: {}</div>",
-            ((row["username"], row["channel"], row["reason"]) for row in rows),
-        )  # fmt: skip
 
     def has_delete_permission(self, request, obj=None):
         return user_is_admin(request.user)

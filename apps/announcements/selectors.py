@@ -1,7 +1,7 @@
 """Reads of the announcements app: who may see which, who receives one, and how far its
 sending has come (counted from the notifications it created)."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from apps.accounts.models import Role
@@ -14,8 +14,8 @@ from apps.announcements.models import (
     Audience,
 )
 from apps.notifications.models import Status as NotificationStatus
-from apps.properties.models import Residency, StaffAssignment
-from apps.properties.selectors import user_is_admin
+from apps.properties.models import StaffAssignment
+from apps.properties.selectors import residencies_in_force, user_is_admin
 
 PUBLISHED = (AnnouncementStatus.SENDING, AnnouncementStatus.SENT)
 
@@ -70,11 +70,8 @@ def announcement_recipient_ids(announcement, *, today=None):
     property_ids = sorted(announcement.properties.values_list("id", flat=True))
     pairs = []
     if announcement.audience in (Audience.RESIDENTS, Audience.BOTH):
-        residencies = Residency.objects.filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=today),
-            unit__property_id__in=property_ids,
-            start_date__lte=today,
-            resident__is_active=True,
+        residencies = residencies_in_force(today).filter(
+            unit__property_id__in=property_ids, resident__is_active=True
         )
         unit_ids = list(announcement.units.values_list("id", flat=True))
         if unit_ids:
@@ -99,10 +96,50 @@ def announcement_recipient_count(announcement):
     return sum(len(ids) for ids in announcement_recipient_ids(announcement).values())
 
 
-def announcement_counts(announcement):
+def _part_seen_by(queryset, user, property_field):
+    """`queryset` (rows of one announcement) limited to the part `user` may see: a manager
+    the rows of the properties they manage (an admin's announcement to Oak Court and Elm
+    House shows Oak's manager only Oak's recipients), an admin every row; no user (the
+    system): every row."""
+    property_ids = None if user is None else managed_property_ids(user)
+    if property_ids is None:
+        return queryset
+    return queryset.filter(**{f"{property_field}__in": property_ids})
+
+
+def announcement_preview(announcement, user):
+    """How many it would reach now, per property `user` manages (admins: every one)."""
+    allowed = managed_property_ids(user)
+    by_property = {
+        str(prop): len(ids)
+        for prop, ids in announcement_recipient_ids(announcement).items()
+        if allowed is None or prop in allowed
+    }
+    return {"recipients": sum(by_property.values()), "by_property": by_property}
+
+
+def announcement_recipients_planned(announcement, seen_by=None, *, property_ids=None):
+    """How many its plan reaches, of the part `seen_by` sees (`property_ids`: the
+    managed_property_ids(seen_by) the caller already has); the stored total when that
+    part is the whole."""
+    if seen_by is not None and property_ids is None:
+        property_ids = managed_property_ids(seen_by)
+    ids = {prop.pk for prop in announcement.properties.all()}
+    if property_ids is None or ids <= set(property_ids):
+        return announcement.recipients_planned
+    batches = AnnouncementBatch.objects.filter(
+        announcement=announcement, property_id__in=property_ids
+    )
+    return batches.aggregate(n=Sum("size"))["n"] or 0
+
+
+def announcement_counts(announcement, seen_by=None):
     """Recipients, deliveries by outcome (one per recipient and channel), read (in-app),
-    those waiting in a digest, and batches done of planned."""
-    recipients = AnnouncementRecipient.objects.filter(announcement=announcement)
+    those waiting in a digest, and batches done of planned; of the part `seen_by` sees."""
+    recipients = _part_seen_by(
+        AnnouncementRecipient.objects.filter(announcement=announcement), seen_by,
+        "batch__property",
+    )  # fmt: skip
     deliveries = {"sent": 0, "failed": 0, "pending": 0}
     failed = (NotificationStatus.FAILED, NotificationStatus.UNKNOWN)
     for field in NOTIFICATION_FIELDS.values():
@@ -119,9 +156,9 @@ def announcement_counts(announcement):
                 else ("failed" if status in failed else "pending")
             )
             deliveries[key] += row["n"]
-    batches = AnnouncementBatch.objects.filter(announcement=announcement).aggregate(
-        total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False))
-    )
+    batches = _part_seen_by(
+        AnnouncementBatch.objects.filter(announcement=announcement), seen_by, "property"
+    ).aggregate(total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False)))
     return {
         "recipients": recipients.count(),
         **deliveries,
@@ -132,11 +169,14 @@ def announcement_counts(announcement):
     }
 
 
-def announcement_failures(announcement):
-    """Each failed delivery: who, by which channel, and why (the notification's error)."""
-    recipients = AnnouncementRecipient.objects.filter(announcement=announcement).select_related(
-        "user", *NOTIFICATION_FIELDS.values()
-    )
+def announcement_failures(announcement, seen_by=None):
+    """Each failed delivery `seen_by` may see: who, by which channel, and why (the
+    notification's error)."""
+    recipients = _part_seen_by(
+        AnnouncementRecipient.objects.filter(announcement=announcement),
+        seen_by,
+        "batch__property",
+    ).select_related("user", *NOTIFICATION_FIELDS.values())
     failed = (NotificationStatus.FAILED, NotificationStatus.UNKNOWN)
     condition = Q()
     for field in NOTIFICATION_FIELDS.values():

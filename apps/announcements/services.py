@@ -354,8 +354,9 @@ def _finish(announcement, now):
     def stamp(locked, at):
         locked.sent_at = at
 
+    # No total in the note: the history is shown to the managers of every property.
     _step(announcement, S.SENT, user=None, apply=stamp, fields=["sent_at"],
-          note=f"{announcement.recipients_planned} recipients")  # fmt: skip
+          note="every batch done")  # fmt: skip
     logger.info("announcement %s sent to %d recipients", announcement.pk,
                 announcement.recipients_planned)  # fmt: skip
 

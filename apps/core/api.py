@@ -1,11 +1,20 @@
 """API pieces shared by the workflow apps (repairs, complaints)."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from django.contrib.auth.models import AnonymousUser
+from django.core.validators import MaxLengthValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from apps.core.filters import FilterSet
 from apps.core.validators import NOTE_MAX_LENGTH
 
 
@@ -54,14 +63,49 @@ class WorkflowPermission(IsAuthenticated):
         return True
 
 
-class WorkflowFilter(django_filters.FilterSet):
-    """Filters every workflow list has; the app adds its status and categories."""
+class WorkflowFilter(FilterSet):
+    """Filters every workflow list has (with `property` and `unit` in the app's
+    Meta.fields, by id); the app adds its status and categories."""
 
-    # Plain ids: an unknown or invisible property filters to nothing, revealing nothing.
-    property = django_filters.NumberFilter(field_name="property_id")
-    unit = django_filters.NumberFilter(field_name="unit_id")
     created_from = django_filters.DateFilter(field_name="created_at__date", lookup_expr="gte")
     created_to = django_filters.DateFilter(field_name="created_at__date", lookup_expr="lte")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedIdField(serializers.PrimaryKeyRelatedField):
+    """The id of one of `scope(user)`, the objects the requesting user may choose: any
+    other id — another property's, one that does not exist — is the same "does not exist",
+    so the answer never tells which ids exist."""
+
+    def __init__(self, scope, **kwargs):
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return self.scope(AnonymousUser()).none()
+        return self.scope(request.user)
+
+
+class CappedIdsField(serializers.ManyRelatedField):
+    """A list of ids of `scope(user)` (a ScopedIdField each), at most `max_length` of them:
+    a longer list is refused (400, field message) before any is looked up, as each id is
+    one query."""
+
+    default_error_messages = {
+        "max_length": serializers.ListField.default_error_messages["max_length"]
+    }
+
+    def __init__(self, scope, *, max_length, **kwargs):
+        super().__init__(child_relation=ScopedIdField(scope), **kwargs)
+        self.max_length = max_length
+        self.validators.append(MaxLengthValidator(max_length))  # the schema's maxItems
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
 
 
 class AllowedTransitionsField(serializers.ListField):

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django_filters import rest_framework as filters
@@ -30,10 +31,26 @@ class IsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class IdFilter(filters.NumberFilter):
+    """A related object by its id, as a plain integer filtering the (already scoped) list.
+
+    An id the caller may not see — another property's, one that does not exist — filters
+    to nothing, like any id none of the visible rows has: the answer never tells which ids
+    exist. (django-filter's default, a choice among every row of the related table,
+    answered 400 for an id that does not exist and 200 [] for another property's.)"""
+
+    field_class = forms.IntegerField
+
+
 class FilterSet(filters.FilterSet):
+    """Every API filter set: date-times in UTC, related objects by IdFilter."""
+
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
         models.DateTimeField: {"filter_class": IsoDateTimeFilter},
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+        models.ManyToManyField: {"filter_class": IdFilter},
     }
 
 

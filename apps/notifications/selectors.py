@@ -1,6 +1,8 @@
 """Reads of the notifications app: inbox, status access and preferences."""
 
-from django.db.models import Q
+import re
+
+from django.db.models import F, Func, Q, Value
 
 from apps.accounts.models import STAFF_ROLES
 from apps.notifications.models import (
@@ -93,6 +95,18 @@ def preferences_effective(user):
 def user_may_send(user):
     return bool(
         user and user.is_authenticated and (user_is_admin(user) or user.role in STAFF_ROLES)
+    )
+
+
+def user_with_address(users, channel, address):
+    """The user among `users` whose email (any case) or phone (its digits) is `address`,
+    for `channel`; None when none is."""
+    if channel == Channel.EMAIL:
+        return users.filter(email__iexact=address).order_by("id").first()
+    digits = re.sub(r"\D", "", address)
+    stored = Func(F("phone"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace")
+    return (
+        users.exclude(phone="").annotate(digits=stored).filter(digits=digits).order_by("id").first()
     )
 
 

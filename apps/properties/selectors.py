@@ -19,6 +19,8 @@ AREA_ROLES = {
     "repairs": {Role.MAINTENANCE},
     "assets": {Role.MAINTENANCE},
     "complaints": {Role.CUSTOMER_SERVICE},
+    # Managers only: admitting residents, assigning staff, announcing.
+    "management": set(),
 }
 
 
@@ -26,10 +28,13 @@ def user_is_admin(user):
     return user.is_superuser or user.role == Role.ADMIN
 
 
-def _in_force():
-    """Residencies that give rights today: approved, started and not ended. Every right a
-    resident has in a unit is read through this (a pending claim gives none)."""
-    today = timezone.localdate()
+def residencies_in_force(today=None):
+    """The residency rule: residencies that give rights on `today` (default: today) are
+    approved, started and not ended. Every right, recipient list and scope that follows
+    from living in a unit is read through this (a pending or rejected claim gives none);
+    tests/architecture/test_residency_rule.py keeps other modules from filtering
+    residencies by hand."""
+    today = today or timezone.localdate()
     return Residency.objects.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today),
         status=Residency.Status.APPROVED,
@@ -38,12 +43,17 @@ def _in_force():
 
 
 def current_residencies(user):
-    return _in_force().filter(resident=user)
+    return residencies_in_force().filter(resident=user)
 
 
 def unit_current_residencies(unit):
     """The residencies of a unit in force today, oldest first."""
-    return _in_force().filter(unit=unit).select_related("resident").order_by("start_date", "id")
+    return (
+        residencies_in_force()
+        .filter(unit=unit)
+        .select_related("resident")
+        .order_by("start_date", "id")
+    )
 
 
 def resident_unit_ids(user):
@@ -133,6 +143,11 @@ def properties_managed_by(user):
     return Property.objects.filter(assignments__staff=user, assignments__role=Role.MANAGER)
 
 
+def units_managed_by(user):
+    """Units of the properties `user` manages (admins: all)."""
+    return Unit.objects.filter(property__in=properties_managed_by(user))
+
+
 def properties_for_area(user, area):
     """Properties where `user` may act in `area` as staff (admins: all; residents: none)."""
     if user_is_admin(user):
@@ -142,9 +157,23 @@ def properties_for_area(user, area):
     return Property.objects.filter(id__in=staff_property_ids(user, area))
 
 
+def properties_in_area(user, area=None):
+    """properties_for_area(), or with no area every property `user` sees: the admin's
+    scope (settings.ADMIN_PROPERTY_SCOPE, apps/core/admin.py)."""
+    return properties_visible_to(user) if area is None else properties_for_area(user, area)
+
+
 def units_for_area(user, area):
     """Units of the properties where `user` may act in `area` as staff."""
     return Unit.objects.filter(property__in=properties_for_area(user, area))
+
+
+def residents_for_area(user, area):
+    """The residents (in force) of the units where `user` may act in `area` as staff."""
+    from apps.accounts.models import User
+
+    residents = residencies_in_force().filter(unit__in=units_for_area(user, area))
+    return User.objects.filter(pk__in=residents.values("resident_id"))
 
 
 def units_visible_to(user):
@@ -182,7 +211,7 @@ def users_reachable_by(user):
     if user_is_admin(user):
         return User.objects.all()
     visible = properties_visible_to(user)
-    residents = _in_force().filter(unit__property__in=visible).values("resident_id")
+    residents = residencies_in_force().filter(unit__property__in=visible).values("resident_id")
     staff = StaffAssignment.objects.filter(property__in=visible).values("staff_id")
     return User.objects.filter(Q(pk=user.pk) | Q(pk__in=residents) | Q(pk__in=staff))
 

@@ -60,7 +60,8 @@ def user_register(
     `user.registration_repeated` instead and change nothing.
 
     With `unit` (a unit code was given) the new account claims it: a pending residency
-    that gives no rights until a manager approves it. With `invitation_token` the
+    that gives no rights until a manager approves it (None, a code no unit has: the account
+    is created and claims nothing, answered the same way). With `invitation_token` the
     invitation is accepted and the residency approved at once. Returns the new user, or
     None when the email was already registered; callers must answer both cases identically
     so nobody learns who is registered (an invalid invitation is refused either way).
@@ -86,7 +87,7 @@ def user_register(
                     user.save()
                     if invitation_token:
                         invitation_accept(token=invitation_token, user=user)
-                    else:
+                    elif unit is not None:
                         Residency.objects.create(
                             resident=user, unit=unit, start_date=timezone.localdate(),
                             status=Residency.Status.PENDING,

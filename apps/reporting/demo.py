@@ -14,7 +14,8 @@ from psycopg2.extras import execute_values
 from apps.accounts.models import Role
 from apps.assets.models import Asset
 from apps.complaints.models import Complaint, ComplaintCategory, ComplaintStatusChange
-from apps.properties.models import Residency, StaffAssignment
+from apps.properties.models import StaffAssignment
+from apps.properties.selectors import residencies_in_force
 from apps.repairs.models import RepairCategory, RepairRequest, RepairStatusChange
 from apps.reporting.services import report_period_reconcile
 from apps.visitors.models import Visitor, VisitorEvent
@@ -42,7 +43,9 @@ def demo_history_seed(properties, seed=2026):
     first_day = timezone.localdate() - timedelta(days=HISTORY_DAYS)
     with transaction.atomic():
         for prop in properties:
-            residencies = list(Residency.objects.filter(unit__property=prop).select_related("unit"))
+            residencies = list(
+                residencies_in_force().filter(unit__property=prop).select_related("unit")
+            )
             staff = StaffAssignment.objects.filter(property=prop, role=Role.MAINTENANCE).first()
             if not residencies:
                 continue

@@ -160,6 +160,29 @@ def test_password_change_needs_the_old_one_and_revokes_other_tokens(user):
     assert login(password=NEW_PASSWORD).status_code == 200
 
 
+def test_a_stolen_token_cannot_guess_the_password_by_changing_it(user):
+    """Wrong current passwords count like wrong logins, per account: the sixth is 429,
+    and then neither the right password nor a login from elsewhere gets through."""
+    client = as_token(login().json()["token"])
+    for guess in range(5):
+        assert change(client, f"guess-{guess}", NEW_PASSWORD).status_code == 400
+    locked = change(client, "guess-5", NEW_PASSWORD)
+    assert locked.status_code == 429 and 55 <= int(locked["Retry-After"]) <= 60
+    assert change(client, PASSWORD, NEW_PASSWORD).status_code == 429  # the right one waits too
+    assert login(address="10.7.7.7").status_code == 429  # the account is locked
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_a_right_current_password_clears_the_count(user):
+    client = as_token(login().json()["token"])
+    for guess in range(4):
+        assert change(client, f"guess-{guess}", NEW_PASSWORD).status_code == 400
+    assert change(client, PASSWORD, NEW_PASSWORD).status_code == 200
+    assert change(client, "guess-5", PASSWORD).status_code == 400
+    assert change(client, NEW_PASSWORD, PASSWORD).status_code == 200
+
+
 def test_password_reset_request_reveals_nothing_and_goes_through_the_queue(user):
     known = APIClient().post(RESET, {"email": "ANN@example.com"}, format="json")
     unknown = APIClient().post(RESET, {"email": "nobody@example.com"}, format="json")

@@ -82,3 +82,30 @@ def test_progress_and_failure_reasons_on_the_page(manager_client):
     page = manager_client.get(f"{LIST}{draft.pk}/change/").content.decode()
     assert "1/1 batches; 2 recipients; deliveries: 0 sent, 3 pending, 1 failed" in page
     assert "alice by email: SMTP 550: mailbox unavailable" in page
+
+
+def test_a_manager_sees_only_their_propertys_part_of_a_shared_announcement(manager_client):
+    """An admin's announcement to Oak Court and Elm House: Oak's manager sees Oak's
+    recipients, counts and failures in the admin, never Elm's (as in the API)."""
+    admin_user = User.objects.get(username="admin")
+    shared = services.announcement_create(
+        by=admin_user, properties=list(Property.objects.filter(code__in=["oak", "elm"])),
+        title="Water off on Sunday", body="From 9 to 12.", by_email=True,
+    )  # fmt: skip
+    services.announcement_send_now(shared, by=admin_user)
+    services.announcement_plan(shared.pk)
+    run_batches(shared)
+    carol = AnnouncementRecipient.objects.get(announcement=shared, user__username="carol")
+    notification_mark_failed(carol.email_notification_id, "SMTP 550: carol's mailbox")
+    oak_recipients = AnnouncementRecipient.objects.filter(
+        announcement=shared, batch__property__code="oak"
+    ).count()
+
+    page = manager_client.get(f"{LIST}{shared.pk}/change/").content.decode()
+    assert "carol" not in page and "0 failed" in page
+    assert f"; {oak_recipients} recipients;" in page
+    listing = manager_client.get(LIST).content.decode()
+    shared.refresh_from_db()
+    total = shared.recipients_planned
+    assert total > oak_recipients
+    assert f'<td class="field-recipients_planned">{total}</td>' not in listing

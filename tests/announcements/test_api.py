@@ -76,3 +76,13 @@ def test_residents_read_theirs_newest_first_and_mark_them_read(world, api):
     # The in-app inbox has it too (and reading there is the same read).
     inbox = client.get("/api/v1/notifications/").json()["results"]
     assert {n["subject"] for n in inbox} >= {first.title}
+
+
+@pytest.mark.parametrize("field", ["properties", "units"])
+def test_id_lists_are_capped_before_any_lookup(world, api, field, django_assert_max_num_queries):
+    """A list of 100,000 ids is refused with a field message, without a query per id."""
+    body = {"properties": [world.a.property.pk], "title": "t", "body": "b"}
+    body[field] = [world.a.property.pk if field == "properties" else world.a.unit.pk] * 100_000
+    with django_assert_max_num_queries(10):
+        answer = api(world.a.staff["manager"]).post(URL, body, format="json")
+    assert answer.status_code == 400 and "no more than" in answer.json()[field][0]

@@ -3,7 +3,7 @@
 import pytest
 
 from apps.messaging.models import OutboxMessage
-from apps.notifications.models import Notification
+from apps.notifications.models import Notification, NotificationPreference
 from apps.notifications.services import notification_request
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,39 @@ def test_residents_may_not_send(api, world):
     )
     assert response.status_code == 403
     assert api(None).post("/api/v1/notifications/send/", {}).status_code == 401
+
+
+def send(client, channel, recipient):
+    return client.post(
+        "/api/v1/notifications/send/",
+        {"type": channel, "recipient": recipient, "content": "Buy cheap watches"},
+        format="json",
+    )
+
+
+@pytest.mark.parametrize("role", ["maintenance", "security", "manager", "admin"])
+def test_staff_are_no_open_relay(api, world, role, settings):
+    """Free text goes only to the users of the sender's properties, by id or by their
+    address; any other address is refused like another property's user, unless
+    NOTIFICATION_SEND_ANY_ADDRESS allows it."""
+    world.b.resident.phone = "+44 20 7946 0000"
+    world.b.resident.save()
+    client = api(world.user(role))
+    outside = [("sms", "+15550100"), ("email", "victim@example.net")]
+    if role != "admin":  # another property's users are outside too (an admin's are not)
+        outside += [("sms", "+442079460000"), ("email", world.b.resident.email.upper())]
+    answers = {send(client, channel, address).content for channel, address in outside}
+    assert len(answers) == 1 and b"recipient" in answers.pop()
+    assert not Notification.objects.exists() and not OutboxMessage.objects.exists()
+    # A user of the sender's property by their address: sent to that user.
+    world.a.resident.phone = "+1 (555) 0199"
+    world.a.resident.save()
+    for channel, address in (("email", world.a.resident.email), ("sms", "+15550199")):
+        answer = send(client, channel, address)
+        assert answer.status_code == 202, answer.content
+        assert Notification.objects.get(id=answer.json()["id"]).user == world.a.resident
+    settings.NOTIFICATION_SEND_ANY_ADDRESS = True
+    assert send(client, "sms", "+15550100").status_code == 202
 
 
 @pytest.mark.parametrize(
@@ -100,3 +133,14 @@ def test_preferences_opt_out_stops_requests_and_account_is_mandatory(api, world)
     prefs = client.get("/api/v1/notifications/preferences/").json()
     general = next(p for p in prefs if (p["category"], p["channel"]) == ("general", "in_app"))
     assert general["enabled"] is False and general["is_default"] is False
+
+
+def test_a_preference_list_is_capped(api, world, django_assert_max_num_queries):
+    """Every (category, channel) pair once at most: a longer list is refused, unstored."""
+    item = {"category": "general", "channel": "email", "enabled": False}
+    with django_assert_max_num_queries(10):
+        answer = api(world.a.resident).put(
+            "/api/v1/notifications/preferences/", [item] * 10_000, format="json"
+        )
+    assert answer.status_code == 400 and "no more than" in str(answer.json())
+    assert not NotificationPreference.objects.exists()

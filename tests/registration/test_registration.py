@@ -77,11 +77,22 @@ def test_repeat_registration_is_indistinguishable_and_changes_nothing(unit):
 
 def test_repeat_registration_is_still_validated_like_a_new_one(unit):
     UserFactory(role="resident", email="ann@example.com")
-    new = register(unit, email="fresh@example.com", unit_code="NOPE")
-    old = register(unit, unit_code="NOPE")
+    new = register(unit, email="fresh@example.com", password="short")
+    old = register(unit, password="short")
     assert old.status_code == new.status_code == 400
     assert old.json() == new.json()
     assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["NO-SUCH-UNIT", "oak-8", "'; --", "Ünit-☃"])
+def test_registration_does_not_tell_whether_a_unit_code_exists(unit, code):
+    real = register(unit, email="real.code@example.com")
+    guessed = register(unit, email="guessed.code@example.com", unit_code=code)
+    assert (guessed.status_code, guessed.json()) == (real.status_code, real.json())
+    # The account is created (and confirmed the same way) but claims nothing.
+    stranger = User.objects.get(email="guessed.code@example.com")
+    assert not stranger.is_active and not Residency.objects.filter(resident=stranger).exists()
+    assert OutboxMessage.objects.filter(event="user.registered").count() == 2
 
 
 def test_password_validators_apply_with_messages(unit):

@@ -8,8 +8,8 @@ from apps.announcements.models import (
     AnnouncementStatusChange,
     Audience,
 )
-from apps.core.api import AllowedTransitionsField, StatusChangeSerializer
-from apps.properties.models import Property, Unit
+from apps.core.api import AllowedTransitionsField, CappedIdsField, StatusChangeSerializer
+from apps.properties.selectors import properties_managed_by, units_managed_by
 
 
 class AnnouncementStatusChangeSerializer(StatusChangeSerializer):
@@ -36,6 +36,9 @@ class AnnouncementSerializer(serializers.ModelSerializer):
 
     channels = serializers.ListField(child=serializers.CharField(), read_only=True)
     allowed_transitions = AllowedTransitionsField(services.ANNOUNCEMENT_WORKFLOW)
+    recipients_planned = serializers.SerializerMethodField(
+        help_text="Recipients its plan reaches (a manager: at the properties they manage)."
+    )
 
     class Meta:
         model = Announcement
@@ -45,6 +48,15 @@ class AnnouncementSerializer(serializers.ModelSerializer):
             "created_at", "updated_at", "sending_started_at", "sent_at", "allowed_transitions",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_recipients_planned(self, obj):
+        user = self.context["request"].user
+        if "managed_property_ids" not in self.context:  # once per answer, not per row
+            self.context["managed_property_ids"] = selectors.managed_property_ids(user)
+        return selectors.announcement_recipients_planned(
+            obj, user, property_ids=self.context["managed_property_ids"]
+        )
 
 
 class AnnouncementDetailSerializer(AnnouncementSerializer):
@@ -57,7 +69,7 @@ class AnnouncementDetailSerializer(AnnouncementSerializer):
 
     @extend_schema_field(CountsSerializer)
     def get_counts(self, obj):
-        return selectors.announcement_counts(obj)
+        return selectors.announcement_counts(obj, seen_by=self.context["request"].user)
 
 
 class ReceivedAnnouncementSerializer(serializers.ModelSerializer):
@@ -77,16 +89,19 @@ class ReceivedAnnouncementSerializer(serializers.ModelSerializer):
         return bool(notification and notification.read_at)
 
 
+# Longer lists are refused (400) before their ids are looked up.
+MAX_PROPERTIES, MAX_UNITS = 100, 1000
+
+
 class AnnouncementCreateSerializer(serializers.Serializer):
-    properties = serializers.PrimaryKeyRelatedField(
-        queryset=Property.objects.all(), many=True, allow_empty=False
-    )
+    properties = CappedIdsField(properties_managed_by, max_length=MAX_PROPERTIES,
+                                allow_empty=False)  # fmt: skip
     floors = serializers.ListField(
         child=serializers.CharField(max_length=16), required=False, default=list, max_length=200,
         help_text="Only the residents of these floors (ignored when units are given).",
     )  # fmt: skip
-    units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.all(), many=True, required=False, default=list,
+    units = CappedIdsField(
+        units_managed_by, max_length=MAX_UNITS, required=False, default=list,
         help_text="Only the residents of these units.",
     )  # fmt: skip
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.RESIDENTS)

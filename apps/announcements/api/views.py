@@ -110,7 +110,9 @@ class AnnouncementViewSet(
         return Response(self.get_serializer(announcement).data)
 
     def create(self, request, *args, **kwargs):
-        serializer = AnnouncementCreateSerializer(data=request.data)
+        serializer = AnnouncementCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         channels = data.pop("channels")
@@ -121,13 +123,12 @@ class AnnouncementViewSet(
 
     @extend_schema(
         summary="How many would receive it now",
+        description="Per property: a manager sees the properties they manage.",
         responses={200: PreviewSerializer, 403: ERRORS[403], 404: ERRORS[404]},
     )
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
-        grouped = selectors.announcement_recipient_ids(self.get_object())
-        by_property = {str(prop): len(ids) for prop, ids in grouped.items()}
-        return Response({"recipients": sum(by_property.values()), "by_property": by_property})
+        return Response(selectors.announcement_preview(self.get_object(), request.user))
 
     @_step_schema(
         "Schedule it",
@@ -173,9 +174,10 @@ class AnnouncementViewSet(
 
     @extend_schema(
         summary="The failed deliveries and why",
+        description="A manager sees those of the properties they manage.",
         responses={200: FailureSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
     )
     @action(detail=True, methods=["get"], pagination_class=None)
     def failures(self, request, pk=None):
-        rows = selectors.announcement_failures(self.get_object())
+        rows = selectors.announcement_failures(self.get_object(), seen_by=request.user)
         return Response(FailureSerializer(rows, many=True).data)

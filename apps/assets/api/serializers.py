@@ -1,18 +1,8 @@
 from rest_framework import serializers
 
 from apps.assets.models import Asset, AssetEvent
-from apps.properties.models import Property
+from apps.core.api import ScopedIdField
 from apps.properties.selectors import properties_for_area
-
-
-class AssetPropertyField(serializers.PrimaryKeyRelatedField):
-    """A property where the requesting user manages assets; others 'do not exist'."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return Property.objects.none()
-        return properties_for_area(request.user, "assets")
 
 
 class AssetEventSerializer(serializers.ModelSerializer):
@@ -22,7 +12,7 @@ class AssetEventSerializer(serializers.ModelSerializer):
 
 
 class AssetSerializer(serializers.ModelSerializer):
-    property = AssetPropertyField()
+    property = ScopedIdField(lambda user: properties_for_area(user, "assets"))
     cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
     version = serializers.IntegerField(
         required=False,

@@ -9,7 +9,7 @@ from apps.assets.api.serializers import AssetDetailSerializer, AssetSerializer
 from apps.assets.models import Asset
 from apps.assets.selectors import assets_visible_to
 from apps.assets.services import asset_create, asset_retire, asset_update
-from apps.core.filters import IsoDateTimeFilter
+from apps.core.filters import FilterSet, IsoDateTimeFilter
 from apps.properties.selectors import user_can_work_in
 
 
@@ -17,7 +17,7 @@ def works_on_assets(user):
     return user_can_work_in(user, "assets")
 
 
-class AssetFilter(django_filters.FilterSet):
+class AssetFilter(FilterSet):
     purchase_date_from = django_filters.DateFilter(field_name="purchase_date", lookup_expr="gte")
     purchase_date_to = django_filters.DateFilter(field_name="purchase_date", lookup_expr="lte")
     warranty_end_before = django_filters.DateFilter(field_name="warranty_end", lookup_expr="lte")

@@ -9,9 +9,14 @@ from apps.complaints.models import (
     ComplaintStatus,
     ComplaintStatusChange,
 )
-from apps.core.api import AllowedTransitionsField, StatusChangeSerializer, TransitionSerializer
+from apps.core.api import (
+    AllowedTransitionsField,
+    ScopedIdField,
+    StatusChangeSerializer,
+    TransitionSerializer,
+)
 from apps.core.validators import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
-from apps.properties.api.serializers import VisibleUnitField
+from apps.properties.selectors import units_visible_to
 
 
 class ComplaintCommentSerializer(serializers.ModelSerializer):
@@ -65,7 +70,9 @@ class ComplaintCreateSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=ComplaintCategory.choices)
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=TEXT_MAX_LENGTH)
-    unit = VisibleUnitField(required=False, help_text="Your unit; defaults to your current unit.")
+    unit = ScopedIdField(
+        units_visible_to, required=False, help_text="Your unit; defaults to your current unit."
+    )
 
 
 class ComplaintCommentCreateSerializer(serializers.Serializer):

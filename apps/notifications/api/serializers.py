@@ -1,5 +1,6 @@
 import re
 
+from django.conf import settings
 from django.core.validators import validate_email
 from rest_framework import serializers
 
@@ -9,6 +10,7 @@ from apps.notifications.models import (
     Notification,
     NotificationStatusChange,
 )
+from apps.notifications.selectors import user_with_address
 from apps.properties.selectors import users_reachable_by
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,30}$")
@@ -17,7 +19,9 @@ PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,30}$")
 class SendSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=Channel.choices)
     recipient = serializers.CharField(
-        max_length=254, help_text="a user id, an email address (email) or a phone number (sms)"
+        max_length=254,
+        help_text="a user id, or the email address (email) or phone number (sms) of a user of "
+        "your properties (any address when NOTIFICATION_SEND_ANY_ADDRESS is on)",
     )
     content = serializers.CharField(max_length=5000)
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -25,10 +29,10 @@ class SendSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         recipient, channel = attrs["recipient"].strip(), attrs["type"]
+        # Only users of the sender's properties: any other id or address is "no such user".
+        reachable = users_reachable_by(self.context["request"].user).filter(is_active=True)
         if recipient.isdigit():
-            # Only users of the sender's properties: any other id is "no such user".
-            reachable = users_reachable_by(self.context["request"].user)
-            user = reachable.filter(id=int(recipient), is_active=True).first()
+            user = reachable.filter(id=int(recipient)).first()
             if user is None:
                 raise serializers.ValidationError({"recipient": ["No such user."]})
             attrs["user"], attrs["address"] = user, ""
@@ -46,7 +50,16 @@ class SendSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"recipient": ["Enter a user id or a phone number, e.g. +15550100."]}
             )
-        attrs["user"], attrs["address"] = None, recipient
+        if settings.NOTIFICATION_SEND_ANY_ADDRESS:
+            attrs["user"], attrs["address"] = None, recipient
+            return attrs
+        # Not an open relay (free text, SMS costs): an address is that of a user it reaches.
+        user = user_with_address(reachable, channel, recipient)
+        if user is None:
+            raise serializers.ValidationError(
+                {"recipient": ["No user of your properties has this address."]}
+            )
+        attrs["user"], attrs["address"] = user, ""
         return attrs
 
 

@@ -13,7 +13,7 @@ from apps.notifications.api.serializers import (
     SendSerializer,
     UnreadCountSerializer,
 )
-from apps.notifications.models import Category, Notification
+from apps.notifications.models import Category, Channel, Notification
 from apps.notifications.selectors import (
     inbox_for,
     inbox_unread_count,
@@ -111,6 +111,10 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response({"unread": inbox_unread_count(request.user)})
 
 
+# A preference list names each (category, channel) pair at most once.
+PAIRS = len(Category.choices) * len(Channel.choices)
+
+
 class PreferencesView(APIView):
     """The user's channel preferences per category: every pair, defaults included."""
 
@@ -122,7 +126,7 @@ class PreferencesView(APIView):
         request=PreferenceSerializer(many=True), responses=PreferenceSerializer(many=True)
     )
     def put(self, request):
-        serializer = PreferenceSerializer(data=request.data, many=True)
+        serializer = PreferenceSerializer(data=request.data, many=True, max_length=PAIRS)
         serializer.is_valid(raise_exception=True)
         try:
             preferences_update(request.user, serializer.validated_data)

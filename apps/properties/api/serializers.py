@@ -1,9 +1,8 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api import ScopedIdField
 from apps.properties.models import Property, Unit
-from apps.properties.selectors import properties_visible_to, units_visible_to
+from apps.properties.selectors import properties_visible_to
 
 
 class PropertySerializer(serializers.ModelSerializer):
@@ -13,29 +12,8 @@ class PropertySerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class VisiblePropertyField(serializers.PrimaryKeyRelatedField):
-    """A property the requesting user may see; any other id is 'does not exist'."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return Property.objects.none()
-        return properties_visible_to(request.user)
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleUnitField(serializers.PrimaryKeyRelatedField):
-    """A unit the requesting user may see; any other id is 'does not exist'."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None or not request.user.is_authenticated:
-            return Unit.objects.none()
-        return units_visible_to(request.user)
-
-
 class UnitSerializer(serializers.ModelSerializer):
-    property = VisiblePropertyField()
+    property = ScopedIdField(properties_visible_to)
     property_name = serializers.CharField(source="property.name", read_only=True)
 
     class Meta:

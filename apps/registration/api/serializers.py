@@ -1,24 +1,12 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import Role, User
+from apps.core.api import ScopedIdField
 from apps.properties.models import Residency, Unit
-from apps.properties.selectors import properties_managed_by
+from apps.properties.selectors import units_managed_by
 from apps.registration.models import Invitation
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ManagedUnitField(serializers.PrimaryKeyRelatedField):
-    """A unit of a property the requesting user manages; any other id does not exist."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return Unit.objects.none()
-        return Unit.objects.filter(property__in=properties_managed_by(request.user))
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -33,17 +21,17 @@ class RegisterSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     unit_code = serializers.CharField(
         max_length=32, required=False,
-        help_text="claim this unit: a manager of its property must approve the residency",
+        help_text="claim this unit: a manager of its property must approve the residency "
+        "(a code no unit has is accepted the same way and claims nothing)",
     )  # fmt: skip
     invitation_token = serializers.CharField(
         max_length=1000, required=False, help_text="the token of an invitation email"
     )
 
     def validate_unit_code(self, value):
-        unit = Unit.objects.filter(code__iexact=value.strip()).first()
-        if unit is None:
-            raise serializers.ValidationError("No unit has this code; check it with your manager.")
-        return unit
+        # A code no unit has is accepted like a real one (the account is created, nothing
+        # is claimed): refusing it would tell anyone which codes exist.
+        return Unit.objects.filter(code__iexact=value.strip()).first()
 
     def validate(self, attrs):
         first, last = attrs.get("first_name", ""), attrs.get("last_name", "")
@@ -98,7 +86,7 @@ class TokenOnlySerializer(serializers.Serializer):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    unit = ManagedUnitField()
+    unit = ScopedIdField(units_managed_by)
     unit_code = serializers.CharField(source="unit.code", read_only=True)
 
     class Meta:

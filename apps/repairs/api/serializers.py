@@ -2,9 +2,14 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api import AllowedTransitionsField, StatusChangeSerializer, TransitionSerializer
+from apps.core.api import (
+    AllowedTransitionsField,
+    ScopedIdField,
+    StatusChangeSerializer,
+    TransitionSerializer,
+)
 from apps.core.validators import TEXT_MAX_LENGTH
-from apps.properties.api.serializers import VisibleUnitField
+from apps.properties.selectors import units_visible_to
 from apps.repairs import services
 from apps.repairs.models import (
     RepairCategory,
@@ -60,7 +65,9 @@ class RepairRequestCreateSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(
         choices=RepairUrgency.choices, default=RepairUrgency.NORMAL, required=False
     )
-    unit = VisibleUnitField(required=False, help_text="Your unit; defaults to your current unit.")
+    unit = ScopedIdField(
+        units_visible_to, required=False, help_text="Your unit; defaults to your current unit."
+    )
     preferred_time = serializers.DateTimeField(required=False, allow_null=True)
     preferred_window = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""

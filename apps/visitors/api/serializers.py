@@ -1,11 +1,12 @@
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.accounts.models import Role, User
-from apps.properties.models import Unit
-from apps.properties.selectors import unit_current_residencies, units_for_area
+from apps.core.api import ScopedIdField
+from apps.properties.selectors import (
+    residents_for_area,
+    unit_current_residencies,
+    units_for_area,
+)
 from apps.visitors.models import Visitor, VisitorEvent
 
 
@@ -68,22 +69,13 @@ class VisitorExpectSerializer(serializers.Serializer):
         return value
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class WalkInUnitField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return Unit.objects.none()
-        return units_for_area(request.user, "visitors")
-
-
 class VisitorWalkInSerializer(serializers.Serializer):
     """Security registers a visitor who arrived unannounced."""
 
-    unit = WalkInUnitField()
+    unit = ScopedIdField(lambda user: units_for_area(user, "visitors"))
     name = serializers.CharField(max_length=200)
-    host = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(role=Role.RESIDENT),
+    host = ScopedIdField(
+        lambda user: residents_for_area(user, "visitors"),
         required=False,
         allow_null=True,
         help_text="a current resident of the unit; default: its first resident",

@@ -1,4 +1,3 @@
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -7,7 +6,7 @@ from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.accounts.permissions import RolePermission
-from apps.core.filters import IsoDateTimeFilter
+from apps.core.filters import FilterSet, IsoDateTimeFilter
 from apps.properties.selectors import resident_current_unit, user_can_work_in
 from apps.visitors.api.serializers import (
     VisitorDetailSerializer,
@@ -38,7 +37,7 @@ def resident_or_visitor_staff(user):
     return is_resident(user) or works_on_visitors(user)
 
 
-class VisitorFilter(django_filters.FilterSet):
+class VisitorFilter(FilterSet):
     expected_from = IsoDateTimeFilter(field_name="expected_arrival", lookup_expr="gte")
     expected_to = IsoDateTimeFilter(field_name="expected_arrival", lookup_expr="lte")
     arrived_from = IsoDateTimeFilter(field_name="arrived_at", lookup_expr="gte")

@@ -23,6 +23,7 @@ from apps.messaging.models import OutboxMessage, ProcessedMessage
 from apps.notifications.models import Notification
 from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 from apps.properties.models import Unit
+from apps.properties.selectors import unit_current_residencies
 from apps.reporting.models import DailyPropertyStat, Metric
 from propmgmt.celery import app as celery_app
 
@@ -368,7 +369,7 @@ class Command(BaseCommand):
         since = timezone.now()
         Complaint.objects.create(
             id=complaint_id, property_id=unit.property_id, unit=unit,
-            resident=unit.residencies.first().resident, category="noise",
+            resident=unit_current_residencies(unit).first().resident, category="noise",
             subject="Demo: restored complaint", description="Restored by the demo's fix",
         )  # fmt: skip
         # The id was given by hand: move the sequence past it, as a restore would.
