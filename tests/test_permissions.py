@@ -233,6 +233,8 @@ ENDPOINTS = {
                            lambda o: f"{N}{o.pk}/read/", None),
     "notifications.status": ("get", N + "{id}/status/", notification,
                              lambda o: f"{N}{o.pk}/status/", None),
+    "notifications.resend": ("post", N + "{id}/resend/", notification,
+                             lambda o: f"{N}{o.pk}/resend/", None),
     "notifications.send": ("post", N + "send/", nothing, lambda o: f"{N}send/",
                            lambda s: {"type": "in_app", "recipient": str(s.resident.pk),
                                       "content": "Water off at noon"}),
@@ -354,6 +356,7 @@ EXPECTED = {
     "notifications.read":           [(200, 404)] + [(404, 404)] * 5,
     "notifications.status":         [(200, 404)] + [(404, 404)] * 4 + [(200, 200)],
     "notifications.send":           [F] + [(202, 400)] * 4 + [(202, 202)],
+    "notifications.resend":         [F] * 5 + [(409, 409)],  # only an unknown one is resent
     "notifications.unread_count":   EVERYONE,
     "notifications.preferences":    EVERYONE,
     "notifications.preferences_update": EVERYONE,
