@@ -115,7 +115,7 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             f"{counts['batches_done']}/{counts['batches']} batches; "
             f"{counts['recipients']} recipients; deliveries: {counts['sent']} sent, "
             f"{counts['pending']} pending, {counts['failed']} failed; {counts['read']} read; "
-            f"{counts['in_digest']} waiting in a digest"
+            f"{counts['in_digest']} waiting in a digest; {counts['gone']} users gone (skipped)"
         )
 
     @admin.display(description="failed deliveries")

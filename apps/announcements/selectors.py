@@ -1,7 +1,7 @@
 """Reads of the announcements app: who may see which, who receives one, and how far its
 sending has come (counted from the notifications it created)."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from apps.accounts.models import Role
@@ -101,7 +101,8 @@ def announcement_recipient_count(announcement):
 
 def announcement_counts(announcement):
     """Recipients, deliveries by outcome (one per recipient and channel), read (in-app),
-    those waiting in a digest, and batches done of planned."""
+    those waiting in a digest, batches done of planned, and planned users deleted before
+    their batch (skipped)."""
     recipients = AnnouncementRecipient.objects.filter(announcement=announcement)
     deliveries = {"sent": 0, "failed": 0, "pending": 0}
     failed = (NotificationStatus.FAILED, NotificationStatus.UNKNOWN)
@@ -120,8 +121,9 @@ def announcement_counts(announcement):
             )
             deliveries[key] += row["n"]
     batches = AnnouncementBatch.objects.filter(announcement=announcement).aggregate(
-        total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False))
-    )
+        total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False)),
+        gone=Sum("recipients_gone"),
+    )  # fmt: skip
     return {
         "recipients": recipients.count(),
         **deliveries,
@@ -129,6 +131,7 @@ def announcement_counts(announcement):
         "in_digest": recipients.filter(digest__isnull=False, digest__sent_at__isnull=True).count(),
         "batches": batches["total"],
         "batches_done": batches["done"],
+        "gone": batches["gone"] or 0,  # users deleted after planning: skipped
     }
 
 
