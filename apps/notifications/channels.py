@@ -14,6 +14,7 @@ redelivery that finds an attempt without outcome send again (services.py).
 import contextlib
 import fcntl
 import logging
+import smtplib
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -77,6 +78,11 @@ class ChannelBackend:
     def send(self, notification, address):
         raise NotImplementedError
 
+    def outcome_unknown(self, exc):
+        """Whether `send` raising `exc` may still have delivered (a timeout waiting for
+        the answer): that attempt stays open, never reset (services.py)."""
+        return isinstance(exc, TimeoutError)
+
 
 class FileEmailBackend(DjangoFileEmailBackend):
     """Development: one file per message in EMAIL_FILE_PATH, named by its Message-ID. A
@@ -137,6 +143,13 @@ class EmailBackend(ChannelBackend):
         finally:
             self._connection = None
             connection.close()
+
+    def outcome_unknown(self, exc):
+        # smtplib turns a timeout or a reset while waiting for a reply into
+        # SMTPServerDisconnected; an SMTP error reply (SMTPException) is a known refusal.
+        return isinstance(exc, smtplib.SMTPServerDisconnected) or (
+            isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+        )
 
     def send(self, notification, address):
         connection = self._connection or self._connection_new()

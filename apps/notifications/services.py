@@ -292,7 +292,7 @@ def _deliver_group(backend, notification_ids, *, resend=False):
                 failures[str(notification.id)] = exc
                 # A provider that timed out may have accepted the message all the same:
                 # that attempt stays open, its outcome unknown.
-                if not isinstance(exc, TimeoutError):
+                if not backend.outcome_unknown(exc):
                     closed[str(notification.id)] = exc
             else:
                 sent.append((notification, address))
