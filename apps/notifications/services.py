@@ -273,7 +273,7 @@ def notifications_deliver(notification_ids, *, resend=False):
                 for chunk in _chunks(channel_ids, group):
                     failures.update(_deliver_group(backend, chunk, resend=resend))
     except SoftTimeLimitExceeded:
-        _rest_requeue(ids, failures)
+        _rest_requeue(ids, failures, resend=resend)
         return {}
     return failures
 
@@ -302,9 +302,10 @@ def _deliver_group(backend, notification_ids, *, resend=False):
     return failures
 
 
-def _rest_requeue(notification_ids, failures):
+def _rest_requeue(notification_ids, failures, *, resend=False):
     """The batch stopped at the soft time limit: record the attempts that failed, and
-    publish what is neither sent nor of unknown outcome as a new batch message."""
+    publish what is neither sent nor of unknown outcome as a new batch message (and, of
+    a resend batch, the resends not sent yet as a new resend message)."""
     if failures:
         notifications_attempt_failed({i: f"{type(e).__name__}: {e}" for i, e in failures.items()})
     with transaction.atomic():
@@ -318,6 +319,10 @@ def _rest_requeue(notification_ids, failures):
             by_channel.setdefault(channel, []).append(str(notification_id))
         for channel, ids in by_channel.items():
             publish(NOTIFICATION_BATCH_REQUESTED[channel], {"notification_ids": ids})
+        if resend:
+            _resends_publish(
+                Notification.objects.filter(id__in=notification_ids, status=Status.UNKNOWN)
+            )
     logger.warning("batch stopped at the soft time limit; %d of %d notifications re-queued",
                    len(rest), len(notification_ids))  # fmt: skip
 

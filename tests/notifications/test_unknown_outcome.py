@@ -5,6 +5,7 @@ real workers: an attempt the provider accepted but whose outcome was never recor
 connect, the batch is dead-lettered and replayed); only an operator's resend, or the
 at-least-once policy of emergencies, sends it again, marked as a possible duplicate."""
 
+import itertools
 import time
 
 import pytest
@@ -12,17 +13,23 @@ from django.db import transaction
 
 from apps.accounts.models import Role
 from apps.messaging.deadletters import dead_letter_replay, dead_letters_list
+from apps.messaging.models import OutboxMessage
 from apps.notifications.channels import POSSIBLE_DUPLICATE
 from apps.notifications.models import Notification
-from apps.notifications.services import notifications_request_for
+from apps.notifications.services import (
+    notifications_attempt_failed,
+    notifications_deliver,
+    notifications_request_for,
+)
 from tests.conftest import queue_depth, wait_until
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
+_emails = itertools.count()
 
 
 def request_emails(count, category="announcement"):
-    users = [UserFactory(email=f"resident{i}@example.com") for i in range(count)]
+    users = [UserFactory(email=f"resident{next(_emails)}@example.com") for _ in range(count)]
     with transaction.atomic():
         notifications = notifications_request_for(
             users, channel="email", template="generic", variables={"content": "Water off"},
@@ -147,3 +154,33 @@ def test_emergency_of_unknown_outcome_is_resent_after_the_bound(
     unknown_at = next(c.at for c in notification.history.all() if c.status == "unknown")
     resent_at = notification.history.get(detail__contains="resend 1 after an unknown").at
     assert (resent_at - unknown_at).total_seconds() >= 2, details
+
+
+@pytest.mark.django_db
+def test_admin_action_resends_only_unknown_ones_once(settings, client):
+    """The admin's explicit resend: an unknown one gets one resend message (a second
+    click while it is on its way publishes nothing); anything else is refused."""
+    settings.NOTIFICATION_EMAIL_BACKEND = "tests.probe.backends.TimingOutEmail"
+    [unknown] = request_emails(1)
+    failures = notifications_deliver([unknown])  # as the consumer, then its retry record
+    notifications_attempt_failed({i: repr(e) for i, e in failures.items()}, retry_in=1)
+    assert statuses([unknown]) == ["unknown"]
+    [pending] = request_emails(1)
+    client.force_login(UserFactory(role=Role.ADMIN))
+    page = "/admin/notifications/notification/"
+
+    def resend(*ids):
+        return client.post(page, {"action": "resend_selected", "_selected_action": ids},
+                           follow=True)  # fmt: skip
+
+    def resend_messages():
+        rows = OutboxMessage.objects.filter(payload__0__data__resend=True)
+        return [row.payload[0]["data"]["notification_ids"] for row in rows]
+
+    assert "can be resent" in resend(unknown, pending).content.decode()
+    assert resend_messages() == []
+    assert "1 notification(s) will be sent once more" in resend(unknown).content.decode()
+    resend(unknown)
+    assert resend_messages() == [[unknown]]
+    history = Notification.objects.get(id=unknown).history.values_list("detail", flat=True)
+    assert any(d.startswith("resend requested by") for d in history)

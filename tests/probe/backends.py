@@ -105,3 +105,10 @@ class DatabaseLosingSmtpEmail(smtp.EmailBackend):
         sent = super().send_messages(email_messages)
         _database_session_terminate_once()
         return sent
+
+
+class TimingOutEmail(locmem.EmailBackend):
+    """A mail server that never answers in time: the outcome of each send is unknown."""
+
+    def send_messages(self, email_messages):
+        raise TimeoutError("timed out waiting for the server's reply")
