@@ -104,10 +104,11 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def resend(self, request, pk=None):
         """An operator's resend of a notification of unknown outcome (409 for any other
         status): sent once more, marked as a possible duplicate."""
-        if not Notification.objects.filter(id=pk).exists():
+        visible = notifications_visible_to(request.user)
+        if notification_with_history(visible, pk) is None:
             raise exceptions.NotFound()
         notifications_resend([pk], by=request.user)
-        notification = notification_with_history(Notification.objects.all(), pk)
+        notification = notification_with_history(visible, pk)
         return Response(NotificationStatusSerializer(notification).data, status=202)
 
     @extend_schema(request=None, responses=InboxSerializer)
