@@ -5,10 +5,12 @@ real workers: an attempt the provider accepted but whose outcome was never recor
 connect, the batch is dead-lettered and replayed); only an operator's resend, or the
 at-least-once policy of emergencies, sends it again, marked as a possible duplicate."""
 
+import io
 import itertools
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from apps.accounts.models import Role
@@ -184,3 +186,21 @@ def test_admin_action_resends_only_unknown_ones_once(settings, client):
     assert resend_messages() == [[unknown]]
     history = Notification.objects.get(id=unknown).history.values_list("detail", flat=True)
     assert any(d.startswith("resend requested by") for d in history)
+
+
+@pytest.mark.django_db
+def test_manage_py_resends_only_unknown_ones(settings):
+    settings.NOTIFICATION_EMAIL_BACKEND = "tests.probe.backends.TimingOutEmail"
+    [unknown] = request_emails(1)
+    failures = notifications_deliver([unknown])
+    notifications_attempt_failed({i: repr(e) for i, e in failures.items()}, retry_in=1)
+    [pending] = request_emails(1)
+    with pytest.raises(CommandError, match="can be resent"):
+        call_command("notifications_resend", unknown, pending)
+    with pytest.raises(CommandError, match="valid UUID"):
+        call_command("notifications_resend", "not-an-id")
+    out = io.StringIO()
+    call_command("notifications_resend", unknown, stdout=out)
+    assert "1 notification(s) will be resent" in out.getvalue()
+    [row] = OutboxMessage.objects.filter(payload__0__data__resend=True)
+    assert row.payload[0]["data"]["notification_ids"] == [unknown]
