@@ -158,15 +158,22 @@ def test_emergency_of_unknown_outcome_is_resent_after_the_bound(
     assert (resent_at - unknown_at).total_seconds() >= 2, details
 
 
+def timed_out_email(settings):
+    """An email whose server never answered (in this process, as the consumer and its
+    retry record it): its outcome is unknown."""
+    settings.NOTIFICATION_EMAIL_BACKEND = "tests.probe.backends.TimingOutEmail"
+    [notification_id] = request_emails(1)
+    failures = notifications_deliver([notification_id])
+    notifications_attempt_failed({i: repr(e) for i, e in failures.items()}, retry_in=1)
+    assert statuses([notification_id]) == ["unknown"]
+    return notification_id
+
+
 @pytest.mark.django_db
 def test_admin_action_resends_only_unknown_ones_once(settings, client):
     """The admin's explicit resend: an unknown one gets one resend message (a second
     click while it is on its way publishes nothing); anything else is refused."""
-    settings.NOTIFICATION_EMAIL_BACKEND = "tests.probe.backends.TimingOutEmail"
-    [unknown] = request_emails(1)
-    failures = notifications_deliver([unknown])  # as the consumer, then its retry record
-    notifications_attempt_failed({i: repr(e) for i, e in failures.items()}, retry_in=1)
-    assert statuses([unknown]) == ["unknown"]
+    unknown = timed_out_email(settings)
     [pending] = request_emails(1)
     client.force_login(UserFactory(role=Role.ADMIN))
     page = "/admin/notifications/notification/"
@@ -190,10 +197,7 @@ def test_admin_action_resends_only_unknown_ones_once(settings, client):
 
 @pytest.mark.django_db
 def test_manage_py_resends_only_unknown_ones(settings):
-    settings.NOTIFICATION_EMAIL_BACKEND = "tests.probe.backends.TimingOutEmail"
-    [unknown] = request_emails(1)
-    failures = notifications_deliver([unknown])
-    notifications_attempt_failed({i: repr(e) for i, e in failures.items()}, retry_in=1)
+    unknown = timed_out_email(settings)
     [pending] = request_emails(1)
     with pytest.raises(CommandError, match="can be resent"):
         call_command("notifications_resend", unknown, pending)
