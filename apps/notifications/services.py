@@ -395,8 +395,10 @@ def _attempts_start(backend, notification_ids, *, resend=False):
                     continue  # resent already (another resend message)
                 notification.resend_requested_at = None
                 notification.resends += 1
-                detail = f"; resend {notification.resends} after an unknown outcome, marked " \
-                    "as a possible duplicate"  # fmt: skip
+                detail = (
+                    f"; resend {notification.resends} after an unknown outcome, marked as a "
+                    "possible duplicate"
+                )
                 rewritten.append(notification)
             elif notification.status in (Status.SENT, Status.UNKNOWN):
                 logger.info("notification %s is %s; not sending again", notification.id,
