@@ -1,4 +1,4 @@
-.PHONY: run test bench faults lint
+.PHONY: run test smoke demo bench faults lint
 export DEBUG ?= true
 
 run:
@@ -6,6 +6,14 @@ run:
 
 test:
 	bash scripts/test.sh
+
+# `make run` from here as a newcomer runs it, checked over HTTP, then stopped (CI runs it)
+smoke:
+	python3 scripts/smoke.py
+
+# the demo scenario against a running `make run`
+demo:
+	.venv/bin/python manage.py demo --scenario
 
 bench:
 	bash scripts/setup.sh
@@ -15,6 +23,7 @@ bench:
 	.venv/bin/python -m bench.reports
 	.venv/bin/python -m bench.throughput
 	.venv/bin/python -m bench.announcements
+	.venv/bin/python -m bench.pruning
 
 # SIZE=small (CI, ~3-4 min) or SIZE=full (docs/RELIABILITY.md); knobs in bench/faults/run.py
 faults:

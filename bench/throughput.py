@@ -124,6 +124,7 @@ class Processes:
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
             "WEB_PORT": str(self.web_port),
             "FLOWER_PORT": str(self.flower_port),
+            "FLOWER_BASIC_AUTH": os.environ.get("FLOWER_BASIC_AUTH", "bench:bench-only-login"),
             "PROMETHEUS_MULTIPROC_DIR": str(VAR / "prometheus"),
             "NOTIFICATION_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "NOTIFICATION_EMAIL_FILE_PATH": str(VAR / "mail"),

@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, LoginLocked
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,10 @@ class RequestTooLarge(exceptions.APIException):
 def exception_handler(exc, context):
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message, **exc.extra}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, LoginLocked):
+        exc = exceptions.Throttled(
+            wait=exc.retry_after, detail="Too many failed logins; try again later."
+        )
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
     if isinstance(exc, DjangoValidationError):

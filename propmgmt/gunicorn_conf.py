@@ -22,3 +22,9 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+# What a proxy's X-Forwarded-Proto means is Django's decision (TRUSTED_PROXY_COUNT,
+# SECURE_PROXY_SSL_HEADER): gunicorn must not turn a request into HTTPS on its own because
+# a local peer sent the header.
+secure_scheme_headers = {}

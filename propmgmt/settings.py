@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,6 +22,12 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
+# Rotation: the new key in SECRET_KEY, the old ones here (comma-separated) until the
+# sessions, reset links and confirmations signed with them have expired.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# `seed_demo` loads its demo users (public password) only when this is on: by default in
+# development (DEBUG), never in production unless asked for.
+DEMO_DATA = env.bool("DEMO_DATA", default=DEBUG)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -46,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_prometheus",
+    "csp",
     "apps.core",
     "apps.accounts",
     "apps.registration",
@@ -64,6 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "apps.core.middleware.ApiJsonErrorsMiddleware",
     "apps.core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -117,9 +126,12 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
-# Passwords via ModelBackend; model permissions from the user's role.
+# Which properties a user works at (per area of work): what the admin scopes every page,
+# choice, filter and lookup to (apps/core/admin.py, ScopedAdminMixin).
+ADMIN_PROPERTY_SCOPE = "apps.properties.selectors.properties_in_area"
+# Passwords via ModelBackend under the login lockout; model permissions from the user's role.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.accounts.backends.LockoutModelBackend",
     "apps.accounts.backends.RolePermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -160,7 +172,33 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies are in front of the web process, each appending the address it
+# received the request from to X-Forwarded-For (apps/core/client.py). 0 (the default): the
+# client is the connection's peer and no X-Forwarded-* header is believed. A count rather
+# than a list of proxy addresses because it is what DRF's NUM_PROXIES means, and it needs
+# no update when a container network renumbers the proxy; in exchange the web port must be
+# reachable only through the proxies (WEB_BIND, the firewall), as README "Security" says.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# Only a trusted proxy may say the client's connection was HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+# Content-Security-Policy (django-csp) on every response: script only from our own static
+# files, never inline (a value that escapes into an inline handler cannot run). Inline
+# styles stay allowed: the admin and Swagger UI set style attributes, and a style cannot
+# run script. Images may be data: URLs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -176,13 +214,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "propmgmt.api.exception_handler",
+    # DRF's own reading of X-Forwarded-For follows the one setting (the project's throttles
+    # use apps.core.client directly).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("AUTH_THROTTLE_RATE", default="20/min"),
     },
 }
 
 # API tokens expire this many seconds after login (default 30 days); log out revokes one,
-# log out everywhere and a password change or reset revoke all of a user's tokens.
+# log out everywhere, any new password and deactivation revoke all of a user's tokens.
 TOKEN_TTL = env.int("TOKEN_TTL", default=30 * 24 * 3600)
 # Login throttling (apps/accounts/throttling.py): failures counted in the shared cache
 # within LOGIN_FAILURE_WINDOW seconds; at the limit the account (or the client address)
@@ -288,6 +329,16 @@ MESSAGE_MAX_REDELIVERIES = env.int("MESSAGE_MAX_REDELIVERIES", default=3)
 # How long published outbox rows and idempotency-ledger rows are kept (beat prunes them).
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 LEDGER_RETENTION_DAYS = env.int("LEDGER_RETENTION_DAYS", default=30)
+# Why messages were dead-lettered; notifications that reached a final state (sent,
+# failed) and, sooner, their status history; API tokens after they expired.
+MESSAGE_FAILURE_RETENTION_DAYS = env.int("MESSAGE_FAILURE_RETENTION_DAYS", default=90)
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=365)
+NOTIFICATION_HISTORY_RETENTION_DAYS = env.int("NOTIFICATION_HISTORY_RETENTION_DAYS", default=90)
+API_TOKEN_EXPIRED_RETENTION_DAYS = env.int("API_TOKEN_EXPIRED_RETENTION_DAYS", default=7)
+# Pruning deletes in chunks of this many rows, each its own transaction, and stops after
+# this many seconds (inside the task's 240 s soft limit); the next run goes on.
+PRUNE_CHUNK_ROWS = env.int("PRUNE_CHUNK_ROWS", default=5000)
+PRUNE_MAX_SECONDS = env.float("PRUNE_MAX_SECONDS", default=180.0)
 # Scheduled duties: resolved repairs close by themselves after this many days (unless
 # reopened); the nightly reconciliation recomputes this many past days of reports.
 REPAIR_AUTO_CLOSE_DAYS = env.int("REPAIR_AUTO_CLOSE_DAYS", default=14)
@@ -307,6 +358,8 @@ NOTIFICATION_SMS_BACKEND = env.str(
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.log"))
 SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
 SMS_WEBHOOK_TIMEOUT = env.float("SMS_WEBHOOK_TIMEOUT", default=5.0)
+# Sent as `Authorization: Bearer <token>` so the provider can refuse anyone else.
+SMS_WEBHOOK_TOKEN = env.str("SMS_WEBHOOK_TOKEN", default="")
 # Notifications per delivery message (one outbox row, one consumer run, one SMTP
 # connection). SMS batches are smaller: each is one provider call in turn, and a batch
 # must finish well inside the task's soft time limit even with a slow provider.

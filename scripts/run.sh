@@ -9,6 +9,8 @@ python manage.py db_create
 python manage.py migrate --no-input
 python manage.py collectstatic --no-input --verbosity 0
 python manage.py broker declare
-python manage.py seed_demo
+python manage.py seed_demo  # a no-op unless DEMO_DATA (default: DEBUG, which make run sets)
+# Development's Flower login; the Procfile requires FLOWER_BASIC_AUTH everywhere else.
+export FLOWER_BASIC_AUTH="${FLOWER_BASIC_AUTH:-admin:demo-pass-2026}"
 
 exec honcho start

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 
 import celeryconfig
+from apps.messaging.broker import unroutable_raises
 from apps.messaging.correlation import (
     CORRELATION_HEADER,
     reset_correlation_id,
@@ -167,7 +168,9 @@ class ConsumerTask(Task):
             root_id=request.root_id,
             parent_id=request.parent_id,
         )
-        with self.app.producer_or_acquire() as producer:
+        # mandatory: a retry no delay queue takes comes back (raises) instead of being
+        # confirmed and dropped while this attempt is acknowledged.
+        with self.app.producer_or_acquire() as producer, unroutable_raises(producer.channel):
             self.app.amqp.send_task_message(
                 producer,
                 self.name,
@@ -180,6 +183,7 @@ class ConsumerTask(Task):
                 timeout=settings.BROKER_PUBLISH_TIMEOUT,
                 confirm_timeout=settings.BROKER_PUBLISH_TIMEOUT,
                 priority=delivery_info.get("priority"),
+                mandatory=True,
                 headers={
                     CORRELATION_HEADER: request.get(CORRELATION_HEADER),
                     celeryconfig.RETRY_DELAY_HEADER: celeryconfig.delay_queue_name(delay),

@@ -2,10 +2,19 @@
 
 from celery import shared_task
 
+from apps.accounts.services import api_tokens_prune
+from apps.core.pruning import prune_deadline
 from apps.messaging.services import messaging_records_prune
+from apps.notifications.services import notifications_prune
 from tasks.base import ConsumerTask
 
 
 @shared_task(bind=True, base=ConsumerTask, name="housekeeping.prune_messaging_records")
 def prune_messaging_records(self):
-    return messaging_records_prune()
+    """Every retention rule, in chunks, all within one PRUNE_MAX_SECONDS deadline."""
+    deadline = prune_deadline()
+    return {
+        **messaging_records_prune(deadline=deadline),
+        **notifications_prune(deadline=deadline),
+        "api_tokens": api_tokens_prune(deadline=deadline),
+    }

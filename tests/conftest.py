@@ -6,6 +6,7 @@ session, and start real Celery worker processes against the test database.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -321,3 +322,30 @@ def world(db):
         a=a, b=make_site("b"), admin=UserFactory(role=Role.ADMIN),
         neighbour=UserFactory(unit=UnitFactory(property=a.property)),
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's headless chromium through selenium (scripts/browser.sh installs it)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (browser and driver):
+        pytest.fail("chromium/chromedriver not found: run `bash scripts/browser.sh`")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,1000"):  # fmt: skip
+        options.add_argument(arg)
+    # The console is read by the tests that look for Content-Security-Policy violations.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    chrome.implicitly_wait(0)
+    yield chrome
+    chrome.quit()
+
+
+def csp_violations(chrome):
+    """What the browser's console reported against the Content-Security-Policy."""
+    return [e["message"] for e in chrome.get_log("browser") if "Content Security Policy" in str(e)]

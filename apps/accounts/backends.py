@@ -13,8 +13,11 @@ a separate rule: the admin classes scope their querysets to the user's propertie
 from functools import cache
 
 from django.apps import apps
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 
+from apps.accounts.selectors import user_username_for_login
+from apps.accounts.throttling import login_failure_record, login_lock_check, login_success_record
+from apps.core.client import client_identity
 from apps.core.roles import Role
 
 
@@ -30,6 +33,26 @@ def role_permissions(role) -> frozenset[str]:
 
 def _is_admin(user_obj):
     return user_obj.is_active and getattr(user_obj, "role", None) == Role.ADMIN
+
+
+class LockoutModelBackend(ModelBackend):
+    """Passwords, as ModelBackend, under the login lockout: raises LoginLocked while the
+    account or the client's address is locked, counts a wrong password against both and
+    clears the account's count on success. The login may be a username or an email."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None or password is None:
+            return None
+        account = user_username_for_login(username)
+        # A login without a request (a management command) counts under one empty address.
+        subject = {"address": client_identity(request) if request else "", "account": account}
+        login_lock_check(**subject)
+        user = super().authenticate(request, username=account, password=password, **kwargs)
+        if user is None:
+            login_failure_record(**subject)
+        else:
+            login_success_record(account=account)
+        return user
 
 
 class RolePermissionBackend(BaseBackend):

@@ -7,10 +7,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
+from apps.core.pruning import delete_in_chunks
 
 
 def token_digest(key):
@@ -43,16 +43,14 @@ def api_tokens_revoke_all(user, *, keep: ApiToken | None = None) -> int:
 
 
 def user_password_set(user, new_password, *, keep_token: ApiToken | None = None):
-    """Validate and set a new password, and revoke every API token but `keep_token`; the
-    password change also voids the user's sessions and password reset links."""
+    """Validate and set a new password; saving it revokes every API token but `keep_token`
+    (User.save) and voids the user's sessions and password reset links."""
     try:
         password_validation.validate_password(new_password, user=user)
     except ValidationError as exc:
         raise ValidationError({"new_password": list(exc.messages)}) from exc
-    with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        api_tokens_revoke_all(user, keep=keep_token)
+    user.set_password(new_password, keep_token=keep_token)
+    user.save(update_fields=["password"])
     return user
 
 
@@ -60,3 +58,10 @@ def user_password_change(user, *, old_password, new_password, keep_token=None):
     if not user.check_password(old_password):
         raise ValidationError({"old_password": ["The current password is not right."]})
     return user_password_set(user, new_password, keep_token=keep_token)
+
+
+def api_tokens_prune(*, now=None, deadline=None):
+    """Delete tokens expired more than API_TOKEN_EXPIRED_RETENTION_DAYS ago, in chunks."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.API_TOKEN_EXPIRED_RETENTION_DAYS)
+    return delete_in_chunks(ApiToken.objects.filter(expires_at__lt=cutoff), deadline=deadline)

@@ -7,6 +7,9 @@ failure doubles the lockout up to LOGIN_LOCKOUT_MAX_SECONDS. A success clears th
 account's count, not the address's (one good account must not unlock an address that is
 guessing others). Unknown accounts are counted like real ones, so a lockout says nothing
 about who has an account.
+
+Every password login (the API's token login, the admin's login form) goes through
+apps.accounts.backends.LockoutModelBackend, so a lock set by one holds in the other.
 """
 
 import hashlib
@@ -16,11 +19,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-
-class LoginLocked(Exception):
-    def __init__(self, retry_after):
-        super().__init__(f"locked for {retry_after}s")
-        self.retry_after = retry_after
+from apps.core.errors import LoginLocked
 
 
 def _key(what, kind, ident):

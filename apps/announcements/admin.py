@@ -23,7 +23,6 @@ from apps.core.admin import (
 )
 from apps.core.roles import user_is_admin
 from apps.core.workflow import STAFF
-from apps.properties.models import Property, Unit
 
 S = AnnouncementStatus
 CREATE_FIELDS = ("properties", "audience", "floors", "units", "category", "title", "body",
@@ -57,6 +56,8 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("author",)
     inlines = [AnnouncementStatusChangeInline]
+    property_path = "properties"  # an announcement touching one of the manager's
+    area = "management"
     workflow_steps = (
         WorkflowStep(
             name="schedule", label="Schedule", form=ScheduleForm, available=_available(S.SCHEDULED),
@@ -74,9 +75,6 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         ),
     )  # fmt: skip
 
-    def scoped(self, request, queryset):
-        return queryset.filter(id__in=selectors.announcements_managed_by(request.user))
-
     def get_fields(self, request, obj=None):
         if obj is None:
             return CREATE_FIELDS
@@ -89,14 +87,6 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        managed = selectors.managed_property_ids(request.user)
-        if db_field.name == "properties" and managed is not None:
-            kwargs["queryset"] = Property.objects.filter(id__in=managed)
-        if db_field.name == "units" and managed is not None:
-            kwargs["queryset"] = Unit.objects.filter(property_id__in=managed)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -2,20 +2,11 @@ from django.contrib import admin
 
 from apps.assets.models import Asset, AssetEvent
 from apps.assets.services import asset_create, asset_retire, asset_update
-from apps.core.admin import ScopedAdminMixin, WorkflowAdminMixin, WorkflowStep
-from apps.properties.selectors import scope_to_user
+from apps.core.admin import ReadOnlyInline, ScopedAdminMixin, WorkflowAdminMixin, WorkflowStep
 
 
-class AssetEventInline(admin.TabularInline):
+class AssetEventInline(ReadOnlyInline):
     model = AssetEvent
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Asset)
@@ -25,6 +16,8 @@ class AssetAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "serial", "location", "property__name")
     date_hierarchy = "created_at"
     inlines = [AssetEventInline]
+    property_path = "property"
+    area = "assets"
     workflow_steps = (
         WorkflowStep(
             name="retire",
@@ -34,9 +27,6 @@ class AssetAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         ),
     )
     readonly_fields = ("status", "version")
-
-    def scoped(self, request, queryset):
-        return scope_to_user(queryset, request.user, "assets")
 
     def save_model(self, request, obj, form, change):
         """Edits go through the services too: version, history and event as in the API."""

@@ -3,11 +3,13 @@ publishes its event in the same transaction."""
 
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from apps.assets import events
 from apps.assets.models import Asset, AssetEvent
 from apps.core.errors import Conflict
+from apps.properties.selectors import properties_for_area
 
 EDITABLE_FIELDS = (
     "name",
@@ -30,6 +32,10 @@ def _jsonable(value):
 
 
 def asset_create(*, by, property, name, category, **fields) -> Asset:
+    """A new asset at `property`, where `by` manages assets (maintenance, its managers;
+    admins anywhere)."""
+    if not properties_for_area(by, "assets").filter(pk=property.pk).exists():
+        raise PermissionDenied("You do not work on assets at this property.")
     with transaction.atomic():
         asset = Asset(property=property, name=name, category=category)
         for field in EDITABLE_FIELDS:

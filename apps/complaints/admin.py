@@ -26,7 +26,6 @@ from apps.core.admin import (
     counted,
 )
 from apps.core.roles import user_is_admin
-from apps.properties.selectors import scope_to_user
 
 S = ComplaintStatus
 OPEN = (S.OPEN, S.IN_REVIEW)
@@ -79,7 +78,7 @@ class ComplaintAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
                     "created_at", "resolved_at", "rating")  # fmt: skip
     list_display_links = ("id", "subject")
     list_filter = (ComplaintStateFilter, "status", "category",
-                   ("property", admin.RelatedOnlyFieldListFilter), "rating")  # fmt: skip
+                   "property", "rating")  # fmt: skip
     search_fields = ("=id", "subject", "description", "unit__code", "resident__username",
                      "resident__email", "property__name")  # fmt: skip
     date_hierarchy = "created_at"
@@ -101,8 +100,8 @@ class ComplaintAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         _step(S.CLOSED, "Close"),
     )
 
-    def scoped(self, request, queryset):
-        return scope_to_user(queryset, request.user, services.AREA)
+    property_path = "property"
+    area = services.AREA
 
     def get_readonly_fields(self, request, obj=None):
         # Residents file through the API and every change is a service call.

@@ -1,28 +1,40 @@
 """The propmgmt admin site and the pieces the domain apps' admin classes share.
 
 Who may enter the admin and what they may open follow from their role
-(apps/core/roles.py, apps/accounts/backends.py); which objects they see, from their
-properties (ScopedAdminMixin). Staff change workflow objects only through workflow steps
-that call the same services as the API, so the same events are published.
+(apps/core/roles.py, apps/accounts/backends.py); which objects they see, choose, filter
+by, look up and save, from their properties: one rule, ScopedAdminMixin. Staff change
+workflow objects only through workflow steps that call the same services as the API, so
+the same events are published.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.filters import RelatedFieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core import checks
+from django.core.exceptions import (
+    FieldError,
+    ImproperlyConfigured,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.module_loading import import_string
 
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, LoginLocked
 from apps.core.roles import user_is_admin, user_uses_admin
 
 # What the services raise for a step the user may not take now (shown, never a 500).
@@ -39,7 +51,23 @@ def counted(n, singular, plural=None):
 
 
 class RoleAuthenticationForm(AdminAuthenticationForm):
-    """The admin login: staff roles and admins may enter, residents may not."""
+    """The admin login: staff roles and admins may enter, residents may not. Passwords are
+    checked under the API's login lockout (per account and client address, shared)."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "locked": "Too many failed logins for this account or from this address; "
+        "try again in %(minutes)s minute(s).",
+    }
+
+    def clean(self):
+        try:
+            return super().clean()
+        except LoginLocked as exc:  # from the authentication backend
+            minutes = math.ceil(exc.retry_after / 60)
+            raise ValidationError(
+                self.error_messages["locked"], code="locked", params={"minutes": minutes}
+            ) from exc
 
     def confirm_login_allowed(self, user):
         AuthenticationForm.confirm_login_allowed(self, user)
@@ -73,19 +101,163 @@ class PropmgmtAdminSite(admin.AdminSite):
         ]
         return super().index(request, {**(extra_context or {}), "summary": summary})
 
+    def autocomplete_view(self, request):
+        return ScopedAutocompleteJsonView.as_view(admin_site=self)(request)
+
+
+def properties_in_scope(user, area):
+    """The properties `user` works at in `area` (settings.ADMIN_PROPERTY_SCOPE: the
+    properties app's rule, which this app may not import)."""
+    return import_string(settings.ADMIN_PROPERTY_SCOPE)(user, area)
+
 
 class ScopedAdminMixin:
-    """Staff in the admin see only what the API would show them."""
+    """The one scoping rule of the admin: staff see, choose, filter by, look up and save
+    only objects of the properties they work at (in the admin's `area`, e.g. "repairs";
+    None: any property they work at), as the API shows them. Admins are not scoped.
 
-    def scoped(self, request, queryset):
-        raise NotImplementedError
+    An admin class declares only how its model reaches a property: `property_path`, a
+    lookup ("property", "unit__property", "pk" for the property itself) or a tuple of
+    lookups any of which does (a user lives or works there). From it follow:
+    - the changelist, change, history, delete pages and actions (get_queryset);
+    - every foreign-key and many-to-many choice in its forms and inlines: objects of a
+      model that a scoped admin declares, at the same properties (a model no scoped admin
+      declares offers nothing). A forged POST choosing anything else fails the field's
+      validation ("Select a valid choice"), so it is never saved;
+    - every relation's list filter (ScopedRelatedFieldListFilter);
+    - every autocomplete lookup (ScopedAutocompleteJsonView).
+    """
+
+    property_path: str | tuple[str, ...]
+    area: str | None = None
+
+    def _property_paths(self, property_path=None):
+        paths = property_path or self.property_path
+        return (paths,) if isinstance(paths, str) else paths
+
+    def check(self, **kwargs):
+        """`manage.py check` (and the test run) refuse a missing or unknown property_path."""
+        errors = super().check(**kwargs)
+        try:
+            for path in self._property_paths():
+                self.model._default_manager.filter(**{f"{path}__isnull": False})
+        except (AttributeError, FieldError) as exc:
+            errors.append(checks.Error(f"property_path: {exc}", obj=type(self), id="core.E001"))
+        return errors
+
+    def in_scope(self, request, queryset, property_path=None):
+        """`queryset` limited to objects reaching, by `property_path` (this admin's by
+        default), a property where the user works in this admin's area."""
+        if user_is_admin(request.user):
+            return queryset
+        properties = properties_in_scope(request.user, self.area).values("pk")
+        reaching = Q.create(
+            [(f"{path}__in", properties) for path in self._property_paths(property_path)],
+            connector=Q.OR,
+        )
+        return queryset.filter(pk__in=queryset.model._default_manager.filter(reaching).values("pk"))
+
+    def related_in_scope(self, request, model, queryset=None):
+        """What this admin may offer of `model` (in a form, a filter, a lookup)."""
+        queryset = model._default_manager.all() if queryset is None else queryset
+        if user_is_admin(request.user):
+            return queryset
+        declared = self.admin_site._registry.get(model)
+        if not isinstance(declared, ScopedAdminMixin):
+            return queryset.none()
+        return self.in_scope(request, queryset, declared.property_path)
+
+    def choices_in_scope(self, db_field, request, kwargs):
+        """formfield_for_foreignkey/manytomany's kwargs with the choices in scope."""
+        queryset = kwargs.get("queryset")
+        if queryset is None:
+            queryset = self.get_field_queryset(kwargs.get("using"), db_field, request)
+        queryset = self.related_in_scope(request, db_field.related_model, queryset)
+        return {**kwargs, "queryset": queryset}
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if user_is_admin(request.user) else self.scoped(request, queryset)
+        return self.in_scope(request, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = self.choices_in_scope(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs = self.choices_in_scope(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        return [self._scoped_filter(entry) for entry in super().get_list_filter(request)]
+
+    def _scoped_filter(self, entry):
+        path, filter_class = entry if isinstance(entry, tuple) else (entry, None)
+        if not isinstance(path, str) or not get_fields_from_path(self.model, path)[-1].is_relation:
+            return entry
+        if filter_class is None or issubclass(filter_class, RelatedFieldListFilter):
+            return (path, ScopedRelatedFieldListFilter)
+        return entry
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            if not isinstance(inline, ScopedInlineMixin):
+                raise ImproperlyConfigured(f"{type(inline).__name__} must be a ScopedInlineMixin")
+        return inlines
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ScopedInlineMixin:
+    """An inline of a scoped admin offers the choices its parent's admin offers."""
+
+    def _parent_admin(self):
+        return self.admin_site._registry[self.parent_model]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = self._parent_admin().choices_in_scope(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs = self._parent_admin().choices_in_scope(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ScopedRelatedFieldListFilter(RelatedOnlyFieldListFilter):
+    """A relation's list filter: the related objects of the listed rows that the user may
+    choose (ScopedAdminMixin.related_in_scope), never another property's."""
+
+    def field_choices(self, field, request, model_admin):
+        listed = model_admin.get_queryset(request).values(f"{self.field_path}__pk")
+        choosable = model_admin.related_in_scope(request, field.related_model).values("pk")
+        return field.get_choices(
+            include_blank=False,
+            limit_choices_to=Q(pk__in=listed) & Q(pk__in=choosable),
+            ordering=self.field_admin_ordering(field, request, model_admin),
+        )
+
+
+class ScopedAutocompleteJsonView(AutocompleteJsonView):
+    """/admin/autocomplete/ answers a user who may fill the source field's form (add or
+    change its model) with what that form offers (ScopedAdminMixin.related_in_scope)."""
+
+    def source_admin(self):
+        return self.admin_site._registry.get(self.source_field.model)
+
+    def has_perm(self, request, obj=None):
+        source = self.source_admin()
+        return (
+            super().has_perm(request, obj)
+            and source is not None
+            and (source.has_add_permission(request) or source.has_change_permission(request))
+        )
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        source = self.source_admin()
+        if isinstance(source, ScopedAdminMixin):
+            return source.related_in_scope(self.request, self.source_field.related_model, queryset)
+        return queryset if user_is_admin(self.request.user) else queryset.none()
+
+
+class ReadOnlyInline(ScopedInlineMixin, admin.TabularInline):
     """History shown under its object, never edited there."""
 
     extra = 0

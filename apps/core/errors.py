@@ -17,3 +17,12 @@ class Conflict(Exception):
 
     def __str__(self):
         return self.message
+
+
+class LoginLocked(Exception):
+    """Too many failed logins for the account or the client's address (apps/accounts/
+    throttling.py): the API answers 429 with Retry-After, the admin's login form says so."""
+
+    def __init__(self, retry_after):
+        super().__init__(f"locked for {retry_after}s")
+        self.retry_after = retry_after

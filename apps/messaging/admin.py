@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -93,9 +95,12 @@ class DeadLetterReplayAdmin(ReadOnlyAdmin):
         if not user_is_admin(request.user):
             messages.error(request, "Only administrators may manage dead letters.")
             return redirect("admin:index")
-        queue = request.GET.get("queue") or None
         if request.method == "POST":
             return self._settle(request)
+        queue = request.GET.get("queue") or None
+        if queue is not None and queue not in celeryconfig.WORK_QUEUE_NAMES:
+            messages.error(request, "Unknown queue; choose one of the list.")
+            queue = None
         try:
             letters = dead_letters_list(queue)
         except (OperationalError, OSError) as exc:
@@ -125,4 +130,4 @@ class DeadLetterReplayAdmin(ReadOnlyAdmin):
             messages.success(request, f"{verb} {len(done)} dead letter(s) from {queue}.")
         except (DeadLetterError, OperationalError, OSError) as exc:
             messages.error(request, str(exc))
-        return redirect(f"{request.path}?queue={queue}")
+        return redirect(f"{request.path}?{urlencode({'queue': queue or ''})}")

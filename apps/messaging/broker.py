@@ -7,6 +7,7 @@ import requests
 from amqp.exceptions import PreconditionFailed
 from django.conf import settings
 from kombu import Connection, Queue
+from kombu.exceptions import OperationalError
 
 import celeryconfig
 
@@ -25,6 +26,32 @@ def broker_connection(url=None, *, confirm_publish=False):
     return Connection(
         url or settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options
     )
+
+
+class UnroutableError(OperationalError):
+    """A `mandatory` publish came back: no queue is bound for it (one was deleted)."""
+
+
+@contextlib.contextmanager
+def unroutable_raises(channel):
+    """Raise UnroutableError after the block if a `mandatory` publish in it came back.
+
+    RabbitMQ returns such a message (basic.return) and then confirms it. Without a
+    handler, py-amqp raises at the return and leaves the confirm unread on the channel,
+    where the next publish would take it for its own; this handler lets the confirm
+    wait finish first."""
+    returned = []
+
+    def on_return(exc, exchange, routing_key, message):
+        returned.append(f"{exc.reply_text} (exchange {exchange!r}, routing key {routing_key!r})")
+
+    channel.events["basic_return"].add(on_return)
+    try:
+        yield
+    finally:
+        channel.events["basic_return"].discard(on_return)
+    if returned:
+        raise UnroutableError(f"returned by the broker: {returned[0]}")
 
 
 class TopologyMismatchError(RuntimeError):
@@ -206,6 +233,18 @@ def queue_status():
             }
         )
     return rows
+
+
+def definitions_export():
+    """This vhost's definitions (exchanges, queues with their arguments, bindings,
+    policies) from the management API: what a backup keeps of the broker."""
+    return _management(f"definitions/{quote(virtual_host(), safe='')}")
+
+
+def definitions_import(definitions):
+    """Load exported definitions into this vhost, creating it if it was lost."""
+    vhost_ensure(virtual_host())
+    _management(f"definitions/{quote(virtual_host(), safe='')}", method="POST", json=definitions)
 
 
 def vhost_ensure(name):

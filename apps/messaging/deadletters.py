@@ -13,7 +13,7 @@ from django.db import transaction
 from kombu import Producer
 
 import celeryconfig
-from apps.messaging.broker import broker_connection
+from apps.messaging.broker import UnroutableError, broker_connection, unroutable_raises
 from apps.messaging.correlation import CORRELATION_HEADER
 from apps.messaging.models import DeadLetterReplay, MessageFailure
 from apps.messaging.services import delivery_attempts_reset
@@ -30,6 +30,10 @@ _DEATH_HEADERS = (
 
 class DeadLetterError(ValueError):
     pass
+
+
+class DeadLetterUnroutableError(DeadLetterError):
+    """The original queue takes no messages (deleted): the dead letter stays."""
 
 
 def dead_letter_queue_names(queue=None):
@@ -171,7 +175,13 @@ def _settle(queue, message_id, *, replay, user, via):
                         continue
                     original_queue = dlq_name.removesuffix(".dlq")
                     if replay:
-                        _republish(producer, message, original_queue)
+                        try:
+                            _republish(producer, message, original_queue)
+                        except UnroutableError as exc:
+                            raise DeadLetterUnroutableError(
+                                f"{this_id} not replayed, it stays in {dlq_name}: {exc}; "
+                                "is the queue declared? (`manage.py broker declare`)"
+                            ) from exc
                         delivery_attempts_reset(this_id)
                     with transaction.atomic():
                         DeadLetterReplay.objects.create(
@@ -204,18 +214,21 @@ def _republish(producer, message, original_queue):
     if "retries" in headers:
         headers["retries"] = 0
     properties = message.properties
-    producer.publish(
-        message.body,
-        exchange=celeryconfig.WORK_EXCHANGE.name,
-        routing_key=original_queue,
-        headers=headers,
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        priority=properties.get("priority"),
-        correlation_id=properties.get("correlation_id"),
-        delivery_mode=2,
-        retry=False,
-    )
+    with unroutable_raises(producer.channel):
+        producer.publish(
+            message.body,
+            exchange=celeryconfig.WORK_EXCHANGE.name,
+            routing_key=original_queue,
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            priority=properties.get("priority"),
+            correlation_id=properties.get("correlation_id"),
+            delivery_mode=2,
+            # A message for no queue comes back instead of being confirmed and lost.
+            mandatory=True,
+            retry=False,
+        )
 
 
 def dead_letter_replay(queue, message_id, *, user=None, via="cli"):

@@ -6,6 +6,22 @@ from apps.messaging.correlation import clean_correlation_id, correlation
 REQUEST_ID_HEADER = "X-Request-ID"
 
 access_logger = logging.getLogger("propmgmt.access")
+# URL parts that are credentials (the confirmation and password reset links' tokens):
+# logged as [redacted], so reading the logs gives no way into an account.
+SECRET_URL_PARTS = frozenset({"token"})
+REDACTED = "[redacted]"
+
+
+def loggable_path(request):
+    """The request's path and query with the values of SECRET_URL_PARTS redacted."""
+    path = request.path
+    match = request.resolver_match
+    for name in SECRET_URL_PARTS & set(match.kwargs if match else ()):
+        path = path.replace(f"/{match.kwargs[name]}/", f"/{REDACTED}/")
+    query = request.GET.copy()
+    for name in SECRET_URL_PARTS & set(query):
+        query.setlist(name, [REDACTED])
+    return f"{path}?{query.urlencode(safe='[]')}" if query else path
 
 
 class CorrelationIdMiddleware:
@@ -24,7 +40,7 @@ class CorrelationIdMiddleware:
             access_logger.info(
                 "%s %s %s %.1fms",
                 request.method,
-                request.get_full_path(),
+                loggable_path(request),
                 response.status_code,
                 (time.monotonic() - started) * 1000,
             )

@@ -47,6 +47,12 @@ class OutboxMessage(models.Model):
                 name="outbox_parked_idx",
                 condition=models.Q(parked_at__isnull=False, published_at__isnull=True),
             ),
+            # Pruning: published rows by age.
+            models.Index(
+                fields=["published_at"],
+                name="outbox_published_idx",
+                condition=models.Q(published_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -66,6 +72,7 @@ class ProcessedMessage(models.Model):
                 fields=["message_id", "consumer"], name="processed_message_once"
             ),
         ]
+        indexes = [models.Index(fields=["processed_at"], name="processed_message_at_idx")]
 
     def __str__(self):
         return f"{self.consumer}:{self.message_id}"
@@ -93,6 +100,7 @@ class DeliveryAttempt(models.Model):
                 fields=["message_id", "consumer"], name="delivery_attempt_once"
             ),
         ]
+        indexes = [models.Index(fields=["updated_at"], name="delivery_attempt_updated_idx")]
 
     def __str__(self):
         return f"{self.consumer}:{self.message_id} x{self.redeliveries}"
@@ -111,6 +119,7 @@ class MessageFailure(models.Model):
 
     class Meta:
         ordering = ["-failed_at"]
+        indexes = [models.Index(fields=["failed_at"], name="message_failure_failed_idx")]
 
     def __str__(self):
         return f"{self.consumer}:{self.message_id} failed"

@@ -117,8 +117,9 @@ def outbox_publish_due(*, ids=None, limit=None):
             return 0
         outcome = _publisher().publish(rows)
         _outcome_record(rows, outcome)
-    if outcome.error is not None:
+    if outcome.error is not None and not outcome.confirmed:
         raise outcome.error
+    # A slow broker: what was confirmed is recorded and the relay sweeps on at once.
     return len(outcome.confirmed)
 
 
@@ -150,9 +151,8 @@ def _outcome_record(rows, outcome):
             f", parked after {refusals} refusals" if parked else "",
             reason,
         )
-    waiting = [
-        row.id for row in rows if row.id not in outcome.confirmed and row.id not in outcome.refused
-    ]
+    settled = outcome.confirmed | outcome.refused.keys() | outcome.unsent
+    waiting = [row.id for row in rows if row.id not in settled]
     if waiting:
         OutboxMessage.objects.filter(id__in=waiting).update(
             publish_attempts=F("publish_attempts") + 1,
@@ -165,11 +165,25 @@ def _outcome_record(rows, outcome):
 @dataclasses.dataclass
 class PublishOutcome:
     """What became of a batch: `confirmed` row ids, `refused` {row id: reason} for rows
-    the broker would not take, and the broker `error` that left the others waiting."""
+    the broker would not take (`returned`: those it returned as unroutable), `unsent`
+    rows the sweep had no time left for, and the broker `error` that left the others
+    waiting."""
 
     confirmed: set = dataclasses.field(default_factory=set)
     refused: dict = dataclasses.field(default_factory=dict)
+    returned: set = dataclasses.field(default_factory=set)
+    unsent: set = dataclasses.field(default_factory=set)
     error: Exception | None = None
+
+
+class BrokerBlockedError(ConnectionError):
+    """RabbitMQ blocks publishing on the connection (a memory or disk alarm)."""
+
+
+# Confirms a batch keeps outstanding at most: enough for full speed here (waiting for
+# each in turn is 15x slower), few enough that a broker that is slow confirms them
+# within a sweep; a sweep that runs out of time halves it.
+CONFIRM_WINDOW = 200
 
 
 class _ChannelConfirms:
@@ -219,20 +233,27 @@ class _ChannelConfirms:
 
 
 class ConfirmingPublisher:
-    """Publishes a batch on one confirm-mode channel with `mandatory` and waits for all
-    confirms at once (waiting for each confirm in turn cut throughput about 15x here).
+    """Publishes a batch on one confirm-mode channel with `mandatory`, keeping up to a
+    window of confirms outstanding (waiting for each confirm in turn cut throughput
+    about 15x here) and reading them while it sends, so that a slow broker still gets
+    the rows it could confirm marked, sweep after sweep.
 
     Every wait on the broker (connect, declare, confirm_select, publish, the confirm
-    wait, close) ends within `timeout` seconds of the call.
+    wait, close) ends within `timeout` seconds of the call. Sending stops at half of
+    it, leaving the rest for the confirms. A sweep that ran out of time halves the
+    window (what it sent and could not see confirmed is sent again); one whose sends
+    were all confirmed in time doubles it back, up to `window`.
     """
 
-    def __init__(self, broker_url, timeout):
+    def __init__(self, broker_url, timeout, window=CONFIRM_WINDOW):
         self.broker_url = broker_url
         self.timeout = timeout
+        self.max_window = self.window = window
         self._connection = None
         self._channel = None
         self._confirms = None
         self._deadline = None
+        self._blocked = None  # the broker's reason while it blocks publishing
 
     # --- time ------------------------------------------------------------------------
     def _remaining(self):
@@ -245,6 +266,12 @@ class ConfirmingPublisher:
         """Make the next blocking socket operation end by the deadline."""
         self._connection.connection.transport.sock.settimeout(self._remaining())
 
+    def _wait_until(self, done):
+        """Read what the broker sends (confirms, returns, blocked/unblocked) until
+        `done()`; TimeoutError at the deadline."""
+        while not done():
+            self._connection.drain_events(timeout=self._remaining())
+
     # --- connection and channel -----------------------------------------------------
     def _connect(self):
         from propmgmt.celery import app
@@ -253,8 +280,14 @@ class ConfirmingPublisher:
         connection = Connection(
             self.broker_url,
             connect_timeout=timeout,
-            # Socket-level bounds as a backstop; _bound() tightens them to the deadline.
-            transport_options={"read_timeout": timeout, "write_timeout": timeout},
+            transport_options={
+                # Socket-level bounds as a backstop; _bound() tightens them to the deadline.
+                "read_timeout": timeout,
+                "write_timeout": timeout,
+                # RabbitMQ's connection.blocked / unblocked (py-amqp advertises both).
+                "on_blocked": self._on_blocked,
+                "on_unblocked": self._on_unblocked,
+            },
         )
         # One attempt: kombu's connect() retries once after sleeping 2 s.
         connection.ensure_connection(max_retries=0, reraise_as_library_errors=False)
@@ -265,10 +298,26 @@ class ConfirmingPublisher:
         self._send = app.amqp.send_task_message
         self._as_task = app.amqp.as_task_v2
 
-    def _channel_open(self):
-        if self._channel is not None:
+    def _on_blocked(self, reason):
+        logger.warning("the broker blocks publishing: %s", reason)
+        self._blocked = reason or "blocked"
+
+    def _on_unblocked(self):
+        logger.info("the broker publishes again (connection unblocked)")
+        self._blocked = None
+
+    def _channel_close(self):
+        """Close the channel, also one the broker closed: py-amqp reopens such a
+        channel at once (same number), and a channel not closed here stays open on the
+        connection for its lifetime."""
+        channel, self._channel = self._channel, None
+        if channel is not None:
             with contextlib.suppress(Exception):
-                self._channel.close()
+                self._bound()
+                channel.close()
+
+    def _channel_open(self):
+        self._channel_close()
         self._bound()
         channel = self._connection.channel()
         channel.confirm_select()
@@ -285,6 +334,7 @@ class ConfirmingPublisher:
             with contextlib.suppress(Exception):
                 self._connection.collect()
         self._connection = self._channel = self._producer = self._confirms = None
+        self._blocked = None
 
     def close(self):
         """Close cleanly within the timeout; drop the socket if the broker does not answer."""
@@ -301,41 +351,77 @@ class ConfirmingPublisher:
     # --- publishing --------------------------------------------------------------------
     def publish(self, rows):
         """Publish outbox rows and return a PublishOutcome; never raises for the broker."""
-        self._deadline = time.monotonic() + self.timeout
+        started = time.monotonic()
+        self._deadline = started + self.timeout
+        self._send_until = started + self.timeout / 2
         outcome = PublishOutcome()
-        pending = list(rows)
         try:
             if self._connection is None or not self._connection.connected:
                 self.reset()
                 self._connect()
-            pending = self._publish_batch(pending, outcome)
-            # A channel error closed the channel: some row in the rest is to blame.
-            # Try each alone, so one bad row cannot hold back the rows around it.
-            for row in pending:
-                self._publish_batch([row], outcome, alone=True)
-        except Exception as exc:  # the broker is unreachable or too slow: the rest waits
-            logger.warning("broker publish failed: %r", exc)
-            self.reset()
+            # Blocked (a memory or disk alarm): send nothing until RabbitMQ unblocks
+            # the connection; a new connection would only be blocked too.
+            self._wait_until(lambda: not self._blocked)
+            self._publish_isolating(rows, outcome)
+            returned = [row for row in rows if row.id in outcome.returned]
+            if returned:
+                # Unroutable: a queue of the topology was deleted. Declare it again and
+                # send those rows once more; returned again, they stay refused.
+                logger.warning("%d rows unroutable: declaring the topology", len(returned))
+                _topology_declare_leniently(self._connection, self._bound)
+                for row in returned:
+                    del outcome.refused[row.id]
+                outcome.returned.clear()
+                self._publish_isolating(returned, outcome)
+            self.window = min(self.window * 2, self.max_window)
+        except Exception as exc:  # the broker is unreachable, blocked or too slow
             outcome.error = exc
+            if self._blocked and isinstance(exc, TimeoutError):
+                # Keep the connection, its channel and what that has outstanding: their
+                # confirms come once RabbitMQ unblocks it (a reset would send them again).
+                outcome.error = BrokerBlockedError(f"broker blocks publishing: {self._blocked}")
+            else:
+                if isinstance(exc, TimeoutError):
+                    # Sent more than it could confirm in time: send less at once.
+                    self.window = max(self.window // 2, 1)
+                self.reset()
+            logger.warning("broker publish failed: %r", outcome.error)
         return outcome
+
+    def _publish_isolating(self, rows, outcome):
+        """Publish `rows`; after a channel error try the rest one by one, so that one
+        bad row cannot hold back the rows around it."""
+        for row in self._publish_batch(rows, outcome):
+            self._publish_batch([row], outcome, alone=True)
 
     def _publish_batch(self, rows, outcome, alone=False):
         """Publish `rows` on the current channel and settle them into `outcome`.
 
         Returns the rows a channel error left unsettled (to be tried one by one); a row
         published alone that causes one is refused with it. Confirms that arrived before
-        any error count, so confirmed rows are never sent again.
+        any error count, so confirmed rows are never sent again; so do confirms of an
+        earlier sweep on this channel (one the broker blocked), so that a row whose
+        first copy was confirmed meanwhile is not sent a second time.
         """
         if self._channel is None or not self._channel.is_open:
             self._channel_open()
         confirms = self._confirms
         broker_errors = self._connection.connection_errors + self._connection.channel_errors
-        sent = {}
+        by_id = {row.id: row for row in rows}
         try:
-            for row in rows:
+            for index, row in enumerate(rows):
                 if row.queue not in celeryconfig.WORK_QUEUE_NAMES:
                     outcome.refused[row.id] = f"unknown queue {row.queue!r}: not in celeryconfig"
                     continue
+                # Room in the window, read as confirms arrive; blocked, nothing goes out.
+                self._wait_until(
+                    lambda: len(confirms.outstanding) < self.window and not self._blocked
+                )
+                if row.id in confirms.acked:
+                    continue  # an earlier copy was confirmed just now
+                if time.monotonic() > self._send_until:
+                    outcome.unsent.update(r.id for r in rows[index:])
+                    break
                 self._bound()
                 try:
                     self._send_row(row)
@@ -345,12 +431,10 @@ class ConfirmingPublisher:
                     outcome.refused[row.id] = f"cannot be sent: {exc!r}"
                     continue
                 confirms.sent(row.id)
-                sent[row.id] = row
-            while not confirms.settled():
-                self._connection.drain_events(timeout=self._remaining())
+            self._wait_until(confirms.settled)
         except self._connection.channel_errors as exc:
-            self._channel = None
-            self._settle_into(outcome, confirms, sent)
+            self._channel_close()
+            self._settle_into(outcome, confirms, by_id)
             settled = outcome.confirmed | outcome.refused.keys()
             left = [row for row in rows if row.id not in settled]
             if alone:
@@ -359,15 +443,16 @@ class ConfirmingPublisher:
                 return []
             return left
         except BaseException:
-            self._settle_into(outcome, confirms, sent)
+            self._settle_into(outcome, confirms, by_id)
             raise
-        self._settle_into(outcome, confirms, sent)
+        self._settle_into(outcome, confirms, by_id)
         return []
 
     def _settle_into(self, outcome, confirms, by_id):
         for row_id in confirms.acked:
             if row_id in confirms.returned:
                 outcome.refused[row_id] = confirms.returned[row_id]
+                outcome.returned.add(row_id)
             elif row_id in by_id:
                 outcome.confirmed.add(row_id)
         for row_id in confirms.nacked:
@@ -417,8 +502,8 @@ def _topology_declare_leniently(connection, bound):
             try:
                 entity(channel).declare()
             except connection.channel_errors as exc:
+                # py-amqp has already reopened the channel the broker closed: go on on it.
                 logger.error("cannot declare %s: %s (see `manage.py broker status`)", entity, exc)
-                channel = connection.channel()
     finally:
         with contextlib.suppress(Exception):
             bound()

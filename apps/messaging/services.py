@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.pruning import delete_in_chunks
 from apps.messaging.models import (
     DeliveryAttempt,
     MessageFailure,
@@ -77,18 +78,27 @@ def message_failure_record(*, message_id, consumer, queue, reason, attempts, cor
     )
 
 
-def messaging_records_prune(*, now=None):
-    """Delete what no longer protects anything: published outbox rows and ledger rows
-    past their retention. Unpublished rows are never deleted."""
+def messaging_records_prune(*, now=None, deadline=None):
+    """Delete what no longer protects anything, in chunks (apps.core.pruning):
+    published outbox rows, ledger rows and delivery attempts past their retention, and
+    failure records past theirs. Unpublished rows are never deleted."""
     now = now or timezone.now()
-    outbox_cutoff = now - datetime.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
-    ledger_cutoff = now - datetime.timedelta(days=settings.LEDGER_RETENTION_DAYS)
-    outbox, _ = OutboxMessage.objects.filter(
-        published_at__isnull=False, published_at__lt=outbox_cutoff
-    ).delete()
-    ledger, _ = ProcessedMessage.objects.filter(processed_at__lt=ledger_cutoff).delete()
-    attempts, _ = DeliveryAttempt.objects.filter(updated_at__lt=ledger_cutoff).delete()
-    return {"outbox": outbox, "ledger": ledger, "delivery_attempts": attempts}
+
+    def before(days):
+        return now - datetime.timedelta(days=days)
+
+    ledger_cutoff = before(settings.LEDGER_RETENTION_DAYS)
+    rules = {
+        "outbox": OutboxMessage.objects.filter(
+            published_at__isnull=False, published_at__lt=before(settings.OUTBOX_RETENTION_DAYS)
+        ),
+        "ledger": ProcessedMessage.objects.filter(processed_at__lt=ledger_cutoff),
+        "delivery_attempts": DeliveryAttempt.objects.filter(updated_at__lt=ledger_cutoff),
+        "message_failures": MessageFailure.objects.filter(
+            failed_at__lt=before(settings.MESSAGE_FAILURE_RETENTION_DAYS)
+        ),
+    }
+    return {name: delete_in_chunks(rows, deadline=deadline) for name, rows in rules.items()}
 
 
 def outbox_unpark(ids):
@@ -96,3 +106,13 @@ def outbox_unpark(ids):
     return OutboxMessage.objects.filter(
         id__in=ids, published_at__isnull=True, parked_at__isnull=False
     ).update(parked_at=None, refusals=0, not_before=None, last_error="")
+
+
+def outbox_republish(*, since):
+    """After a restore without the broker's queues: mark every row published at or after
+    `since` unpublished again, so the relay publishes it anew; return how many. Safe
+    because the row id is the message id: a consumer whose work for it is in the ledger
+    (or a notification already sent) skips it."""
+    return OutboxMessage.objects.filter(published_at__gte=since, parked_at__isnull=True).update(
+        published_at=None, last_error=f"re-published after a restore (published since {since})"
+    )

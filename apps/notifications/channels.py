@@ -215,7 +215,8 @@ class ConsoleSmsBackend(ChannelBackend):
 
 class WebhookSmsBackend(ChannelBackend):
     """POST {"to", "body", "notification_id"} as JSON to settings.SMS_WEBHOOK_URL, with
-    the notification id as `Idempotency-Key` header.
+    the notification id as `Idempotency-Key` header and, when SMS_WEBHOOK_TOKEN is set,
+    `Authorization: Bearer <token>` (docs/MESSAGING.md "The SMS webhook").
 
     A 5xx, 429, timeout or connection error is transient (retry); any other 4xx is
     permanent. The provider is expected to honour the key (drop a second request with
@@ -247,7 +248,7 @@ class WebhookSmsBackend(ChannelBackend):
             response = (self._session or requests).post(
                 url,
                 json=payload,
-                headers={"Idempotency-Key": notification.idempotency_key},
+                headers=_webhook_headers(notification),
                 timeout=settings.SMS_WEBHOOK_TIMEOUT,
             )
         except requests.Timeout as exc:
@@ -263,6 +264,13 @@ class WebhookSmsBackend(ChannelBackend):
                 f"SMS webhook rejected the message with {response.status_code}: "
                 f"{response.text[:200]}"
             )
+
+
+def _webhook_headers(notification):
+    headers = {"Idempotency-Key": notification.idempotency_key}
+    if settings.SMS_WEBHOOK_TOKEN:
+        headers["Authorization"] = f"Bearer {settings.SMS_WEBHOOK_TOKEN}"
+    return headers
 
 
 def channel_backend(channel):

@@ -121,6 +121,7 @@ class NotificationStatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["at"], name="notification_change_at_idx")]  # pruning
 
     def __str__(self):
         return f"{self.notification_id} -> {self.status}"

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.errors import Conflict
+from apps.core.pruning import delete_in_chunks
 from apps.messaging.publisher import publish
 from apps.notifications.channels import channel_backend
 from apps.notifications.events import NOTIFICATION_BATCH_REQUESTED
@@ -608,3 +609,22 @@ def preferences_update(user, items):
                 channel=item["channel"],
                 defaults={"enabled": item["enabled"]},
             )
+
+
+def notifications_prune(*, now=None, deadline=None):
+    """Delete, in chunks, the status history of notifications in a final state (sent,
+    failed) older than NOTIFICATION_HISTORY_RETENTION_DAYS, and such notifications
+    themselves (with what is left of their history) older than
+    NOTIFICATION_RETENTION_DAYS. Pending, processing and unknown ones stay, history and all."""
+    now = now or timezone.now()
+    final = [Status.SENT, Status.FAILED]
+    history_cutoff = now - timedelta(days=settings.NOTIFICATION_HISTORY_RETENTION_DAYS)
+    cutoff = now - timedelta(days=settings.NOTIFICATION_RETENTION_DAYS)
+    history = NotificationStatusChange.objects.filter(
+        at__lt=history_cutoff, notification__status__in=final
+    )
+    old = Notification.objects.filter(created_at__lt=cutoff, status__in=final)
+    return {
+        "notification_history": delete_in_chunks(history, deadline=deadline),
+        "notifications": delete_in_chunks(old, deadline=deadline),
+    }

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from health_check.views import HealthCheckView
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from apps.core.client import client_address_allowed
 from apps.ops import metrics
 from apps.ops.health import READINESS_CHECKS
 
@@ -48,7 +49,7 @@ def _metrics_allowed(request):
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if hmac.compare_digest(supplied.encode(), token.encode()):
             return True
-    return request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_ADDRESSES
+    return client_address_allowed(request, settings.METRICS_ALLOWED_ADDRESSES)
 
 
 @require_GET
@@ -63,7 +64,7 @@ def metrics_view(request):
 @require_GET
 def front_door(request):
     context = {"flower_url": settings.FLOWER_URL}
-    if settings.DEBUG:
+    if settings.DEMO_DATA:
         from apps.ops.management.commands.seed_demo import DEMO_PASSWORD, RESIDENTS, STAFF
 
         context["demo_logins"] = [

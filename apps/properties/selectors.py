@@ -19,6 +19,8 @@ AREA_ROLES = {
     "repairs": {Role.MAINTENANCE},
     "assets": {Role.MAINTENANCE},
     "complaints": {Role.CUSTOMER_SERVICE},
+    # Managers only: admitting residents, assigning staff, announcing.
+    "management": set(),
 }
 
 
@@ -140,6 +142,12 @@ def properties_for_area(user, area):
     if user.role == Role.RESIDENT or not user_can_work_in(user, area):
         return Property.objects.none()
     return Property.objects.filter(id__in=staff_property_ids(user, area))
+
+
+def properties_in_area(user, area=None):
+    """properties_for_area(), or with no area every property `user` sees: the admin's
+    scope (settings.ADMIN_PROPERTY_SCOPE, apps/core/admin.py)."""
+    return properties_visible_to(user) if area is None else properties_for_area(user, area)
 
 
 def units_for_area(user, area):

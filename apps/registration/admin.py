@@ -4,20 +4,29 @@ do residencies (approving a claim is a registration step) and invitations."""
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Q
 from django.urls import reverse
 
 from apps.accounts.models import User
 from apps.core.admin import WORKFLOW_ERRORS, ScopedAdminMixin, counted, error_text
-from apps.properties.admin import PropertyScopedAdmin
+from apps.properties.admin import MANAGEMENT
 from apps.properties.models import Residency
-from apps.properties.selectors import properties_visible_to
 from apps.registration.models import Invitation
 from apps.registration.services import invitation_create, invitation_revoke, residency_decide
 
 
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+    """Managers see (view only) the users of their properties: those who live there (a
+    claim too) or work there. The same users are all a manager may choose as a resident or
+    a staff member (residencies, staff assignments, their lookups): connecting a user to a
+    property gives them rights there and shows the property's staff their email and phone,
+    so it takes that user's own step (claiming a unit by its code, accepting an invitation,
+    which proves the email is theirs) or an admin — never a manager's pick among every
+    account, nor a lookup by email, which would tell whether an address has an account.
+    Someone new is invited (Invitations)."""
+
+    property_path = ("residencies__unit__property", "assignments__property")
+    area = MANAGEMENT
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active")
     search_fields = ("username", "email", "first_name", "last_name", "phone")
@@ -34,15 +43,6 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
         ("propmgmt", {"fields": ("email", "role", "phone")}),
     )
-
-    def scoped(self, request, queryset):
-        """Staff see the residents and staff of their own properties (and themselves)."""
-        visible = properties_visible_to(request.user).values("id")
-        return queryset.filter(
-            Q(pk=request.user.pk)
-            | Q(residencies__unit__property__in=visible)
-            | Q(assignments__property__in=visible)
-        ).distinct()
 
 
 def _each(model_admin, request, queryset, step, done):
@@ -61,13 +61,15 @@ def _each(model_admin, request, queryset, step, done):
 
 
 @admin.register(Residency)
-class ResidencyAdmin(PropertyScopedAdmin):
+class ResidencyAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Residencies; pending claims are approved or rejected with the actions (the same
-    service as the API, so the resident is told)."""
+    service as the API, so the resident is told). The resident is one of the users of the
+    manager's properties (UserAdmin says why)."""
 
     property_path = "unit__property"
+    area = MANAGEMENT
     list_display = ("resident", "unit", "status", "start_date", "end_date", "decided_by")
-    list_filter = ("status", ("unit__property", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", "unit__property")
     search_fields = ("resident__username", "resident__email", "unit__code")
     date_hierarchy = "start_date"
     autocomplete_fields = ["resident", "unit"]
@@ -97,12 +99,13 @@ class ResidencyAdmin(PropertyScopedAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(PropertyScopedAdmin):
+class InvitationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """A manager invites someone to a unit: saving the form sends the invitation email."""
 
     property_path = "unit__property"
+    area = MANAGEMENT
     list_display = ("email", "unit", "status", "invited_by", "created_at", "expires_at")
-    list_filter = ("status", ("unit__property", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", "unit__property")
     search_fields = ("email", "unit__code")
     date_hierarchy = "created_at"
     autocomplete_fields = ["unit"]

@@ -6,7 +6,6 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.services import api_tokens_revoke_all
 from apps.registration.services import ConfirmationError, user_confirm
 
 
@@ -26,11 +25,7 @@ def confirm_page(request):
 
 
 class PasswordResetPage(auth_views.PasswordResetConfirmView):
-    """Django's reset form; the API tokens of the account are revoked with the old password."""
+    """Django's reset form; saving the new password revokes the account's API tokens
+    (User.save)."""
 
     success_url = reverse_lazy("password-reset-done-page")
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        api_tokens_revoke_all(form.user)
-        return response

@@ -19,7 +19,6 @@ from apps.core.admin import (
 )
 from apps.core.roles import user_is_admin
 from apps.core.workflow import STAFF
-from apps.properties.selectors import scope_to_user
 from apps.repairs import services
 from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange, RepairUrgency
 
@@ -83,7 +82,7 @@ class RepairRequestAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
                     "created_at", "resolved_at")  # fmt: skip
     list_display_links = ("id", "urgency")
     list_filter = (RepairStateFilter, "status", "urgency", "category",
-                   ("property", admin.RelatedOnlyFieldListFilter))  # fmt: skip
+                   "property")  # fmt: skip
     search_fields = ("=id", "description", "unit__code", "resident__username",
                      "resident__email", "property__name")  # fmt: skip
     date_hierarchy = "created_at"
@@ -99,8 +98,8 @@ class RepairRequestAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
         _step(S.CLOSED, "Close"),
     )
 
-    def scoped(self, request, queryset):
-        return scope_to_user(queryset, request.user, services.AREA)
+    property_path = "property"
+    area = services.AREA
 
     def get_readonly_fields(self, request, obj=None):
         # Residents submit through the API and every change is a workflow step.

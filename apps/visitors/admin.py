@@ -14,13 +14,13 @@ from django.utils.timesince import timesince
 
 from apps.core.admin import (
     DefaultChoiceFilter,
+    ReadOnlyInline,
     ScopedAdminMixin,
     WorkflowAdminMixin,
     WorkflowStep,
     counted,
 )
 from apps.core.roles import user_is_admin
-from apps.properties.selectors import scope_to_user, units_for_area
 from apps.visitors.models import Visitor, VisitorEvent
 from apps.visitors.services import (
     VISITOR_WORKFLOW,
@@ -47,18 +47,10 @@ def expected_today_q():
     return Q(status=Status.EXPECTED, expected_arrival__date=timezone.localdate())
 
 
-class VisitorEventInline(admin.TabularInline):
+class VisitorEventInline(ReadOnlyInline):
     model = VisitorEvent
-    extra = 0
-    can_delete = False
     fields = ("at", "status", "by")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class VisitorDayFilter(DefaultChoiceFilter):
@@ -93,7 +85,7 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "unit", "host", "status", "expected_arrival", "arrived_at",
                     "on_site_for", "departed_at", "walk_in")  # fmt: skip
     list_filter = (VisitorDayFilter, "status", "walk_in",
-                   ("property", admin.RelatedOnlyFieldListFilter))  # fmt: skip
+                   "property")  # fmt: skip
     search_fields = ("name", "vehicle_plate", "unit__code", "host__email")
     date_hierarchy = "expected_arrival"
     list_select_related = ("unit", "host")
@@ -105,8 +97,8 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         _step("check_out", Status.DEPARTED, "Check out", visitor_check_out),
     )
 
-    def scoped(self, request, queryset):
-        return scope_to_user(queryset, request.user, AREA)
+    property_path = "property"
+    area = AREA
 
     @admin.display(description="on site for")
     def on_site_for(self, visitor):
@@ -135,11 +127,6 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "unit":
-            kwargs["queryset"] = units_for_area(request.user, AREA)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -94,6 +94,7 @@ def system_env(cfg, node):
         "WEB_BIND": "127.0.0.1",
         "WEB_PORT": str(cfg["web_port"]),
         "SITE_URL": f"http://127.0.0.1:{cfg['web_port']}",
+        "DEMO_DATA": "true",  # the load logs in as the demo users (world.py)
         # The providers' side, counted afterwards.
         "NOTIFICATION_SMS_BACKEND": "apps.notifications.channels.ConsoleSmsBackend",
         "SMS_FILE_PATH": str(run / "sms.log"),

@@ -6,12 +6,9 @@ against the test database; a real worker turns the events into the resident's
 notification rows. The browser is Debian's chromium (scripts/browser.sh installs it)."""
 
 import datetime
-import shutil
 
 import pytest
 from django.utils import timezone
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -29,22 +26,6 @@ pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 # The staff consumers decide who is told and write the resident's notification row (its
 # delivery is the notifications worker's, tested in tests/notifications).
 STAFF_QUEUES = ("repair_requests", "complaints", "visitor_management")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (browser and driver):
-        pytest.fail("chromium/chromedriver not found: run `bash scripts/browser.sh`")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000"):  # fmt: skip
-        options.add_argument(arg)
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
-    chrome.implicitly_wait(0)
-    yield chrome
-    chrome.quit()
 
 
 class Staff:

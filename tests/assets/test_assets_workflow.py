@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from apps.accounts.models import Role
@@ -49,6 +50,16 @@ def test_event_payload_is_exact_and_in_the_asset_queue(prop, tech):
         "warranty_end": None,
         "version": 1,
     }
+
+
+def test_assets_are_created_only_where_their_creator_works_on_assets(prop, tech):
+    """The service refuses what a forged admin form or API call would slip past its field
+    validation: another property, or a role that does not work on assets."""
+    with pytest.raises(PermissionDenied):
+        new_asset(PropertyFactory(code="elm"), tech)
+    with pytest.raises(PermissionDenied):
+        new_asset(prop, UserFactory(role=Role.SECURITY, property=prop))
+    assert not Asset.objects.exists() and not OutboxMessage.objects.exists()
 
 
 def test_history_records_each_change_with_its_version(api, prop, tech):

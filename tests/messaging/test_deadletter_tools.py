@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 import celeryconfig
 from apps.accounts.models import Role, User
-from apps.messaging.broker import broker_connection
+from apps.messaging.broker import broker_connection, topology_declare
 from apps.messaging.deadletters import dead_letter_replay
 from apps.messaging.models import DeadLetterReplay, MessageFailure
 from tests.conftest import queue_depth
@@ -171,3 +171,27 @@ def test_replaying_one_dead_letter_reads_up_to_it_not_the_whole_queue(clean_queu
     assert dead_letter_replay("complaints", ids[2], via="test") == [ids[2]]
     assert len(gets) == 3  # stopped at the message asked for
     assert queue_depth("complaints.dlq") == 19 and queue_depth("complaints") == 1
+
+
+def test_a_replay_its_queue_does_not_take_keeps_the_dead_letter(clean_queues):
+    letter = dead_letter("complaints")
+    client, _ = api_client(Role.ADMIN)
+    with broker_connection() as connection:
+        channel = connection.channel()
+        channel.queue_delete("complaints")
+        channel.close()
+    try:
+        response = client.post(
+            "/api/v1/ops/dead-letters/complaints/replay/", {"message_id": letter}, format="json"
+        )
+        assert response.status_code == 409, response.content
+        assert "stays in complaints.dlq" in response.json()["detail"]
+        with pytest.raises(CommandError, match="NO_ROUTE"):
+            call_command("deadletters", "replay", "--id", letter)
+    finally:
+        topology_declare()
+    # Not acknowledged, not recorded as replayed: still there to replay once the queue is.
+    assert queue_depth("complaints.dlq") == 1
+    assert not DeadLetterReplay.objects.filter(message_id=letter).exists()
+    assert dead_letter_replay("complaints", letter) == [letter]
+    assert queue_depth("complaints") == 1

@@ -3,6 +3,8 @@ queue comes back (mandatory) and its row waits; one bad row does not hold back t
 around it; a row that keeps being refused is parked and shown to operators."""
 
 import datetime
+import time
+from urllib.parse import quote
 
 import pytest
 from django.contrib.admin.sites import site as admin_site
@@ -14,11 +16,11 @@ from django.utils import timezone
 import celeryconfig
 from apps.accounts.models import User
 from apps.messaging import publisher as publisher_module
-from apps.messaging.broker import broker_connection, topology_declare
+from apps.messaging.broker import _management, broker_connection, topology_declare
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import outbox_publish_due, publish
 from apps.messaging.selectors import outbox_stats
-from tests.conftest import queue_depth
+from tests.conftest import queue_depth, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -46,15 +48,18 @@ def row(instance):
     return OutboxMessage.objects.get(id=instance.id)
 
 
-def test_message_to_a_deleted_queue_is_returned_and_its_row_waits(relay):
+def test_message_that_stays_unroutable_is_returned_and_its_row_waits(relay):
     committed("probe.happened", "warm-up")
     assert outbox_publish_due() == 1  # the relay is connected and has declared everything
-    with broker_connection() as connection:
-        channel = connection.channel()
-        channel.queue_delete("complaints")  # e.g. being re-declared with new arguments
+    with broker_connection() as holder:
+        channel = holder.channel()
+        channel.queue_delete("complaints")
+        # Another connection's exclusive queue of that name, bound to nothing: the
+        # relay's declare of it fails (RESOURCE_LOCKED), so its messages route nowhere.
+        channel.queue_declare("complaints", exclusive=True)
+        waiting = committed("probe.breakable", "nowhere")
+        assert outbox_publish_due() == 0
         channel.close()
-    waiting = committed("probe.breakable", "nowhere")
-    assert outbox_publish_due() == 0
     stored = row(waiting)
     assert stored.published_at is None
     assert "returned by the broker" in stored.last_error and "NO_ROUTE" in stored.last_error
@@ -74,7 +79,7 @@ def test_queue_unknown_to_this_process_does_not_stop_the_rows_around_it(relay):
     assert queue_depth("reporting") == 2
 
 
-def test_queue_whose_arguments_changed_does_not_stop_publishing(relay):
+def complaints_with_old_arguments():
     with broker_connection() as connection:
         channel = connection.channel()
         channel.queue_delete("complaints")
@@ -83,6 +88,17 @@ def test_queue_whose_arguments_changed_does_not_stop_publishing(relay):
         channel.queue_declare("complaints", durable=True, auto_delete=False)
         channel.queue_bind("complaints", celeryconfig.WORK_EXCHANGE.name, "complaints")
         channel.close()
+
+
+def delete_queue(name):
+    with broker_connection() as connection:
+        channel = connection.channel()
+        channel.queue_delete(name)
+        channel.close()
+
+
+def test_queue_whose_arguments_changed_does_not_stop_publishing(relay):
+    complaints_with_old_arguments()
     publisher_module._publisher().reset()  # a relay starting now declares the topology
     complaint = committed("probe.breakable", "old-args")
     report = committed("probe.happened", "fine")
@@ -138,3 +154,40 @@ def test_outbox_stats_and_broker_status_show_waiting_and_parked_rows(relay, caps
     call_command("broker", "status")
     out = capsys.readouterr().out
     assert "outbox: 2 unpublished" in out and "1 parked" in out
+
+
+def test_a_deleted_work_queue_is_declared_again_and_gets_its_messages(relay):
+    committed("probe.happened", "warm-up")
+    assert outbox_publish_due() == 1  # connected, the topology declared
+    delete_queue("complaints")
+    complaint = committed("probe.breakable", "to-a-deleted-queue")
+    assert outbox_publish_due() == 1
+    assert row(complaint).published_at is not None and row(complaint).refusals == 0
+    assert queue_depth("complaints") == 1
+
+
+def relay_channels():
+    """Channels RabbitMQ counts on the relay's connection (management API)."""
+    connection = publisher_module._publisher()._connection
+    port = connection.connection.sock.getsockname()[1]
+    vhost = quote(connection.virtual_host, safe="")
+
+    def connection_name():
+        found = [c for c in _management(f"vhosts/{vhost}/connections") if c["peer_port"] == port]
+        return found[0]["name"] if found else None
+
+    name = wait_until(connection_name, message="the relay's connection listed")
+    return _management(f"connections/{quote(name, safe='')}/channels")
+
+
+def test_channel_errors_leave_no_channel_open_on_the_relays_connection(relay):
+    complaints_with_old_arguments()  # each declare of it is a channel error
+    committed("probe.happened", "first")
+    assert outbox_publish_due() == 1
+    # A deleted queue makes the relay declare the topology again: another channel error.
+    delete_queue("reporting")
+    committed("probe.happened", "second")
+    assert outbox_publish_due() == 1
+    time.sleep(6)  # the management API refreshes its channel list every 5 s
+    channels = relay_channels()
+    assert len(channels) == 1, [c["name"] for c in channels]

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 import celeryconfig
+from apps.messaging.broker import broker_connection, topology_declare
 from apps.messaging.models import DeliveryAttempt, MessageFailure, OutboxMessage
 from apps.messaging.publisher import publish
 from propmgmt.celery import app
@@ -134,3 +135,26 @@ def test_failure_that_cannot_be_recorded_goes_back_to_its_queue(clean_queues, st
     failure = MessageFailure.objects.get(message_id=str(row.id))
     assert "ValueError: the probe always fails" in failure.reason
     assert OutboxMessage.objects.get(id=row.id).published_at is not None
+
+
+def test_a_retry_no_delay_queue_takes_is_not_acknowledged_away(clean_queues, start_worker):
+    worker = start_worker("repair_requests")  # declares the topology as it starts
+    # The relay declares it too, when it connects: have it connected first.
+    [warm_up] = committed_publish("probe.happened", {"key": "relay-connected"})
+    wait_until(lambda: OutboxMessage.objects.get(id=warm_up.id).published_at, message="relay up")
+    try:
+        with broker_connection() as connection:
+            channel = connection.channel()
+            channel.queue_delete(DELAY_60)  # its one retry waits 60 s: routes nowhere now
+            channel.close()
+        committed_publish("probe.retried", {"key": "unroutable-retry"})
+        wait_until(
+            lambda: "could not schedule the retry" in worker.logs(),
+            message="the retry publish came back",
+        )
+        worker.stop()
+        # Handed back to its queue (or, after many tries, dead-lettered): never lost.
+        assert queue_depth("repair_requests") + queue_depth("repair_requests.dlq") == 1
+        assert "NO_ROUTE" in worker.logs()
+    finally:
+        topology_declare()

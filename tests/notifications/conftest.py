@@ -16,12 +16,14 @@ class Webhook:
 
     def __init__(self):
         self.status, self.delay, self.received = 503, 0.0, []
+        self.headers = []  # each request's headers, in the order received
         self.failing = set()  # numbers answered 503 whatever the status
         webhook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                webhook.headers.append(dict(self.headers))
                 time.sleep(webhook.delay)
                 status = 503 if body["to"] in webhook.failing else webhook.status
                 webhook.received.append((status, body))

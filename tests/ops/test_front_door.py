@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 def test_front_door_links_docs_admin_flower_and_health(settings):
     settings.FLOWER_URL = "http://flower.example:5555"
-    settings.DEBUG = True
+    settings.DEMO_DATA = True
     response = Client().get("/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -23,8 +23,8 @@ def test_front_door_links_docs_admin_flower_and_health(settings):
     assert "demo-pass-2026" in page and "<code>alice</code>" in page
 
 
-def test_demo_logins_only_in_development(settings):
-    settings.DEBUG = False
+def test_demo_logins_only_with_demo_data(settings):
+    settings.DEMO_DATA = False
     page = Client().get("/").content.decode()
     assert "demo-pass-2026" not in page and "alice" not in page
     assert 'href="/admin/"' in page

@@ -13,7 +13,7 @@ from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
 
-FLOWER_AUTH = ("admin", "demo-pass-2026")
+FLOWER_AUTH = ("ops", "a-flower-test-passphrase")
 
 
 def samples(text):
@@ -41,7 +41,7 @@ def traffic():
 
 def test_metrics_after_traffic(clean_queues, start_worker, start_service, settings):
     worker = start_worker("reporting", "notifications", "complaints")
-    flower = start_service("flower", path="/healthcheck")
+    flower = start_service("flower", path="/healthcheck", FLOWER_BASIC_AUTH=":".join(FLOWER_AUTH))
     web = start_service("web", path="/healthz/")
 
     def web_scrape():
@@ -81,6 +81,7 @@ def test_metrics_after_traffic(clean_queues, start_worker, start_service, settin
     # Outbox: everything published.
     assert value(scraped, "propmgmt_outbox_unpublished") == 0
     assert value(scraped, "propmgmt_outbox_oldest_unpublished_age_seconds") == 0
+    assert value(scraped, "propmgmt_outbox_parked") == 0
     assert value(scraped, "propmgmt_consumer_dead_lettered", consumer="probe.flaky") == 1
 
     # Per task: Flower's /metrics, from the workers' events.
@@ -95,9 +96,11 @@ def test_metrics_after_traffic(clean_queues, start_worker, start_service, settin
         timeout=30, message="Flower saw the failure",
     )  # fmt: skip
     assert events(tasks, "probe.record", "task-succeeded") == 2
+    assert events(tasks, "probe.record", "task-received") == 2
     assert events(tasks, "probe.flaky", "task-retried") == 2
     assert events(tasks, "probe.fail_unless_fixed", "task-failed") == 1
     assert value(tasks, "flower_task_runtime_seconds_count", task="probe.record") == 2
+    assert value(tasks, "flower_worker_online") >= 1
 
 
 @pytest.mark.django_db
@@ -123,7 +126,7 @@ def test_flower_refuses_strangers_and_shows_workers_and_queues(
     clean_queues, start_worker, start_service
 ):
     worker = start_worker("reporting", "complaints")
-    flower = start_service("flower", path="/healthcheck")
+    flower = start_service("flower", path="/healthcheck", FLOWER_BASIC_AUTH=":".join(FLOWER_AUTH))
     assert requests.get(flower.url("/"), timeout=5).status_code == 401
     assert requests.get(flower.url("/api/workers"), timeout=5).status_code == 401
     assert requests.get(flower.url("/"), auth=("admin", "wrong"), timeout=5).status_code == 401

@@ -1,8 +1,6 @@
 from django.contrib.auth import authenticate
 from rest_framework import serializers
 
-from apps.accounts.selectors import user_username_for_login
-
 
 class TokenObtainSerializer(serializers.Serializer):
     username = serializers.CharField(
@@ -15,11 +13,8 @@ class TokenObtainSerializer(serializers.Serializer):
         login = attrs.get("username") or attrs.get("email")
         if not login:
             raise serializers.ValidationError({"username": ["Give a username or an email."]})
-        user = authenticate(
-            request=self.context.get("request"),
-            username=user_username_for_login(login),
-            password=attrs["password"],
-        )
+        # Raises LoginLocked (429) while the account or the address is locked.
+        user = authenticate(self.context["request"], username=login, password=attrs["password"])
         if user is None:
             raise serializers.ValidationError(
                 "Unable to log in with these credentials.", code="authorization"

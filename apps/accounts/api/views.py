@@ -3,7 +3,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import (
@@ -13,19 +12,13 @@ from apps.accounts.api.serializers import (
     TokenSerializer,
 )
 from apps.accounts.models import ApiToken
-from apps.accounts.selectors import user_username_for_login
 from apps.accounts.services import (
     api_token_issue,
     api_token_revoke,
     api_tokens_revoke_all,
     user_password_change,
 )
-from apps.accounts.throttling import (
-    LoginLocked,
-    login_failure_record,
-    login_lock_check,
-    login_success_record,
-)
+from apps.core.throttling import ScopedRateThrottle
 
 
 class AuthThrottled(APIView):
@@ -43,25 +36,7 @@ class TokenView(AuthThrottled):
     @extend_schema(request=TokenObtainSerializer, responses={200: TokenSerializer})
     def post(self, request):
         serializer = TokenObtainSerializer(data=request.data, context={"request": request})
-        data = request.data if isinstance(request.data, dict) else {}
-        login = data.get("username") or data.get("email")
-        # The serializer refuses a NUL character (400); PostgreSQL cannot even look it up.
-        login = login if isinstance(login, str) and "\x00" not in login else ""
-        subject = {
-            "address": BaseThrottle().get_ident(request) or "",  # no REMOTE_ADDR: one bucket
-            "account": user_username_for_login(login),
-        }
-        try:
-            login_lock_check(**subject)
-        except LoginLocked as exc:
-            raise exceptions.Throttled(
-                wait=exc.retry_after, detail="Too many failed logins; try again later."
-            ) from exc
-        if not serializer.is_valid():
-            if login and data.get("password"):  # a wrong password, not a malformed request
-                login_failure_record(**subject)
-            raise exceptions.ValidationError(serializer.errors)
-        login_success_record(account=subject["account"])
+        serializer.is_valid(raise_exception=True)
         token, key = api_token_issue(serializer.validated_data["user"])
         return Response({"token": key, "expires_at": token.expires_at})
 

@@ -14,6 +14,7 @@ from apps.messaging.api.serializers import (
 )
 from apps.messaging.deadletters import (
     DeadLetterError,
+    DeadLetterUnroutableError,
     dead_letter_purge,
     dead_letter_replay,
     dead_letters_list,
@@ -25,9 +26,16 @@ class BrokerUnavailable(exceptions.APIException):
     default_detail = "The message broker is unreachable; try again shortly."
 
 
+class Unroutable(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The original queue takes no messages; the dead letter stays."
+
+
 def _broker_call(function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
+    except DeadLetterUnroutableError as exc:
+        raise Unroutable(str(exc)) from exc
     except DeadLetterError as exc:
         raise exceptions.NotFound(str(exc)) from exc
     except (OperationalError, OSError, AMQPError) as exc:
@@ -66,6 +74,8 @@ class DeadLetterSettleView(BrokerAPIView):
     """POST {"message_id": ...} or {"all": true} to replay or purge dead letters of a queue."""
 
     replay = True
+    # 409: a replay the original queue does not take (deleted); the dead letter stays.
+    extra_error_statuses = (*BrokerAPIView.extra_error_statuses, status.HTTP_409_CONFLICT)
 
     @extend_schema(request=DeadLetterSettleSerializer, responses=DeadLetterSettledSerializer)
     def post(self, request, queue):

@@ -6,6 +6,8 @@ from kombu.exceptions import OperationalError
 from apps.messaging.broker import (
     BrokerManagementError,
     TopologyMismatchError,
+    definitions_export,
+    definitions_import,
     queue_migrate,
     queue_status,
     topology_declare,
@@ -17,12 +19,14 @@ from apps.messaging.selectors import outbox_stats
 class Command(BaseCommand):
     help = (
         "Declare the broker topology of celeryconfig.py, show each queue's state, or "
-        "migrate queues whose arguments changed (keeping their messages)."
+        "migrate queues whose arguments changed (keeping their messages); export or "
+        "import the vhost's definitions (backup and restore, docs/OPERATIONS.md)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["declare", "status", "migrate"])
+        parser.add_argument("action", choices=["declare", "status", "migrate", "export", "import"])
         parser.add_argument("--json", action="store_true", help="status as JSON")
+        parser.add_argument("--file", help="export: write to, import: read from (JSON)")
 
     def handle(self, *args, action, **options):
         try:
@@ -32,6 +36,9 @@ class Command(BaseCommand):
                 return
             if action == "migrate":
                 self._migrate()
+                return
+            if action in ("export", "import"):
+                self._definitions(action, options["file"])
                 return
             rows = queue_status()
         except (OperationalError, OSError) as exc:
@@ -62,6 +69,18 @@ class Command(BaseCommand):
         missing = [row["name"] for row in rows if not row["exists"]]
         if missing:
             raise CommandError(f"missing queues: {', '.join(missing)}")
+
+    def _definitions(self, action, path):
+        if not path:
+            raise CommandError(f"broker {action} needs --file")
+        if action == "export":
+            with open(path, "w") as file:
+                json.dump(definitions_export(), file, indent=2)
+            self.stdout.write(self.style.SUCCESS(f"broker definitions written to {path}"))
+            return
+        with open(path) as file:
+            definitions_import(json.load(file))
+        self.stdout.write(self.style.SUCCESS(f"broker definitions loaded from {path}"))
 
     def _migrate(self):
         names = topology_mismatches()

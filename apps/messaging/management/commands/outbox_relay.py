@@ -110,8 +110,10 @@ class Command(BaseCommand):
                     logger.info("relay published %d messages", published)
                 if once:
                     break
-                if published < settings.OUTBOX_RELAY_BATCH:
+                if not published:
                     # Rows committed while the sweep ran are already notified: no wait.
+                    # A sweep that published goes on at once: a full batch may have more
+                    # behind it, and one cut short by a slow broker has the rest to do.
                     listener.wait(interval, self._interrupt)
         finally:
             listener.close()

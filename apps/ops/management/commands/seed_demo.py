@@ -1,14 +1,21 @@
 import datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import ProtectedError, Q
 
 from apps.accounts.models import Role, User
 from apps.announcements.models import Announcement
 from apps.announcements.services import announcement_create
+from apps.assets.models import Asset
+from apps.complaints.models import Complaint
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
+from apps.registration.models import Invitation
+from apps.repairs.models import RepairRequest
 from apps.reporting.demo import HISTORY_DAYS, demo_history_seed
+from apps.reporting.models import AssetSnapshot, DailyPropertyStat, RepairPeriodStat
+from apps.visitors.models import Visitor
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -27,17 +34,38 @@ RESIDENTS = [("alice", "OAK-101"), ("bob", "OAK-102"), ("carol", "ELM-1")]
 
 
 class Command(BaseCommand):
-    help = "Load demo data (properties, units, one user per role, residents); idempotent."
+    help = (
+        "Load demo data (properties, units, one user per role, residents); idempotent. "
+        "Only while DEMO_DATA is on (development); --remove deletes it again."
+    )
 
-    @transaction.atomic
     def add_arguments(self, parser):
         parser.add_argument(
             "--no-history",
             action="store_true",
             help="skip the months of past repairs, complaints and visitors (for load tests)",
         )
+        parser.add_argument(
+            "--remove",
+            action="store_true",
+            help="delete the demo users and the demo properties with everything at them",
+        )
 
     def handle(self, *args, **options):
+        if options["remove"]:
+            return self._remove()
+        if not settings.DEMO_DATA:
+            # Exit 0: `make run` with DEMO_DATA=false starts a production-shaped installation.
+            self.stdout.write(
+                "DEMO_DATA is off: no demo users or data loaded (create the real admin with "
+                "`manage.py createsuperuser`; docs/OPERATIONS.md)."
+            )
+            return None
+        with transaction.atomic():
+            self._load(options)
+        return None
+
+    def _load(self, options):
         for code, name, address, units in PROPERTIES:
             prop, _ = Property.objects.get_or_create(
                 code=code, defaults={"name": name, "address": address}
@@ -75,6 +103,47 @@ class Command(BaseCommand):
         names = ", ".join(u for u, _, _ in STAFF) + ", " + ", ".join(u for u, _ in RESIDENTS)
         self.stdout.write(f"  logins ({names}) all use the password {DEMO_PASSWORD!r}")
 
+    @transaction.atomic
+    def _remove(self):
+        """Delete the demo users (public password) and the demo properties with everything
+        at them. A user or property an operator made under a demo name but with other
+        details (email, property name) is left alone."""
+        properties = Property.objects.filter(
+            _any(Q(code=code, name=name) for code, name, _, _ in PROPERTIES)
+        )
+        ids = list(properties.values_list("pk", flat=True))
+        others = Property.objects.exclude(pk__in=ids)
+        at_demo = [
+            RepairRequest.objects.filter(property__in=ids),
+            Complaint.objects.filter(property__in=ids),
+            Visitor.objects.filter(property__in=ids),
+            Asset.objects.filter(property__in=ids),
+            Invitation.objects.filter(unit__property__in=ids),
+            Residency.objects.filter(unit__property__in=ids),
+            Announcement.objects.filter(properties__in=ids).exclude(properties__in=others),
+            Unit.objects.filter(property__in=ids),
+            DailyPropertyStat.objects.filter(property_id__in=ids),
+            RepairPeriodStat.objects.filter(property_id__in=ids),
+            AssetSnapshot.objects.filter(property_id__in=ids),
+            properties,
+        ]
+        demo_users = [(name, name) for name, _, _ in STAFF] + [(n, n) for n, _ in RESIDENTS]
+        users = User.objects.filter(
+            _any(Q(username=name, email=f"{email}@example.com") for name, email in demo_users)
+        )
+        try:
+            for queryset in at_demo:
+                queryset.delete()
+            removed = users.delete()[1].get(User._meta.label, 0)
+        except ProtectedError as exc:
+            raise CommandError(
+                "A demo user has records outside the demo properties; nothing was removed: "
+                + ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:10])
+            ) from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"demo data removed: {len(ids)} properties, {removed} users")
+        )
+
     def _announcement_draft(self):
         """A draft for the manager to preview, schedule or send (once)."""
         if Announcement.objects.exists():
@@ -105,3 +174,11 @@ class Command(BaseCommand):
             user.phone = f"+1555{user.pk:06d}"
             user.save(update_fields=["phone"])
         return user
+
+
+def _any(conditions):
+    """Q objects OR-ed together; matches nothing when there are none."""
+    combined = Q(pk__in=[])
+    for condition in conditions:
+        combined |= condition
+    return combined

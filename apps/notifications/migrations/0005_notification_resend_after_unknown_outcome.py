@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_announcement_categories'),
+        ('notifications', '0004_status_change_at_index'),
     ]
 
     operations = [
