@@ -20,7 +20,8 @@ from apps.messaging.broker import broker_connection, topology_queues, vhost_dele
 from tests.conftest import ROOT, wait_until
 from tests.ops.conftest import Service, free_port, process_env, procfile_command
 
-pytestmark = pytest.mark.broker
+# Over a minute: `make upgrade-rehearsal` (CI) runs it, not the default suite (pytest.ini).
+pytestmark = [pytest.mark.broker, pytest.mark.upgrade_rehearsal]
 
 # The annotated tag v2026.12.05: by its commit, which every clone of main has.
 PREVIOUS_RELEASE = "e92ecee"
