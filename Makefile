@@ -1,4 +1,4 @@
-.PHONY: run test smoke demo bench faults lint
+.PHONY: run test smoke upgrade-rehearsal demo bench faults lint
 export DEBUG ?= true
 
 run:
@@ -10,6 +10,12 @@ test:
 # `make run` from here as a newcomer runs it, checked over HTTP, then stopped (CI runs it)
 smoke:
 	python3 scripts/smoke.py
+
+# the upgrade from the previous release with requests in flight (~1-2 min; CI runs it after
+# `make test`; docs/OPERATIONS.md "Upgrading")
+upgrade-rehearsal:
+	bash scripts/setup.sh
+	.venv/bin/pytest tests/ops/test_upgrade.py -m upgrade_rehearsal
 
 # the demo scenario against a running `make run`
 demo:

@@ -37,8 +37,9 @@ SEED = f"""
 -- Bench database only: skip per-row foreign-key triggers while bulk loading.
 SET session_replication_role = replica;
 SET synchronous_commit = off;
-INSERT INTO properties_property (name, code, address, time_zone, created_at)
-VALUES ('Bench Towers', 'bench', '', 'UTC', now());
+INSERT INTO properties_property (name, code, address, time_zone, quiet_hours_start,
+  quiet_hours_end, created_at)
+VALUES ('Bench Towers', 'bench', '', 'UTC', '22:00', '07:00', now());
 INSERT INTO properties_unit (property_id, code, floor, created_at)
 SELECT id, 'BENCH-1', '', now() FROM properties_property WHERE code = 'bench';
 INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email,

@@ -159,6 +159,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="propmgmt <noreply@localhost>")
+# Seconds an SMTP connect or reply may take (Django has no limit by default): a hung
+# mail server fails the attempt instead of holding a worker until its time limit.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
 
 # Security headers; the secure-cookie and HTTPS settings follow DEBUG so that
 # `check --deploy` passes in production and development still works over HTTP.
@@ -370,6 +373,18 @@ NOTIFICATION_MAX_RETRIES = env.int("NOTIFICATION_MAX_RETRIES", default=5)
 # Exponential backoff factor in whole seconds (0 retries at once; tests use it).
 NOTIFICATION_RETRY_BACKOFF = env.int("NOTIFICATION_RETRY_BACKOFF", default=2)
 NOTIFICATION_RETRY_BACKOFF_MAX = env.int("NOTIFICATION_RETRY_BACKOFF_MAX", default=300)
+# A batch stops at this soft time limit (seconds; unset: the workers' 240 s), recording
+# what was sent and re-queueing the rest (docs/MESSAGING.md).
+NOTIFICATION_SOFT_TIME_LIMIT = env.int("NOTIFICATION_SOFT_TIME_LIMIT", default=None)
+# Outcome unknown (an attempt whose result was never recorded, to a provider that
+# honours no idempotency key): at most once by default, an operator resends. The
+# categories listed here are at least once instead: resent automatically this many
+# seconds later, marked as a possible duplicate, up to this many copies.
+NOTIFICATION_RESEND_UNKNOWN_CATEGORIES = env.list(
+    "NOTIFICATION_RESEND_UNKNOWN_CATEGORIES", default=["emergency"]
+)
+NOTIFICATION_UNKNOWN_RESEND_AFTER = env.int("NOTIFICATION_UNKNOWN_RESEND_AFTER", default=60)
+NOTIFICATION_UNKNOWN_MAX_RESENDS = env.int("NOTIFICATION_UNKNOWN_MAX_RESENDS", default=2)
 
 # Announcements: recipients per fan-out message, and the per-user hourly throttle of
 # non-emergency announcements (what is over it is folded into one digest).

@@ -61,8 +61,14 @@ class NotificationDeliveryTask(ConsumerTask):
     def retry_backoff_max(self):
         return settings.NOTIFICATION_RETRY_BACKOFF_MAX
 
+    # None: the workers' task_soft_time_limit. At it a batch stops and re-queues its rest.
+    @property
+    def soft_time_limit(self):
+        return settings.NOTIFICATION_SOFT_TIME_LIMIT
+
     def _failures(self, exc):
-        """{id: error} of this attempt: each notification's own, else `exc` for all."""
+        """{id: error} of this attempt: each notification's own, else `exc` for all (the
+        services never reset one whose attempt has no recorded outcome)."""
         failures = getattr(self.request, "delivery_failures", None)
         if failures:
             return failures
@@ -93,7 +99,9 @@ class NotificationDeliveryTask(ConsumerTask):
 
 
 def _deliver(self, envelope):
-    failures = notifications_deliver(_notification_ids(envelope))
+    # "resend": an operator's (or an emergency's) resend of notifications of unknown outcome.
+    resend = envelope["data"].get("resend") is True
+    failures = notifications_deliver(_notification_ids(envelope), resend=resend)
     if failures:
         # The sent ones are recorded; a retry (or a replay) sends only the others.
         self.request.delivery_failures = failures

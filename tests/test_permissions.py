@@ -238,6 +238,8 @@ ENDPOINTS = {
                            lambda o: f"{N}{o.pk}/read/", None),
     "notifications.status": ("get", N + "{id}/status/", notification,
                              lambda o: f"{N}{o.pk}/status/", None),
+    "notifications.resend": ("post", N + "{id}/resend/", notification,
+                             lambda o: f"{N}{o.pk}/resend/", None),
     "notifications.send": ("post", N + "send/", nothing, lambda o: f"{N}send/",
                            lambda s: {"type": "in_app", "recipient": str(s.resident.pk),
                                       "content": "Water off at noon"}),
@@ -368,6 +370,7 @@ EXPECTED = {
     "notifications.send":           [F] + [(202, 400)] * 4 + [(202, 202)],
     "notifications.send.email":     [F] + [(202, 400)] * 4 + [(202, 202)],
     "notifications.send.external":  [F] + [(400, 400)] * 5,  # no user's address: no relay
+    "notifications.resend":         [F] * 5 + [(409, 409)],  # only an unknown one is resent
     "notifications.unread_count":   EVERYONE,
     "notifications.preferences":    EVERYONE,
     "notifications.preferences_update": EVERYONE,

@@ -108,7 +108,8 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
                     f"{counts['batches_done']}/{counts['batches']} batches; "
                     f"{counts['recipients']} recipients; deliveries: {counts['sent']} sent, "
                     f"{counts['pending']} pending, {counts['failed']} failed; "
-                    f"{counts['read']} read; {counts['in_digest']} waiting in a digest"
+                    f"{counts['read']} read; {counts['in_digest']} waiting in a digest; "
+                    f"{counts['gone']} users gone (skipped)"
                 )
 
             @admin.display(description="failed deliveries")

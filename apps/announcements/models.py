@@ -93,6 +93,8 @@ class AnnouncementBatch(models.Model):
     # Done: its recipients were created (or it found the announcement cancelled: skipped).
     done_at = models.DateTimeField(null=True, blank=True)
     skipped = models.BooleanField(default=False)
+    # Users of the batch deleted after planning: skipped, counted here.
+    recipients_gone = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["announcement", "number"]

@@ -135,7 +135,8 @@ def announcement_recipients_planned(announcement, seen_by=None, *, property_ids=
 
 def announcement_counts(announcement, seen_by=None):
     """Recipients, deliveries by outcome (one per recipient and channel), read (in-app),
-    those waiting in a digest, and batches done of planned; of the part `seen_by` sees."""
+    those waiting in a digest, batches done of planned, and planned users deleted before
+    their batch (skipped); of the part `seen_by` sees."""
     recipients = _part_seen_by(
         AnnouncementRecipient.objects.filter(announcement=announcement), seen_by,
         "batch__property",
@@ -158,7 +159,10 @@ def announcement_counts(announcement, seen_by=None):
             deliveries[key] += row["n"]
     batches = _part_seen_by(
         AnnouncementBatch.objects.filter(announcement=announcement), seen_by, "property"
-    ).aggregate(total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False)))
+    ).aggregate(
+        total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False)),
+        gone=Sum("recipients_gone"),
+    )  # fmt: skip
     return {
         "recipients": recipients.count(),
         **deliveries,
@@ -166,6 +170,7 @@ def announcement_counts(announcement, seen_by=None):
         "in_digest": recipients.filter(digest__isnull=False, digest__sent_at__isnull=True).count(),
         "batches": batches["total"],
         "batches_done": batches["done"],
+        "gone": batches["gone"] or 0,  # users deleted after planning: skipped
     }
 
 

@@ -182,8 +182,7 @@ def announcement_plan(announcement_id, *, now=None):
     announcement = Announcement.objects.select_for_update().get(pk=announcement_id)
     if announcement.status == S.SCHEDULED:
         if announcement.send_at and announcement.send_at > now:
-            logger.info("announcement %s is not due until %s", announcement_id,
-                        announcement.send_at.isoformat())  # fmt: skip
+            _send_reschedule(announcement, now)
             return announcement
         announcement = _step(
             announcement, S.SENDING, user=None, apply=_stamp_sending,
@@ -215,6 +214,19 @@ def announcement_plan(announcement_id, *, now=None):
     return announcement
 
 
+def _send_reschedule(announcement, now):
+    """The send message came before `send_at` by this worker's clock: the relay's clock
+    runs ahead of ours by about that much. Never ack it away: publish it again through
+    the outbox, held that much (at least a second) past `send_at` by the relay's clock,
+    which is `send_at` by ours."""
+    early = max(announcement.send_at - now, datetime.timedelta(seconds=1))
+    not_before = announcement.send_at + early
+    events.announcement_send(announcement, not_before=not_before)
+    logger.warning("announcement %s: send message %.1fs before its time by this worker's "
+                   "clock; re-scheduled for %s", announcement.pk, early.total_seconds(),
+                   not_before.isoformat())  # fmt: skip
+
+
 def quiet_hours_end(prop, now):
     """When the property's quiet hours end, if `now` is inside them (else None)."""
     local = now.astimezone(zoneinfo.ZoneInfo(prop.time_zone))
@@ -230,17 +242,26 @@ def quiet_hours_end(prop, now):
 
 
 def _recipients_insert(announcement, batch, user_ids, now):
-    """Insert the recipients not there yet; return the ids of the users inserted now (a
-    user already a recipient — another batch, a redelivery — is nobody's to send again)."""
+    """Insert the recipients not there yet, of the users who still exist; return (the
+    ids of the users inserted now, how many of `user_ids` are gone). A user already a
+    recipient — another batch, a redelivery — is nobody's to send again; one deleted
+    since planning is skipped. FOR KEY SHARE holds off deleting the users found until
+    this commits (it blocks nothing else, logins included)."""
     table = AnnouncementRecipient._meta.db_table
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {User._meta.db_table} WHERE id = ANY(%s::bigint[]) "
+            "ORDER BY id FOR KEY SHARE",
+            [list(user_ids)],
+        )
+        existing = [row[0] for row in cursor.fetchall()]
         cursor.execute(
             f"INSERT INTO {table} (announcement_id, user_id, batch_id, created_at) "
             "SELECT %s, unnest(%s::bigint[]), %s, %s "
             "ON CONFLICT (announcement_id, user_id) DO NOTHING RETURNING user_id",
-            [announcement.pk, list(user_ids), batch.pk, now],
+            [announcement.pk, existing, batch.pk, now],
         )
-        return sorted(row[0] for row in cursor.fetchall())
+        return sorted(row[0] for row in cursor.fetchall()), len(set(user_ids)) - len(existing)
 
 
 def _throttled(announcement, user_ids, now):
@@ -308,7 +329,7 @@ def announcement_batch_send(announcement_id, batch_number, user_ids, *, now=None
         logger.info("announcement %s is %s: batch %s skipped", announcement_id,
                     announcement.status, batch_number)  # fmt: skip
         return batch
-    new_ids = _recipients_insert(announcement, batch, user_ids, now)
+    new_ids, gone = _recipients_insert(announcement, batch, user_ids, now)
     folded = {} if announcement.is_emergency else _throttled(announcement, new_ids, now)
     for user_id, oldest in folded.items():
         _fold_into_digest(announcement, user_id, oldest + HOUR)
@@ -319,12 +340,12 @@ def announcement_batch_send(announcement_id, batch_number, user_ids, *, now=None
     )  # fmt: skip
     _link(AnnouncementRecipient.objects.filter(announcement=announcement, user__in=users),
           created)  # fmt: skip
-    batch.done_at = now
-    batch.save(update_fields=["done_at"])
+    batch.done_at, batch.recipients_gone = now, gone
+    batch.save(update_fields=["done_at", "recipients_gone"])
     logger.info(
-        "announcement %s batch %s: %d recipients (%d already had it, %d into digests), "
-        "%s notifications", announcement_id, batch_number, len(new_ids),
-        len(user_ids) - len(new_ids), len(folded),
+        "announcement %s batch %s: %d recipients (%d already had it, %d gone, %d into "
+        "digests), %s notifications", announcement_id, batch_number, len(new_ids),
+        len(user_ids) - len(new_ids) - gone, gone, len(folded),
         ", ".join(f"{len(v)} {k}" for k, v in created.items()),
     )  # fmt: skip
     _finish(Announcement.objects.select_for_update().get(pk=announcement_id), now)
@@ -389,10 +410,11 @@ def announcement_digest_send(digest_id, *, now=None):
     digest = AnnouncementDigest.objects.select_for_update().select_related("user").get(pk=digest_id)
     if digest.sent_at is not None:
         return digest
+    # A cancelled announcement is not sent, in a digest either.
     recipients = list(
-        digest.recipients.select_related("announcement__author", "batch__property").order_by(
-            "announcement__sending_started_at", "id"
-        )
+        digest.recipients.exclude(announcement__status=S.CANCELLED)
+        .select_related("announcement__author", "batch__property")
+        .order_by("announcement__sending_started_at", "id")
     )
     digest.sent_at = now
     digest.save(update_fields=["sent_at"])

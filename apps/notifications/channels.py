@@ -14,6 +14,7 @@ redelivery that finds an attempt without outcome send again (services.py).
 import contextlib
 import fcntl
 import logging
+import smtplib
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -49,6 +50,15 @@ class SmsWebhookPermanentError(PermanentDeliveryError):
     pass
 
 
+# Marks a copy sent after an attempt of unknown outcome: the first may have arrived.
+POSSIBLE_DUPLICATE = "[Possible duplicate]"
+
+
+def marked(text, notification):
+    """`text` (a subject or SMS body) marked when the copy may be a duplicate."""
+    return f"{POSSIBLE_DUPLICATE} {text}" if notification.is_possible_duplicate else text
+
+
 def message_id_for(notification):
     """A Message-ID that is the same on every attempt, from any host."""
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "propmgmt"
@@ -67,6 +77,11 @@ class ChannelBackend:
 
     def send(self, notification, address):
         raise NotImplementedError
+
+    def outcome_unknown(self, exc):
+        """Whether `send` raising `exc` may still have delivered (a timeout waiting for
+        the answer): that attempt stays open, never reset (services.py)."""
+        return isinstance(exc, TimeoutError)
 
 
 class FileEmailBackend(DjangoFileEmailBackend):
@@ -129,17 +144,27 @@ class EmailBackend(ChannelBackend):
             self._connection = None
             connection.close()
 
+    def outcome_unknown(self, exc):
+        # smtplib turns a timeout or a reset while waiting for a reply into
+        # SMTPServerDisconnected; an SMTP error reply (SMTPException) is a known refusal.
+        return isinstance(exc, smtplib.SMTPServerDisconnected) or (
+            isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+        )
+
     def send(self, notification, address):
         connection = self._connection or self._connection_new()
+        headers = {
+            "X-Notification-Id": str(notification.id),
+            "Message-ID": message_id_for(notification),
+        }
+        if notification.is_possible_duplicate:
+            headers["X-Possible-Duplicate"] = str(notification.resends)
         message = EmailMultiAlternatives(
-            subject=notification.subject,
+            subject=marked(notification.subject, notification),
             body=notification.body_text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[address],
-            headers={
-                "X-Notification-Id": str(notification.id),
-                "Message-ID": message_id_for(notification),
-            },
+            headers=headers,
             connection=connection,
         )
         if notification.body_html:
@@ -170,10 +195,11 @@ class ConsoleSmsBackend(ChannelBackend):
     def send(self, notification, address):
         key = notification.idempotency_key
         fields = (timezone.now().isoformat(), key, address)
-        line = "\t".join(fields) + f"\t{notification.body_text!r}"
+        body = marked(notification.body_text, notification)
+        line = "\t".join(fields) + f"\t{body!r}"
         path = settings.SMS_FILE_PATH
         if not path:
-            logger.info("SMS to %s: %s", address, notification.body_text)
+            logger.info("SMS to %s: %s", address, body)
             return
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,7 +209,7 @@ class ConsoleSmsBackend(ChannelBackend):
             if any(written.split("\t", 2)[1:2] == [key] for written in file):
                 logger.info("SMS %s was already sent; not sending it again", key)
                 return
-            logger.info("SMS to %s: %s", address, notification.body_text)
+            logger.info("SMS to %s: %s", address, body)
             file.write(line + "\n")
 
 
@@ -215,7 +241,7 @@ class WebhookSmsBackend(ChannelBackend):
             raise SmsWebhookPermanentError("SMS_WEBHOOK_URL is not set")
         payload = {
             "to": address,
-            "body": notification.body_text,
+            "body": marked(notification.body_text, notification),
             "notification_id": str(notification.id),
         }
         try:

@@ -61,6 +61,11 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     attempt_started_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Copies sent after an attempt of unknown outcome (an operator's resend, or the
+    # automatic one of an emergency): each is marked as a possible duplicate. Set, the
+    # request makes the next delivery message flagged `resend` send an unknown one.
+    resends = models.PositiveIntegerField(default=0)
+    resend_requested_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -95,6 +100,10 @@ class Notification(models.Model):
     @property
     def is_rendered(self):
         return bool(self.body_text)
+
+    @property
+    def is_possible_duplicate(self):
+        return self.resends > 0
 
     @property
     def idempotency_key(self):

@@ -9,11 +9,13 @@ import logging
 from datetime import timedelta
 from itertools import islice
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.errors import Conflict
 from apps.core.pruning import delete_in_chunks
 from apps.messaging.publisher import publish
 from apps.notifications.channels import channel_backend
@@ -219,12 +221,13 @@ def notification_render(notification):
 
 
 # Written row by row only for the few notifications that need more than the attempt's
-# one UPDATE: those turned `unknown`, and those requested before bodies were rendered.
+# one UPDATE: those turned `unknown` or resent, and those requested before bodies were
+# rendered.
 _REWRITTEN_FIELDS = ["status", "attempt_started_at", "last_error", "subject", "body_text",
-                     "body_html"]  # fmt: skip
+                     "body_html", "resends", "resend_requested_at"]  # fmt: skip
 
 
-def notifications_deliver(notification_ids):
+def notifications_deliver(notification_ids, *, resend=False):
     """Send a batch of notifications through their channels: once per notification, and
     once at the provider as far as the provider allows; return {id: error} of those whose
     attempt failed (recorded by the consumer: `notifications_attempt_failed` /
@@ -233,10 +236,14 @@ def notifications_deliver(notification_ids):
     For each group of notifications:
     1. Under row locks, and committed before the provider is called: the attempts
        (`attempts`, status processing, `attempt_started_at`), in bulk. Notifications
-       already sent (or of unknown outcome) are left alone.
+       already sent (or of unknown outcome) are left alone; `resend` (an operator's or
+       an emergency's resend message) sends those of unknown outcome whose resend was
+       requested, marked as possible duplicates.
     2. The provider is called for each, with its idempotency key, over one connection
        for the whole batch (one SMTP connection), holding no lock and no transaction.
-    3. The sent ones are committed as sent, in bulk.
+    3. The outcomes are committed, in bulk: the sent as sent; the failed with their
+       error and their attempt closed. An attempt stays open (`attempt_started_at` set)
+       only while its outcome is not known.
 
     A redelivery that finds an attempt without outcome (its worker died between 1 and
     3) sends again with the same key only where the provider honours it; otherwise the
@@ -245,41 +252,132 @@ def notifications_deliver(notification_ids):
     notification is its own group, and a worker lost mid-batch leaves at most one
     notification of unknown outcome. Call it outside any transaction (the consumers do),
     or step 1 is not committed before the provider is called.
+
+    At the task's soft time limit the batch stops: what was sent is recorded, the
+    notification in flight is left with its attempt open, and the rest is published
+    again as a new batch message (nothing is sent twice, nothing waits for a retry).
     """
+    ids = sorted(set(map(str, notification_ids)))
     by_channel = {}
-    rows = Notification.objects.filter(id__in=set(map(str, notification_ids)))
+    rows = Notification.objects.filter(id__in=ids)
     for notification_id, channel in rows.order_by("id").values_list("id", "channel"):
         by_channel.setdefault(channel, []).append(str(notification_id))
-    missing = len(set(map(str, notification_ids))) - sum(map(len, by_channel.values()))
+    missing = len(ids) - sum(map(len, by_channel.values()))
     if missing:
         logger.warning("%d notifications of the batch no longer exist", missing)
     failures = {}
+    try:
+        for channel, channel_ids in by_channel.items():
+            backend = channel_backend(channel)
+            group = len(channel_ids) if backend.honours_idempotency_key else 1
+            with backend.opened():
+                for chunk in _chunks(channel_ids, group):
+                    failures.update(_deliver_group(backend, chunk, resend=resend))
+    except SoftTimeLimitExceeded:
+        _rest_requeue(ids, failures, resend=resend)
+        return {}
+    return failures
+
+
+def _deliver_group(backend, notification_ids, *, resend=False):
+    to_send = _attempts_start(backend, notification_ids, resend=resend)
+    sent, failures, closed = [], {}, {}
+    try:
+        for notification, address in to_send:
+            try:
+                backend.send(notification, address)
+            except SoftTimeLimitExceeded:
+                raise  # stops the batch; this attempt stays open (its outcome is unknown)
+            except Exception as exc:  # recorded by the consumer, which decides retry or fail
+                logger.warning("notification %s: %r", notification.id, exc)
+                failures[str(notification.id)] = exc
+                # A provider that timed out may have accepted the message all the same:
+                # that attempt stays open, its outcome unknown.
+                if not backend.outcome_unknown(exc):
+                    closed[str(notification.id)] = exc
+            else:
+                sent.append((notification, address))
+    finally:
+        if sent or closed:
+            _outcomes_record(sent, closed)
+    return failures
+
+
+def _rest_requeue(notification_ids, failures, *, resend=False):
+    """The batch stopped at the soft time limit: record the attempts that failed, and
+    publish what is neither sent nor of unknown outcome as a new batch message (and, of
+    a resend batch, the resends not sent yet as a new resend message)."""
+    if failures:
+        notifications_attempt_failed({i: f"{type(e).__name__}: {e}" for i, e in failures.items()})
+    with transaction.atomic():
+        rest = list(
+            Notification.objects.filter(
+                id__in=notification_ids, status__in=[Status.PENDING, Status.PROCESSING]
+            ).values_list("id", "channel")
+        )
+        by_channel = {}
+        for notification_id, channel in rest:
+            by_channel.setdefault(channel, []).append(str(notification_id))
+        for channel, ids in by_channel.items():
+            publish(NOTIFICATION_BATCH_REQUESTED[channel], {"notification_ids": ids})
+        if resend:
+            _resends_publish(
+                Notification.objects.filter(id__in=notification_ids, status=Status.UNKNOWN)
+            )
+    logger.warning("batch stopped at the soft time limit; %d of %d notifications re-queued",
+                   len(rest), len(notification_ids))  # fmt: skip
+
+
+def _unknown_outcome_reason(notification):
+    return (
+        f"attempt {notification.attempts} started at "
+        f"{notification.attempt_started_at.isoformat()} has no recorded outcome and the "
+        "provider does not honour an idempotency key: not sent again; check with the "
+        "provider whether it was delivered"
+    )
+
+
+def _outcome_unknown(notification, reason, now):
+    """Mark `notification` unknown (not saved); return its history rows. A category
+    whose policy is at least once (NOTIFICATION_RESEND_UNKNOWN_CATEGORIES: emergencies)
+    gets its resend requested, up to NOTIFICATION_UNKNOWN_MAX_RESENDS copies, published
+    by `_resends_publish` for NOTIFICATION_UNKNOWN_RESEND_AFTER seconds later."""
+    logger.error("notification %s: %s", notification.id, reason)
+    notification.attempt_started_at = None
+    notification.last_error = reason[:5000]
+    history = [_status_set(notification, Status.UNKNOWN, reason)]
+    if (
+        notification.category in settings.NOTIFICATION_RESEND_UNKNOWN_CATEGORIES
+        and notification.resends < settings.NOTIFICATION_UNKNOWN_MAX_RESENDS
+    ):
+        after = settings.NOTIFICATION_UNKNOWN_RESEND_AFTER
+        notification.resend_requested_at = now
+        history.append(_status_set(
+            notification, Status.UNKNOWN,
+            f"{notification.category}: resent in {after}s, marked as a possible duplicate",
+        ))  # fmt: skip
+    return history
+
+
+def _resends_publish(notifications, *, delay=0, urgency=None):
+    """One `resend` batch message per channel for the notifications whose resend was
+    requested (in the caller's transaction), held `delay` seconds in the outbox."""
+    by_channel = {}
+    for notification in notifications:
+        if notification.resend_requested_at is not None:
+            by_channel.setdefault(notification.channel, []).append(str(notification.id))
+    not_before = timezone.now() + timedelta(seconds=delay) if delay else None
     for channel, ids in by_channel.items():
-        backend = channel_backend(channel)
-        group = len(ids) if backend.honours_idempotency_key else 1
-        with backend.opened():
-            for chunk in _chunks(ids, group):
-                failures.update(_deliver_group(backend, chunk))
-    return failures
+        for chunk in _chunks(ids, batch_size(channel)):
+            publish(
+                NOTIFICATION_BATCH_REQUESTED[channel],
+                {"notification_ids": chunk, "resend": True},
+                urgency=urgency,
+                not_before=not_before,
+            )
 
 
-def _deliver_group(backend, notification_ids):
-    to_send = _attempts_start(backend, notification_ids)
-    sent, failures = [], {}
-    for notification, address in to_send:
-        try:
-            backend.send(notification, address)
-        except Exception as exc:  # recorded by the consumer, which decides retry or fail
-            logger.warning("notification %s: %r", notification.id, exc)
-            failures[str(notification.id)] = exc
-        else:
-            sent.append((notification, address))
-    if sent:
-        _outcomes_record(sent)
-    return failures
-
-
-def _attempts_start(backend, notification_ids):
+def _attempts_start(backend, notification_ids, *, resend=False):
     """Record the attempts (committed when called outside a transaction); return
     [(notification, address)] to send."""
     with transaction.atomic():
@@ -290,26 +388,30 @@ def _attempts_start(backend, notification_ids):
             .order_by("id")
         )
         now = timezone.now()
-        to_send, rewritten, history = [], [], []
+        to_send, rewritten, history, unknown = [], [], [], []
         for notification in notifications:
-            if notification.status in (Status.SENT, Status.UNKNOWN):
+            detail = ""
+            if resend:
+                if notification.status != Status.UNKNOWN or not notification.resend_requested_at:
+                    continue  # resent already (another resend message)
+                notification.resend_requested_at = None
+                notification.resends += 1
+                detail = (
+                    f"; resend {notification.resends} after an unknown outcome, marked as a "
+                    "possible duplicate"
+                )
+                rewritten.append(notification)
+            elif notification.status in (Status.SENT, Status.UNKNOWN):
                 logger.info("notification %s is %s; not sending again", notification.id,
                             notification.status)  # fmt: skip
                 continue
-            detail = ""
             if notification.attempt_started_at is not None:
                 started = notification.attempt_started_at.isoformat()
                 if not backend.honours_idempotency_key:
-                    reason = (
-                        f"attempt {notification.attempts} started at {started} has no "
-                        "recorded outcome and the provider does not honour an idempotency "
-                        "key: not sent again; check with the provider whether it was delivered"
-                    )
-                    logger.error("notification %s: %s", notification.id, reason)
-                    notification.attempt_started_at = None
-                    notification.last_error = reason
-                    history.append(_status_set(notification, Status.UNKNOWN, reason))
+                    reason = _unknown_outcome_reason(notification)
+                    history.extend(_outcome_unknown(notification, reason, now))
                     rewritten.append(notification)
+                    unknown.append(notification)
                     continue
                 detail = f"; resent with the same idempotency key after attempt from {started}"
                 logger.warning("notification %s: attempt without outcome%s", notification.id,
@@ -326,12 +428,16 @@ def _attempts_start(backend, notification_ids):
         Notification.objects.filter(id__in=[n.id for n, _ in to_send]).update(
             status=Status.PROCESSING, attempts=F("attempts") + 1, attempt_started_at=now
         )
-        Notification.objects.bulk_update(rewritten, _REWRITTEN_FIELDS)
+        Notification.objects.bulk_update(set(rewritten), _REWRITTEN_FIELDS)
         NotificationStatusChange.objects.bulk_create(history)
+        _resends_publish(unknown, delay=settings.NOTIFICATION_UNKNOWN_RESEND_AFTER)
     return to_send
 
 
-def _outcomes_record(sent):
+def _outcomes_record(sent, failures):
+    """Commit the outcomes of a group: the sent as sent; `failures` ({id: error}) with
+    their error and their attempt closed (the consumer then records the retry or the
+    failure). Neither is open any more."""
     now = timezone.now()
     with transaction.atomic():
         Notification.objects.filter(id__in=[n.id for n, _ in sent]).update(
@@ -341,6 +447,11 @@ def _outcomes_record(sent):
             _status_set(n, Status.SENT, f"{n.channel} to {address or 'inbox'}")
             for n, address in sent
         )
+        closed = [
+            Notification(id=i, attempt_started_at=None, last_error=f"{type(e).__name__}: {e}")
+            for i, e in failures.items()
+        ]
+        Notification.objects.bulk_update(closed, ["attempt_started_at", "last_error"])
 
 
 def notification_deliver(notification_id):
@@ -351,25 +462,60 @@ def notification_deliver(notification_id):
     return Notification.objects.get(id=notification_id)
 
 
-def notifications_attempt_failed(errors, *, retry_in=None):
-    """Record failed attempts that will be retried: `errors` is {id: error}."""
-    when = f"; retry in {retry_in}s" if retry_in is not None else ""
+def _settle(reasons, apply):
+    """Lock the notifications of `reasons` ({id: reason}) and settle each with
+    `apply(notification, reason, now)` -> history rows or None (left alone). An attempt
+    still open (its outcome unknown) where the provider honours no key is marked
+    unknown first, and never reset: nothing is sent blind."""
+    now = timezone.now()
     with transaction.atomic():
-        notifications = Notification.objects.select_for_update().filter(id__in=list(errors))
-        changed, history = [], []
+        notifications = list(Notification.objects.select_for_update().filter(id__in=list(reasons)))
+        changed, history, unknown, keyed = [], [], [], {}
         for notification in notifications:
-            if notification.status in (Status.SENT, Status.FAILED):
+            reason = str(reasons[str(notification.id)])
+            if notification.status in (Status.SENT, Status.UNKNOWN):
                 continue
-            error = errors[str(notification.id)]
-            notification.attempt_started_at = None
-            notification.last_error = str(error)[:5000]
-            history.append(_status_set(
-                notification, Status.PENDING,
-                f"attempt {notification.attempts} failed: {error}{when}",
-            ))  # fmt: skip
+            channel = notification.channel
+            if channel not in keyed:
+                keyed[channel] = channel_backend(channel).honours_idempotency_key
+            if notification.attempt_started_at is not None and not keyed[channel]:
+                reason = f"{_unknown_outcome_reason(notification)} ({reason})"
+                history.extend(_outcome_unknown(notification, reason, now))
+                unknown.append(notification)
+            else:
+                rows = apply(notification, reason, now)
+                if rows is None:
+                    continue
+                history.extend(rows)
             changed.append(notification)
-        Notification.objects.bulk_update(changed, ["attempt_started_at", "last_error", "status"])
+        Notification.objects.bulk_update(
+            changed, ["attempt_started_at", "last_error", "status", "resend_requested_at"]
+        )
         NotificationStatusChange.objects.bulk_create(history)
+        _resends_publish(unknown, delay=settings.NOTIFICATION_UNKNOWN_RESEND_AFTER)
+    return notifications
+
+
+def notifications_attempt_failed(errors, *, retry_in=None):
+    """Record failed attempts that will be retried: `errors` is {id: error}. Those sent,
+    failed or of unknown outcome stay so; one whose attempt is still open is resent with
+    the same key where the provider honours it, and marked unknown where it does not."""
+    when = f"; retry in {retry_in}s" if retry_in is not None else ""
+
+    def retry(notification, error, now):
+        if notification.status == Status.FAILED:
+            return None
+        if notification.attempt_started_at is not None:
+            return None  # the retry resends it with the same idempotency key
+        notification.last_error = error[:5000]
+        if notification.status == Status.PENDING:  # the delivery stopped before it
+            return [_status_set(notification, Status.PENDING, f"not attempted: {error}{when}")]
+        return [_status_set(
+            notification, Status.PENDING,
+            f"attempt {notification.attempts} failed: {error}{when}",
+        )]  # fmt: skip
+
+    _settle(errors, retry)
 
 
 def notification_attempt_failed(notification_id, error, *, retry_in=None):
@@ -381,23 +527,50 @@ def notification_attempt_failed(notification_id, error, *, retry_in=None):
 def notifications_mark_failed(reasons):
     """Mark notifications failed: `reasons` is {id: reason} (retries exhausted or a
     permanent error). Sent notifications stay sent, and those of unknown outcome stay
-    unknown (an operator checks them with the provider)."""
-    with transaction.atomic():
-        notifications = Notification.objects.select_for_update().filter(id__in=list(reasons))
-        changed, history = [], []
-        for notification in notifications:
-            if notification.status in (Status.SENT, Status.UNKNOWN):
-                continue
-            reason = str(reasons[str(notification.id)])
-            notification.attempt_started_at = None
-            notification.last_error = reason[:5000]
-            history.append(_status_set(notification, Status.FAILED, reason))
-            changed.append(notification)
-        Notification.objects.bulk_update(changed, ["attempt_started_at", "last_error", "status"])
-        NotificationStatusChange.objects.bulk_create(history)
+    unknown (an operator checks them with the provider); an attempt still open becomes
+    unknown where the provider honours no key, and stays open (a replay resends it with
+    the same key) where it does."""
+
+    def fail(notification, reason, now):
+        notification.last_error = reason[:5000]
+        return [_status_set(notification, Status.FAILED, reason)]
+
+    notifications = _settle(reasons, fail)
     missing = set(reasons) - {str(n.id) for n in notifications}
     for notification_id in missing:
         logger.warning("notification %s to mark failed does not exist", notification_id)
+
+
+def notifications_resend(notification_ids, *, by):
+    """An operator's explicit resend of notifications of unknown outcome (having checked
+    with the provider, or deciding a second copy is better than none): each is sent once
+    more, marked as a possible duplicate. Raises Conflict for any that is not unknown;
+    returns the notifications."""
+    with transaction.atomic():
+        notifications = list(
+            Notification.objects.select_for_update().filter(id__in=list(notification_ids))
+        )
+        wrong = [n for n in notifications if n.status != Status.UNKNOWN]
+        if wrong:
+            raise Conflict(
+                f"only a notification of unknown outcome can be resent; {wrong[0].id} is "
+                f"{wrong[0].status}",
+                status=wrong[0].status,
+                resendable_statuses=[Status.UNKNOWN],
+            )
+        now = timezone.now()
+        who = getattr(by, "email", "") or str(by)
+        # One already requested is on its way: a second message would race it.
+        requested = [n for n in notifications if n.resend_requested_at is None]
+        for notification in requested:
+            notification.resend_requested_at = now
+        Notification.objects.bulk_update(requested, ["resend_requested_at"])
+        NotificationStatusChange.objects.bulk_create(
+            _status_set(n, Status.UNKNOWN, f"resend requested by {who}") for n in requested
+        )
+        _resends_publish(requested)
+    logger.info("%s requested the resend of %d notifications", who, len(notifications))
+    return notifications
 
 
 def notification_mark_failed(notification_id, reason):

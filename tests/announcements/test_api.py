@@ -39,7 +39,7 @@ def test_manager_writes_previews_sends_and_follows_progress(world, api):
     assert detail["status"] == "sent"
     assert detail["counts"] == {
         "recipients": 2, "sent": 0, "failed": 0, "pending": 4, "read": 0, "in_digest": 0,
-        "batches": 1, "batches_done": 1,
+        "batches": 1, "batches_done": 1, "gone": 0,
     }  # fmt: skip
     assert [h["to_status"] for h in detail["history"]] == ["draft", "sending", "sent"]
     refused = client.post(f"{URL}{pk}/cancel/")

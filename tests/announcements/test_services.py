@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -279,3 +280,68 @@ def test_read_by_a_recipient_counts_and_others_are_refused(world):
         services.announcement_mark_read(announcement, user=world.b.resident)
     assert list(selectors.announcements_received_by(world.a.resident)) == [announcement]
     assert list(selectors.announcements_received_by(world.b.resident)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recipient_deleted_after_planning_is_skipped_and_counted(world):
+    """The batch commits (it used to fail at commit on the foreign key, dead-letter, and
+    fail again on replay, the announcement `sending` for ever)."""
+    quiet_free(world.a.property)
+    announcement = announce(world)
+    services.announcement_send_now(announcement, by=world.a.staff["manager"])
+    with transaction.atomic():
+        services.announcement_plan(announcement.pk)
+    [data] = batch_messages(announcement)
+    assert sorted(data["user_ids"]) == sorted([world.a.resident.pk, world.neighbour.pk])
+    world.neighbour.delete()
+    with transaction.atomic():  # as the consumer: one transaction with its ledger row
+        services.announcement_batch_send(announcement.pk, data["batch"], data["user_ids"])
+    announcement.refresh_from_db()
+    assert announcement.status == "sent"
+    assert deliveries(announcement) == {(world.a.resident.pk, "in_app"): 1}
+    counts = selectors.announcement_counts(announcement)
+    assert (counts["recipients"], counts["gone"], counts["batches_done"]) == (1, 1, 1)
+
+
+def test_a_send_message_early_by_the_workers_clock_is_rescheduled_not_dropped(world):
+    """Clock skew: the relay (whose clock is ahead) published the send at `send_at`; the
+    worker's clock says 30 s early. It is published again, held 30 s more by the relay's
+    clock, and sent when it comes back."""
+    manager = world.a.staff["manager"]
+    announcement = announce(world)
+    send_at = timezone.now() + datetime.timedelta(hours=1)
+    services.announcement_schedule(announcement, by=manager, send_at=send_at)
+    early = send_at - datetime.timedelta(seconds=30)
+    services.announcement_plan(announcement.pk, now=early)
+    announcement.refresh_from_db()
+    assert announcement.status == "scheduled"
+    rows = OutboxMessage.objects.filter(event="announcement.send").order_by("created_at")
+    assert [row.not_before for row in rows] == [send_at, send_at + datetime.timedelta(seconds=30)]
+    assert rows[1].priority == rows[0].priority
+    services.announcement_plan(announcement.pk, now=send_at + datetime.timedelta(seconds=1))
+    announcement.refresh_from_db()
+    assert announcement.status == "sending" and len(batch_messages(announcement)) == 1
+
+
+@override_settings(ANNOUNCEMENT_THROTTLE_PER_HOUR=1, ANNOUNCEMENT_BATCH_SIZE=1)
+def test_a_cancelled_announcement_is_not_sent_in_a_digest(world):
+    quiet_free(world.a.property)
+    manager = world.a.staff["manager"]
+    start = timezone.now()
+    first = announce(world, title="Notice 1")
+    services.announcement_send_now(first, by=manager)
+    services.announcement_plan(first.pk)
+    run_batches(first, now=start)
+    # The second is over the throttle for everyone: its first batch folds one resident
+    # into a digest, then it is cancelled before its second batch.
+    second = announce(world, title="Notice 2")
+    services.announcement_send_now(second, by=manager)
+    services.announcement_plan(second.pk)
+    folded, _ = batch_messages(second)
+    services.announcement_batch_send(second.pk, folded["batch"], folded["user_ids"], now=start)
+    [digest] = AnnouncementDigest.objects.filter(user_id__in=folded["user_ids"])
+    services.announcement_cancel(second, by=manager)
+    services.announcement_digest_send(digest.pk, now=digest.due_at)
+    digest.refresh_from_db()
+    assert digest.sent_at is not None  # done with, nothing left in it to send
+    assert not digest.user.notifications.filter(template="announcement_digest").exists()

@@ -113,6 +113,22 @@ def test_cancel_during_sending_stops_the_batches_not_started(world, clean_queues
     assert status_of(announcement) == "cancelled"
 
 
+def test_a_recipient_deleted_after_planning_is_skipped_by_the_worker(world, clean_queues,
+                                                                     start_worker):  # fmt: skip
+    """The batch is consumed, not dead-lettered: the announcement is sent to the others
+    and counts the one gone."""
+    announcement = announce(world)
+    with transaction.atomic():
+        services.announcement_send_now(announcement, by=world.a.staff["manager"])
+        services.announcement_plan(announcement.pk)
+    world.neighbour.delete()
+    start_worker("announcements")
+    wait_until(lambda: status_of(announcement) == "sent", timeout=30, message="sent")
+    assert queue_depth("announcements.dlq") == 0
+    assert deliveries(announcement) == {(world.a.resident.pk, "in_app"): 1}
+    assert announcement.batches.get().recipients_gone == 1
+
+
 def test_quiet_hours_hold_email_then_release_it(world, clean_queues, start_worker, start_relay):
     start_worker("announcements")
     start_worker(*NOTIFICATION_QUEUES)

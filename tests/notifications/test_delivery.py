@@ -135,7 +135,9 @@ def test_failed_attempts_and_failure_are_recorded_and_sent_stays_sent(world):
     # Attempts count provider calls started (none here); failures record outcomes.
     assert n.status == "failed" and n.attempts == 0 and "exhausted" in n.last_error
     assert statuses(n) == ["pending", "pending", "failed"]
-    assert "failed: SmsWebhookTransientError" in n.history.order_by("at", "id")[1].detail
+    # Never attempted (a delivery stopped before it): said so, not "attempt 0 failed".
+    detail = n.history.order_by("at", "id")[1].detail
+    assert detail == "not attempted: SmsWebhookTransientError: 503; retry in 2s"
 
     notification_deliver(n.id)  # a replay of the dead letter delivers a failed one
     n.refresh_from_db()

@@ -1,7 +1,9 @@
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 import requests
@@ -54,26 +56,27 @@ def process_env(**extra):
     }
 
 
-def procfile_command(name, **env):
+def procfile_command(name, root=ROOT):
     """The Procfile's command for `name`, as `make run` (honcho, via sh) starts it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
+    for line in (root / "Procfile").read_text().splitlines():
         if line.startswith(f"{name}:"):
             return line.split(":", 1)[1].strip()
     raise KeyError(name)
 
 
 class Service:
-    """A process started from a Procfile line with its output in var/test-logs."""
+    """A process started from a Procfile line with its output in var/test-logs; `root`,
+    another checkout's (the previous release's) Procfile and code, on this virtualenv."""
 
-    def __init__(self, name, port, **env):
+    def __init__(self, name, port, root=ROOT, **env):
         WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = WORKER_LOG_DIR / f"{name}-{port}.log"
         self.port = port
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         path = f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"
         self.process = subprocess.Popen(
-            ["sh", "-c", procfile_command(name)],
-            cwd=ROOT,
+            ["sh", "-c", procfile_command(name, root)],
+            cwd=root,
             env=process_env(PATH=path, WEB_PORT=str(port), FLOWER_PORT=str(port), **env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -98,20 +101,35 @@ class Service:
     def logs(self):
         return self.log_path.read_text()
 
-    def stop(self):
-        if self.process.poll() is None:
+    def terminate(self):
+        """SIGTERM to the whole group (sh and what it started): a worker's warm shutdown."""
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+
+    def running(self):
+        """Any process of the group still alive (sh may exit before the worker it ran)."""
+        self.process.poll()
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def stop(self, timeout=15):
+        self.terminate()
+        deadline = time.monotonic() + timeout
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.running():
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
         self.log.close()
 
     def kill(self):
-        if self.process.poll() is None:
+        """SIGKILL to the whole group: once the test is over, a clean stop only costs time."""
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        self.process.wait(10)
         self.log.close()
 
 
@@ -127,4 +145,4 @@ def start_service(broker_vhost, transactional_db):
 
     yield start
     for service in started:
-        service.kill()  # the test is over: a clean stop only costs time
+        service.kill()

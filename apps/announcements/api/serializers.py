@@ -29,6 +29,8 @@ class CountsSerializer(serializers.Serializer):
                                          "waiting for their digest.")  # fmt: skip
     batches = serializers.IntegerField()
     batches_done = serializers.IntegerField()
+    gone = serializers.IntegerField(help_text="Planned recipients deleted before their "
+                                    "batch ran: skipped.")  # fmt: skip
 
 
 class AnnouncementSerializer(serializers.ModelSerializer):

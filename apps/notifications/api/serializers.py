@@ -81,7 +81,7 @@ class NotificationStatusSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = [
-            "id", "channel", "category", "status", "attempts", "last_error",
+            "id", "channel", "category", "status", "attempts", "resends", "last_error",
             "created_at", "sent_at", "history",
         ]  # fmt: skip
 

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.permissions import IsAdminRole
 from apps.notifications.api.serializers import (
     InboxSerializer,
     NotificationStatusSerializer,
@@ -26,6 +27,7 @@ from apps.notifications.services import (
     NotificationRequestError,
     notification_mark_read,
     notification_request,
+    notifications_resend,
     preferences_update,
 )
 
@@ -96,6 +98,18 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if notification is None:
             raise exceptions.NotFound()
         return Response(NotificationStatusSerializer(notification).data)
+
+    @extend_schema(request=None, responses={202: NotificationStatusSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminRole])
+    def resend(self, request, pk=None):
+        """An operator's resend of a notification of unknown outcome (409 for any other
+        status): sent once more, marked as a possible duplicate."""
+        visible = notifications_visible_to(request.user)
+        if notification_with_history(visible, pk) is None:
+            raise exceptions.NotFound()
+        notifications_resend([pk], by=request.user)
+        notification = notification_with_history(visible, pk)
+        return Response(NotificationStatusSerializer(notification).data, status=202)
 
     @extend_schema(request=None, responses=InboxSerializer)
     @action(detail=True, methods=["post"])
