@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from amqp.exceptions import NotFound
 from django.conf import settings
 from django.db import transaction
 from rest_framework.test import APIClient
@@ -101,6 +102,30 @@ def clean_queues(broker_vhost):
     purge()
     yield
     purge()
+
+
+def queues_forget_killed_consumers(queues, timeout=10.0):
+    """Empty `queues` once their killed consumers are gone: the broker puts back what a
+    consumer held when it sees its connection close, and a later test's worker on the same
+    queue must not get it (a queue this vhost does not have, nothing to do)."""
+    waiting = set(queues)
+
+    def purged():
+        with broker_connection() as connection:
+            for queue in sorted(waiting):
+                channel = connection.channel()
+                try:
+                    consumers = channel.queue_declare(queue=queue, passive=True)[2]
+                except NotFound:  # which closes the channel
+                    waiting.discard(queue)
+                    continue
+                if not consumers:
+                    channel.queue_purge(queue)
+                    waiting.discard(queue)
+                channel.close()
+        return not waiting
+
+    wait_until(purged, timeout, message=f"no consumer left on {sorted(waiting)}")
 
 
 def queue_depth(name):
@@ -232,6 +257,12 @@ class RelayProcess:
                 self.process.wait(10)
         self.log.close()
 
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.log.close()
+
 
 @pytest.fixture
 def start_worker(broker_vhost, transactional_db):
@@ -259,13 +290,12 @@ def start_worker(broker_vhost, transactional_db):
         return worker
 
     yield start
-    # All shut down at once rather than one after another.
-    for worker in started:
-        worker.terminate()
-    for worker in started:
-        worker.stop()
-    for process in relays:
-        process.stop()
+    # The test is over: stop cold. A warm shutdown costs seconds a worker (each billiard
+    # pool process sleeps 1 s before it exits, its supervisor polls every 0.8 s); the tests
+    # of warm shutdown signal their worker themselves (tests/ops/test_graceful_worker.py).
+    for process in [*started, *relays]:
+        process.kill()
+    queues_forget_killed_consumers({queue for worker in started for queue in worker.queues})
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
 
+DELAY_20 = celeryconfig.delay_queue_name(20)
 DELAY_60 = celeryconfig.delay_queue_name(60)
 
 
@@ -33,25 +34,27 @@ def effects(key):
     return list(ProbeEffect.objects.filter(key=key))
 
 
-def test_retry_due_in_60s_survives_a_worker_kill_and_runs_once_on_time(clean_queues, start_worker):
+def test_retry_due_in_20s_survives_a_worker_kill_and_runs_once_on_time(clean_queues, start_worker):
+    # 20 s, a tier real retries use too (celeryconfig.RETRY_DELAY_LEVELS): longer than
+    # killing the worker and starting another under load, so the retry waits through both.
     first = start_worker("repair_requests")
-    [row] = committed_publish("probe.retried", {"key": "later"})
-    wait_until(lambda: queue_depth(DELAY_60) == 1, message="the retry waits in the broker")
+    [row] = committed_publish("probe.retried", {"key": "later", "retry_in": 20})
+    wait_until(lambda: queue_depth(DELAY_20) == 1, message="the retry waits in the broker")
     failed_at = timezone.now()
     # Nothing is held by the worker: killing it loses and redelivers nothing.
     assert queue_depth("repair_requests") == 0
     first.kill()
     time.sleep(1)
-    assert queue_depth("repair_requests") == 0 and queue_depth(DELAY_60) == 1
+    assert queue_depth("repair_requests") == 0 and queue_depth(DELAY_20) == 1
     start_worker("repair_requests")
-    [effect] = wait_until(lambda: effects("later"), timeout=90, message="the retry ran")
+    [effect] = wait_until(lambda: effects("later"), timeout=50, message="the retry ran")
     assert effect.message_id == str(row.id)  # same message id: the ledger still applies
     assert effect.priority == "retry1"  # its retry count travelled with it
     waited = effect.created_at - failed_at
-    assert datetime.timedelta(seconds=55) <= waited <= datetime.timedelta(seconds=70), waited
+    assert datetime.timedelta(seconds=15) <= waited <= datetime.timedelta(seconds=30), waited
     assert not DeliveryAttempt.objects.filter(redeliveries__gt=0).exists()
     time.sleep(2)
-    assert len(effects("later")) == 1 and queue_depth(DELAY_60) == 0
+    assert len(effects("later")) == 1 and queue_depth(DELAY_20) == 0
 
 
 def test_a_retry_scheduled_twice_runs_once(clean_queues, start_worker):

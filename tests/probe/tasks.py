@@ -71,12 +71,15 @@ def crash(self, event):
 
 
 class OnceFailing(ConsumerTask):
-    """Fails transiently on the first attempt; its one retry waits a fixed 60 s."""
+    """Fails transiently on the first attempt; its one retry waits the fixed `retry_in`
+    seconds its message asks for (60 by default), a level of RETRY_DELAY_LEVELS."""
 
     abstract = True
     transient_errors = (ProbeTransientError,)
-    retry_backoff_factor = 60
-    retry_jitter = False
+
+    def retry_delay(self):
+        [event] = self.request.args
+        return event["data"].get("retry_in", 60)
 
 
 @shared_task(bind=True, base=OnceFailing, name="probe.transient_once")
