@@ -77,9 +77,10 @@ def exception_handler(exc, context):
 
 
 class RolePermission(BasePermission):
-    """The one access policy of the API (every view's default, DEFAULT_PERMISSION_CLASSES):
-    authenticated, and a role that may never take a view's action is refused (403) before
-    any object is looked up (objects it may not see are 404 through the scoped queryset).
+    """The one access policy of the API (views without role rules keep DRF's default,
+    IsAuthenticated): authenticated, and a role that may never take a view's action is
+    refused (403) before any object is looked up (objects it may not see are 404 through
+    the scoped queryset).
 
     The view sets `role_rules = {action: rule(user)}` (an APIView's action is its method,
     e.g. "post"); "*" applies to every action, before the action's own rule. A rule refuses
