@@ -119,7 +119,7 @@ class Processes:
         self.start(queue, [
             sys.executable, "-m", "celery", "-A", "propmgmt", "worker", "-Q", queue,
             "-c", str(concurrency), "-P", "prefork", "-n", f"bench-{queue}@%h",
-            "--include", "bench.noop", "--without-gossip", "--without-mingle",
+            "--include", "bench.tasks", "--without-gossip", "--without-mingle",
             "--loglevel", "WARNING",
         ])  # fmt: skip
 
@@ -158,7 +158,7 @@ def wait_for(predicate, what):
 
 def noop_drain():
     """Seconds to drain NOOP no-op tasks from the notifications queue."""
-    from bench.noop import noop
+    from bench.tasks import noop
 
     with broker_connection() as conn, conn.Producer() as producer:
         for _ in range(NOOP):

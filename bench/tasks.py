@@ -1,4 +1,4 @@
-"""The no-op task of the Celery drain ceiling (bench/throughput.py)."""
+"""The no-op task of the Celery drain ceilings (bench/throughput.py, bench/announcements.py)."""
 
 from celery import shared_task
 

@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "apps.core.openapi.ErrorDocumentingAutoSchema",
-    "EXCEPTION_HANDLER": "propmgmt.api.exception_handler",
+    "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     # DRF's own reading of X-Forwarded-For follows the one setting (the project's throttles
     # use apps.core.client directly).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

@@ -5,11 +5,16 @@ schemathesis, tests/test_api_contract.py).
 """
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 
 from apps.accounts.models import Role
+from apps.core.api import exception_handler
+from apps.core.errors import Conflict, LoginLocked
+from apps.messaging.deadletters import BrokerUnavailable, DeadLetterError, DeadLetterUnroutableError
 from apps.properties.models import Property, Unit
+from apps.registration.services import ConfirmationError, InvitationError
 from tests.factories import PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +130,49 @@ def test_schema_describes_the_dead_letter_list_as_it_is_answered():
     answer = schema["paths"]["/api/v1/ops/dead-letters/"]["get"]["responses"]["200"]
     ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert set(schema["components"]["schemas"][ref]["properties"]) == {"count", "results"}
+
+
+# --- Domain errors are answered once, by apps.core.api.exception_handler ------------------
+
+
+def test_a_refused_preference_names_its_field(api, world):
+    """NotificationRequestError from preferences_update: 400 on `enabled`, nothing stored."""
+    mandatory = [{"category": "account", "channel": "email", "enabled": False}]
+    response = api(world.a.resident).put(
+        "/api/v1/notifications/preferences/", mandatory, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"enabled": ["account notifications cannot be switched off"]}
+
+
+def test_an_unknown_dead_letter_queue_is_404_with_the_known_ones(admin):
+    response = admin.get("/api/v1/ops/dead-letters/", {"queue": "no-such-queue"})
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("unknown queue 'no-such-queue'; known queues: ")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body", "headers"),
+    [
+        (Conflict("Not now.", allowed_transitions=["closed"], version=3), 409,
+         {"detail": "Not now.", "allowed_transitions": ["closed"], "version": 3}, {}),
+        (InvitationError("Expired.", field="invitation_token"), 400,
+         {"invitation_token": ["Expired."]}, {}),
+        (ConfirmationError("Used."), 400, {"token": ["Used."]}, {}),
+        (DeadLetterError("no dead letter 'x' in q"), 404,
+         {"detail": "no dead letter 'x' in q"}, {}),
+        (DeadLetterUnroutableError("x stays in q.dlq"), 409, {"detail": "x stays in q.dlq"}, {}),
+        (BrokerUnavailable(ConnectionRefusedError(111, "refused")), 503,
+         {"detail": "The message broker is unreachable; try again shortly."}, {}),
+        (LoginLocked(30), 429,
+         {"detail": "Too many failed logins; try again later. Expected available in 30 seconds."},
+         {"Retry-After": "30"}),
+        (DjangoValidationError({"unit": ["Not yours."]}), 400, {"unit": ["Not yours."]}, {}),
+    ],
+)  # fmt: skip
+def test_each_domain_error_has_one_answer(error, status, body, headers):
+    """Pure mapping (no request needed): the status, body and headers views used to build
+    by hand in try/except blocks (tests/architecture/test_access_policy.py forbids those)."""
+    response = exception_handler(error, {})
+    assert (response.status_code, response.data) == (status, body)
+    assert {name: response[name] for name in headers} == headers

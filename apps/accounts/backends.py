@@ -18,7 +18,7 @@ from django.contrib.auth.backends import BaseBackend, ModelBackend
 from apps.accounts.selectors import user_username_for_login
 from apps.accounts.throttling import login_failure_record, login_lock_check, login_success_record
 from apps.core.client import client_identity
-from apps.core.roles import Role
+from apps.core.roles import user_is_admin
 
 
 @cache
@@ -29,10 +29,6 @@ def role_permissions(role) -> frozenset[str]:
         for config in apps.get_app_configs()
         for codename in getattr(config, "role_permissions", {}).get(role, ())
     )
-
-
-def _is_admin(user_obj):
-    return user_obj.is_active and getattr(user_obj, "role", None) == Role.ADMIN
 
 
 class LockoutModelBackend(ModelBackend):
@@ -64,10 +60,12 @@ class RolePermissionBackend(BaseBackend):
         return set(role_permissions(user_obj.role))
 
     def has_perm(self, user_obj, perm, obj=None):
-        return _is_admin(user_obj) or super().has_perm(user_obj, perm, obj)
+        return (user_obj.is_active and user_is_admin(user_obj)) or super().has_perm(
+            user_obj, perm, obj
+        )
 
     def has_module_perms(self, user_obj, app_label):
         prefix = f"{app_label}."
-        return _is_admin(user_obj) or any(
+        return (user_obj.is_active and user_is_admin(user_obj)) or any(
             perm.startswith(prefix) for perm in self.get_all_permissions(user_obj)
         )

@@ -58,10 +58,6 @@ class User(AbstractUser):
     def is_resident(self):
         return self.role == Role.RESIDENT
 
-    @property
-    def is_admin_role(self):
-        return self.role == Role.ADMIN or self.is_superuser
-
 
 class ApiToken(models.Model):
     """An API token: many per user (one per login), each expiring and revocable.

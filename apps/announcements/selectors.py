@@ -13,15 +13,16 @@ from apps.announcements.models import (
     AnnouncementStatus,
     Audience,
 )
+from apps.core.roles import user_is_admin, user_is_manager_or_admin
 from apps.notifications.models import Status as NotificationStatus
 from apps.properties.models import StaffAssignment
-from apps.properties.selectors import residencies_in_force, user_is_admin
+from apps.properties.selectors import residencies_in_force
 
 PUBLISHED = (AnnouncementStatus.SENDING, AnnouncementStatus.SENT)
 
 
 def user_manages_announcements(user):
-    return bool(user.is_authenticated and (user_is_admin(user) or user.role == Role.MANAGER))
+    return user_is_manager_or_admin(user)
 
 
 def managed_property_ids(user):

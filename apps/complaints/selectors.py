@@ -1,8 +1,9 @@
 """Reads of the complaints app, always scoped to what the user may see."""
 
 from apps.accounts.models import Role
-from apps.complaints.models import Complaint, ComplaintComment, ComplaintStatusChange
-from apps.properties.selectors import scope_to_user, user_is_admin
+from apps.complaints.models import Complaint, ComplaintComment
+from apps.core.roles import user_is_admin
+from apps.properties.selectors import scope_to_user
 
 AREA = "complaints"
 
@@ -21,7 +22,3 @@ def complaints_visible_to(user):
 
 def complaint_comments(complaint):
     return ComplaintComment.objects.filter(complaint=complaint).select_related("author")
-
-
-def complaint_history(complaint):
-    return ComplaintStatusChange.objects.filter(complaint=complaint).select_related("changed_by")

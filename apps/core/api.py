@@ -1,7 +1,12 @@
-"""API pieces shared by the workflow apps (repairs, complaints)."""
+"""The API edge shared by every app: the one exception handler (domain errors to HTTP),
+and the pieces of the workflow apps (repairs, complaints, announcements)."""
+
+import logging
 
 import django_filters
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -10,12 +15,102 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.errors import Conflict, Invalid, LoginLocked, NotFound, Unavailable
 from apps.core.filters import FilterSet
+from apps.core.roles import user_is_admin
 from apps.core.validators import NOTE_MAX_LENGTH
+
+logger = logging.getLogger(__name__)
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A service this request needs is unreachable; try again shortly."
+
+
+def _as_api_exception(exc):
+    """The DRF exception a domain or Django error answers as (None: not one of them)."""
+    if isinstance(exc, Invalid):
+        return exceptions.ValidationError({exc.field: [exc.message]})
+    if isinstance(exc, NotFound):
+        return exceptions.NotFound(exc.message)
+    if isinstance(exc, Unavailable):
+        return ServiceUnavailable(exc.message)
+    if isinstance(exc, LoginLocked):
+        return exceptions.Throttled(
+            wait=exc.retry_after, detail="Too many failed logins; try again later."
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+    return None
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every domain error is answered here, once, so views
+    never catch one (409 with the allowed steps, 400 with field messages, 404, 429 with
+    Retry-After, 503); anything else unexpected is logged and answered without a trace."""
+    if isinstance(exc, Conflict):  # `extra` keeps its JSON types (a version is a number)
+        return Response({"detail": exc.message, **exc.extra}, status=status.HTTP_409_CONFLICT)
+    response = drf_exception_handler(_as_api_exception(exc) or exc, context)
+    if response is None:
+        logger.exception("unhandled API error", exc_info=exc)
+        return Response(
+            {"detail": "Internal error; it has been logged."},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return response
+
+
+class RolePermission(BasePermission):
+    """The one access policy of the API (views without role rules keep DRF's default,
+    IsAuthenticated): authenticated, and a role that may never take a view's action is
+    refused (403) before any object is looked up (objects it may not see are 404 through
+    the scoped queryset).
+
+    The view sets `role_rules = {action: rule(user)}` (an APIView's action is its method,
+    e.g. "post"); "*" applies to every action, before the action's own rule. A rule refuses
+    by returning a false value ("Your role may not do this.") or by raising PermissionDenied
+    with its own message, as the services' `<noun>_authorize` checks do (so the API and the
+    services agree); `role_rule()` gives a predicate its message.
+    """
+
+    message = "Your role may not do this."
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        rules = getattr(view, "role_rules", {})
+        action = getattr(view, "action", None) or request.method.lower()
+        return all(rules[key](request.user) for key in ("*", action) if key in rules)
+
+
+def role_rule(predicate, message):
+    """A role rule that refuses whoever `predicate(user)` rejects with `message` (403)."""
+
+    def rule(user):
+        if not predicate(user):
+            raise PermissionDenied(message)
+        return True
+
+    return rule
+
+
+ADMINS_ONLY = role_rule(user_is_admin, "Only administrators may do this.")
 
 
 def workflow_errors(noun):
@@ -43,24 +138,6 @@ def workflow_schema(noun, *, detail, create_request, summaries, list_description
             responses={201: detail, 400: errors[400], 403: errors[403]},
         ),
     )  # fmt: skip
-
-
-class WorkflowPermission(IsAuthenticated):
-    """A role that may never take a view's action is refused (403) before any object is
-    looked up (objects it may not see are 404 through the scoped queryset).
-
-    The view sets `authorize = {action: check(user)}`, "*" for every action; a check raises
-    PermissionDenied (the app's services define them, so the API and services agree).
-    """
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        for key in ("*", view.action):
-            check = view.authorize.get(key)
-            if check is not None:
-                check(request.user)
-        return True
 
 
 class WorkflowFilter(FilterSet):
@@ -160,10 +237,10 @@ class WorkflowViewSet(
     (through `create_service(resident=user, **data)`) and step (`step()`).
 
     The app sets `visible_to(user)`, `serializer_classes` {action: serializer} with
-    "retrieve" the detail every write answers with, `detail_prefetch` and `authorize`.
+    "retrieve" the detail every write answers with, `detail_prefetch` and `role_rules`.
     """
 
-    permission_classes = [WorkflowPermission]
+    permission_classes = [RolePermission]
     serializer_classes = {}
     detail_prefetch = ()
     ordering = ["-created_at", "-id"]

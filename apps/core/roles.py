@@ -18,13 +18,17 @@ STAFF_ROLES = (Role.MAINTENANCE, Role.SECURITY, Role.CUSTOMER_SERVICE, Role.MANA
 
 
 def user_is_admin(user):
-    return user.is_superuser or user.role == Role.ADMIN
+    """The one admin check (tests/architecture/test_access_policy.py): the admin role or a
+    superuser; an anonymous user is not one."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.role == Role.ADMIN))
+
+
+def user_is_manager_or_admin(user):
+    return bool(
+        user_is_admin(user) or (user and user.is_authenticated and user.role == Role.MANAGER)
+    )
 
 
 def user_uses_admin(user):
     """Staff and admins work in the Django admin; residents use the API only."""
-    return bool(
-        user.is_active
-        and user.is_authenticated
-        and (user.is_superuser or user.role in (*STAFF_ROLES, Role.ADMIN))
-    )
+    return bool(user.is_active and (user_is_admin(user) or user.role in STAFF_ROLES))

@@ -5,14 +5,18 @@ the channel so every message returns in order). The reason a consumer gave is jo
 from MessageFailure, since a death record only says "rejected".
 """
 
+import functools
 import hashlib
 import json
 from datetime import datetime
 
+from amqp.exceptions import AMQPError
 from django.db import transaction
 from kombu import Producer
+from kombu.exceptions import OperationalError
 
 import celeryconfig
+from apps.core.errors import Conflict, NotFound, Unavailable
 from apps.messaging.broker import UnroutableError, broker_connection, unroutable_raises
 from apps.messaging.correlation import CORRELATION_HEADER
 from apps.messaging.models import DeadLetterReplay, MessageFailure
@@ -28,12 +32,37 @@ _DEATH_HEADERS = (
 )
 
 
-class DeadLetterError(ValueError):
-    pass
+class DeadLetterError(NotFound, ValueError):
+    """No such queue or dead letter (the API answers 404)."""
 
 
-class DeadLetterUnroutableError(DeadLetterError):
-    """The original queue takes no messages (deleted): the dead letter stays."""
+class DeadLetterUnroutableError(Conflict, DeadLetterError):
+    """The original queue takes no messages (deleted): the dead letter stays (409)."""
+
+
+class BrokerUnavailable(Unavailable, ConnectionError):
+    """The broker could not be reached (the API answers 503 with `message`); str() is the
+    broker's own error, for the operators of the admin and the CLI."""
+
+    def __init__(self, cause):
+        super().__init__("The message broker is unreachable; try again shortly.")
+        self.cause = cause
+
+    def __str__(self):
+        return str(self.cause)
+
+
+def _broker_reachable(function):
+    @functools.wraps(function)
+    def reaching(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except BrokerUnavailable:
+            raise
+        except (OperationalError, OSError, AMQPError) as exc:
+            raise BrokerUnavailable(exc) from exc
+
+    return reaching
 
 
 def dead_letter_queue_names(queue=None):
@@ -130,6 +159,7 @@ def _take(channel, dlq_name, limit):
     return list(_stream(channel, dlq_name, limit))
 
 
+@_broker_reachable
 def dead_letters_list(queue=None, *, message_id=None, limit=200):
     """Describe dead letters (all queues, one queue, or one message) without removing any."""
     results = []
@@ -154,6 +184,7 @@ def dead_letters_list(queue=None, *, message_id=None, limit=200):
     return results
 
 
+@_broker_reachable
 def _settle(queue, message_id, *, replay, user, via):
     if message_id is None:
         raise DeadLetterError("name a message id, or choose all")

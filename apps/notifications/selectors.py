@@ -5,13 +5,13 @@ import re
 from django.db.models import F, Func, Q, Value
 
 from apps.accounts.models import STAFF_ROLES
+from apps.core.roles import user_is_admin
 from apps.notifications.models import (
     Category,
     Channel,
     Notification,
     NotificationPreference,
 )
-from apps.properties.selectors import user_is_admin
 
 # Categories that cannot be switched off (the account confirmation email, emergencies).
 MANDATORY_CATEGORIES = frozenset({Category.ACCOUNT, Category.EMERGENCY})

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, Invalid
 from apps.core.pruning import delete_in_chunks
 from apps.messaging.publisher import publish
 from apps.notifications.channels import channel_backend
@@ -34,8 +34,12 @@ from apps.notifications.selectors import MANDATORY_CATEGORIES, users_opted_in
 logger = logging.getLogger(__name__)
 
 
-class NotificationRequestError(ValueError):
-    pass
+class NotificationRequestError(Invalid, ValueError):
+    """A notification that cannot be requested as asked (the API answers 400 on `field`:
+    the recipient, or the preference switched)."""
+
+    def __init__(self, message, *, field="recipient"):
+        super().__init__(message, field=field)
 
 
 def _status_set(notification, status, detail=""):
@@ -587,12 +591,6 @@ def notification_mark_read(notification):
     return notification
 
 
-def notifications_mark_all_read(user):
-    return Notification.objects.filter(
-        user=user, channel=Channel.IN_APP, read_at__isnull=True
-    ).update(read_at=timezone.now())
-
-
 def preferences_update(user, items):
     """Store explicit preferences: items of {"category", "channel", "enabled"}.
 
@@ -601,7 +599,7 @@ def preferences_update(user, items):
         for item in items:
             if item["category"] in MANDATORY_CATEGORIES and not item["enabled"]:
                 raise NotificationRequestError(
-                    f"{item['category']} notifications cannot be switched off"
+                    f"{item['category']} notifications cannot be switched off", field="enabled"
                 )
             NotificationPreference.objects.update_or_create(
                 user=user,

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Role
+from apps.core.roles import user_is_admin
 from apps.core.workflow import RESIDENT, STAFF
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
 
@@ -22,10 +23,6 @@ AREA_ROLES = {
     # Managers only: admitting residents, assigning staff, announcing.
     "management": set(),
 }
-
-
-def user_is_admin(user):
-    return user.is_superuser or user.role == Role.ADMIN
 
 
 def residencies_in_force(today=None):

@@ -17,7 +17,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from apps.accounts.models import Role, User
 from apps.accounts.services import user_password_set
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, Invalid
 from apps.notifications.services import notification_request
 from apps.properties.models import Residency, Unit
 from apps.properties.selectors import properties_managed_by, staff_for_property
@@ -25,16 +25,23 @@ from apps.registration import events, tokens
 from apps.registration.models import Invitation
 
 
-class ConfirmationError(Exception):
-    pass
+class ConfirmationError(Invalid):
+    """A confirmation token that is not valid or was already used."""
+
+    def __init__(self, message):
+        super().__init__(message, field="token")
 
 
-class PasswordResetError(Exception):
-    pass
+class PasswordResetError(Invalid):
+    """A password reset token that is not valid, has expired or was already used."""
+
+    def __init__(self, message):
+        super().__init__(message, field="token")
 
 
-class InvitationError(Exception):
-    """An invitation token that is not valid, expired, already used or revoked."""
+class InvitationError(Invalid):
+    """An invitation token that is not valid, expired, already used or revoked; `field`
+    names the argument that carried it (`token`, or `invitation_token` at registration)."""
 
 
 def _site_url(path):
@@ -68,7 +75,8 @@ def user_register(
     """
     email = User.objects.normalize_email(email).strip().lower()
     if invitation_token:
-        _invitation_for_token(invitation_token)  # refuse a bad token before anything else
+        # Refuse a bad token before anything else.
+        _invitation_for_token(invitation_token, field="invitation_token")
     with transaction.atomic():
         existing = User.objects.filter(email__iexact=email).first()
         if existing is None:
@@ -86,7 +94,9 @@ def user_register(
                     user.set_password(password)
                     user.save()
                     if invitation_token:
-                        invitation_accept(token=invitation_token, user=user)
+                        invitation_accept(
+                            token=invitation_token, user=user, field="invitation_token"
+                        )
                     elif unit is not None:
                         Residency.objects.create(
                             resident=user, unit=unit, start_date=timezone.localdate(),
@@ -222,11 +232,11 @@ def invitation_send(invitation_id):
     )
 
 
-def _invitation_for_token(token, *, lock=False) -> Invitation:
+def _invitation_for_token(token, *, lock=False, field="token") -> Invitation:
     try:
         invitation_id, nonce = tokens.invitation_token_read(token)
     except tokens.InvalidToken as exc:
-        raise InvitationError(str(exc)) from exc
+        raise InvitationError(str(exc), field=field) from exc
     invitations = Invitation.objects.select_related("unit")
     if lock:
         invitations = invitations.select_for_update(of=("self",))
@@ -236,19 +246,24 @@ def _invitation_for_token(token, *, lock=False) -> Invitation:
         or not secrets.compare_digest(invitation.nonce, nonce)
         or invitation.status != Invitation.Status.PENDING
     ):
-        raise InvitationError("This invitation is not valid or was already used.")
+        raise InvitationError("This invitation is not valid or was already used.", field=field)
     if invitation.expires_at <= timezone.now():
-        raise InvitationError("This invitation has expired; ask your manager for a new one.")
+        raise InvitationError(
+            "This invitation has expired; ask your manager for a new one.", field=field
+        )
     return invitation
 
 
-def invitation_accept(*, token, user) -> Residency:
+def invitation_accept(*, token, user, field="token") -> Residency:
     """Accept an invitation for `user` (a resident account): it is used up, and `user`
-    gets an approved residency in its unit."""
+    gets an approved residency in its unit. InvitationError names `field` (the request
+    field the token came in)."""
     if user.role != Role.RESIDENT:
-        raise InvitationError("Only a resident account can accept an invitation to a unit.")
+        raise InvitationError(
+            "Only a resident account can accept an invitation to a unit.", field=field
+        )
     with transaction.atomic():
-        invitation = _invitation_for_token(token, lock=True)
+        invitation = _invitation_for_token(token, lock=True, field=field)
         now = timezone.now()
         residency = Residency.objects.filter(
             resident=user, unit=invitation.unit, status=Residency.Status.PENDING

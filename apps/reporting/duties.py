@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.complaints.models import Complaint, ComplaintStatus
+from apps.core.errors import Conflict
 from apps.notifications.services import notifications_request_for
 from apps.properties.models import Property
 from apps.properties.selectors import staff_for_property
@@ -22,7 +23,6 @@ from apps.repairs.models import RepairRequest, RepairStatus, RepairUrgency
 from apps.repairs.services import repair_transition
 from apps.reporting.models import DutyNotice
 from apps.visitors.models import Visitor
-from propmgmt.api import Conflict
 
 logger = logging.getLogger(__name__)
 

@@ -8,15 +8,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 
-from apps.accounts.permissions import is_manager_or_admin
+from apps.core.roles import user_is_admin, user_is_manager_or_admin
 from apps.properties.models import Property
-from apps.properties.selectors import staff_property_ids, user_is_admin
+from apps.properties.selectors import staff_property_ids
 
 DEFAULT_PERIOD_DAYS = 180
 
 
 def dashboard(request):
-    if not is_manager_or_admin(request.user):
+    if not user_is_manager_or_admin(request.user):
         raise PermissionDenied("Only managers and administrators may see the dashboard.")
     properties = Property.objects.order_by("name")
     if not user_is_admin(request.user):

@@ -1,6 +1,5 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -79,11 +78,8 @@ class PasswordChangeView(APIView):
         Wrong current passwords count as failed logins (429 with Retry-After once locked)."""
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:  # LoginLocked: 429 (propmgmt/api.py)
-            user_password_change(
-                request.user, **serializer.validated_data, request=request,
-                keep_token=_current_token(request),
-            )  # fmt: skip
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError(exc.message_dict) from exc
+        user_password_change(
+            request.user, **serializer.validated_data, request=request,
+            keep_token=_current_token(request),
+        )  # fmt: skip
         return Response({"detail": "Your password is changed; your other sessions are logged out."})

@@ -19,7 +19,7 @@ from apps.announcements.api.serializers import (
     ScheduleSerializer,
 )
 from apps.announcements.models import Announcement
-from apps.core.api import WorkflowPermission, workflow_errors
+from apps.core.api import RolePermission, workflow_errors
 
 ERRORS = workflow_errors("announcement")
 MANAGE = services.announcement_manage_authorize
@@ -72,8 +72,8 @@ class AnnouncementViewSet(
     send and cancel them; recipients read theirs and mark them read."""
 
     queryset = Announcement.objects.none()
-    permission_classes = [WorkflowPermission]
-    authorize = dict.fromkeys(
+    permission_classes = [RolePermission]
+    role_rules = dict.fromkeys(
         ("create", "preview", "schedule", "send", "cancel", "failures"), MANAGE
     )
 

@@ -4,11 +4,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.accounts.permissions import RolePermission
 from apps.assets.api.serializers import AssetDetailSerializer, AssetSerializer
 from apps.assets.models import Asset
 from apps.assets.selectors import assets_visible_to
 from apps.assets.services import asset_create, asset_retire, asset_update
+from apps.core.api import RolePermission
 from apps.core.filters import FilterSet, IsoDateTimeFilter
 from apps.properties.selectors import user_can_work_in
 

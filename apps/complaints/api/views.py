@@ -39,7 +39,7 @@ class ComplaintViewSet(WorkflowViewSet):
     queryset = Complaint.objects.none()
     # Residents and the staff who handle complaints; each action narrows it further
     # (residents file and rate, staff move the status, both comment).
-    authorize = {
+    role_rules = {
         "*": services.complaint_actor_authorize,
         "create": services.complaint_file_authorize,
         "transition": services.complaint_transition_authorize,

@@ -1,11 +1,9 @@
-from amqp.exceptions import AMQPError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from kombu.exceptions import OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.permissions import IsAdminRole
+from apps.core.api import ADMINS_ONLY, RolePermission
 from apps.messaging.api.serializers import (
     DeadLetterListSerializer,
     DeadLetterSerializer,
@@ -13,37 +11,17 @@ from apps.messaging.api.serializers import (
     DeadLetterSettleSerializer,
 )
 from apps.messaging.deadletters import (
-    DeadLetterError,
-    DeadLetterUnroutableError,
     dead_letter_purge,
     dead_letter_replay,
     dead_letters_list,
 )
 
 
-class BrokerUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The message broker is unreachable; try again shortly."
-
-
-class Unroutable(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The original queue takes no messages; the dead letter stays."
-
-
-def _broker_call(function, *args, **kwargs):
-    try:
-        return function(*args, **kwargs)
-    except DeadLetterUnroutableError as exc:
-        raise Unroutable(str(exc)) from exc
-    except DeadLetterError as exc:
-        raise exceptions.NotFound(str(exc)) from exc
-    except (OperationalError, OSError, AMQPError) as exc:
-        raise BrokerUnavailable() from exc
-
-
 class BrokerAPIView(APIView):
-    permission_classes = [IsAdminRole]
+    """Dead letters: admins only; the service's errors answer 404, 409 and 503."""
+
+    permission_classes = [RolePermission]
+    role_rules = {"*": ADMINS_ONLY}
     extra_error_statuses = (status.HTTP_503_SERVICE_UNAVAILABLE,)
 
 
@@ -57,14 +35,14 @@ class DeadLetterListView(BrokerAPIView):
         operation_id="ops_dead_letters_list",
     )
     def get(self, request):
-        letters = _broker_call(dead_letters_list, request.query_params.get("queue"))
+        letters = dead_letters_list(request.query_params.get("queue"))
         return Response({"count": len(letters), "results": letters})
 
 
 class DeadLetterDetailView(BrokerAPIView):
     @extend_schema(responses=DeadLetterSerializer)
     def get(self, request, queue, message_id):
-        found = _broker_call(dead_letters_list, queue, message_id=message_id)
+        found = dead_letters_list(queue, message_id=message_id)
         if not found:
             raise exceptions.NotFound(f"no dead letter {message_id!r} in {queue}")
         return Response(found[0])
@@ -85,5 +63,5 @@ class DeadLetterSettleView(BrokerAPIView):
             "*" if serializer.validated_data["all"] else serializer.validated_data["message_id"]
         )
         settle = dead_letter_replay if self.replay else dead_letter_purge
-        done = _broker_call(settle, queue, target, user=request.user, via="api")
+        done = settle(queue, target, user=request.user, via="api")
         return Response({"count": len(done), "message_ids": done})

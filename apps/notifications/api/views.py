@@ -1,11 +1,11 @@
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.permissions import IsAdminRole
+from apps.core.api import ADMINS_ONLY, RolePermission, role_rule
 from apps.notifications.api.serializers import (
     InboxSerializer,
     NotificationStatusSerializer,
@@ -24,7 +24,6 @@ from apps.notifications.selectors import (
     user_may_send,
 )
 from apps.notifications.services import (
-    NotificationRequestError,
     notification_mark_read,
     notification_request,
     notifications_resend,
@@ -32,18 +31,16 @@ from apps.notifications.services import (
 )
 
 
-class MaySend(permissions.BasePermission):
-    message = "Only staff and administrators may send notifications."
-
-    def has_permission(self, request, view):
-        return user_may_send(request.user)
-
-
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The user's own in-app inbox, plus sending and delivery status."""
 
     serializer_class = InboxSerializer
     queryset = Notification.objects.none()
+    permission_classes = [RolePermission]
+    role_rules = {
+        "send": role_rule(user_may_send, "Only staff and administrators may send notifications."),
+        "resend": ADMINS_ONLY,
+    }
     lookup_value_regex = r"[0-9a-fA-F-]{32,36}"  # ids are UUIDs; anything else: 404
 
     def get_queryset(self):
@@ -60,7 +57,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=SendSerializer, responses={202: SendAcceptedSerializer})
-    @action(detail=False, methods=["post"], permission_classes=[MaySend])
+    @action(detail=False, methods=["post"])
     def send(self, request):
         serializer = SendSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -68,19 +65,16 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         variables = {**data["variables"], "content": data["content"]}
         if data.get("subject"):
             variables["subject"] = data["subject"]
-        try:
-            notification = notification_request(
-                channel=data["type"],
-                template="generic",
-                variables=variables,
-                category=Category.GENERAL,
-                user=data["user"],
-                address=data["address"],
-                requested_by=request.user,
-                explicit=True,
-            )
-        except NotificationRequestError as exc:
-            raise exceptions.ValidationError({"recipient": [str(exc)]}) from exc
+        notification = notification_request(
+            channel=data["type"],
+            template="generic",
+            variables=variables,
+            category=Category.GENERAL,
+            user=data["user"],
+            address=data["address"],
+            requested_by=request.user,
+            explicit=True,
+        )
         if notification is None:
             raise exceptions.ValidationError(
                 {"recipient": ["The recipient has switched this channel off or has no address."]}
@@ -100,7 +94,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(NotificationStatusSerializer(notification).data)
 
     @extend_schema(request=None, responses={202: NotificationStatusSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsAdminRole])
+    @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         """An operator's resend of a notification of unknown outcome (409 for any other
         status): sent once more, marked as a possible duplicate."""
@@ -142,8 +136,5 @@ class PreferencesView(APIView):
     def put(self, request):
         serializer = PreferenceSerializer(data=request.data, many=True, max_length=PAIRS)
         serializer.is_valid(raise_exception=True)
-        try:
-            preferences_update(request.user, serializer.validated_data)
-        except NotificationRequestError as exc:
-            raise exceptions.ValidationError({"enabled": [str(exc)]}) from exc
+        preferences_update(request.user, serializer.validated_data)
         return Response(preferences_effective(request.user))

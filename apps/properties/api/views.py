@@ -1,12 +1,13 @@
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from apps.accounts.permissions import RolePermission, is_manager_or_admin
+from apps.core.api import RolePermission
+from apps.core.roles import user_is_manager_or_admin
 from apps.properties.api.serializers import PropertySerializer, UnitSerializer
 from apps.properties.selectors import properties_visible_to, units_visible_to
 from apps.properties.services import property_create, property_update, unit_create, unit_update
 
-MANAGE = dict.fromkeys(("create", "update", "partial_update"), is_manager_or_admin)
+MANAGE = dict.fromkeys(("create", "update", "partial_update"), user_is_manager_or_admin)
 
 
 class _ReadCreateUpdateViewSet(

@@ -1,15 +1,14 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import DetailSerializer
 from apps.accounts.api.views import AuthThrottled
-from apps.accounts.permissions import RolePermission, is_manager_or_admin
+from apps.core.api import RolePermission
+from apps.core.roles import user_is_manager_or_admin
 from apps.registration.api.serializers import (
     ConfirmSerializer,
     InvitationSerializer,
@@ -26,9 +25,6 @@ from apps.registration.selectors import (
     user_profile,
 )
 from apps.registration.services import (
-    ConfirmationError,
-    InvitationError,
-    PasswordResetError,
     invitation_accept,
     invitation_create,
     invitation_revoke,
@@ -50,10 +46,7 @@ class RegisterView(AuthThrottled):
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user_register(**serializer.validated_data)
-        except InvitationError as exc:
-            return Response({"invitation_token": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        user_register(**serializer.validated_data)
         # The same answer whether or not the email already had an account.
         return Response({"detail": REGISTERED}, status=status.HTTP_202_ACCEPTED)
 
@@ -63,10 +56,7 @@ class ConfirmView(AuthThrottled):
     def post(self, request):
         serializer = ConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user_confirm(token=serializer.validated_data["token"])
-        except ConfirmationError as exc:
-            return Response({"token": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        user_confirm(token=serializer.validated_data["token"])
         return Response({"detail": "Your account is confirmed; you can log in now."})
 
 
@@ -92,12 +82,7 @@ class InvitationAcceptView(APIView):
         approved at once."""
         serializer = TokenOnlySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            residency = invitation_accept(
-                token=serializer.validated_data["token"], user=request.user
-            )
-        except InvitationError as exc:
-            return Response({"token": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        residency = invitation_accept(token=serializer.validated_data["token"], user=request.user)
         return Response(ResidencySerializer(residency).data)
 
 
@@ -109,7 +94,7 @@ class InvitationViewSet(
 
     serializer_class = InvitationSerializer
     permission_classes = [RolePermission]
-    role_rules = {"*": is_manager_or_admin}
+    role_rules = {"*": user_is_manager_or_admin}
     filterset_fields = {"status": ["exact"], "unit": ["exact"]}
     ordering_fields = ["created_at", "expires_at"]
     ordering = ["-created_at"]
@@ -141,7 +126,7 @@ class ResidencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     serializer_class = ResidencySerializer
     permission_classes = [RolePermission]
-    role_rules = {"*": is_manager_or_admin}
+    role_rules = {"*": user_is_manager_or_admin}
     filterset_fields = {"status": ["exact"], "unit": ["exact"]}
     ordering_fields = ["start_date", "decided_at"]
     ordering = ["-start_date"]
@@ -193,10 +178,5 @@ class PasswordResetConfirmView(AuthThrottled):
         and every API token of the account is revoked."""
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            password_reset_confirm(**serializer.validated_data)
-        except PasswordResetError as exc:
-            return Response({"token": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from exc
+        password_reset_confirm(**serializer.validated_data)
         return Response({"detail": "Your password is changed; log in with it now."})

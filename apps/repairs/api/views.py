@@ -36,7 +36,7 @@ ERRORS = workflow_errors("repair")
 class RepairRequestViewSet(WorkflowViewSet):
     queryset = RepairRequest.objects.none()
     # Residents and the staff roles that work on repairs; only residents submit.
-    authorize = {"*": services.repair_actor_authorize, "create": services.repair_submit_authorize}
+    role_rules = {"*": services.repair_actor_authorize, "create": services.repair_submit_authorize}
     visible_to = staticmethod(selectors.repair_requests_visible_to)
     create_service = staticmethod(services.repair_request_submit)
     serializer_class = RepairRequestSerializer

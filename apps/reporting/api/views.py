@@ -1,13 +1,14 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, permissions
+from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework_csv.renderers import CSVRenderer
 
-from apps.accounts.permissions import is_manager_or_admin
-from apps.properties.selectors import staff_property_ids, user_is_admin
+from apps.core.api import RolePermission, role_rule
+from apps.core.roles import user_is_admin, user_is_manager_or_admin
+from apps.properties.selectors import staff_property_ids
 from apps.reporting import selectors
 from apps.reporting.api.serializers import (
     AssetReportRowSerializer,
@@ -19,12 +20,9 @@ from apps.reporting.api.serializers import (
     VisitorReportRowSerializer,
 )
 
-
-class IsManagerOrAdmin(permissions.BasePermission):
-    message = "Only managers and administrators may see reports."
-
-    def has_permission(self, request, view):
-        return is_manager_or_admin(request.user)
+MANAGERS_AND_ADMINS = {
+    "*": role_rule(user_is_manager_or_admin, "Only managers and administrators may see reports.")
+}
 
 
 def _property_ids(request, only=None):
@@ -50,7 +48,8 @@ class DailyReportView(generics.ListAPIView):
     and urgency), complaints filed/resolved/rated, visitor arrivals (by hour)."""
 
     serializer_class = DailyStatSerializer
-    permission_classes = [IsManagerOrAdmin]
+    permission_classes = [RolePermission]
+    role_rules = MANAGERS_AND_ADMINS
     filter_backends = []
 
     @extend_schema(
@@ -90,7 +89,8 @@ class ReportCSVRenderer(CSVRenderer):
 class ReportView(APIView):
     """A report answered from the report tables, as JSON rows or (?format=csv) CSV."""
 
-    permission_classes = [IsManagerOrAdmin]
+    permission_classes = [RolePermission]
+    role_rules = MANAGERS_AND_ADMINS
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, ReportCSVRenderer]
     row_serializer = None
     report = None

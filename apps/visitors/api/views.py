@@ -1,12 +1,12 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.models import Role
-from apps.accounts.permissions import RolePermission
+from apps.core.api import RolePermission
 from apps.core.filters import FilterSet, IsoDateTimeFilter
+from apps.core.roles import user_is_admin
 from apps.properties.selectors import resident_current_unit, user_can_work_in
 from apps.visitors.api.serializers import (
     VisitorDetailSerializer,
@@ -26,7 +26,7 @@ from apps.visitors.services import (
 
 
 def is_resident(user):
-    return user.role == Role.RESIDENT and not user.is_superuser
+    return user.role == Role.RESIDENT and not user_is_admin(user)
 
 
 def works_on_visitors(user):
@@ -90,10 +90,7 @@ class VisitorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise exceptions.ValidationError(
                 {"unit": ["You have no current residency, so you cannot register visitors."]}
             )
-        try:
-            visitor = visitor_expect(host=request.user, unit=unit, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError(exc.message_dict) from exc
+        visitor = visitor_expect(host=request.user, unit=unit, **serializer.validated_data)
         return self._answer(visitor, status.HTTP_201_CREATED)
 
     @extend_schema(request=VisitorWalkInSerializer, responses={201: VisitorSerializer})

@@ -10,6 +10,7 @@ from apps.announcements.models import Announcement
 from apps.announcements.services import announcement_create
 from apps.assets.models import Asset
 from apps.complaints.models import Complaint
+from apps.core.roles import user_is_admin
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
 from apps.registration.models import Invitation
 from apps.repairs.models import RepairRequest
@@ -74,7 +75,7 @@ class Command(BaseCommand):
                 Unit.objects.get_or_create(code=unit, defaults={"property": prop})
         for username, role, property_code in STAFF:
             user = self._user(username, role)
-            if role == Role.ADMIN:
+            if user_is_admin(user):
                 user.is_staff = user.is_superuser = True
                 user.save(update_fields=["is_staff", "is_superuser"])
             else:
