@@ -213,6 +213,11 @@ broker_url = settings.CELERY_BROKER_URL
 broker_connection_retry_on_startup = True
 broker_connection_timeout = 4
 broker_heartbeat = 30
+# A channel error (say RabbitMQ's consumer_timeout closing the channel of a message held
+# too long) restarts the worker's consumer like a lost connection, instead of stopping
+# it; Celery applies this only while broker_connection_retry is on.
+broker_connection_retry = True
+broker_channel_error_retry = True
 # Publisher confirms for every publish made through Celery; the outbox relay batches
 # its own confirms (apps/messaging/publisher.py). py-amqp has no confirm timeout option
 # (confirm_timeout is a per-publish argument): its socket read/write timeouts bound

@@ -53,11 +53,17 @@ def _body_bytes(message):
     return body.encode("utf-8", errors="replace") if isinstance(body, str) else body
 
 
+def _usable_id(value):
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+
+
 def message_id_of(message):
-    headers = message.headers or {}
-    return str(
-        headers.get("id")
-        or message.properties.get("message_id")
+    """The message's id; for a message without a usable one (any client can publish
+    anything), a digest of its body, so that its failure record can still be joined."""
+    headers = message.headers if isinstance(message.headers, dict) else {}
+    return (
+        _usable_id(headers.get("id"))
+        or _usable_id(message.properties.get("message_id"))
         or hashlib.sha1(_body_bytes(message)).hexdigest()[:32]
     )
 
