@@ -72,7 +72,8 @@ def message_failure_record(*, message_id, consumer, queue, reason, attempts, cor
         message_id=message_id,
         consumer=consumer,
         queue=queue,
-        reason=reason[:5000],
+        # A reason may quote what a client sent; PostgreSQL text cannot hold a NUL.
+        reason=reason.replace("\x00", "\\x00")[:5000],
         attempts=attempts,
         correlation_id=correlation_id or "",
     )

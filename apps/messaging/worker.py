@@ -35,7 +35,12 @@ def _is_task_body(body):
 
 
 def _text(max_length=None):
-    return lambda value: isinstance(value, str) and 0 < len(value) <= (max_length or len(value))
+    """Printable text (PostgreSQL stores no NUL) of up to max_length characters."""
+    return lambda value: (
+        isinstance(value, str)
+        and 0 < len(value) <= (max_length or len(value))
+        and value.isprintable()
+    )
 
 
 def _optional(check):
@@ -100,7 +105,8 @@ def _bounded_text(value, max_length):
     """A header value as text that fits its column (a hostile one may be anything)."""
     if value is None:
         return None
-    return (value if isinstance(value, str) else safe_repr(value))[:max_length]
+    text = value if isinstance(value, str) and value.isprintable() else safe_repr(value)
+    return text[:max_length]
 
 
 def task_name_problem(message):
