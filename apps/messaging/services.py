@@ -34,18 +34,44 @@ def processed_message_seen(message_id, consumer):
     return ProcessedMessage.objects.filter(message_id=message_id, consumer=consumer).exists()
 
 
-def delivery_attempt_increment(message_id, consumer):
-    """Count one more redelivery of a message after a lost worker; return the count.
+def delivery_worker_lost(message_id, consumer):
+    """Count a worker that died holding a message (its pool process was lost or killed
+    at the hard time limit): called by the worker's main process, before the message is
+    requeued. Commits at once."""
+    table = DeliveryAttempt._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (message_id, consumer, redeliveries, retry_started, holding, "
+            "updated_at) VALUES (%s, %s, 1, 0, false, now()) ON CONFLICT (message_id, consumer) "
+            f"DO UPDATE SET redeliveries = {table}.redeliveries + 1, holding = false, "
+            "updated_at = now()",
+            [message_id, consumer],
+        )
+
+
+def delivery_attempt_hold(message_id, consumer):
+    """A redelivered copy starts: mark it held, and count a lost worker if the previous
+    redelivered copy never ended (its whole worker died). Return the lost workers so far.
 
     Commits at once (its own transaction) so that a crash during the work keeps it.
     """
-    with transaction.atomic():
-        attempt, _ = DeliveryAttempt.objects.select_for_update().get_or_create(
-            message_id=message_id, consumer=consumer
+    table = DeliveryAttempt._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (message_id, consumer, redeliveries, retry_started, holding, "
+            "updated_at) VALUES (%s, %s, 0, 0, true, now()) ON CONFLICT (message_id, consumer) "
+            f"DO UPDATE SET redeliveries = {table}.redeliveries "
+            f"+ CASE WHEN {table}.holding THEN 1 ELSE 0 END, holding = true, updated_at = now() "
+            "RETURNING redeliveries",
+            [message_id, consumer],
         )
-        attempt.redeliveries += 1
-        attempt.save(update_fields=["redeliveries", "updated_at"])
-    return attempt.redeliveries
+        return cursor.fetchone()[0]
+
+
+def delivery_attempt_release(message_id, consumer):
+    """A redelivered copy ended without its worker dying (done, retried, requeued or
+    dead-lettered)."""
+    DeliveryAttempt.objects.filter(message_id=message_id, consumer=consumer).update(holding=False)
 
 
 def delivery_retry_start(message_id, consumer, retry):

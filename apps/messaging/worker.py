@@ -2,7 +2,8 @@
 
 import logging
 
-from celery.exceptions import InvalidTaskError
+from billiard.einfo import ExceptionWithTraceback
+from celery.exceptions import InvalidTaskError, WorkerLostError
 from celery.utils.time import maybe_iso8601
 from celery.worker.consumer import Consumer
 from django.db import close_old_connections
@@ -12,7 +13,7 @@ from vine import promise
 
 import celeryconfig
 from apps.messaging.broker import TopologyMismatchError, topology_declare
-from apps.messaging.correlation import CORRELATION_HEADER
+from apps.messaging.correlation import CORRELATION_HEADER, CorrelatedRequest
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +266,9 @@ class DeadLetteringConsumer(Consumer):
             message.body[:256],
         )
         try:
+            # This process's connection outlives PostgreSQL restarts and terminated
+            # sessions: check it first (CONN_HEALTH_CHECKS), as before each task.
+            close_old_connections()
             message_failure_record(
                 message_id=message_id_of(message),
                 consumer=_bounded_text(headers.get("task"), 200) or "-",
@@ -278,3 +282,39 @@ class DeadLetteringConsumer(Consumer):
             # (it dead-letters; the reason is in this log line).
             logger.exception("could not record why message was dead-lettered")
         message.reject_log_error(logger, self.connection_errors, requeue=False)
+
+
+class ConsumerRequest(CorrelatedRequest):
+    """A received task message, in the worker's main process: besides logging under its
+    correlation id, it counts a worker that died holding the message (its pool process
+    was lost, or killed at the hard time limit) before Celery requeues it. The base task
+    dead-letters a message that did so more than MESSAGE_MAX_REDELIVERIES times."""
+
+    _lost_worker_counted = False
+
+    def on_failure(self, exc_info, *args, **kwargs):
+        exc = exc_info.exception
+        if isinstance(exc, ExceptionWithTraceback):  # as the pool hands it over
+            exc = exc.exc
+        if isinstance(exc, WorkerLostError):
+            self._count_lost_worker()
+        return super().on_failure(exc_info, *args, **kwargs)
+
+    def on_timeout(self, soft, timeout):
+        if not soft:
+            self._count_lost_worker()
+        return super().on_timeout(soft, timeout)
+
+    def _count_lost_worker(self):
+        from apps.messaging.services import delivery_worker_lost
+
+        if self._lost_worker_counted:  # a hard time limit also loses the pool process
+            return
+        self._lost_worker_counted = True
+        try:
+            close_old_connections()
+            delivery_worker_lost(self.id, self.task.name)
+        except Exception:
+            # The database is down: this death goes uncounted (a poison message is
+            # still bounded by the hold its redelivered copies keep).
+            logger.exception("could not count the lost worker of message %s", self.id)
