@@ -34,38 +34,40 @@ def processed_message_seen(message_id, consumer):
     return ProcessedMessage.objects.filter(message_id=message_id, consumer=consumer).exists()
 
 
-def delivery_worker_lost(message_id, consumer):
-    """Count a worker that died holding a message (its pool process was lost or killed
-    at the hard time limit): called by the worker's main process, before the message is
-    requeued. Commits at once."""
+def _delivery_attempt_upsert(message_id, consumer, *, lost_workers, holding, on_conflict):
+    """Insert the (message, consumer) row, or apply `on_conflict` (SQL assignments, the
+    row as `old`) to the one there; commit at once; return its lost-worker count."""
     table = DeliveryAttempt._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (message_id, consumer, redeliveries, retry_started, holding, "
-            "updated_at) VALUES (%s, %s, 1, 0, false, now()) ON CONFLICT (message_id, consumer) "
-            f"DO UPDATE SET redeliveries = {table}.redeliveries + 1, holding = false, "
-            "updated_at = now()",
-            [message_id, consumer],
+            f"INSERT INTO {table} AS old (message_id, consumer, redeliveries, retry_started, "
+            "holding, updated_at) VALUES (%s, %s, %s, 0, %s, now()) "
+            f"ON CONFLICT (message_id, consumer) DO UPDATE SET {on_conflict}, "
+            "updated_at = now() RETURNING redeliveries",
+            [message_id, consumer, lost_workers, holding],
         )
+        return cursor.fetchone()[0]
+
+
+def delivery_worker_lost(message_id, consumer):
+    """Count a worker that died holding a message (its pool process was lost or killed
+    at the hard time limit): called by the worker's main process, before the message is
+    requeued."""
+    return _delivery_attempt_upsert(
+        message_id, consumer, lost_workers=1, holding=False,
+        on_conflict="redeliveries = old.redeliveries + 1, holding = false",
+    )  # fmt: skip
 
 
 def delivery_attempt_hold(message_id, consumer):
     """A redelivered copy starts: mark it held, and count a lost worker if the previous
     redelivered copy never ended (its whole worker died). Return the lost workers so far.
-
-    Commits at once (its own transaction) so that a crash during the work keeps it.
-    """
-    table = DeliveryAttempt._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (message_id, consumer, redeliveries, retry_started, holding, "
-            "updated_at) VALUES (%s, %s, 0, 0, true, now()) ON CONFLICT (message_id, consumer) "
-            f"DO UPDATE SET redeliveries = {table}.redeliveries "
-            f"+ CASE WHEN {table}.holding THEN 1 ELSE 0 END, holding = true, updated_at = now() "
-            "RETURNING redeliveries",
-            [message_id, consumer],
-        )
-        return cursor.fetchone()[0]
+    Committed before the work starts, so that a crash during the work keeps it."""
+    return _delivery_attempt_upsert(
+        message_id, consumer, lost_workers=0, holding=True,
+        on_conflict="redeliveries = old.redeliveries + CASE WHEN old.holding THEN 1 ELSE 0 END, "
+        "holding = true",
+    )  # fmt: skip
 
 
 def delivery_attempt_release(message_id, consumer):
