@@ -51,6 +51,8 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 # How long a worker waits before handing back a message it cannot settle (its failure
 # cannot be recorded, its retry cannot be published), so that it does not spin on it.
 REQUEUE_PAUSE_SECONDS = 2
+# A copy that must not run (its work is done, or its retry already started).
+SKIPPED = object()
 
 
 class ConsumerTask(Task):
@@ -92,16 +94,22 @@ class ConsumerTask(Task):
     def _consume(self, args, kwargs):
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
         try:
-            return self._consume_copy(args, kwargs, redelivered)
-        finally:
-            if redelivered:
-                self._release_hold()
+            done = self._consume_copy(args, kwargs, redelivered)
+        except BaseException:
+            self._release_hold()
+            raise
+        if done is SKIPPED:
+            self._release_hold()
+            return None
+        return done
 
     def _release_hold(self):
+        """This copy ends without its work and without its worker dying: its next copy
+        must not count a lost worker (a finished copy's ledger row says so already)."""
         try:
             delivery_attempt_release(self.request.id, self.name)
         except DATABASE_ERRORS:
-            # Its next redelivery will count one lost worker too many; the ledger still
+            # Its next redelivery may count one lost worker too many; the ledger still
             # keeps a message that is done from being dead-lettered.
             logger.exception("could not release message %s", self.request.id)
             close_old_connections()
@@ -109,7 +117,7 @@ class ConsumerTask(Task):
     def _consume_copy(self, args, kwargs, redelivered):
         try:
             if not self._first_copy(args, kwargs, redelivered):
-                return None
+                return SKIPPED
             if not self.work_in_ledger_transaction:
                 return self._run_then_record(args, kwargs)
             with transaction.atomic():
@@ -144,10 +152,10 @@ class ConsumerTask(Task):
         Why a message was redelivered is not in the message: a lost worker, a broker
         restart, RabbitMQ's consumer timeout and our own requeues all set the flag. Lost
         workers are counted by the worker's main process (apps.messaging.worker), and by
-        the hold a redelivered copy keeps until it ends (a whole worker that died)."""
+        the hold each copy keeps until its work is done (a whole worker that died)."""
         message_id, retry = self.request.id, self.request.retries
+        lost_workers = delivery_attempt_hold(message_id, self.name, redelivered=redelivered)
         if redelivered:
-            lost_workers = delivery_attempt_hold(message_id, self.name)
             if lost_workers > self.max_redeliveries:
                 if processed_message_seen(message_id, self.name):
                     logger.info("message %s for %s is already done; acknowledged", message_id,

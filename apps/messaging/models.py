@@ -85,8 +85,8 @@ class DeliveryAttempt(models.Model):
     after a broker restart, a consumer timeout or a requeue of our own: so `redeliveries`
     counts only lost workers, to bound a message that keeps killing its worker. The
     worker's main process counts a lost pool process (or a hard time limit); `holding`,
-    committed when a redelivered copy starts and cleared when it ends, counts a whole
-    worker that died holding it. `retry_started` makes a retry run once even if it was
+    committed when a copy starts and cleared when it ends without its work, counts a
+    whole worker that died holding it (a hold whose work is not in the ledger). `retry_started` makes a retry run once even if it was
     scheduled twice (a worker lost between publishing the retry and acknowledging the
     attempt).
     """

@@ -36,9 +36,13 @@ def processed_message_seen(message_id, consumer):
 
 def _delivery_attempt_upsert(message_id, consumer, *, lost_workers, holding, on_conflict):
     """Insert the (message, consumer) row, or apply `on_conflict` (SQL assignments, the
-    row as `old`) to the one there; commit at once; return its lost-worker count."""
+    row as `old`) to the one there; commit at once; return its lost-worker count.
+
+    The commit does not wait for the WAL flush: a count that a PostgreSQL crash loses is
+    one lost worker uncounted, and a message start pays no flush for it."""
     table = DeliveryAttempt._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             f"INSERT INTO {table} AS old (message_id, consumer, redeliveries, retry_started, "
             "holding, updated_at) VALUES (%s, %s, %s, 0, %s, now()) "
@@ -52,27 +56,35 @@ def _delivery_attempt_upsert(message_id, consumer, *, lost_workers, holding, on_
 def delivery_worker_lost(message_id, consumer):
     """Count a worker that died holding a message (its pool process was lost or killed
     at the hard time limit): called by the worker's main process, before the message is
-    requeued."""
+    requeued; the hold is cleared so that the next copy does not count it again."""
     return _delivery_attempt_upsert(
         message_id, consumer, lost_workers=1, holding=False,
         on_conflict="redeliveries = old.redeliveries + 1, holding = false",
     )  # fmt: skip
 
 
-def delivery_attempt_hold(message_id, consumer):
-    """A redelivered copy starts: mark it held, and count a lost worker if the previous
-    redelivered copy never ended (its whole worker died). Return the lost workers so far.
-    Committed before the work starts, so that a crash during the work keeps it."""
+def delivery_attempt_hold(message_id, consumer, *, redelivered):
+    """A copy of a message starts: hold it until its work is done (the ledger row) or it
+    ends otherwise (delivery_attempt_release). A redelivered copy that finds the hold of a
+    copy whose work is not done counts a lost worker: that copy's whole worker died (a
+    lost pool process is counted by the main process, which clears the hold). A broker
+    restart, a consumer timeout or a requeue of ours counts nothing. Returns the lost
+    workers so far."""
+    ledger = ProcessedMessage._meta.db_table
+    counted = (
+        f"+ CASE WHEN old.holding AND NOT EXISTS (SELECT 1 FROM {ledger} p WHERE "
+        "p.message_id = old.message_id AND p.consumer = old.consumer) THEN 1 ELSE 0 END"
+    )
     return _delivery_attempt_upsert(
         message_id, consumer, lost_workers=0, holding=True,
-        on_conflict="redeliveries = old.redeliveries + CASE WHEN old.holding THEN 1 ELSE 0 END, "
+        on_conflict=f"redeliveries = old.redeliveries {counted if redelivered else ''}, "
         "holding = true",
     )  # fmt: skip
 
 
 def delivery_attempt_release(message_id, consumer):
-    """A redelivered copy ended without its worker dying (done, retried, requeued or
-    dead-lettered)."""
+    """A copy ended without doing its work and without its worker dying (retried,
+    requeued, dead-lettered or skipped)."""
     DeliveryAttempt.objects.filter(message_id=message_id, consumer=consumer).update(holding=False)
 
 
