@@ -86,9 +86,9 @@ class DeliveryAttempt(models.Model):
     counts only lost workers, to bound a message that keeps killing its worker. The
     worker's main process counts a lost pool process (or a hard time limit); `holding`,
     committed when a copy starts and cleared when it ends without its work, counts a
-    whole worker that died holding it (a hold whose work is not in the ledger). `retry_started` makes a retry run once even if it was
-    scheduled twice (a worker lost between publishing the retry and acknowledging the
-    attempt).
+    whole worker that died holding it (a hold whose work is not in the ledger).
+    `retry_started` makes a retry run once even if it was scheduled twice (a worker lost
+    between publishing the retry and acknowledging the attempt).
     """
 
     message_id = models.CharField(max_length=64)
