@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0004_outbox_notify_trigger'),
+        ('messaging', '0005_prune_indexes'),
     ]
 
     operations = [
