@@ -55,6 +55,22 @@ def _moment(value):
         return False
 
 
+def _within_time_limits(value):
+    """[hard, soft] seconds no longer than the worker's own (Celery's send_task and beat
+    send the task's configured limits): a message may not hold a worker longer."""
+    limits = (celeryconfig.task_time_limit, celeryconfig.task_soft_time_limit)
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(
+            seconds is None
+            or (isinstance(seconds, int | float) and not isinstance(seconds, bool)
+                and 0 < seconds <= limit)
+            for seconds, limit in zip(value, limits, strict=True)
+        )
+    )  # fmt: skip
+
+
 def _count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -63,7 +79,7 @@ def _count(value):
 # producers send in them (Celery's as_task_v2). Anything else is refused before Celery
 # reads it: a value Celery cannot use fails inside its consumer or, worse, after the
 # work. A message sets no ETA (delays go through the delay queues, never a worker holding
-# a message past RabbitMQ's consumer_timeout) and no time limits of its own.
+# a message past RabbitMQ's consumer_timeout) and no time limits beyond the worker's.
 TASK_HEADERS = {
     "id": (_text(64), "a message id of 1 to 64 characters"),
     "task": (_text(200), "a task name"),
@@ -71,8 +87,8 @@ TASK_HEADERS = {
     "eta": (lambda value: value is None, "absent: delays go through the delay queues"),
     "expires": (_optional(_moment), "an ISO 8601 date-time"),
     "timelimit": (
-        lambda value: value is None or value == [None, None],
-        "absent: the worker's time limits apply",
+        lambda value: value is None or _within_time_limits(value),
+        "[hard, soft] within the worker's own time limits",
     ),
     "root_id": (_optional(_text()), "a string"),
     "parent_id": (_optional(_text()), "a string"),

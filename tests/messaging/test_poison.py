@@ -16,6 +16,7 @@ from apps.messaging.broker import broker_connection
 from apps.messaging.deadletters import dead_letters_list
 from apps.messaging.models import MessageFailure
 from apps.messaging.publisher import publish
+from propmgmt.celery import app
 from tests.conftest import queue_depth, wait_until
 from tests.probe.models import ProbeEffect
 
@@ -63,7 +64,8 @@ POISON = [
     ("eta unparseable", TASK_BODY, JSON, {**TASK, "eta": "soon"}, "eta"),
     ("expires unparseable", TASK_BODY, JSON, {**TASK, "expires": "never"}, "expires"),
     ("retries a string", TASK_BODY, JSON, {**TASK, "retries": "many"}, "retries"),
-    ("time limit raised", TASK_BODY, JSON, {**TASK, "timelimit": [None, 10**9]}, "timelimit"),
+    ("time limit raised", TASK_BODY, JSON, {**TASK, "timelimit": [10**9, None]}, "timelimit"),
+    ("time limit a string", TASK_BODY, JSON, {**TASK, "timelimit": ["soon", None]}, "timelimit"),
 ]
 
 
@@ -101,7 +103,11 @@ def test_invalid_messages_dead_letter_with_a_reason_and_the_worker_lives_on(
         assert words in failure.reason, (name, failure.reason)
         assert failure.queue == "reporting"
         assert words in letters[ids[name]]["reason"], name
-    # The same worker still serves well-formed messages.
+    # The same worker still serves well-formed messages, the time limits Celery's
+    # send_task and beat put in every message (the task's configured ones) included.
+    app.send_task("probe.record", args=[{**EVENT, "data": {"key": "with-limits"}}],
+                  queue="reporting", time_limit=300, soft_time_limit=240)  # fmt: skip
+    wait_until(lambda: ProbeEffect.objects.filter(key="with-limits").exists())
     with transaction.atomic():
         publish("probe.happened", {"key": "after-poison"})
     wait_until(lambda: ProbeEffect.objects.filter(key="after-poison").exists())
