@@ -213,6 +213,11 @@ broker_url = settings.CELERY_BROKER_URL
 broker_connection_retry_on_startup = True
 broker_connection_timeout = 4
 broker_heartbeat = 30
+# A channel error (say RabbitMQ's consumer_timeout closing the channel of a message held
+# too long) restarts the worker's consumer like a lost connection, instead of stopping
+# it; Celery applies this only while broker_connection_retry is on.
+broker_connection_retry = True
+broker_channel_error_retry = True
 # Publisher confirms for every publish made through Celery; the outbox relay batches
 # its own confirms (apps/messaging/publisher.py). py-amqp has no confirm timeout option
 # (confirm_timeout is a per-publish argument): its socket read/write timeouts bound
@@ -249,8 +254,15 @@ task_publish_retry_policy = {
 # Late acks: a message is acknowledged only once its work is done (or it is rejected).
 task_acks_late = True
 task_reject_on_worker_lost = True
-# Failures are rejected (so they dead-letter), never acked; timeouts too (the base task
-# caps its own time with a soft limit and rejects without requeue).
+# Celery 5.7 splits the old task_acks_on_failure_or_timeout in two (with late acks):
+# - task_acks_on_failure off: a task that raises is rejected without requeue, so it
+#   dead-letters (on, it would be acknowledged: dropped);
+# - task_acks_on_timeout off: a task killed at the hard limit (task_time_limit) is
+#   rejected *with* requeue, not dead-lettered (on, it would be dropped). Its pool process
+#   is killed, so the worker's main process counts it as a lost worker
+#   (apps.messaging.worker.ConsumerRequest) and the base task dead-letters it after
+#   MESSAGE_MAX_REDELIVERIES. The soft limit raises SoftTimeLimitExceeded in the task,
+#   which the base task retries or dead-letters.
 task_acks_on_failure = False
 task_acks_on_timeout = False
 task_soft_time_limit = 240

@@ -8,8 +8,10 @@
 - permanent errors and exhausted retries are rejected without requeue, so the message
   dead-letters into `<queue>.dlq`, and `on_dead_letter` marks the domain record failed;
   if the reason cannot be recorded the message goes back to its queue instead;
-- a message redelivered after its worker was lost more than `max_redeliveries` times
-  is dead-lettered too, so a poison message cannot loop forever;
+- a message whose workers died holding it more than `max_redeliveries` times is
+  dead-lettered too, so a poison message cannot loop forever; other redeliveries (a
+  broker restart, a consumer timeout, a requeue of ours) count nothing, and a message
+  whose work is already done is acknowledged, never dead-lettered;
 - the events a consumer publishes inherit the urgency of the message it handles.
 """
 
@@ -34,7 +36,8 @@ from apps.messaging.correlation import (
     set_urgency,
 )
 from apps.messaging.services import (
-    delivery_attempt_increment,
+    delivery_attempt_hold,
+    delivery_attempt_release,
     delivery_retry_start,
     message_failure_record,
     processed_message_record,
@@ -45,15 +48,18 @@ logger = logging.getLogger(__name__)
 
 # A PostgreSQL restart, failover, dropped connection or deadlock: worth another try.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-# How long a worker waits before handing back a message whose failure it could not
-# record (the database is down), so that it does not spin on it.
+# How long a worker waits before handing back a message it cannot settle (its failure
+# cannot be recorded, its retry cannot be published), so that it does not spin on it.
 REQUEUE_PAUSE_SECONDS = 2
+# A copy that must not run (its work is done, or its retry already started).
+SKIPPED = object()
 
 
 class ConsumerTask(Task):
     abstract = True
     # The worker's main process logs received/lost/retried under the correlation id.
-    Request = "apps.messaging.correlation:CorrelatedRequest"
+    # It also counts a lost worker before the message is requeued.
+    Request = "apps.messaging.worker:ConsumerRequest"
     # Errors worth another try; a consumer adds its own (e.g. a webhook's HTTP errors).
     transient_errors = (
         ConnectionError,
@@ -86,9 +92,32 @@ class ConsumerTask(Task):
             reset_correlation_id(token)
 
     def _consume(self, args, kwargs):
+        redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
         try:
-            if not self._first_copy(args, kwargs):
-                return None
+            done = self._consume_copy(args, kwargs, redelivered)
+        except BaseException:
+            self._release_hold()
+            raise
+        if done is SKIPPED:
+            self._release_hold()
+            return None
+        return done
+
+    def _release_hold(self):
+        """This copy ends without its work and without its worker dying: its next copy
+        must not count a lost worker (a finished copy's ledger row says so already)."""
+        try:
+            delivery_attempt_release(self.request.id, self.name)
+        except DATABASE_ERRORS:
+            # Its next redelivery may count one lost worker too many; the ledger still
+            # keeps a message that is done from being dead-lettered.
+            logger.exception("could not release message %s", self.request.id)
+            close_old_connections()
+
+    def _consume_copy(self, args, kwargs, redelivered):
+        try:
+            if not self._first_copy(args, kwargs, redelivered):
+                return SKIPPED
             if not self.work_in_ledger_transaction:
                 return self._run_then_record(args, kwargs)
             with transaction.atomic():
@@ -116,15 +145,24 @@ class ConsumerTask(Task):
         processed_message_record(self.request.id, self.name)
         return result
 
-    def _first_copy(self, args, kwargs):
-        """Count a redelivery after a lost worker (dead-lettering a message that keeps
-        killing workers); False for a second copy of a retry that already started."""
+    def _first_copy(self, args, kwargs, redelivered):
+        """Dead-letter a message whose workers died holding it too often; False for a copy
+        that must not run: its work is done, or a retry that already started.
+
+        Why a message was redelivered is not in the message: a lost worker, a broker
+        restart, RabbitMQ's consumer timeout and our own requeues all set the flag. Lost
+        workers are counted by the worker's main process (apps.messaging.worker), and by
+        the hold each copy keeps until its work is done (a whole worker that died)."""
         message_id, retry = self.request.id, self.request.retries
-        if (self.request.delivery_info or {}).get("redelivered"):
-            redeliveries = delivery_attempt_increment(message_id, self.name)
-            if redeliveries > self.max_redeliveries:
+        lost_workers = delivery_attempt_hold(message_id, self.name, redelivered=redelivered)
+        if redelivered:
+            if lost_workers > self.max_redeliveries:
+                if processed_message_seen(message_id, self.name):
+                    logger.info("message %s for %s is already done; acknowledged", message_id,
+                                self.name)  # fmt: skip
+                    return False
                 self._dead_letter(
-                    args, kwargs, f"redelivered {redeliveries} times after lost workers"
+                    args, kwargs, f"redelivered {lost_workers} times after lost workers"
                 )
         elif retry and not delivery_retry_start(message_id, self.name, retry):
             logger.info("retry %d of message %s for %s already ran; skipped", retry, message_id,
@@ -150,6 +188,7 @@ class ConsumerTask(Task):
         except Exception as publish_exc:
             # No retry is waiting: let the broker redeliver this message instead.
             logger.exception("could not schedule the retry of %s", self.request.id)
+            time.sleep(REQUEUE_PAUSE_SECONDS)
             raise Reject(f"retry not scheduled: {publish_exc!r}", requeue=True) from exc
         raise Retry(exc=exc, when=delay)
 

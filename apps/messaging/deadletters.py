@@ -82,11 +82,20 @@ def _body_bytes(message):
     return body.encode("utf-8", errors="replace") if isinstance(body, str) else body
 
 
+def _usable_id(value):
+    # PostgreSQL text holds no NUL; our own ids are UUIDs.
+    return (
+        value if isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable() else None
+    )
+
+
 def message_id_of(message):
-    headers = message.headers or {}
-    return str(
-        headers.get("id")
-        or message.properties.get("message_id")
+    """The message's id; for a message without a usable one (any client can publish
+    anything), a digest of its body, so that its failure record can still be joined."""
+    headers = message.headers if isinstance(message.headers, dict) else {}
+    return (
+        _usable_id(headers.get("id"))
+        or _usable_id(message.properties.get("message_id"))
         or hashlib.sha1(_body_bytes(message)).hexdigest()[:32]
     )
 
@@ -120,8 +129,12 @@ def _describe(dlq_name, message, failures):
     # Each work queue dead-letters into its own .dlq; the first death may be a retry's
     # expiry in a delay queue, so the .dlq's name, not x-first-death-queue, is the truth.
     original_queue = dlq_name.removesuffix(".dlq")
+    last_death = deaths[0] if deaths else {}
     if failure:
         reason = failure.reason
+    elif last_death.get("reason") == "expired":
+        # Its expiration property (which our producers never set) ran out in the queue.
+        reason = f"expired in {last_death.get('queue')} before a worker took it"
     elif message.content_type not in ("application/json", None):
         reason = f"rejected: content type {message.content_type!r} is not accepted"
     else:
@@ -145,14 +158,15 @@ def _describe(dlq_name, message, failures):
 def _stream(channel, dlq_name, limit=None):
     """The dead letters of one queue, one at a time, each left unacked (so it stays in
     the queue) unless the caller acks it; only the current one is held in memory."""
-    queue = DEAD_LETTER_QUEUES[dlq_name](channel)
     taken = 0
     while limit is None or taken < limit:
-        message = queue.get(no_ack=False, accept=["application/json"])
-        if message is None:
+        # Not kombu's Queue.get: it raises on a body that does not decompress, and any
+        # client can publish one (tests/messaging/test_amqp_fuzz.py).
+        raw = channel.basic_get(queue=dlq_name, no_ack=False)
+        if raw is None:
             return
         taken += 1
-        yield message
+        yield channel.message_to_python(raw)
 
 
 def _take(channel, dlq_name, limit):

@@ -79,11 +79,14 @@ class ProcessedMessage(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    """How often a message was redelivered after its worker was lost, and the latest
-    retry of it that started.
+    """How often a worker died holding a message, and the latest retry of it that started.
 
-    Classic queues keep no redelivery count, so this one bounds a message that keeps
-    killing its worker. It is committed before the work starts, so a crash cannot undo it.
+    Classic queues keep no redelivery count, and RabbitMQ's `redelivered` flag is also set
+    after a broker restart, a consumer timeout or a requeue of our own: so `redeliveries`
+    counts only lost workers, to bound a message that keeps killing its worker. The
+    worker's main process counts a lost pool process (or a hard time limit); `holding`,
+    committed when a copy starts and cleared when it ends without its work, counts a
+    whole worker that died holding it (a hold whose work is not in the ledger).
     `retry_started` makes a retry run once even if it was scheduled twice (a worker lost
     between publishing the retry and acknowledging the attempt).
     """
@@ -92,6 +95,7 @@ class DeliveryAttempt(models.Model):
     consumer = models.CharField(max_length=200)
     redeliveries = models.PositiveIntegerField(default=0)
     retry_started = models.PositiveIntegerField(default=0)
+    holding = models.BooleanField(default=False, db_default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -34,18 +34,58 @@ def processed_message_seen(message_id, consumer):
     return ProcessedMessage.objects.filter(message_id=message_id, consumer=consumer).exists()
 
 
-def delivery_attempt_increment(message_id, consumer):
-    """Count one more redelivery of a message after a lost worker; return the count.
+def _delivery_attempt_upsert(message_id, consumer, *, lost_workers, holding, on_conflict):
+    """Insert the (message, consumer) row, or apply `on_conflict` (SQL assignments, the
+    row as `old`) to the one there; commit at once; return its lost-worker count.
 
-    Commits at once (its own transaction) so that a crash during the work keeps it.
-    """
-    with transaction.atomic():
-        attempt, _ = DeliveryAttempt.objects.select_for_update().get_or_create(
-            message_id=message_id, consumer=consumer
+    The commit does not wait for the WAL flush: a count that a PostgreSQL crash loses is
+    one lost worker uncounted, and a message start pays no flush for it."""
+    table = DeliveryAttempt._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            f"INSERT INTO {table} AS old (message_id, consumer, redeliveries, retry_started, "
+            "holding, updated_at) VALUES (%s, %s, %s, 0, %s, now()) "
+            f"ON CONFLICT (message_id, consumer) DO UPDATE SET {on_conflict}, "
+            "updated_at = now() RETURNING redeliveries",
+            [message_id, consumer, lost_workers, holding],
         )
-        attempt.redeliveries += 1
-        attempt.save(update_fields=["redeliveries", "updated_at"])
-    return attempt.redeliveries
+        return cursor.fetchone()[0]
+
+
+def delivery_worker_lost(message_id, consumer):
+    """Count a worker that died holding a message (its pool process was lost or killed
+    at the hard time limit): called by the worker's main process, before the message is
+    requeued; the hold is cleared so that the next copy does not count it again."""
+    return _delivery_attempt_upsert(
+        message_id, consumer, lost_workers=1, holding=False,
+        on_conflict="redeliveries = old.redeliveries + 1, holding = false",
+    )  # fmt: skip
+
+
+def delivery_attempt_hold(message_id, consumer, *, redelivered):
+    """A copy of a message starts: hold it until its work is done (the ledger row) or it
+    ends otherwise (delivery_attempt_release). A redelivered copy that finds the hold of a
+    copy whose work is not done counts a lost worker: that copy's whole worker died (a
+    lost pool process is counted by the main process, which clears the hold). A broker
+    restart, a consumer timeout or a requeue of ours counts nothing. Returns the lost
+    workers so far."""
+    ledger = ProcessedMessage._meta.db_table
+    counted = (
+        f"+ CASE WHEN old.holding AND NOT EXISTS (SELECT 1 FROM {ledger} p WHERE "
+        "p.message_id = old.message_id AND p.consumer = old.consumer) THEN 1 ELSE 0 END"
+    )
+    return _delivery_attempt_upsert(
+        message_id, consumer, lost_workers=0, holding=True,
+        on_conflict=f"redeliveries = old.redeliveries {counted if redelivered else ''}, "
+        "holding = true",
+    )  # fmt: skip
+
+
+def delivery_attempt_release(message_id, consumer):
+    """A copy ended without doing its work and without its worker dying (retried,
+    requeued, dead-lettered or skipped)."""
+    DeliveryAttempt.objects.filter(message_id=message_id, consumer=consumer).update(holding=False)
 
 
 def delivery_retry_start(message_id, consumer, retry):
@@ -72,7 +112,8 @@ def message_failure_record(*, message_id, consumer, queue, reason, attempts, cor
         message_id=message_id,
         consumer=consumer,
         queue=queue,
-        reason=reason[:5000],
+        # A reason may quote what a client sent; PostgreSQL text cannot hold a NUL.
+        reason=reason.replace("\x00", "\\x00")[:5000],
         attempts=attempts,
         correlation_id=correlation_id or "",
     )

@@ -7,6 +7,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import psycopg2
+
 
 @dataclass
 class Fault:
@@ -17,7 +19,7 @@ class Fault:
     detail: str = ""
 
 
-def chaos_plan(*, kills, relay_kills, web_worker_kills, broker_down, seed):
+def chaos_plan(*, kills, relay_kills, web_worker_kills, db_terminations, broker_down, seed):
     rng = random.Random(seed)
     plan = []
     for _ in range(kills):
@@ -27,6 +29,8 @@ def chaos_plan(*, kills, relay_kills, web_worker_kills, broker_down, seed):
         plan.append(Fault(rng.uniform(0.05, 0.9), "kill_relay", "relay"))
     for _ in range(web_worker_kills):
         plan.append(Fault(rng.uniform(0.05, 0.9), "kill_web_worker", "web"))
+    for _ in range(db_terminations):
+        plan.append(Fault(rng.uniform(0.2, 0.9), "terminate_db_sessions", "postgresql"))
     plan.append(Fault(rng.uniform(0.1, 0.2), "crash_broker", "rabbitmq"))
     plan.append(Fault(rng.uniform(0.5, 0.6), "stop_broker", "rabbitmq", detail=str(broker_down)))
     plan.append(Fault(rng.uniform(0.4, 0.5), "restart_web", "web"))
@@ -36,15 +40,34 @@ def chaos_plan(*, kills, relay_kills, web_worker_kills, broker_down, seed):
 BROKER_FAULTS = ("crash_broker", "stop_broker")
 
 
+def database_sessions_terminate(url):
+    """pg_terminate_backend of every session of the suite's database (web, relay, workers'
+    main and pool processes) but this one, as a PostgreSQL restart would end them; other
+    databases on the server are left alone. Returns how many were ended."""
+    connection = psycopg2.connect(url, connect_timeout=10)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
 class Chaos:
     def __init__(
-        self, plan, *, supervisor, node, progress, planned, log, deadline, seed, busy_queues
-    ):
+        self, plan, *, supervisor, node, database_url, progress, planned, log, deadline, seed,
+        busy_queues,
+    ):  # fmt: skip
         self.plan = plan
         self.busy_queues = busy_queues  # kills hit the workers that have work
         self.random = random.Random(seed)
         self.supervisor = supervisor
         self.node = node
+        self.database_url = database_url
         self.progress = progress  # () -> requests sent so far
         self.planned = planned
         self.log = log
@@ -103,6 +126,8 @@ class Chaos:
             started = time.monotonic()
             sup.restart("web")
             fault.detail = f"SIGTERM, restarted in {time.monotonic() - started:.1f}s"
+        elif fault.kind == "terminate_db_sessions":
+            fault.detail = f"{database_sessions_terminate(self.database_url)} sessions"
         elif fault.kind == "crash_broker":
             self.node.crash()
             took = self.node.start()

@@ -13,7 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
-NODE_NAME = "propmgmt_faults@localhost"
+# FAULTS_NODE_NAME: two suites on one machine (say two checkouts) need two node names.
+NODE_NAME = os.environ.get("FAULTS_NODE_NAME", "propmgmt_faults@localhost")
 
 
 def _rabbitmq_scripts():

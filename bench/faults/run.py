@@ -3,12 +3,14 @@ gunicorn, the outbox relay, one Celery worker per queue group, all as in the Pro
 with the project's real settings) on a RabbitMQ node and a database of the suite's own,
 under a load of repairs, complaints and visitor check-ins posted through the REST API,
 while a chaos plan kill -9s worker pool processes, whole workers, the relay and gunicorn
-workers, crashes RabbitMQ once, stops it for FAULTS_BROKER_DOWN seconds once and
-restarts the web process. When the system is quiet it checks every effect (verify.py),
-prints the figures and exits 1 on any loss or duplicate.
+workers, terminates every database session of the system (pg_terminate_backend, as a
+PostgreSQL restart ends them), crashes RabbitMQ once, stops it for FAULTS_BROKER_DOWN
+seconds once and restarts the web process. When the system is quiet it checks every effect
+(verify.py), prints the figures and exits 1 on any loss or duplicate.
 
 Sizes and knobs (environment): FAULTS_REQUESTS (answered requests, at least), FAULTS_KILLS,
-FAULTS_RELAY_KILLS, FAULTS_WEB_WORKER_KILLS, FAULTS_BROKER_DOWN (s), FAULTS_CLIENTS, FAULTS_SEED,
+FAULTS_RELAY_KILLS, FAULTS_WEB_WORKER_KILLS, FAULTS_DB_TERMINATIONS, FAULTS_BROKER_DOWN (s),
+FAULTS_CLIENTS, FAULTS_SEED,
 FAULTS_MAX_LOAD_SECONDS, FAULTS_DRAIN_SECONDS, FAULTS_TAMPER, FAULTS_DATABASE_URL, FAULTS_WEB_PORT,
 FAULTS_AMQP_PORT, FAULTS_MANAGEMENT_PORT, FAULTS_DIST_PORT. Everything it writes is under
 var/faults/ (logs/, run/sms.log, run/mail/, summary.json).
@@ -48,9 +50,11 @@ SLOW_ANSWER = 5.0
 SIZES = {
     # ~3-4 minutes on a 2-core machine; runs in CI.
     "small": {"requests": 400, "kills": 6, "relay_kills": 1, "web_worker_kills": 1,
+              "db_terminations": 1,
               "broker_down": 10, "clients": 4, "max_load_seconds": 240, "drain_seconds": 240},
     # What docs/RELIABILITY.md reports.
     "full": {"requests": 10000, "kills": 24, "relay_kills": 3, "web_worker_kills": 2,
+             "db_terminations": 3,
              "broker_down": 30, "clients": 6, "max_load_seconds": 3600, "drain_seconds": 900},
 }  # fmt: skip
 
@@ -322,10 +326,12 @@ def main(argv=None):
         load.login_all()
         plan = chaos_plan(kills=cfg["kills"],
                           relay_kills=cfg["relay_kills"], web_worker_kills=cfg["web_worker_kills"],
+                          db_terminations=cfg["db_terminations"],
                           broker_down=cfg["broker_down"], seed=cfg["seed"])  # fmt: skip
         load_started = time.monotonic()
         deadline = load_started + cfg["max_load_seconds"]
-        chaos = Chaos(plan, supervisor=supervisor, node=node, progress=lambda: load.answered,
+        chaos = Chaos(plan, supervisor=supervisor, node=node, database_url=cfg["database_url"],
+                      progress=lambda: load.answered,
                       planned=cfg["requests"], log=log, deadline=deadline,
                       seed=cfg["seed"], busy_queues=busy_queues())  # fmt: skip
         load.start()

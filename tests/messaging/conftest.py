@@ -17,6 +17,7 @@ PROBE_EVENTS = {
     "probe.slow_repair": ("probe.slow_repair", "repair_requests"),
     "probe.db_blip": ("probe.db_blip", "reporting"),
     "probe.fail_slowly": ("probe.fail_slowly", "complaints"),
+    "probe.done_then_lost": ("probe.die_after_commit", "reporting"),
 }
 
 

@@ -4,7 +4,8 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from kombu import Producer, Queue
+from kombu import Producer
+from kombu.transport.pyamqp import Channel
 from rest_framework.test import APIClient
 
 import celeryconfig
@@ -166,8 +167,10 @@ def test_admin_page_is_refused_to_staff_who_are_not_admins(clean_queues):
 def test_replaying_one_dead_letter_reads_up_to_it_not_the_whole_queue(clean_queues, monkeypatch):
     ids = [dead_letter("complaints", key=f"k{i}") for i in range(20)]
     gets = []
-    get = Queue.get
-    monkeypatch.setattr(Queue, "get", lambda self, *a, **k: gets.append(1) or get(self, *a, **k))
+    get = Channel.basic_get
+    monkeypatch.setattr(
+        Channel, "basic_get", lambda self, *a, **k: gets.append(1) or get(self, *a, **k)
+    )
     assert dead_letter_replay("complaints", ids[2], via="test") == [ids[2]]
     assert len(gets) == 3  # stopped at the message asked for
     assert queue_depth("complaints.dlq") == 19 and queue_depth("complaints") == 1

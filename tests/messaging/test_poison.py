@@ -16,6 +16,7 @@ from apps.messaging.broker import broker_connection
 from apps.messaging.deadletters import dead_letters_list
 from apps.messaging.models import MessageFailure
 from apps.messaging.publisher import publish
+from propmgmt.celery import app
 from tests.conftest import queue_depth, wait_until
 from tests.probe.models import ProbeEffect
 
@@ -23,43 +24,48 @@ pytestmark = pytest.mark.broker
 
 EVENT = {"event": "probe.happened", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {}}
 
-# (name, body bytes, content type, task header or None, words the reason must contain)
+TASK_BODY = json.dumps([[EVENT], {}, {}]).encode()
+TASK = {"task": "probe.record"}
+JSON = "application/json"
+FAR_FUTURE = "2999-01-01T00:00:00+00:00"
+
+# (name, body bytes, content type, headers besides the id, words the reason must contain)
 POISON = [
-    ("empty list", b"[]", "application/json", "probe.record", "not [args, kwargs, embed]"),
-    ("number", b"5", "application/json", "probe.record", "not [args, kwargs, embed]"),
-    ("object", b"{}", "application/json", "probe.record", "not [args, kwargs, embed]"),
-    ("null", b"null", "application/json", "probe.record", "not [args, kwargs, embed]"),
-    ("no embed", b"[[], {}]", "application/json", "probe.record", "not [args, kwargs, embed]"),
+    ("empty list", b"[]", JSON, TASK, "not [args, kwargs, embed]"),
+    ("number", b"5", JSON, TASK, "not [args, kwargs, embed]"),
+    ("object", b"{}", JSON, TASK, "not [args, kwargs, embed]"),
+    ("null", b"null", JSON, TASK, "not [args, kwargs, embed]"),
+    ("no embed", b"[[], {}]", JSON, TASK, "not [args, kwargs, embed]"),
     (
         "wrong arguments",
         json.dumps([[EVENT, "extra", 3], {"nope": 1}, {}]).encode(),
-        "application/json",
-        "probe.record",
+        JSON,
+        TASK,
         "TypeError",
     ),
-    (
-        "unknown task",
-        json.dumps([[EVENT], {}, {}]).encode(),
-        "application/json",
-        "probe.no_such_task",
-        "unknown task",
-    ),
-    ("bad json", b"{not json", "application/json", "probe.record", "undecodable"),
-    ("pickle", b"\x80\x04N.", "application/x-python-serialize", "probe.record", "not accepted"),
-    (
-        "no task header",
-        json.dumps([[EVENT], {}, {}]).encode(),
-        "application/json",
-        None,
-        "no task header",
-    ),
+    ("unknown task", TASK_BODY, JSON, {"task": "probe.no_such_task"}, "unknown task"),
+    ("bad json", b"{not json", JSON, TASK, "undecodable"),
+    ("pickle", b"\x80\x04N.", "application/x-python-serialize", TASK, "not accepted"),
+    ("no task header", TASK_BODY, JSON, {}, "no task header"),
     (
         "10 MB body",
         json.dumps([[{**EVENT, "data": {"blob": "x" * 10_000_000}}], {}, {}]).encode(),
-        "application/json",
-        "probe.record",
+        JSON,
+        TASK,
         "exceeds",
     ),
+    # Celery looks the name up before any strategy runs; an unhashable one stopped it.
+    ("task header a list", TASK_BODY, JSON, {"task": ["probe.record"]}, "not a string"),
+    ("task header a table", TASK_BODY, JSON, {"task": {"name": "probe.record"}}, "not a string"),
+    ("protocol 1, task a list", b'{"task": [], "id": "x"}', JSON, {}, "not a string"),
+    ("protocol 1", b'{"task": "probe.record", "id": "x"}', JSON, {}, "not [args, kwargs, embed]"),
+    # A worker would hold it unacked until the ETA (or RabbitMQ's consumer timeout).
+    ("eta far ahead", TASK_BODY, JSON, {**TASK, "eta": FAR_FUTURE}, "eta"),
+    ("eta unparseable", TASK_BODY, JSON, {**TASK, "eta": "soon"}, "eta"),
+    ("expires unparseable", TASK_BODY, JSON, {**TASK, "expires": "never"}, "expires"),
+    ("retries a string", TASK_BODY, JSON, {**TASK, "retries": "many"}, "retries"),
+    ("time limit raised", TASK_BODY, JSON, {**TASK, "timelimit": [10**9, None]}, "timelimit"),
+    ("time limit a string", TASK_BODY, JSON, {**TASK, "timelimit": ["soon", None]}, "timelimit"),
 ]
 
 
@@ -81,10 +87,9 @@ def test_invalid_messages_dead_letter_with_a_reason_and_the_worker_lives_on(
 ):
     worker = start_worker("reporting")
     ids = {}
-    for name, body, content_type, task, _ in POISON:
+    for name, body, content_type, headers, _ in POISON:
         ids[name] = str(uuid.uuid4())
-        headers = {"id": ids[name], **({"task": task} if task else {})}
-        raw_publish("reporting", body, content_type, headers)
+        raw_publish("reporting", body, content_type, {"id": ids[name], **headers})
     wait_until(
         lambda: queue_depth("reporting.dlq") == len(POISON),
         timeout=60,
@@ -98,7 +103,11 @@ def test_invalid_messages_dead_letter_with_a_reason_and_the_worker_lives_on(
         assert words in failure.reason, (name, failure.reason)
         assert failure.queue == "reporting"
         assert words in letters[ids[name]]["reason"], name
-    # The same worker still serves well-formed messages.
+    # The same worker still serves well-formed messages, the time limits Celery's
+    # send_task and beat put in every message (the task's configured ones) included.
+    app.send_task("probe.record", args=[{**EVENT, "data": {"key": "with-limits"}}],
+                  queue="reporting", time_limit=300, soft_time_limit=240)  # fmt: skip
+    wait_until(lambda: ProbeEffect.objects.filter(key="with-limits").exists())
     with transaction.atomic():
         publish("probe.happened", {"key": "after-poison"})
     wait_until(lambda: ProbeEffect.objects.filter(key="after-poison").exists())

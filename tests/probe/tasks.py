@@ -110,3 +110,20 @@ def fail_slowly(self, event):
     # No retries: a database outage during it goes straight to dead-lettering.
     time.sleep(event["data"]["seconds"])
     raise ValueError("the probe always fails")
+
+
+class DiesAfterCommit(ConsumerTask):
+    """Its work commits (ledger row and effect), then its pool process dies before the
+    worker can acknowledge the message; a copy that finds the work done does not die."""
+
+    abstract = True
+
+    def after_return(self, *args, **kwargs):
+        if getattr(self, "ran_here", False):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+@shared_task(bind=True, base=DiesAfterCommit, name="probe.die_after_commit")
+def die_after_commit(self, event):
+    _record(self, event)
+    self.ran_here = True
