@@ -39,3 +39,8 @@ cluster:
 
 cluster-stop:
 	bash scripts/cluster.sh stop
+
+# The cluster's own tests (tests/messaging/test_cluster_failover.py) on `make cluster`;
+# CLUSTER=1 makes a missing cluster fail them instead of skipping.
+cluster-test: cluster
+	CLUSTER=1 .venv/bin/pytest tests/messaging/test_cluster_failover.py -q -p no:cacheprovider

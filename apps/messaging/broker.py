@@ -28,6 +28,22 @@ def broker_connection(url=None, *, confirm_publish=False):
     )
 
 
+def connect_first_answering(connection, timeout):
+    """Connect to the first broker of the connection's failover list that answers
+    (CELERY_BROKER_URL may list a cluster's nodes, `amqp://a;amqp://b;amqp://c`), each
+    tried once, in the list's order, at once after the one before failed, all within
+    `timeout` seconds. kombu's own connect() makes two attempts, so a process that
+    starts, or reconnects, while two of three listed nodes are gone would fail."""
+    connection.ensure_connection(
+        max_retries=max(len(connection.alt), 1) - 1,
+        interval_start=0,
+        interval_step=0,
+        timeout=timeout,
+        reraise_as_library_errors=False,
+    )
+    return connection
+
+
 class UnroutableError(OperationalError):
     """A `mandatory` publish came back: no queue is bound for it (one was deleted)."""
 
