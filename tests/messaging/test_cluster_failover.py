@@ -7,6 +7,7 @@ cluster-test` (CLUSTER=1) starts the cluster and runs this module, where a missi
 cluster fails instead. Marked `broker_restart`: it stops and starts a cluster node.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from urllib.parse import quote
 import pytest
 import requests
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 
 from apps.messaging.broker import vhost_delete, vhost_ensure
@@ -66,6 +67,26 @@ def _nodes_with_connections(vhost):
     return {row["node"] for row in _api("connections") if row["vhost"] == vhost}
 
 
+def _manage(*args, order):
+    """A `manage.py` command with the nodes (AMQP and management API) listed in `order`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+            "TEST_BROKER_HOSTS": _hosts(*order),
+            "RABBITMQ_MANAGEMENT_URL": ";".join(
+                f"http://guest:guest@127.0.0.1:{15680 + n}" for n in order
+            ),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def _ctl(n, *args):
     subprocess.run(["bash", str(CLUSTER), "ctl", str(n), *args], check=True, capture_output=True)
 
@@ -86,13 +107,8 @@ def test_relay_fails_over_to_another_node_and_the_repair_reaches_the_worker(
 ):
     # The topology through the project's own command, connected to rabbit-1 (first
     # listed): classic queues live on the node that declared them.
-    subprocess.run(
-        [sys.executable, "manage.py", "broker", "declare"],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
-             "TEST_BROKER_HOSTS": _hosts(1, 2, 3)},
-        check=True, capture_output=True,
-    )  # fmt: skip
+    declared = _manage("broker", "declare", order=(1, 2, 3))
+    assert declared.returncode == 0, declared.stderr
     queue = _api(f"queues/{quote(cluster_vhost, safe='')}/repair_requests")
     assert queue["node"] == "rabbit-1@localhost"
 
@@ -119,6 +135,10 @@ def test_relay_fails_over_to_another_node_and_the_repair_reaches_the_worker(
             message=f"the repair through another node; relay log:\n{relay.logs()}",
         )
         assert ProbeEffect.objects.filter(key="before").count() == 1
+        # The operator's command, rabbit-2 first in both its lists, answers from another.
+        status = _manage("broker", "status", "--json", order=(2, 3, 1))
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["queues"]
         assert ProbeEffect.objects.filter(key="after").count() == 1
     finally:
         _ctl(2, "start_app")
