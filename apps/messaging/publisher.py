@@ -280,7 +280,9 @@ class ConfirmingPublisher:
         timeout = self._remaining()
         connection = Connection(
             self.broker_url,
-            connect_timeout=timeout,
+            # Each node of a failover list its share: one whose machine is gone answers
+            # nothing, and must leave time for the next.
+            connect_timeout=timeout / len(self.broker_url.split(";")),
             transport_options={
                 # Socket-level bounds as a backstop; _bound() tightens them to the deadline.
                 "read_timeout": timeout,
