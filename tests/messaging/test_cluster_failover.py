@@ -1,10 +1,11 @@
 """The same code against a three-node cluster by configuration only: CELERY_BROKER_URL
-lists the nodes (`amqp://a;amqp://b;amqp://c`) and a relay whose node stops carries on
-through another one (docs/SCALING.md).
+lists the nodes (`amqp://a;amqp://b;amqp://c`), and a relay and a worker whose node stops
+carry on through another one (docs/SCALING.md).
 
 Needs `make cluster` (three nodes on 5681-5683); skipped without it, and `make
 cluster-test` (CLUSTER=1) starts the cluster and runs this module, where a missing
 cluster fails instead. Marked `broker_restart`: it stops and starts a cluster node.
+Only 5681-5683 are touched; the machine's usual node on 5672 is not.
 """
 
 import json
@@ -20,8 +21,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
 
-from apps.messaging.broker import vhost_delete, vhost_ensure
+from apps.messaging.broker import broker_connection, vhost_delete, vhost_ensure
 from apps.messaging.publisher import publish
+from apps.ops import health, selectors
 from tests.conftest import wait_until
 from tests.probe.models import ProbeEffect
 
@@ -87,6 +89,14 @@ def _manage(*args, order):
     )
 
 
+def queue_depth_and_consumers(name):
+    with broker_connection() as broker:
+        channel = broker.channel()
+        _, messages, consumers = channel.queue_declare(queue=name, passive=True)
+        channel.close()
+    return messages, consumers
+
+
 def _ctl(n, *args):
     subprocess.run(["bash", str(CLUSTER), "ctl", str(n), *args], check=True, capture_output=True)
 
@@ -102,7 +112,7 @@ def cluster_vhost(cluster, transactional_db):
         vhost_delete(vhost)
 
 
-def test_relay_fails_over_to_another_node_and_the_repair_reaches_the_worker(
+def test_relay_and_worker_fail_over_to_another_node_and_the_repair_gets_through(
     cluster_vhost, start_worker, start_relay
 ):
     # The topology through the project's own command, connected to rabbit-1 (first
@@ -112,21 +122,27 @@ def test_relay_fails_over_to_another_node_and_the_repair_reaches_the_worker(
     queue = _api(f"queues/{quote(cluster_vhost, safe='')}/repair_requests")
     assert queue["node"] == "rabbit-1@localhost"
 
-    # The worker lists the nodes from rabbit-1, the relay from rabbit-2: the same
-    # failover list, each process starting at another node (as a deployment spreads
-    # its processes over the nodes).
-    start_worker("repair_requests", env={"TEST_BROKER_HOSTS": _hosts(1, 2, 3)}, relay=False)
+    # The worker and the relay list the nodes from rabbit-2 (a deployment spreads its
+    # processes by listing the nodes in another order per machine): both connect there
+    # and reach the queue on rabbit-1 through the cluster.
+    worker = start_worker("repair_requests", env={"TEST_BROKER_HOSTS": _hosts(2, 3, 1)},
+                          relay=False)  # fmt: skip
     relay = start_relay(TEST_BROKER_HOSTS=_hosts(2, 3, 1))
     with transaction.atomic():
         publish("probe.repair", {"key": "before", "label": "normal"})
     wait_until(lambda: ProbeEffect.objects.filter(key="before").exists(), 30)
-    # Only the relay uses rabbit-2 (the API lists a connection within its stats interval).
+    # (The API lists a connection within its statistics interval.)
     wait_until(lambda: "rabbit-2@localhost" in _nodes_with_connections(cluster_vhost), 30)
 
-    # The relay's node goes; the queue's node (rabbit-1) stays, as a classic queue
-    # does not survive its node (docs/SCALING.md).
+    # Their node goes; the queue's node (rabbit-1) stays, as a classic queue does not
+    # survive its node (docs/SCALING.md).
     _ctl(2, "stop_app")
     try:
+        wait_until(
+            lambda: queue_depth_and_consumers("repair_requests")[1] == 1,
+            60,
+            message=f"the worker consuming again; its log:\n{worker.logs()}",
+        )
         with transaction.atomic():
             publish("probe.repair", {"key": "after", "label": "normal"})
         wait_until(
@@ -134,11 +150,19 @@ def test_relay_fails_over_to_another_node_and_the_repair_reaches_the_worker(
             60,
             message=f"the repair through another node; relay log:\n{relay.logs()}",
         )
-        assert ProbeEffect.objects.filter(key="before").count() == 1
-        # The operator's command, rabbit-2 first in both its lists, answers from another.
+        assert "rabbit-2@localhost" not in _nodes_with_connections(cluster_vhost)
+        # The web process's readiness checks and the operator's command, rabbit-2
+        # first in their lists, answer from another node.
+        with override_settings(CELERY_BROKER_URL=_url(2, 3, 1)):
+            health.Broker().run()
+            selectors.queue_status_cache_clear()
+            counts = {row["name"]: row for row in selectors.queue_status_cached()}
+            assert counts["repair_requests"]["consumers"] == 1
         status = _manage("broker", "status", "--json", order=(2, 3, 1))
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["queues"]
+        assert ProbeEffect.objects.filter(key="before").count() == 1
         assert ProbeEffect.objects.filter(key="after").count() == 1
     finally:
         _ctl(2, "start_app")
+        selectors.queue_status_cache_clear()
