@@ -149,6 +149,19 @@ stop_nodes() {
     rm -rf "$ROOT"
 }
 
+preflight() {
+    if [ ! -x "$BIN/rabbitmq-server" ]; then
+        echo "rabbitmq-server is not installed in $BIN (apt-get install rabbitmq-server," \
+            "or set RABBITMQ_SCRIPTS_DIR)" >&2
+        exit 1
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        echo "needs root: it runs the nodes as the rabbitmq user (sudo make cluster)" >&2
+        exit 1
+    fi
+}
+
+preflight
 case "${1:-}" in
 start) start ;;
 stop)
