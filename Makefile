@@ -1,4 +1,4 @@
-.PHONY: run test smoke upgrade-rehearsal demo bench faults lint
+.PHONY: run test smoke upgrade-rehearsal demo bench faults lint cluster cluster-stop cluster-test
 export DEBUG ?= true
 
 run:
@@ -37,3 +37,16 @@ faults:
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+# A three-node RabbitMQ cluster on this machine (ports 5681-5683, 15681-15683); prints its
+# failover CELERY_BROKER_URL. `make cluster-stop` stops it and removes var/cluster.
+cluster:
+	bash scripts/cluster.sh start
+
+cluster-stop:
+	bash scripts/cluster.sh stop
+
+# The cluster's own tests (tests/messaging/test_cluster_failover.py) on `make cluster`;
+# CLUSTER=1 makes a missing cluster fail them instead of skipping.
+cluster-test: cluster
+	CLUSTER=1 .venv/bin/pytest tests/messaging/test_cluster_failover.py -q -p no:cacheprovider

@@ -15,7 +15,13 @@ from propmgmt.settings import *  # noqa: F403
 from propmgmt.settings import INSTALLED_APPS, env
 
 TEST_BROKER_VHOST = env.str("TEST_BROKER_VHOST", default="propmgmt_test")
-CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:5672/{quote(TEST_BROKER_VHOST, safe='')}"
+# host:port of each broker node, `;`-separated: several make a failover list, as
+# CELERY_BROKER_URL takes for a cluster (tests/messaging/test_cluster_failover.py).
+TEST_BROKER_HOSTS = env.str("TEST_BROKER_HOSTS", default="127.0.0.1:5672")
+CELERY_BROKER_URL = ";".join(
+    f"amqp://guest:guest@{host}/{quote(TEST_BROKER_VHOST, safe='')}"
+    for host in TEST_BROKER_HOSTS.split(";")
+)
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.probe"]
 # Tests flush their cache: a Redis database of their own, never the development one.

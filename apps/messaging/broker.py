@@ -28,6 +28,22 @@ def broker_connection(url=None, *, confirm_publish=False):
     )
 
 
+def connect_first_answering(connection, timeout):
+    """Connect to the first broker of the connection's failover list that answers
+    (CELERY_BROKER_URL may list a cluster's nodes, `amqp://a;amqp://b;amqp://c`), each
+    tried once, in the list's order, at once after the one before failed, all within
+    `timeout` seconds. kombu's own connect() makes two attempts, so a process that
+    starts, or reconnects, while two of three listed nodes are gone would fail."""
+    connection.ensure_connection(
+        max_retries=max(len(connection.alt), 1) - 1,
+        interval_start=0,
+        interval_step=0,
+        timeout=timeout,
+        reraise_as_library_errors=False,
+    )
+    return connection
+
+
 class UnroutableError(OperationalError):
     """A `mandatory` publish came back: no queue is bound for it (one was deleted)."""
 
@@ -195,17 +211,30 @@ def virtual_host(url=None):
     return broker_connection(url).virtual_host or "/"
 
 
+def _management_urls():
+    """RABBITMQ_MANAGEMENT_URL, or a cluster's nodes as a `;`-separated failover list
+    like CELERY_BROKER_URL's (any node's API answers for the whole cluster)."""
+    return [url.strip() for url in settings.RABBITMQ_MANAGEMENT_URL.split(";") if url.strip()]
+
+
 def _management(path, method="GET", **kwargs):
-    parts = urlsplit(settings.RABBITMQ_MANAGEMENT_URL)
-    base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}"
-    auth = (parts.username or "guest", parts.password or "guest")
-    try:
-        response = requests.request(method, f"{base}/api/{path}", auth=auth, timeout=5, **kwargs)
-    except requests.RequestException as exc:
+    unreachable = []
+    for url in _management_urls():
+        parts = urlsplit(url)
+        base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}"
+        auth = (parts.username or "guest", parts.password or "guest")
+        try:
+            response = requests.request(
+                method, f"{base}/api/{path}", auth=auth, timeout=5, **kwargs
+            )
+            break
+        except requests.RequestException as exc:
+            unreachable.append(f"{base}: {exc}")
+    else:
         raise BrokerManagementError(
-            f"RabbitMQ management API not reachable at {base}: {exc}; "
+            f"RabbitMQ management API not reachable at {'; '.join(unreachable)}; "
             "enable it with `rabbitmq-plugins enable rabbitmq_management`"
-        ) from exc
+        )
     if response.status_code >= 400:
         raise BrokerManagementError(f"{method} /api/{path}: {response.status_code} {response.text}")
     return response.json() if response.content else None
@@ -249,7 +278,7 @@ def definitions_import(definitions):
 
 def vhost_ensure(name):
     """Create a vhost (idempotently) and give the management user full rights on it."""
-    user = urlsplit(settings.RABBITMQ_MANAGEMENT_URL).username or "guest"
+    user = urlsplit(_management_urls()[0]).username or "guest"
     vhost = quote(name, safe="")
     _management(f"vhosts/{vhost}", method="PUT", json={})
     _management(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from kombu import Connection, Producer
 
 import celeryconfig
+from apps.messaging.broker import connect_first_answering
 from apps.messaging.correlation import (
     CORRELATION_HEADER,
     current_or_new_correlation_id,
@@ -279,7 +280,9 @@ class ConfirmingPublisher:
         timeout = self._remaining()
         connection = Connection(
             self.broker_url,
-            connect_timeout=timeout,
+            # Each node of a failover list its share: one whose machine is gone answers
+            # nothing, and must leave time for the next.
+            connect_timeout=timeout / len(self.broker_url.split(";")),
             transport_options={
                 # Socket-level bounds as a backstop; _bound() tightens them to the deadline.
                 "read_timeout": timeout,
@@ -289,8 +292,8 @@ class ConfirmingPublisher:
                 "on_unblocked": self._on_unblocked,
             },
         )
-        # One attempt: kombu's connect() retries once after sleeping 2 s.
-        connection.ensure_connection(max_retries=0, reraise_as_library_errors=False)
+        # Each listed node once, no sleep: kombu's connect() retries once after 2 s.
+        connect_first_answering(connection, timeout)
         self._connection = connection
         self._bound()
         _topology_declare_leniently(connection, self._bound)

@@ -13,7 +13,7 @@ from django.db import connection
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 
-from apps.messaging.broker import broker_connection
+from apps.messaging.broker import broker_connection, connect_first_answering
 from apps.messaging.selectors import outbox_stats
 from apps.ops import selectors
 
@@ -36,7 +36,7 @@ class Broker(HealthCheck):
     def run(self):
         try:
             with broker_connection() as conn:
-                conn.ensure_connection(max_retries=1)
+                connect_first_answering(conn, self.timeout.total_seconds())
         except Exception as exc:
             raise ServiceUnavailable(f"broker not reachable: {type(exc).__name__}") from exc
 

@@ -43,6 +43,7 @@ class ScriptedBroker:
     connection_errors = (ConnectionError,)
     recoverable_connection_errors = (ConnectionError,)
     channel_errors = (NotFound,)
+    alt = []  # one broker, no failover list
 
     def __init__(self, acks):
         self.acks = acks
