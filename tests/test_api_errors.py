@@ -6,6 +6,7 @@ schemathesis, tests/test_api_contract.py).
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 
@@ -176,3 +177,27 @@ def test_each_domain_error_has_one_answer(error, status, body, headers):
     response = exception_handler(error, {})
     assert (response.status_code, response.data) == (status, body)
     assert {name: response[name] for name in headers} == headers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_database_connection_answers_503_not_500(world, api):
+    """PostgreSQL ends the request's session (a restart, pg_terminate_backend; the fault
+    suite does it under load): the answer is 503 with Retry-After, never a 500."""
+    client = api(world.a.resident)
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    other = connection.copy()  # a session of its own
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+    finally:
+        other.close()
+    response = client.post(
+        "/api/v1/repairs/",
+        {"unit": world.a.unit.pk, "category": "plumbing", "description": "Leak"},
+        format="json",
+    )
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "1"
+    assert "database" in response.json()["detail"]
+    connection.close()  # the test's own handle on the ended session, before teardown

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
+from django.db import InterfaceError, OperationalError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -39,6 +40,14 @@ class ServiceUnavailable(exceptions.APIException):
     default_detail = "A service this request needs is unreachable; try again shortly."
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    default_detail = "The database connection was lost; try again."
+
+    def __init__(self):
+        super().__init__()
+        self.wait = 1  # DRF answers `wait` as Retry-After
+
+
 def _as_api_exception(exc):
     """The DRF exception a domain or Django error answers as (None: not one of them)."""
     if isinstance(exc, Invalid):
@@ -47,6 +56,11 @@ def _as_api_exception(exc):
         return exceptions.NotFound(exc.message)
     if isinstance(exc, Unavailable):
         return ServiceUnavailable(exc.message)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The request's database session ended (a PostgreSQL restart, a terminated
+        # backend): a transient failure the client may retry, not a bug.
+        logger.warning("database connection lost", exc_info=exc)
+        return DatabaseUnavailable()
     if isinstance(exc, LoginLocked):
         return exceptions.Throttled(
             wait=exc.retry_after, detail="Too many failed logins; try again later."

@@ -20,7 +20,8 @@ ERROR_DESCRIPTIONS = {
     "413": "The request body is too large.",
     "415": "Unsupported request content type.",
     "429": "Too many requests; retry after the time in `Retry-After`.",
-    "503": "A service this operation depends on (the message broker) is unreachable.",
+    "503": "A service this operation depends on (the database, or the message broker) is "
+    "unreachable; retry after the time in `Retry-After`.",
 }
 
 DETAIL_SCHEMA = {
@@ -47,7 +48,8 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         return responses
 
     def _error_statuses(self):
-        statuses = {"401"}  # any endpoint: a bad or expired token
+        # Any endpoint: a bad or expired token; its database session lost.
+        statuses = {"401", "503"}
         unsafe = self.method in UNSAFE_METHODS
         has_path_parameters = "{" in self.path
         open_to_all = all(isinstance(p, AllowAny) for p in self.view.get_permissions())

@@ -220,7 +220,12 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
     statuses = load.summary()
     accepted = sum(n for s, n in statuses.items() if isinstance(s, int) and 200 <= s < 300)
     client_errors = {s: n for s, n in statuses.items() if isinstance(s, int) and 400 <= s < 500}
-    server_errors = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500)
+    # 503 with Retry-After is the designed answer when PostgreSQL ends a request's session
+    # (terminate_db_sessions); its outcome is unknown to the client, like no answer.
+    unavailable = statuses.get(503, 0)
+    server_errors = sum(
+        n for s, n in statuses.items() if isinstance(s, int) and s >= 500 and s != 503
+    )
     kinds = Counter(f.kind for f in plan if f.done_at is not None)
     by_operation = Counter(o.operation for o in load.outcomes)
     lines = [
@@ -231,7 +236,8 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
         f"  accepted (2xx)                 {accepted}",
         f"  no answer (web restarting)     {statuses.get('no answer', 0)}",
         f"  4xx                            {sum(client_errors.values())}  {client_errors}",
-        f"  5xx                            {server_errors}",
+        f"  503 (database session ended)   {unavailable}",
+        f"  other 5xx                      {server_errors}",
         "  latency p50/p95/max            "
         + ("/".join(f"{t:.2f}s" for t in load.latencies()) if load.latencies() else "-"),
         f"  answers slower than {SLOW_ANSWER:.0f}s         {len(load.slow(SLOW_ANSWER))}",
@@ -259,7 +265,7 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
         lines.append(f"  error answer: {outcome.operation} {outcome.status} {outcome.error}")
     print("\n".join(lines), flush=True)
     if server_errors:
-        problems.append(f"{server_errors} answers were 5xx")
+        problems.append(f"{server_errors} answers were 5xx other than 503")
     if not_fired:
         problems.append(f"faults not fired: {not_fired}")
     if chaos.error:
