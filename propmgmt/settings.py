@@ -253,7 +253,7 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "apps.complaints.models.ComplaintStatus",
         "AssetCategoryEnum": "apps.assets.models.Asset.Category",
         "AssetStatusEnum": "apps.assets.models.Asset.Status",
-        "VisitorStatusEnum": "apps.visitors.models.Visitor.Status",
+        "VisitorStatusEnum": "apps.visitors.models.VisitorStatus",
         "NotificationCategoryEnum": "apps.notifications.models.Category",
         "NotificationStatusEnum": "apps.notifications.models.Status",
         "NotificationChannelEnum": "apps.notifications.models.Channel",

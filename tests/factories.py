@@ -16,7 +16,7 @@ from apps.assets.models import Asset
 from apps.complaints.models import Complaint, ComplaintStatus
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
 from apps.repairs.models import RepairRequest, RepairStatus
-from apps.visitors.models import Visitor
+from apps.visitors.models import Visitor, VisitorStatus
 
 PASSWORD = "a-long-unusual-passphrase-42"
 ROLES = [r.value for r in Role]  # resident, maintenance, security, customer_service, ...
@@ -148,7 +148,7 @@ class VisitorFactory(factory.django.DjangoModelFactory):
     host = factory.LazyAttribute(lambda o: o.site.resident if o.site else _resident_of(o.unit))
     name = factory.Faker("name")
     expected_arrival = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
-    status = Visitor.Status.EXPECTED
+    status = VisitorStatus.EXPECTED
 
     @factory.post_generation
     def history(visitor, create, extracted, **kwargs):

@@ -19,7 +19,7 @@ from apps.core.validators import NOTE_MAX_LENGTH, text_field
 # Who may take a step. Apps map a user to one of these (or None: the role never acts).
 STAFF = "staff"
 RESIDENT = "resident"
-ANYONE = "anyone"  # steps whose role rules live in the API alone (visitors)
+ANYONE = "anyone"  # in a table: any actor may take the step; as step()'s default: none named
 
 
 @dataclass(frozen=True)

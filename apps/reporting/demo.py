@@ -18,7 +18,7 @@ from apps.properties.models import StaffAssignment
 from apps.properties.selectors import residencies_in_force
 from apps.repairs.models import RepairCategory, RepairRequest, RepairStatusChange
 from apps.reporting.services import report_period_reconcile
-from apps.visitors.models import Visitor, VisitorEvent
+from apps.visitors.models import Visitor, VisitorStatusChange
 
 HISTORY_DAYS = 120
 MARKER = "[demo history]"
@@ -164,11 +164,13 @@ def _visitors(rng, prop, residencies, days, now):
                 departed_at=departed, version=3,
             ))  # fmt: skip
     Visitor.objects.bulk_create(planned)
-    VisitorEvent.objects.bulk_create(
-        VisitorEvent(visitor=visitor, status=status, at=at)
+    VisitorStatusChange.objects.bulk_create(
+        VisitorStatusChange(visitor=visitor, from_status=frm, to_status=to, changed_at=when)
         for visitor in planned
-        for status, at in (("arrived", visitor.arrived_at), ("departed", visitor.departed_at))
-        if at is not None
+        for frm, to, when in (
+            ("", "arrived", visitor.arrived_at),
+            ("arrived", "departed", visitor.departed_at),
+        )
     )
 
 

@@ -22,7 +22,7 @@ from apps.properties.selectors import staff_for_property
 from apps.repairs.models import RepairRequest, RepairStatus, RepairUrgency
 from apps.repairs.services import repair_transition
 from apps.reporting.models import DutyNotice
-from apps.visitors.models import Visitor
+from apps.visitors.models import Visitor, VisitorStatus
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def visitors_overstay_report(now=None):
     ago and not checked out, once per visitor. Returns how many were reported."""
     now = now or timezone.now()
     overstaying = Visitor.objects.filter(
-        status=Visitor.Status.ARRIVED, arrived_at__lte=now - VISITOR_OVERSTAY
+        status=VisitorStatus.ARRIVED, arrived_at__lte=now - VISITOR_OVERSTAY
     ).select_related("unit")
     reported = 0
     for visitor in overstaying:

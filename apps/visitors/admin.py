@@ -14,29 +14,24 @@ from django.utils.timesince import timesince
 
 from apps.core.admin import (
     DefaultChoiceFilter,
-    ReadOnlyInline,
     ScopedAdminMixin,
+    StatusChangeInline,
     WorkflowAdminMixin,
     WorkflowStep,
     counted,
 )
 from apps.core.roles import user_is_admin
-from apps.visitors.models import Visitor, VisitorEvent
-from apps.visitors.services import (
-    VISITOR_WORKFLOW,
-    visitor_check_in,
-    visitor_check_out,
-    visitor_walk_in,
-)
+from apps.visitors import services
+from apps.visitors.models import Visitor, VisitorStatus, VisitorStatusChange
 
-AREA = "visitors"
-Status = Visitor.Status
+S = VisitorStatus
+
 # A visitor still on site this long after arriving is shown as overstaying.
 OVERSTAY_AFTER = timedelta(hours=8)
 
 
 def on_site_q():
-    return Q(status=Status.ARRIVED)
+    return Q(status=S.ARRIVED)
 
 
 def overstaying_q():
@@ -44,13 +39,11 @@ def overstaying_q():
 
 
 def expected_today_q():
-    return Q(status=Status.EXPECTED, expected_arrival__date=timezone.localdate())
+    return Q(status=S.EXPECTED, expected_arrival__date=timezone.localdate())
 
 
-class VisitorEventInline(ReadOnlyInline):
-    model = VisitorEvent
-    fields = ("at", "status", "by")
-    readonly_fields = fields
+class VisitorStatusChangeInline(StatusChangeInline):
+    model = VisitorStatusChange
 
 
 class VisitorDayFilter(DefaultChoiceFilter):
@@ -76,7 +69,7 @@ def _step(action, to_status, label, service):
         name=action,
         label=label,
         run=lambda visitor, user: service(visitor, by=user),
-        available=lambda visitor: to_status in VISITOR_WORKFLOW.allowed(visitor.status),
+        available=lambda visitor: to_status in services.VISITOR_WORKFLOW.allowed(visitor.status),
     )
 
 
@@ -91,18 +84,18 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("unit", "host")
     # On site first ("arrived" sorts first), then by expected time.
     ordering = ("status", "expected_arrival")
-    inlines = [VisitorEventInline]
+    inlines = [VisitorStatusChangeInline]
     workflow_steps = (
-        _step("check_in", Status.ARRIVED, "Check in", visitor_check_in),
-        _step("check_out", Status.DEPARTED, "Check out", visitor_check_out),
+        _step("check_in", S.ARRIVED, "Check in", services.visitor_check_in),
+        _step("check_out", S.DEPARTED, "Check out", services.visitor_check_out),
     )
 
     property_path = "property"
-    area = AREA
+    area = services.AREA
 
     @admin.display(description="on site for")
     def on_site_for(self, visitor):
-        if visitor.status != Status.ARRIVED or visitor.arrived_at is None:
+        if visitor.status != S.ARRIVED or visitor.arrived_at is None:
             return ""
         stay = timesince(visitor.arrived_at)
         if timezone.now() - visitor.arrived_at > OVERSTAY_AFTER:
@@ -132,7 +125,7 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         if change:
             return
         data = form.cleaned_data
-        visitor = visitor_walk_in(
+        visitor = services.visitor_walk_in(
             by=request.user, unit=data["unit"], name=data["name"],
             purpose=data["purpose"], vehicle_plate=data["vehicle_plate"],
         )  # fmt: skip

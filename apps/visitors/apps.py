@@ -3,7 +3,7 @@ from django.apps import AppConfig
 from apps.core.roles import Role
 
 # Security and managers: check in, check out, register walk-ins (add).
-WORK = ("view_visitor", "add_visitor", "change_visitor", "view_visitorevent")
+WORK = ("view_visitor", "add_visitor", "change_visitor", "view_visitorstatuschange")
 
 
 class VisitorsConfig(AppConfig):

@@ -1,19 +1,21 @@
 from django.conf import settings
 from django.db import models
 
-from apps.core.workflow import WorkflowModel
+from apps.core.workflow import StatusChange, WorkflowModel, status_fields
 from apps.properties.models import Property, Unit
+
+
+class VisitorStatus(models.TextChoices):
+    EXPECTED = "expected", "Expected"
+    ARRIVED = "arrived", "Arrived"
+    DEPARTED = "departed", "Departed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class Visitor(WorkflowModel):
     """A visitor of a unit: pre-registered (expected) by a resident, or a walk-in that
-    security registers on arrival."""
-
-    class Status(models.TextChoices):
-        EXPECTED = "expected", "Expected"
-        ARRIVED = "arrived", "Arrived"
-        DEPARTED = "departed", "Departed"
-        CANCELLED = "cancelled", "Cancelled"
+    security registers on arrival. The workflow is VISITOR_WORKFLOW in
+    apps/visitors/services.py."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="visitors")
     # Denormalised from unit for scoping by property.
@@ -29,7 +31,9 @@ class Visitor(WorkflowModel):
     expected_arrival = models.DateTimeField(null=True, blank=True)
     purpose = models.CharField(max_length=200, blank=True)
     vehicle_plate = models.CharField(max_length=20, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.EXPECTED)
+    status = models.CharField(
+        max_length=16, choices=VisitorStatus.choices, default=VisitorStatus.EXPECTED
+    )
     walk_in = models.BooleanField(default=False)
     arrived_at = models.DateTimeField(null=True, blank=True)
     departed_at = models.DateTimeField(null=True, blank=True)
@@ -53,23 +57,7 @@ class Visitor(WorkflowModel):
     def __str__(self):
         return f"{self.name} for {self.unit}"
 
-    def record_status(self, from_status, *, by, at, note=""):
-        """A visitor's history keeps the status reached (VisitorEvent), not the step."""
-        return self.events.create(status=self.status, at=at, by=by)
 
-
-class VisitorEvent(models.Model):
-    """The history of a visitor: each status it reached, when and by whom."""
-
-    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField(max_length=16, choices=Visitor.Status.choices)
-    at = models.DateTimeField()
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["visitor", "at", "id"]
-
-    def __str__(self):
-        return f"{self.visitor} {self.status} at {self.at:%Y-%m-%d %H:%M}"
+class VisitorStatusChange(StatusChange):
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="history")
+    from_status, to_status = status_fields(VisitorStatus)

@@ -1,44 +1,90 @@
 """Writes of the visitors app: the visitor workflow.
 
-expected -> arrived (check in) -> departed (check out); expected -> cancelled
-(VISITOR_WORKFLOW, run by apps/core/workflow.py). A walk-in is created directly arrived.
-Each step bumps the version, records a VisitorEvent and publishes its event in the same
-transaction.
+expected -> arrived (check in) -> departed (check out); expected -> cancelled. The
+workflow is VISITOR_WORKFLOW below (apps/core/workflow.py runs it), and nowhere else. A
+walk-in is created directly arrived. Each step bumps the version, records a
+VisitorStatusChange and publishes its event in the same transaction. Every service checks
+who acts (`visitor_*_authorize`, which the API's role rules are too) and on which visitor.
 """
 
-from django.core.exceptions import ValidationError
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role
-from apps.core.workflow import ANYONE, Workflow
+from apps.core.workflow import RESIDENT, STAFF, Workflow
 from apps.notifications.services import notification_request, notifications_request_for
-from apps.properties.selectors import staff_for_property, unit_current_residencies
+from apps.properties.selectors import (
+    resident_unit_for,
+    staff_for_property,
+    unit_current_residencies,
+    workflow_actor,
+    workflow_actor_required,
+)
 from apps.visitors import events
-from apps.visitors.models import Visitor
+from apps.visitors.models import Visitor, VisitorStatus
+from apps.visitors.selectors import visitors_visible_to
 
-Status = Visitor.Status
-# Who may take each step is the API's role rules (residents cancel, security the rest).
+AREA = "visitors"
+
+S = VisitorStatus
+# Staff: security of the property, its managers, admins; resident: of the visitor's unit.
 VISITOR_WORKFLOW = Workflow(
     model=Visitor,
     noun="visitor",
-    statuses=Status,
-    actor_of=lambda user: ANYONE,
+    statuses=VisitorStatus,
+    actor_of=partial(workflow_actor, area=AREA),
     transitions={
-        (Status.EXPECTED, Status.ARRIVED): {ANYONE},
-        (Status.EXPECTED, Status.CANCELLED): {ANYONE},
-        (Status.ARRIVED, Status.DEPARTED): {ANYONE},
+        (S.EXPECTED, S.ARRIVED): {STAFF},
+        (S.EXPECTED, S.CANCELLED): {STAFF, RESIDENT},
+        (S.ARRIVED, S.DEPARTED): {STAFF},
     },
     action_labels={
-        Status.ARRIVED: "check in",
-        Status.DEPARTED: "check out",
-        Status.CANCELLED: "cancel",
+        S.ARRIVED: "check in",
+        S.DEPARTED: "check out",
+        S.CANCELLED: "cancel",
     },
 )
 
 
-def visitor_expect(*, host, unit, name, expected_arrival, purpose="", vehicle_plate="") -> Visitor:
-    """A resident pre-registers a visitor for their unit."""
+def visitor_actor_authorize(user):
+    return workflow_actor_required(user, AREA)
+
+
+def visitor_expect_authorize(user):
+    return workflow_actor_required(
+        user, AREA, RESIDENT, message="Only residents pre-register visitors."
+    )
+
+
+def visitor_desk_authorize(user):
+    """Checking in and out and registering walk-ins: the gate's work."""
+    return workflow_actor_required(
+        user, AREA, STAFF,
+        message="Only security, managers and admins check visitors in and out.",
+    )  # fmt: skip
+
+
+def visitor_access_check(visitor, user):
+    """Raise PermissionDenied unless `user` may act on `visitor`: a resident of its unit,
+    staff where they work on visitors, admins (the API's scoping gives 404 first)."""
+    if not visitors_visible_to(user).filter(pk=visitor.pk).exists():
+        raise PermissionDenied("You may act only on the visitors of your unit or properties.")
+
+
+def visitor_expect(
+    *, host, name, expected_arrival, unit=None, purpose="", vehicle_plate=""
+) -> Visitor:
+    """A resident pre-registers a visitor for their current unit (or `unit`, if they live
+    in several)."""
+    visitor_expect_authorize(host)
+    unit = resident_unit_for(
+        host, unit,
+        missing="You have no current residency, so you cannot register visitors.",
+        foreign="You can only register visitors for your current unit.",
+    )  # fmt: skip
     if expected_arrival < timezone.now():
         raise ValidationError({"expected_arrival": ["The expected arrival is in the past."]})
     with transaction.atomic():
@@ -52,13 +98,14 @@ def visitor_expect(*, host, unit, name, expected_arrival, purpose="", vehicle_pl
 
 def visitor_walk_in(*, by, unit, name, host=None, purpose="", vehicle_plate="") -> Visitor:
     """Security registers a visitor who arrived unannounced: created directly arrived."""
+    visitor_desk_authorize(by)
     if host is None:
         residency = unit_current_residencies(unit).first()
         host = residency.resident if residency else None
     now = timezone.now()
     with transaction.atomic():
         visitor = VISITOR_WORKFLOW.start(
-            by=by, status=Status.ARRIVED, at=now, unit=unit, property_id=unit.property_id,
+            by=by, status=S.ARRIVED, at=now, unit=unit, property_id=unit.property_id,
             host=host, name=name, expected_arrival=now, purpose=purpose,
             vehicle_plate=vehicle_plate, walk_in=True, arrived_at=now, checked_in_by=by,
         )  # fmt: skip
@@ -66,42 +113,47 @@ def visitor_walk_in(*, by, unit, name, host=None, purpose="", vehicle_plate="") 
     return visitor
 
 
-def _step(visitor, to_status, by, *, at_field=None, by_field=None):
-    """Take a step, stamping when (`at_field`) and by whom (`by_field`) when given."""
+def _step(visitor, to_status, by, actor, *, at_field=None, by_field=None):
+    """Take a step as `actor`, stamping when (`at_field`) and by whom (`by_field`) when
+    given."""
 
     def stamp(locked, now):
         if at_field:
             setattr(locked, at_field, now)
             setattr(locked, by_field, by)
 
-    fields = [at_field, by_field] if at_field else []
     visitor, _ = VISITOR_WORKFLOW.transition(
-        visitor, to_status, user=by, apply=stamp, fields=fields
-    )
+        visitor, to_status, user=by, actor=actor,
+        check_access=lambda locked: visitor_access_check(locked, by),
+        apply=stamp, fields=[at_field, by_field] if at_field else [],
+    )  # fmt: skip
     return visitor
 
 
 def visitor_check_in(visitor: Visitor, *, by) -> Visitor:
+    actor = visitor_desk_authorize(by)
     with transaction.atomic():
         visitor = _step(
-            visitor, Status.ARRIVED, by, at_field="arrived_at", by_field="checked_in_by"
+            visitor, S.ARRIVED, by, actor, at_field="arrived_at", by_field="checked_in_by"
         )
         events.visitor_arrived(visitor)
     return visitor
 
 
 def visitor_check_out(visitor: Visitor, *, by) -> Visitor:
+    actor = visitor_desk_authorize(by)
     with transaction.atomic():
         visitor = _step(
-            visitor, Status.DEPARTED, by, at_field="departed_at", by_field="checked_out_by"
+            visitor, S.DEPARTED, by, actor, at_field="departed_at", by_field="checked_out_by"
         )
         events.visitor_departed(visitor)
     return visitor
 
 
 def visitor_cancel(visitor: Visitor, *, by) -> Visitor:
-    """Cancel an expected visit (no event is subscribed for cancellations)."""
-    return _step(visitor, Status.CANCELLED, by)
+    """Cancel an expected visit: a resident of its unit, or staff (no event is subscribed
+    for cancellations)."""
+    return _step(visitor, S.CANCELLED, by, visitor_actor_authorize(by))
 
 
 def visitor_arrival_announce(visitor_id):

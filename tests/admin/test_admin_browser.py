@@ -148,7 +148,7 @@ def test_security_checks_a_visitor_in_and_out_and_registers_a_walk_in(staff, wor
     staff.step("Check out")
     visitor.refresh_from_db()
     assert visitor.status == "departed" and visitor.checked_out_by.username == "security"
-    assert list(visitor.events.values_list("status", flat=True)) == [
+    assert list(visitor.history.values_list("to_status", flat=True)) == [
         "expected", "arrived", "departed"
     ]  # fmt: skip
     # A walk-in: registered on arrival, on site at once.

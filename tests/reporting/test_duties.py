@@ -14,7 +14,7 @@ from apps.properties.models import Property
 from apps.repairs.models import RepairRequest, RepairStatus
 from apps.repairs.services import repair_request_submit, repair_transition
 from apps.reporting import duties
-from apps.visitors.models import Visitor
+from apps.visitors.models import Visitor, VisitorStatus
 from apps.visitors.services import visitor_walk_in
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_overstaying_visitor_is_reported_to_security_once(world):
     assert duties.visitors_overstay_report(now + 13 * HOUR) == 1
     assert duties.visitors_overstay_report(now + 14 * HOUR) == 0
     assert told("visitor_overstay", world.user("security")).count() == 1
-    Visitor.objects.filter(pk=visitor.pk).update(status=Visitor.Status.DEPARTED)
+    Visitor.objects.filter(pk=visitor.pk).update(status=VisitorStatus.DEPARTED)
 
 
 def test_digest_goes_to_each_manager_at_seven_local_time_once_a_day(world):

@@ -3,13 +3,15 @@
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role
+from apps.core.errors import Conflict
 from apps.messaging.models import OutboxMessage
 from apps.visitors import services
-from apps.visitors.models import Visitor, VisitorEvent
+from apps.visitors.models import Visitor, VisitorStatusChange
 from tests.factories import PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,11 +78,11 @@ def test_history_and_who_checked(api, site):
     visitor = services.visitor_check_out(visitor, by=site["security"])
     assert visitor.checked_in_by == visitor.checked_out_by == site["security"]
     assert visitor.departed_at >= visitor.arrived_at
-    history = list(VisitorEvent.objects.filter(visitor=visitor).values_list("status", "by"))
-    assert history == [
-        ("expected", site["resident"].id),
-        ("arrived", site["security"].id),
-        ("departed", site["security"].id),
+    history = VisitorStatusChange.objects.filter(visitor=visitor)
+    assert list(history.values_list("from_status", "to_status", "changed_by")) == [
+        ("", "expected", site["resident"].id),
+        ("expected", "arrived", site["security"].id),
+        ("arrived", "departed", site["security"].id),
     ]
     detail = api(site["resident"]).get(f"{V}{visitor.id}/").json()
     assert [e["status"] for e in detail["events"]] == ["expected", "arrived", "departed"]
@@ -111,7 +113,7 @@ def test_rolled_back_check_in_publishes_nothing(site):
         raise RuntimeError("boom")
     visitor.refresh_from_db()
     assert (visitor.status, visitor.version, visitor.arrived_at) == ("expected", 1, None)
-    assert not OutboxMessage.objects.exists() and visitor.events.count() == 1
+    assert not OutboxMessage.objects.exists() and visitor.history.count() == 1
 
 
 def test_pre_registration_400s(api, site):
@@ -154,3 +156,45 @@ def test_filters_ordering_and_counts(api, site):
     assert [r["id"] for r in body["results"]] == [first.id, second.id]
     assert client.get(V, {"expected_from": "garbage"}).status_code == 400
     assert client.get(f"{V}not-a-number/").status_code == 404
+
+
+def test_the_services_authorize_whoever_calls_them(site):
+    """The services check who acts and on which visitor, as the API's role rules and
+    scoping do: the admin, a command or another app calling them gets the same refusals."""
+    visitor = expected(site)
+    other_unit = UnitFactory(property=PropertyFactory(code="elm"), code="ELM-1")
+    elsewhere = UserFactory(role=Role.SECURITY, property=other_unit.property)
+    neighbour = UserFactory(role=Role.RESIDENT, unit=other_unit)
+    refusals = [
+        (services.visitor_check_in, site["resident"], "Only security, managers and admins"),
+        (services.visitor_check_in, UserFactory(role=Role.MAINTENANCE), "does not work on"),
+        (services.visitor_check_in, elsewhere, "of your unit or properties"),
+        (services.visitor_cancel, neighbour, "of your unit or properties"),
+        (services.visitor_cancel, UserFactory(role=Role.CUSTOMER_SERVICE), "does not work on"),
+    ]
+    for service, user, message in refusals:
+        with pytest.raises(PermissionDenied, match=message):
+            service(visitor, by=user)
+    with pytest.raises(PermissionDenied, match="Only residents pre-register"):
+        services.visitor_expect(
+            host=site["security"], unit=site["unit"], name="X", expected_arrival=soon()
+        )
+    with pytest.raises(PermissionDenied, match="Only security, managers and admins"):
+        services.visitor_walk_in(by=site["resident"], unit=site["unit"], name="X")
+    visitor.refresh_from_db()
+    assert (visitor.status, visitor.version, visitor.history.count()) == ("expected", 1, 1)
+    # Security of the property cancels an expected visit too.
+    cancelled = services.visitor_cancel(visitor, by=site["security"])
+    assert (cancelled.status, cancelled.history.last().changed_by) == (
+        "cancelled", site["security"],
+    )  # fmt: skip
+
+
+def test_the_409_names_the_allowed_steps_like_every_workflow(site):
+    visitor = services.visitor_check_in(expected(site), by=site["security"])
+    with pytest.raises(Conflict) as refused:
+        services.visitor_cancel(visitor, by=site["resident"])
+    assert refused.value.extra == {"status": "arrived", "allowed_transitions": ["departed"]}
+    assert str(refused.value) == (
+        "Cannot cancel a visitor who is arrived; allowed actions: check out."
+    )

@@ -7,12 +7,19 @@ from apps.properties.selectors import (
     unit_current_residencies,
     units_for_area,
 )
-from apps.visitors.models import Visitor, VisitorEvent
+from apps.visitors.models import Visitor, VisitorStatus, VisitorStatusChange
 
 
 class VisitorEventSerializer(serializers.ModelSerializer):
+    """A visitor's history row, as the API has always shown it: the status reached, when,
+    and by whom."""
+
+    status = serializers.ChoiceField(source="to_status", choices=VisitorStatus.choices)
+    at = serializers.DateTimeField(source="changed_at")
+    by = serializers.PrimaryKeyRelatedField(source="changed_by", read_only=True, allow_null=True)
+
     class Meta:
-        model = VisitorEvent
+        model = VisitorStatusChange
         fields = ["status", "at", "by"]
 
 
@@ -48,7 +55,7 @@ class VisitorSerializer(serializers.ModelSerializer):
 
 
 class VisitorDetailSerializer(VisitorSerializer):
-    events = VisitorEventSerializer(many=True, read_only=True)
+    events = VisitorEventSerializer(source="history", many=True, read_only=True)
 
     class Meta(VisitorSerializer.Meta):
         fields = [*VisitorSerializer.Meta.fields, "events"]

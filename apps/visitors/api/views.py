@@ -1,13 +1,11 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.accounts.models import Role
-from apps.core.api import RolePermission
+from apps.core.api import WorkflowViewSet
 from apps.core.filters import FilterSet, IsoDateTimeFilter
-from apps.core.roles import user_is_admin
-from apps.properties.selectors import resident_current_unit, user_can_work_in
+from apps.visitors import selectors, services
 from apps.visitors.api.serializers import (
     VisitorDetailSerializer,
     VisitorExpectSerializer,
@@ -15,26 +13,6 @@ from apps.visitors.api.serializers import (
     VisitorWalkInSerializer,
 )
 from apps.visitors.models import Visitor
-from apps.visitors.selectors import visitors_visible_to
-from apps.visitors.services import (
-    visitor_cancel,
-    visitor_check_in,
-    visitor_check_out,
-    visitor_expect,
-    visitor_walk_in,
-)
-
-
-def is_resident(user):
-    return user.role == Role.RESIDENT and not user_is_admin(user)
-
-
-def works_on_visitors(user):
-    return user_can_work_in(user, "visitors")
-
-
-def resident_or_visitor_staff(user):
-    return is_resident(user) or works_on_visitors(user)
 
 
 class VisitorFilter(FilterSet):
@@ -48,70 +26,67 @@ class VisitorFilter(FilterSet):
         fields = ["property", "unit", "status", "walk_in", "host"]
 
 
-class VisitorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+STEP_SCHEMA = extend_schema(request=None, responses={200: VisitorSerializer})
+
+
+@extend_schema_view(
+    create=extend_schema(request=VisitorExpectSerializer, responses={201: VisitorSerializer})
+)
+class VisitorViewSet(WorkflowViewSet):
     """Visitors. Residents pre-register visitors for their unit and see their unit's
     visitors; security, managers (of their properties) and admins see them, check them in
     and out, and register walk-ins. Other roles are refused."""
 
-    permission_classes = [RolePermission]
+    queryset = Visitor.objects.none()
     role_rules = {
-        "*": resident_or_visitor_staff,
-        "create": is_resident,
-        "cancel": resident_or_visitor_staff,
-        "walk_in": works_on_visitors,
-        "check_in": works_on_visitors,
-        "check_out": works_on_visitors,
+        "*": services.visitor_actor_authorize,
+        "create": services.visitor_expect_authorize,
+        "walk_in": services.visitor_desk_authorize,
+        "check_in": services.visitor_desk_authorize,
+        "check_out": services.visitor_desk_authorize,
     }
+    visible_to = staticmethod(selectors.visitors_visible_to)
+    serializer_class = VisitorSerializer
+    serializer_classes = {
+        "retrieve": VisitorDetailSerializer,
+        "create": VisitorExpectSerializer,
+        "walk_in": VisitorWalkInSerializer,
+    }
+    detail_prefetch = ("history",)
     filterset_class = VisitorFilter
     ordering_fields = ["expected_arrival", "arrived_at", "departed_at", "created_at", "status"]
     ordering = ["-expected_arrival"]
 
-    def get_queryset(self):
-        return visitors_visible_to(self.request.user).order_by("-expected_arrival", "-id")
+    @staticmethod
+    def create_service(*, resident, **data):
+        return services.visitor_expect(host=resident, **data)
 
-    def get_serializer_class(self):
+    def answer(self, obj, code=status.HTTP_200_OK):
+        """A registration or a step answers the visitor without its history, as listed;
+        only retrieve shows the history (`events`)."""
         if self.action == "retrieve":
-            return VisitorDetailSerializer
-        if self.action == "create":
-            return VisitorExpectSerializer
-        if self.action == "walk_in":
-            return VisitorWalkInSerializer
-        return VisitorSerializer
-
-    def _answer(self, visitor, code=status.HTTP_200_OK):
-        return Response(VisitorSerializer(visitor).data, status=code)
-
-    @extend_schema(request=VisitorExpectSerializer, responses={201: VisitorSerializer})
-    def create(self, request):
-        serializer = VisitorExpectSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        unit = resident_current_unit(request.user)
-        if unit is None:
-            raise exceptions.ValidationError(
-                {"unit": ["You have no current residency, so you cannot register visitors."]}
-            )
-        visitor = visitor_expect(host=request.user, unit=unit, **serializer.validated_data)
-        return self._answer(visitor, status.HTTP_201_CREATED)
+            return super().answer(obj, code)
+        return Response(VisitorSerializer(obj).data, status=code)
 
     @extend_schema(request=VisitorWalkInSerializer, responses={201: VisitorSerializer})
     @action(detail=False, methods=["post"], url_path="walk-in")
     def walk_in(self, request):
-        serializer = VisitorWalkInSerializer(data=request.data, context={"request": request})
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        visitor = visitor_walk_in(by=request.user, **serializer.validated_data)
-        return self._answer(visitor, status.HTTP_201_CREATED)
+        visitor = services.visitor_walk_in(by=request.user, **serializer.validated_data)
+        return self.answer(visitor, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: VisitorSerializer})
+    @STEP_SCHEMA
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
-        return self._answer(visitor_check_in(self.get_object(), by=request.user))
+        return self.answer(services.visitor_check_in(self.get_object(), by=request.user))
 
-    @extend_schema(request=None, responses={200: VisitorSerializer})
+    @STEP_SCHEMA
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request, pk=None):
-        return self._answer(visitor_check_out(self.get_object(), by=request.user))
+        return self.answer(services.visitor_check_out(self.get_object(), by=request.user))
 
-    @extend_schema(request=None, responses={200: VisitorSerializer})
+    @STEP_SCHEMA
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._answer(visitor_cancel(self.get_object(), by=request.user))
+        return self.answer(services.visitor_cancel(self.get_object(), by=request.user))
