@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make faults [SIZE=small|full]`: the fault suite (bench/faults/). It runs its own
-# RabbitMQ node (port 5673) and database (propmgmt_faults), never the shared ones, and
-# stops everything it started on exit, Ctrl-C or failure.
+# RabbitMQ node (port 5673) and PostgreSQL server (port 5434, data in var/faults/postgresql;
+# it restarts both under load), never the shared ones, and stops everything it started on
+# exit, Ctrl-C or failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
