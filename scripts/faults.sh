@@ -6,4 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m bench.faults --size "${SIZE:-small}" "$@"
+status=0
+.venv/bin/python -m bench.faults --size "${SIZE:-small}" "$@" || status=$?
+# Then an emergency broadcast with its workers killed midway (bench/faults/emergency.py;
+# the machine's PostgreSQL and RabbitMQ, a database and vhost of its own, nothing restarted).
+.venv/bin/python -m bench.faults.emergency --size "${SIZE:-small}" || status=$?
+exit "$status"

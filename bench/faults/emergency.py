@@ -142,7 +142,8 @@ def check(emergency, ordinary, residents):
         unmarked_extra = sum(
             copies[1:].count(False) for i, _, _ in email_rows for copies in [emails.get(i, [])]
         )
-        resent = sum(1 for *_, resends in email_rows if resends)
+        resent = [copies for i, _, resends in email_rows if resends
+                  for copies in [emails.get(i, [])]]  # fmt: skip
         f = {
             "recipients": len({user for user, _ in per_recipient}),
             "notifications": len(rows),
@@ -152,7 +153,12 @@ def check(emergency, ordinary, residents):
             "emails never at provider": at_provider.count(0),
             "emails at provider more than once": sum(1 for n in at_provider if n > 1),
             "extra copies not marked possible duplicate": unmarked_extra,
-            "resent after an unknown outcome": resent,
+            "resent after an unknown outcome": len(resent),
+            # Residents the resend reached who would have had nothing: the first attempt
+            # never got to the provider (its only copy there is the marked resend).
+            "resent whose first attempt never reached the provider": sum(
+                1 for copies in resent if copies and copies[0]
+            ),
         }
         figures[label] = f
         if f["recipients"] != residents or f["twice in our table"]:
