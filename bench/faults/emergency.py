@@ -1,8 +1,8 @@
-"""`python -m bench.faults.emergency [--size small|full]` (`make faults-emergency`): an
-emergency broadcast to every resident of the estate, with its workers killed midway, on
-an email provider that does not honour idempotency keys (Django's file backend: what it
-accepted stays accepted, like SMTP). At the same time an ordinary announcement goes to
-the same residents.
+"""`python -m bench.faults.emergency [--size small|full]` (run by `make faults` after the
+suite): an emergency broadcast to every resident of the estate, with its workers killed
+midway, on an email provider that does not honour idempotency keys (Django's file
+backend: what it accepted stays accepted, like SMTP). At the same time an ordinary
+announcement goes to the same residents.
 
 The policy (docs/MESSAGING.md, *The policy per category*) it proves at scale:
 - every resident got the emergency at least once, in-app and by email: each emergency
@@ -15,7 +15,8 @@ Sizes: residents 300 (small) or 10,000 (full), in FAULTS_EMERGENCY_PROPERTIES pr
 (default 4). It uses the machine's PostgreSQL (a database of its own,
 `propmgmt_faults_emergency`) and RabbitMQ (a vhost of its own); it restarts neither, and
 kills only the workers it started. Knobs: FAULTS_EMERGENCY_RESIDENTS,
-FAULTS_EMERGENCY_KILLS (kill -9 of the email worker, default 3), FAULTS_SEED,
+FAULTS_EMERGENCY_KILLS (kill -9 of the email worker during each announcement's emails,
+default 3), FAULTS_SEED,
 NOTIFICATION_UNKNOWN_RESEND_AFTER (the bound, here 5 s). Logs in var/faults-emergency/.
 """
 
@@ -38,6 +39,8 @@ VHOST = "propmgmt_faults_emergency"
 SIZES = {"small": 300, "full": 10000}
 # Fractions of the emergency's emails sent at which the email worker is killed.
 KILL_AT = (0.15, 0.4, 0.65, 0.8, 0.9)
+# Then at these fractions of the ordinary announcement's emails sent.
+ORDINARY_KILL_AT = (0.3, 0.6, 0.85, 0.95)
 WORKERS = {
     "worker-announcements": "announcements -c 2",
     "worker-notifications-email": "notifications_email,notifications -c 2",
@@ -252,22 +255,31 @@ def main(argv=None):
         announcement_send_now(ordinary, by=admin)
         announcement_send_now(emergency, by=admin)
         log("both announcements sending")
-        emails = Notification.objects.filter(
-            template="announcement", channel="email", variables__title=emergency.title
-        )
         fired = []
-        for fraction in KILL_AT[:kills]:
-            target = int(fraction * residents)
-            if not wait_until(lambda t=target: emails.filter(status="sent").count() >= t, 300,
-                              pause=0.05):  # fmt: skip
-                break
-            pid = supervisor.kill_group("worker-notifications-email")
-            sent = emails.filter(status="sent").count()
-            fired.append(f"{time.monotonic() - load_started:.1f}s at {sent} sent (pid {pid})")
-            log(f"kill -9 of the email worker at {sent} of {residents} emergency emails sent")
+
+        def kill_midway(label, announcement, fractions):
+            """kill -9 the email worker as each fraction of `announcement`'s emails is sent."""
+            emails = Notification.objects.filter(
+                template="announcement", channel="email", variables__title=announcement.title
+            )
+            for fraction in fractions:
+                target = int(fraction * residents)
+                if not wait_until(lambda t=target: emails.filter(status="sent").count() >= t,
+                                  300, pause=0.05):  # fmt: skip
+                    return
+                pid = supervisor.kill_group("worker-notifications-email")
+                sent = emails.filter(status="sent").count()
+                fired.append(f"{time.monotonic() - load_started:.1f}s at {sent} {label} "
+                             f"sent (pid {pid})")  # fmt: skip
+                log(f"kill -9 of the email worker at {sent} of {residents} {label} emails sent")
+
+        kill_midway("emergency", emergency, KILL_AT[:kills])
         if kills:
             # The batch consumer too, while its batches may still be planned or in flight.
             supervisor.kill_group("worker-announcements")
+        # The ordinary announcement's emails follow the emergency's (priority 9 against
+        # low): kills while they go out, where an unknown outcome must stay unknown.
+        kill_midway("ordinary", ordinary, ORDINARY_KILL_AT[:kills])
 
         def quiet():
             close_old_connections()
@@ -290,7 +302,8 @@ def main(argv=None):
         vhost_delete(VHOST)
     print(f"\nemergency under faults: size {size}, seed {seed_value}, {residents} residents, "
           f"done in {seconds:.0f}s (total {time.monotonic() - started:.0f}s)")  # fmt: skip
-    print(f"  kills of the email worker      {fired}; then the announcements worker")
+    print(f"  kills of the email worker      {fired} (and the announcements worker after the "
+          "emergency's)")  # fmt: skip
     print(f"  announcements                  {states}")
     print(
         "  process starts                 "
