@@ -19,7 +19,10 @@ class Fault:
     detail: str = ""
 
 
-def chaos_plan(*, kills, relay_kills, web_worker_kills, db_terminations, broker_down, seed):
+def chaos_plan(
+    *, kills, relay_kills, web_worker_kills, db_terminations, db_restarts, db_crashes,
+    broker_down, seed,
+):  # fmt: skip
     rng = random.Random(seed)
     plan = []
     for _ in range(kills):
@@ -31,6 +34,10 @@ def chaos_plan(*, kills, relay_kills, web_worker_kills, db_terminations, broker_
         plan.append(Fault(rng.uniform(0.05, 0.9), "kill_web_worker", "web"))
     for _ in range(db_terminations):
         plan.append(Fault(rng.uniform(0.2, 0.9), "terminate_db_sessions", "postgresql"))
+    for _ in range(db_restarts):
+        plan.append(Fault(rng.uniform(0.1, 0.9), "restart_postgres", "postgresql"))
+    for _ in range(db_crashes):
+        plan.append(Fault(rng.uniform(0.1, 0.9), "crash_postgres", "postgresql"))
     plan.append(Fault(rng.uniform(0.1, 0.2), "crash_broker", "rabbitmq"))
     plan.append(Fault(rng.uniform(0.5, 0.6), "stop_broker", "rabbitmq", detail=str(broker_down)))
     plan.append(Fault(rng.uniform(0.4, 0.5), "restart_web", "web"))
@@ -38,6 +45,11 @@ def chaos_plan(*, kills, relay_kills, web_worker_kills, db_terminations, broker_
 
 
 BROKER_FAULTS = ("crash_broker", "stop_broker")
+DATABASE_RESTARTS = ("restart_postgres", "crash_postgres")
+# How long the server stays down after an immediate stop.
+DATABASE_CRASH_HOLD = 3.0
+# How long the processes get to show they use the database again after a restart.
+RECOVERY_TIMEOUT = 120
 
 
 def database_sessions_terminate(url):
@@ -59,10 +71,22 @@ def database_sessions_terminate(url):
 
 class Chaos:
     def __init__(
-        self, plan, *, supervisor, node, database_url, progress, planned, log, deadline, seed,
-        busy_queues,
+        self, plan, *, supervisor, node, database, database_url, progress, planned, log,
+        deadline, seed, busy_queues, beat_log,
     ):  # fmt: skip
         self.plan = plan
+        self.database = database  # the suite's own PostgresServer
+        self.beat_log = beat_log
+        # What a database restart left broken (a process that had to be restarted, a
+        # worker or beat that did not use the database again): the suite fails on each.
+        self.problems = []
+        # The unknown-task messages sent after each database restart: message id -> the
+        # dead-letter queue they end in (verify.py counts them apart).
+        self.probes = {}
+        self.restarts_seen = 0
+        # A broker fault and a database restart never overlap: the probes after a
+        # restart need the broker, and each fault's effect stays attributable.
+        self._exclusive = threading.Lock()
         self.busy_queues = busy_queues  # kills hit the workers that have work
         self.random = random.Random(seed)
         self.supervisor = supervisor
@@ -97,7 +121,11 @@ class Chaos:
                         self.log(f"chaos: deadline reached before {fault.kind}; stopping")
                         return
                     time.sleep(0.05)
-                self._fire(fault)
+                if fault.kind in BROKER_FAULTS + DATABASE_RESTARTS:
+                    with self._exclusive:
+                        self._fire(fault)
+                else:
+                    self._fire(fault)
                 fault.done_at = time.monotonic() - self.started
                 self.log(
                     f"chaos {fault.done_at:7.1f}s  {fault.kind:<16} {fault.target:<24} "
@@ -128,6 +156,8 @@ class Chaos:
             fault.detail = f"SIGTERM, restarted in {time.monotonic() - started:.1f}s"
         elif fault.kind == "terminate_db_sessions":
             fault.detail = f"{database_sessions_terminate(self.database_url)} sessions"
+        elif fault.kind in DATABASE_RESTARTS:
+            fault.detail = self._database_restart(fault.kind)
         elif fault.kind == "crash_broker":
             self.node.crash()
             took = self.node.start()
@@ -138,3 +168,64 @@ class Chaos:
             time.sleep(hold)
             took = self.node.start()
             fault.detail = f"clean stop, held down {hold:.0f}s, back after {took:.1f}s of boot"
+
+    def _database_restart(self, kind):
+        """Restart the suite's PostgreSQL under load, then check that every process of
+        the system came through it without a restart of its own and uses the database
+        again (probes.py). Returns the fault's detail line."""
+        from bench.faults.probes import (
+            beat_probe_install,
+            beat_sent,
+            wait_until,
+            worker_probes_missing,
+            worker_probes_publish,
+        )
+
+        sup = self.supervisor
+        # A process killed by the previous fault is back first: its pid is compared.
+        wait_until(sup.all_alive, 60, pause=0.25)
+        before = {name: managed.pid for name, managed in sup.procs.items() if managed.alive()}
+        if kind == "restart_postgres":
+            took = self.database.restart_fast()
+            what = f"pg_ctl restart -m fast in {took:.1f}s"
+        else:
+            took = self.database.crash_and_start(DATABASE_CRASH_HOLD)
+            what = (
+                f"pg_ctl stop -m immediate, held down {DATABASE_CRASH_HOLD:.0f}s, "
+                f"started (crash recovery) in {took:.1f}s"
+            )
+        back = time.monotonic()
+        self.restarts_seen += 1
+        label = f"{self.restarts_seen}"
+        probes = {}
+
+        def publish():
+            probes.update(worker_probes_publish(sup, label))
+            return True
+
+        problems = []
+        if not wait_until(publish, RECOVERY_TIMEOUT):
+            problems.append("could not publish the worker probes")
+        self.probes.update(probes)
+        beat_probe = f"faults-beat-probe-{label}"
+        if not wait_until(lambda: beat_probe_install(beat_probe) or True, RECOVERY_TIMEOUT):
+            problems.append("could not install the beat probe")
+        if not wait_until(lambda: not worker_probes_missing(probes), RECOVERY_TIMEOUT):
+            missing = worker_probes_missing(probes)
+            problems.append(f"worker main processes recorded no failure for {missing}")
+        if not wait_until(lambda: beat_sent(self.beat_log, beat_probe), RECOVERY_TIMEOUT):
+            problems.append(f"beat did not read and send {beat_probe}")
+        recovered = time.monotonic() - back
+        restarted = [
+            name for name, pid in before.items()
+            if sup.procs[name].pid != pid or not sup.procs[name].alive()
+        ]  # fmt: skip
+        if restarted:
+            problems.append(f"restarted or dead after the database restart: {restarted}")
+        self.problems += [f"{kind} {label}: {problem}" for problem in problems]
+        return (
+            f"{what}; {len(before)} processes all kept their pid, {len(probes)} worker "
+            f"failure records and beat's probe within {recovered:.1f}s"
+            if not problems
+            else f"{what}; " + "; ".join(problems)
+        )

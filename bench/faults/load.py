@@ -20,6 +20,8 @@ COMPLAINT_CATEGORIES = ("noise", "cleanliness", "security", "neighbour", "billin
 OPERATIONS = {"repair": 30, "urgent_repair": 6, "complaint": 22, "visit": 24, "walk_in": 10,
               "check_out": 8}  # fmt: skip
 REQUEST_TIMEOUT = 30
+# Marks a 503 answer without the Retry-After header the API promises with it.
+NO_RETRY_AFTER = "Retry-After missing: "
 # The events these requests cause (and the notifications their consumers request).
 EVENTS = ("repair.requested", "complaint.filed", "visitor.expected", "visitor.arrived",
           "visitor.departed", "notification.email_batch_requested",
@@ -126,6 +128,12 @@ class Load:
         if 200 <= response.status_code < 300:
             object_id = response.json().get("id")
         error = "" if response.status_code < 400 else response.text[:300]
+        if response.status_code == 503 and "Retry-After" not in response.headers:
+            error = NO_RETRY_AFTER + error
+        elif response.status_code == 503:
+            # As a client should: the database is restarting, wait as long as asked.
+            retry_after = response.headers["Retry-After"]
+            time.sleep(min(float(retry_after), 5.0) if retry_after.isdigit() else 1.0)
         seconds = time.monotonic() - started
         self.record(Outcome(operation, response.status_code, error, object_id, seconds, started))
         return object_id if 200 <= response.status_code < 300 else None

@@ -39,8 +39,15 @@ def port_open(port, host="127.0.0.1"):
 
 
 class RabbitNode:
-    def __init__(self, base_dir, *, amqp_port, management_port, dist_port, log):
+    def __init__(
+        self, base_dir, *, amqp_port, management_port, dist_port, log, node_name=NODE_NAME,
+        advanced_config="[].",
+    ):  # fmt: skip
+        """`advanced_config`: Erlang terms for advanced.config (settings rabbitmq.conf
+        has no key for, say a channel tick for tests)."""
         self.base = Path(base_dir)
+        self.node_name = node_name
+        self.advanced_config = advanced_config
         self.amqp_port = amqp_port
         self.management_port = management_port
         self.dist_port = dist_port
@@ -62,7 +69,7 @@ class RabbitNode:
             **os.environ,
             # Its own Erlang cookie: the CLI tools of other nodes cannot reach this one.
             "HOME": str(base / "home"),
-            "RABBITMQ_NODENAME": NODE_NAME,
+            "RABBITMQ_NODENAME": self.node_name,
             "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
             "RABBITMQ_NODE_PORT": str(self.amqp_port),
             "RABBITMQ_DIST_PORT": str(self.dist_port),
@@ -70,6 +77,7 @@ class RabbitNode:
             "RABBITMQ_LOG_BASE": str(base / "log"),
             "RABBITMQ_PID_FILE": str(base / "node.pid"),
             "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(base / "advanced.config"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
             # Not the system's rabbitmq-env.conf (it names the shared node).
             "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
@@ -88,6 +96,7 @@ class RabbitNode:
             "management.tcp.ip = 127.0.0.1\n"
         )
         (self.base / "enabled_plugins").write_text("[rabbitmq_management].\n")
+        (self.base / "advanced.config").write_text(self.advanced_config + "\n")
         (self.base / "rabbitmq-env.conf").write_text("# the fault suite's node: see node.py\n")
         for port in (self.amqp_port, self.management_port, self.dist_port):
             if port_open(port):
@@ -104,7 +113,7 @@ class RabbitNode:
             environ = Path(f"/proc/{pid}/environ").read_bytes()
         except (OSError, ValueError):
             return
-        if f"RABBITMQ_NODENAME={NODE_NAME}".encode() in environ:
+        if f"RABBITMQ_NODENAME={self.node_name}".encode() in environ:
             self.log(f"killing the RabbitMQ node a previous run left behind (pid {pid})")
             os.kill(pid, signal.SIGKILL)
             time.sleep(1)

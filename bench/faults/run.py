@@ -3,17 +3,21 @@ gunicorn, the outbox relay, one Celery worker per queue group, all as in the Pro
 with the project's real settings) on a RabbitMQ node and a database of the suite's own,
 under a load of repairs, complaints and visitor check-ins posted through the REST API,
 while a chaos plan kill -9s worker pool processes, whole workers, the relay and gunicorn
-workers, terminates every database session of the system (pg_terminate_backend, as a
-PostgreSQL restart ends them), crashes RabbitMQ once, stops it for FAULTS_BROKER_DOWN
-seconds once and restarts the web process. When the system is quiet it checks every effect
-(verify.py), prints the figures and exits 1 on any loss or duplicate.
+workers, terminates every database session of the system (pg_terminate_backend),
+restarts its PostgreSQL server (pg_ctl restart -m fast, and an immediate stop: a crash
+and WAL recovery) and checks after each restart that no process had to be restarted and
+that every worker and beat use the database again (probes.py), crashes RabbitMQ once,
+stops it for FAULTS_BROKER_DOWN seconds once and restarts the web process. When the
+system is quiet it checks every effect (verify.py), prints the figures and exits 1 on any
+loss or duplicate.
 
 Sizes and knobs (environment): FAULTS_REQUESTS (answered requests, at least), FAULTS_KILLS,
-FAULTS_RELAY_KILLS, FAULTS_WEB_WORKER_KILLS, FAULTS_DB_TERMINATIONS, FAULTS_BROKER_DOWN (s),
-FAULTS_CLIENTS, FAULTS_SEED,
-FAULTS_MAX_LOAD_SECONDS, FAULTS_DRAIN_SECONDS, FAULTS_TAMPER, FAULTS_DATABASE_URL, FAULTS_WEB_PORT,
-FAULTS_AMQP_PORT, FAULTS_MANAGEMENT_PORT, FAULTS_DIST_PORT. Everything it writes is under
-var/faults/ (logs/, run/sms.log, run/mail/, summary.json).
+FAULTS_RELAY_KILLS, FAULTS_WEB_WORKER_KILLS, FAULTS_DB_TERMINATIONS, FAULTS_DB_RESTARTS,
+FAULTS_DB_CRASHES, FAULTS_BROKER_DOWN (s), FAULTS_CLIENTS, FAULTS_SEED,
+FAULTS_MAX_LOAD_SECONDS, FAULTS_DRAIN_SECONDS, FAULTS_TAMPER, FAULTS_POSTGRES_PORT,
+FAULTS_POSTGRES_BIN, FAULTS_WEB_PORT, FAULTS_AMQP_PORT, FAULTS_MANAGEMENT_PORT,
+FAULTS_DIST_PORT. Everything it writes is under
+var/faults/ (logs/, run/sms.log, run/mail/, postgresql/, rabbitmq/, summary.json).
 """
 
 import argparse
@@ -37,6 +41,8 @@ import requests
 from psycopg2 import sql
 
 from bench.faults.chaos import Chaos, chaos_plan
+from bench.faults.database import PostgresServer
+from bench.faults.load import NO_RETRY_AFTER
 from bench.faults.node import RabbitNode
 from bench.faults.supervisor import Supervisor, procfile_commands
 
@@ -50,11 +56,11 @@ SLOW_ANSWER = 5.0
 SIZES = {
     # ~3-4 minutes on a 2-core machine; runs in CI.
     "small": {"requests": 400, "kills": 6, "relay_kills": 1, "web_worker_kills": 1,
-              "db_terminations": 1,
+              "db_terminations": 1, "db_restarts": 1, "db_crashes": 1,
               "broker_down": 10, "clients": 4, "max_load_seconds": 240, "drain_seconds": 240},
     # What docs/RELIABILITY.md reports.
     "full": {"requests": 10000, "kills": 24, "relay_kills": 3, "web_worker_kills": 2,
-             "db_terminations": 3,
+             "db_terminations": 3, "db_restarts": 2, "db_crashes": 1,
              "broker_down": 30, "clients": 6, "max_load_seconds": 3600, "drain_seconds": 900},
 }  # fmt: skip
 
@@ -71,9 +77,7 @@ def config(size):
     cfg.update(
         size=size,
         seed=int(env("FAULTS_SEED", str(random.SystemRandom().randrange(10**6)))),
-        database_url=env(
-            "FAULTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/propmgmt_faults"
-        ),
+        postgres_port=int(env("FAULTS_POSTGRES_PORT", "5434")),
         web_port=int(env("FAULTS_WEB_PORT", "8103")),
         amqp_port=int(env("FAULTS_AMQP_PORT", "5673")),
         management_port=int(env("FAULTS_MANAGEMENT_PORT", "15673")),
@@ -221,8 +225,9 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
     accepted = sum(n for s, n in statuses.items() if isinstance(s, int) and 200 <= s < 300)
     client_errors = {s: n for s, n in statuses.items() if isinstance(s, int) and 400 <= s < 500}
     # 503 with Retry-After is the designed answer when PostgreSQL ends a request's session
-    # (terminate_db_sessions); its outcome is unknown to the client, like no answer.
+    # or is restarting; its outcome is unknown to the client, like no answer.
     unavailable = statuses.get(503, 0)
+    unavailable_bare = sum(1 for o in load.outcomes if o.error.startswith(NO_RETRY_AFTER))
     server_errors = sum(
         n for s, n in statuses.items() if isinstance(s, int) and s >= 500 and s != 503
     )
@@ -236,7 +241,7 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
         f"  accepted (2xx)                 {accepted}",
         f"  no answer (web restarting)     {statuses.get('no answer', 0)}",
         f"  4xx                            {sum(client_errors.values())}  {client_errors}",
-        f"  503 (database session ended)   {unavailable}",
+        f"  503 (database unavailable)     {unavailable}, {unavailable_bare} without Retry-After",
         f"  other 5xx                      {server_errors}",
         "  latency p50/p95/max            "
         + ("/".join(f"{t:.2f}s" for t in load.latencies()) if load.latencies() else "-"),
@@ -266,6 +271,8 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
     print("\n".join(lines), flush=True)
     if server_errors:
         problems.append(f"{server_errors} answers were 5xx other than 503")
+    if unavailable_bare:
+        problems.append(f"{unavailable_bare} answers were 503 without Retry-After")
     if not_fired:
         problems.append(f"faults not fired: {not_fired}")
     if chaos.error:
@@ -281,6 +288,8 @@ def main(argv=None):
     started = time.monotonic()
     node = RabbitNode(VAR / "rabbitmq", amqp_port=cfg["amqp_port"], dist_port=cfg["dist_port"],
                       management_port=cfg["management_port"], log=log)  # fmt: skip
+    postgres = PostgresServer(VAR / "postgresql", port=cfg["postgres_port"], log=log)
+    cfg["database_url"] = postgres.url
     env = system_env(cfg, node)
     os.environ.update({k: v for k, v in env.items() if k != "PATH"})
     supervisor = load = None
@@ -299,7 +308,9 @@ def main(argv=None):
         boot = {}
         booting = threading.Thread(target=lambda: boot.update(took=node.start()), daemon=True)
         booting.start()
-        log(f"RabbitMQ node {node.url} booting; recreating the database")
+        log(f"RabbitMQ node {node.url} booting; creating the suite's PostgreSQL server")
+        postgres.prepare()
+        postgres.start()
         database_recreate(cfg["database_url"])
         subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
                        cwd=ROOT, env=env, check=True)  # fmt: skip
@@ -314,10 +325,12 @@ def main(argv=None):
         from django.core.management import call_command
 
         from bench.faults.load import Load, busy_queues
+        from bench.faults.probes import beat_schedule_disable
         from bench.faults.verify import verify
         from bench.faults.world import world_create
 
         call_command("broker", "declare")
+        beat_schedule_disable()
         supervisor = Supervisor(procfile_commands(ROOT / "Procfile"), cwd=ROOT, env=env,
                                 log_dir=VAR / "logs", pids_file=VAR / "pids", log=log,
                                 seed=cfg["seed"])  # fmt: skip
@@ -333,10 +346,12 @@ def main(argv=None):
         plan = chaos_plan(kills=cfg["kills"],
                           relay_kills=cfg["relay_kills"], web_worker_kills=cfg["web_worker_kills"],
                           db_terminations=cfg["db_terminations"],
+                          db_restarts=cfg["db_restarts"], db_crashes=cfg["db_crashes"],
                           broker_down=cfg["broker_down"], seed=cfg["seed"])  # fmt: skip
         load_started = time.monotonic()
         deadline = load_started + cfg["max_load_seconds"]
-        chaos = Chaos(plan, supervisor=supervisor, node=node, database_url=cfg["database_url"],
+        chaos = Chaos(plan, supervisor=supervisor, node=node, database=postgres,
+                      database_url=cfg["database_url"], beat_log=VAR / "logs" / "beat.log",
                       progress=lambda: load.answered,
                       planned=cfg["requests"], log=log, deadline=deadline,
                       seed=cfg["seed"], busy_queues=busy_queues())  # fmt: skip
@@ -357,8 +372,12 @@ def main(argv=None):
         if os.environ.get("FAULTS_TAMPER"):
             tamper()
         figures, samples, problems = verify(
-            load.outcomes, sms_file=VAR / "run" / "sms.log", mail_dir=VAR / "run" / "mail"
+            load.outcomes,
+            sms_file=VAR / "run" / "sms.log",
+            mail_dir=VAR / "run" / "mail",
+            probes=chaos.probes,
         )
+        problems += chaos.problems
         timings = {"load": load_seconds, "total": time.monotonic() - started,
                    "drain": f"{drained:.0f}s" if drained is not None else "NOT QUIET"}  # fmt: skip
         if drained is None:
@@ -389,4 +408,5 @@ def main(argv=None):
         if supervisor is not None:
             supervisor.stop_all()
         node.stop(timeout=60)
-        log(f"stopped every process and the RabbitMQ node; logs in {VAR / 'logs'}")
+        postgres.stop()
+        log(f"stopped every process, the RabbitMQ node and PostgreSQL; logs in {VAR / 'logs'}")

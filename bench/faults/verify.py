@@ -172,8 +172,12 @@ def _requests_lost(outcomes):
     return lost
 
 
-def verify(outcomes, *, sms_file, mail_dir):
-    """Compare; return a dict of figures and the list of problems found."""
+def verify(outcomes, *, sms_file, mail_dir, probes=None):
+    """Compare; return a dict of figures and the list of problems found. `probes`: the
+    messages the suite dead-lettered on purpose after database restarts (message id ->
+    dead-letter queue, chaos.py), counted apart from the system's own."""
+    probes = probes or {}
+    probe_dead_letters = Counter(probes.values())
     problems = []
     expected = expected_notifications()
     found = Counter()
@@ -228,9 +232,15 @@ def verify(outcomes, *, sms_file, mail_dir):
     requests_lost = _requests_lost(outcomes)
     unpublished, unfinished = outbox_pending()
     depths = queue_depths()
-    dead_letters = {name: m for name, (m, _) in depths.items() if name.endswith(".dlq") and m}
+    dead_letters = {
+        name: m - probe_dead_letters[name]
+        for name, (m, _) in depths.items()
+        if name.endswith(".dlq") and m != probe_dead_letters[name]
+    }
     waiting = {name: m for name, (m, _) in depths.items() if not name.endswith(".dlq") and m}
-    failures = list(MessageFailure.objects.values_list("consumer", "reason")[:20])
+    system_failures = MessageFailure.objects.exclude(message_id__in=list(probes))
+    failures = list(system_failures.values_list("consumer", "reason")[:20])
+    probes_recorded = MessageFailure.objects.filter(message_id__in=list(probes)).count()
     preferences = NotificationPreference.objects.count()
 
     events = Counter(OutboxMessage.objects.values_list("event", flat=True))
@@ -266,7 +276,9 @@ def verify(outcomes, *, sms_file, mail_dir):
         "unpublished outbox rows": unpublished,
         "published, not processed": unfinished,
         "dead letters (in .dlq)": sum(dead_letters.values()),
-        "message failures recorded": MessageFailure.objects.count(),
+        "message failures recorded": system_failures.count(),
+        "database restart probes": f"{probes_recorded} of {len(probes)} recorded, "
+        f"{sum(probe_dead_letters.values())} dead-lettered on purpose",
         "left in work queues": sum(waiting.values()),
     }
     samples = {
