@@ -18,7 +18,7 @@ from apps.properties.models import Residency, Unit
 from apps.registration.models import Invitation
 from apps.repairs.models import RepairRequest
 from apps.visitors.models import Visitor
-from tests.admin.conftest import login
+from tests.fixtures.demo import login
 
 pytestmark = pytest.mark.django_db
 

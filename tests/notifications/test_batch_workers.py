@@ -15,7 +15,6 @@ from apps.notifications.models import Notification
 from apps.notifications.services import notifications_request_for
 from tests.conftest import queue_depth, wait_until
 from tests.factories import UserFactory
-from tests.messaging.conftest import start_relay  # noqa: F401
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -133,7 +132,7 @@ def test_dead_lettered_batch_replay_sends_only_the_failed(clean_queues, start_wo
 def test_not_before_holds_delivery_until_the_relay_publishes_it(
     clean_queues,
     start_worker,
-    start_relay,  # noqa: F811
+    start_relay,
 ):
     start_worker("notifications_in_app")
     start_relay()
