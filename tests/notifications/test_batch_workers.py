@@ -14,7 +14,7 @@ from apps.messaging.models import OutboxMessage
 from apps.notifications.models import Notification
 from apps.notifications.services import notifications_request_for
 from tests.conftest import queue_depth, wait_until
-from tests.factories import UserFactory
+from tests.factories import OutboxMessageFactory, UserFactory
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -156,7 +156,7 @@ def test_a_single_notification_row_from_before_batches_is_still_delivered(
         [notification] = request_for([UserFactory()], "in_app", not_before=timezone.now()
                                      + datetime.timedelta(hours=1))  # fmt: skip
     # An outbox row as the code before batches wrote it (the relay publishes what it finds).
-    old = OutboxMessage.objects.create(
+    old = OutboxMessageFactory(
         event="notification.requested", task_name="notifications.deliver", queue="notifications",
         payload=[{"event": "notification.requested", "occurred_at": timezone.now().isoformat(),
                   "data": {"notification_id": str(notification.id)}}],
