@@ -88,12 +88,13 @@ class Process:
         return self.log_path.read_text()
 
     def children(self):
-        """The pids the process started (a worker's pool, gunicorn's workers)."""
-        try:
-            listed = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(pid) for pid in listed.split()]
+        """The pids the process started (a worker's pool, gunicorn's workers), whichever
+        of its threads started them."""
+        pids = []
+        for listed in Path(f"/proc/{self.pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # the thread or the process has exited
+                pids += [int(pid) for pid in listed.read_text().split()]
+        return pids
 
     # --- readiness ------------------------------------------------------------------------
     def wait_for(self, predicate, timeout=30, interval=0.2, message="ready"):
