@@ -150,16 +150,16 @@ def main():
     vhost_delete(VHOST)
     vhost_ensure(VHOST)
     topology_declare()
-    started = []  # stopped, by process group, at the end
+    processes = []  # stopped, by process group, at the end
     try:
-        started.append(worker_start("notifications", NOTIFICATION_WORKERS))
+        processes.append(worker_start("notifications", NOTIFICATION_WORKERS))
         wait_for(lambda: consumers("notifications")[1] > 0, "the notifications workers")
         noop_seconds = noop_drain()
         # The broadcast goes out on the per-channel queues, each with its own workers.
         for queue in ("notifications_in_app", "notifications_email", "notifications_sms"):
-            started.append(worker_start(queue, NOTIFICATION_WORKERS))
-        started += [worker_start("announcements", 2), worker_start("repair_requests", 1)]
-        started.append(relay_start())
+            processes.append(worker_start(queue, NOTIFICATION_WORKERS))
+        processes += [worker_start("announcements", 2), worker_start("repair_requests", 1)]
+        processes.append(relay_start())
         queues = (
             "announcements",
             "repair_requests",
@@ -196,7 +196,7 @@ def main():
         seconds = time.perf_counter() - started
         status = Announcement.objects.get(pk=announcement.pk).status
     finally:
-        stop_all(started, timeout=30)
+        stop_all(processes, timeout=30)
         vhost_delete(VHOST)
         shutil.rmtree(MAIL_DIR, ignore_errors=True)
 
