@@ -1,9 +1,9 @@
 """An emergency broadcast to every resident of one property, through the real queues.
 
 Seeds one property with BENCH_RESIDENTS residents (default 10,000) in a database of its
-own (`propmgmt_bench_announcements`) on a vhost of its own, starts the workers the
-pipeline needs (announcements, notifications, repair_requests) and an outbox relay, and
-prints:
+own (BENCH_DATABASE, default `propmgmt_bench_announcements`) on a vhost of that name,
+starts the workers the pipeline needs (announcements, notifications, repair_requests) and
+an outbox relay, and prints:
 - the no-op Celery drain: BENCH_NOOP no-op tasks through the notifications workers (the
   ceiling for messages per second on this machine, measured in the same run);
 - the broadcast: in-app plus email (to a file backend) for every resident, from "send
@@ -14,17 +14,16 @@ prints:
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from devtools.processes import ROOT, Process, stop_all
+
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/propmgmt")
-DATABASE = "propmgmt_bench_announcements"
-VHOST = "propmgmt_bench_announcements"
+DATABASE = os.environ.get("BENCH_DATABASE", "propmgmt_bench_announcements")
+VHOST = DATABASE
 MAIL_DIR = Path(tempfile.mkdtemp(prefix="bench-announcements-mail-"))
 ENV = {
     "DJANGO_SETTINGS_MODULE": "propmgmt.settings",
@@ -99,44 +98,22 @@ def seed():
     return prop, staff
 
 
-class Processes:
-    """The workers and the relay, started here and stopped (by process group) at the end."""
+LOG_DIR = ROOT / "var" / "bench-logs"
 
-    def __init__(self):
-        self.started = []
-        self.log_dir = ROOT / "var" / "bench-logs"
-        self.log_dir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name, command):
-        log = open(self.log_dir / f"announcements-{name}.log", "w")  # noqa: SIM115
-        process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **ENV}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        self.started.append((process, log))
+def worker_start(queue, concurrency):
+    argv = [
+        sys.executable, "-m", "celery", "-A", "propmgmt", "worker", "-Q", queue,
+        "-c", str(concurrency), "-P", "prefork", "-n", f"bench-{queue}@%h",
+        "--include", "bench.tasks", "--without-gossip", "--without-mingle",
+        "--loglevel", "WARNING",
+    ]  # fmt: skip
+    return Process(argv, log_dir=LOG_DIR, log_name=f"announcements-{queue}")
 
-    def worker(self, queue, concurrency):
-        self.start(queue, [
-            sys.executable, "-m", "celery", "-A", "propmgmt", "worker", "-Q", queue,
-            "-c", str(concurrency), "-P", "prefork", "-n", f"bench-{queue}@%h",
-            "--include", "bench.tasks", "--without-gossip", "--without-mingle",
-            "--loglevel", "WARNING",
-        ])  # fmt: skip
 
-    def relay(self):
-        self.start("relay", [sys.executable, "manage.py", "outbox_relay"])
-
-    def stop(self):
-        for process, _ in self.started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process, log in self.started:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
-            log.close()
+def relay_start():
+    argv = [sys.executable, "manage.py", "outbox_relay"]
+    return Process(argv, log_dir=LOG_DIR, log_name="announcements-relay")
 
 
 def consumers(queue):
@@ -173,17 +150,16 @@ def main():
     vhost_delete(VHOST)
     vhost_ensure(VHOST)
     topology_declare()
-    processes = Processes()
+    processes = []  # stopped, by process group, at the end
     try:
-        processes.worker("notifications", NOTIFICATION_WORKERS)
+        processes.append(worker_start("notifications", NOTIFICATION_WORKERS))
         wait_for(lambda: consumers("notifications")[1] > 0, "the notifications workers")
         noop_seconds = noop_drain()
         # The broadcast goes out on the per-channel queues, each with its own workers.
         for queue in ("notifications_in_app", "notifications_email", "notifications_sms"):
-            processes.worker(queue, NOTIFICATION_WORKERS)
-        processes.worker("announcements", 2)
-        processes.worker("repair_requests", 1)
-        processes.relay()
+            processes.append(worker_start(queue, NOTIFICATION_WORKERS))
+        processes += [worker_start("announcements", 2), worker_start("repair_requests", 1)]
+        processes.append(relay_start())
         queues = (
             "announcements",
             "repair_requests",
@@ -220,7 +196,7 @@ def main():
         seconds = time.perf_counter() - started
         status = Announcement.objects.get(pk=announcement.pk).status
     finally:
-        processes.stop()
+        stop_all(processes, timeout=30)
         vhost_delete(VHOST)
         shutil.rmtree(MAIL_DIR, ignore_errors=True)
 

@@ -22,15 +22,14 @@ BENCH_BACKLOG overrides the backlog's size (full: 100,000).
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from devtools.processes import ROOT, Process, free_port, procfile_argv, stop_all
+
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/propmgmt")
 DATABASE = os.environ.get("BENCH_DATABASE", "propmgmt_bench")
 DATABASE_URL = BASE_URL.rsplit("/", 1)[0] + "/" + DATABASE
@@ -94,17 +93,6 @@ REPAIR = {"category": "heating", "description": "No heat in the living room", "u
 
 
 # --- processes ----------------------------------------------------------------------------
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def procfile():
-    lines = (ROOT / "Procfile").read_text().splitlines()
-    return dict(line.split(":", 1) for line in lines if ":" in line and not line.startswith("#"))
-
-
 class Processes:
     """Procfile processes, each in a session of its own (so its pool can be signalled and
     measured as one group); RSS sampled every 0.2 s while `sampling`."""
@@ -115,13 +103,10 @@ class Processes:
         self.peak_rss = {}
         self.sampling = False
         self._logs = VAR / "logs"
-        self._logs.mkdir(parents=True, exist_ok=True)
         threading.Thread(target=self._sample, daemon=True).start()
 
     def env(self, **extra):
         return {
-            **os.environ,
-            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
             "WEB_PORT": str(self.web_port),
             "FLOWER_PORT": str(self.flower_port),
             "FLOWER_BASIC_AUTH": os.environ.get("FLOWER_BASIC_AUTH", "bench:bench-only-login"),
@@ -132,14 +117,10 @@ class Processes:
             **extra,
         }
 
-    def start(self, name, command=None, **env):
-        command = command or procfile()[name].strip()
-        log = open(self._logs / f"{name}.log", "a")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(
-            ["sh", "-c", command], cwd=ROOT, env=self.env(**env), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        self.running[name] = (process, log)
+    def start(self, name, argv=None, **env):
+        """The Procfile's `name` line (or `argv`), its output appended to logs/<name>.log."""
+        self.running[name] = Process(argv or procfile_argv(name), log_dir=self._logs,
+                                     log_name=name, env=self.env(**env), append=True)  # fmt: skip
 
     def _sample(self):
         while True:
@@ -151,7 +132,7 @@ class Processes:
             for line in out.stdout.splitlines():
                 sid, rss = line.split()
                 by_session[int(sid)] = by_session.get(int(sid), 0) + int(rss)
-            for name, (process, _) in list(self.running.items()):
+            for name, process in list(self.running.items()):
                 rss = by_session.get(process.pid, 0)
                 self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
 
@@ -160,7 +141,7 @@ def cpu_seconds(processes):
     """CPU seconds used so far by each Procfile process group (its session, pool children
     that have exited included), PostgreSQL and RabbitMQ."""
     tick = os.sysconf("SC_CLK_TCK")
-    groups = {process.pid: name for name, (process, _) in processes.running.items()}
+    groups = {process.pid: name for name, process in processes.running.items()}
     used = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -181,20 +162,7 @@ def cpu_seconds(processes):
 
 def stop_group(processes, names):
     """SIGTERM the named process groups, wait for them (SIGKILL after 30 s)."""
-    waiting = []
-    for name in names:
-        process, log = processes.running.pop(name)
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        waiting.append((process, log))
-    deadline = time.monotonic() + 30
-    for process, log in waiting:
-        try:
-            process.wait(max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-        log.close()
+    stop_all([processes.running.pop(name) for name in names], timeout=30)
 
 
 def wait_until(predicate, timeout, message):
@@ -446,8 +414,8 @@ def noop_drain(processes, count):
     `notifications` queue), on a backlog of no-op tasks there."""
     envelope = {"event": "bench", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {}}
     publish_directly(bench_rows(count, "bench.noop", "notifications", lambda i: envelope))
-    command = procfile()["worker-notifications-email"].strip() + " --include bench.tasks"
-    processes.start("noop-drain", command)
+    argv = procfile_argv("worker-notifications-email", extra_args="--include bench.tasks")
+    processes.start("noop-drain", argv)
     wait_until(lambda: depth("notifications") < count, 60, "no-op drain started")
     started = time.monotonic()
     wait_until(lambda: depth("notifications") == 0, 600, "no-op drain")

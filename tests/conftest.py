@@ -5,16 +5,9 @@ Broker tests run on their own vhost (tests/settings.py), recreated at the start 
 session, and start real Celery worker processes against the test database.
 """
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from amqp.exceptions import NotFound
@@ -32,20 +25,11 @@ from apps.messaging.broker import (
     vhost_ensure,
 )
 from apps.properties.models import Property, Unit
+from devtools.processes import wait_until
 from tests.factories import STAFF_ROLES, PropertyFactory, UnitFactory, UserFactory
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKER_LOG_DIR = ROOT / "var" / "test-logs"
-
-
-def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+# The fixtures shared across the test directories.
+pytest_plugins = ["tests.fixtures.processes", "tests.fixtures.probes", "tests.fixtures.demo"]
 
 
 @contextmanager
@@ -136,166 +120,9 @@ def queue_depth(name):
     return messages
 
 
-class WorkerProcess:
-    def __init__(self, queues, concurrency, database_name, extra_env):
-        self.queues = queues
-        self.terminated = False
-        self.name = f"test-{uuid.uuid4().hex[:8]}"
-        WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
-        self.log_path = WORKER_LOG_DIR / f"{self.name}.log"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
-            "TEST_BROKER_VHOST": settings.TEST_BROKER_VHOST,
-            **extra_env,
-        }
-        command = [
-            sys.executable, "-m", "celery", "-A", "propmgmt", "worker",
-            "-Q", ",".join(queues), "-c", str(concurrency), "-P", "prefork",
-            "-n", f"{self.name}@%h", "--include", "tests.probe.tasks",
-            "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-        ]  # fmt: skip
-        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-
-    def wait_ready(self, timeout=30):
-        def consuming():
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker exited early; see {self.log_path}:\n{self.logs()}")
-            with broker_connection() as connection:
-                channel = connection.channel()
-                counts = [channel.queue_declare(queue=q, passive=True)[2] for q in self.queues]
-                channel.close()
-            return all(counts)
-
-        wait_until(consuming, timeout, interval=0.2, message=f"worker on {self.queues}")
-        return self
-
-    def logs(self):
-        return self.log_path.read_text()
-
-    def pool_pids(self):
-        out = subprocess.run(
-            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
-        ).stdout
-        return [int(pid) for pid in out.split()]
-
-    def kill(self):
-        """SIGKILL the whole worker (main process and pool) at once."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-        self.log.close()
-
-    def terminate(self):
-        """Ask the worker, once, for a warm shutdown (it finishes its tasks); see stop()."""
-        if self.process.poll() is None and not self.terminated:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.terminated = True
-
-    def stop(self):
-        self.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-        self.log.close()
-
-
 # The per-channel notification queues (celeryconfig.py), as the notification workers
 # consume them; `notifications` only drains single-notification messages of old.
 NOTIFICATION_QUEUES = ("notifications_email", "notifications_sms", "notifications_in_app")
-
-
-class RelayProcess:
-    """A real `manage.py outbox_relay` against the test database, as `make run` starts it."""
-
-    def __init__(self, database_name, log_name, extra_env):
-        WORKER_LOG_DIR.mkdir(parents=True, exist_ok=True)
-        self.log_path = WORKER_LOG_DIR / f"{log_name}.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "outbox_relay"],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "tests.settings",
-                "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
-                "TEST_BROKER_VHOST": settings.TEST_BROKER_VHOST,
-                **extra_env,
-            },
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def logs(self):
-        return self.log_path.read_text()
-
-    def wait_listening(self, timeout=60):
-        """Until the relay LISTENs: a commit from then on wakes it."""
-
-        def listening():
-            if self.process.poll() is not None:
-                raise AssertionError(f"relay exited early:\n{self.logs()}")
-            return "listening for outbox notifications" in self.logs()
-
-        wait_until(listening, timeout, message="relay listening")
-        return self
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.log.close()
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-        self.log.close()
-
-
-@pytest.fixture
-def start_worker(broker_vhost, transactional_db):
-    """Start real worker processes on queues; all are stopped after the test.
-
-    The first worker of a test also starts an outbox relay, as `make run` does, so that
-    what the test commits reaches the broker; `relay=False` for a test that publishes
-    by hand (say to build a backlog first)."""
-    from django.db import connection
-
-    started = []
-    relays = []
-
-    def start(*queues, concurrency=1, env=None, wait=True, relay=True):
-        database_name = connection.settings_dict["NAME"]
-        if relay and not relays:
-            relays.append(RelayProcess(database_name, f"relay-worker-{uuid.uuid4().hex[:8]}", {}))
-        worker = WorkerProcess(queues, concurrency, database_name, env or {})
-        worker.relay = relays[0] if relays else None
-        started.append(worker)
-        if wait:
-            worker.wait_ready()
-            for process in relays:
-                process.wait_listening()
-        return worker
-
-    yield start
-    # The test is over: stop cold. A warm shutdown costs seconds a worker (each billiard
-    # pool process sleeps 1 s before it exits, its supervisor polls every 0.8 s); the tests
-    # of warm shutdown signal their worker themselves (tests/ops/test_graceful_worker.py).
-    for process in [*started, *relays]:
-        process.kill()
-    queues_forget_killed_consumers({queue for worker in started for queue in worker.queues})
 
 
 @pytest.fixture

@@ -11,11 +11,15 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import ApiToken, Role, User
 from apps.assets.models import Asset
 from apps.complaints.models import Complaint, ComplaintStatus
+from apps.messaging.models import DeliveryAttempt, MessageFailure, OutboxMessage, ProcessedMessage
+from apps.notifications.models import Notification, NotificationPreference, NotificationStatusChange
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
+from apps.registration.models import Invitation
 from apps.repairs.models import RepairRequest, RepairStatus
+from apps.reporting.models import DailyPropertyStat
 from apps.visitors.models import Visitor, VisitorStatus
 
 PASSWORD = "a-long-unusual-passphrase-42"
@@ -167,3 +171,111 @@ class AssetFactory(factory.django.DjangoModelFactory):
     name = "Boiler"
     category = "boiler"
     condition = "good"
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token row valid for a day (its key is not known: for tests of the rows only)."""
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    digest = factory.Sequence(lambda n: f"digest{n}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation to a unit, expiring in a day."""
+
+    class Meta:
+        model = Invitation
+
+    unit = factory.SubFactory(UnitFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    nonce = factory.Sequence(lambda n: f"{n:032}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A pending in-app notification to a resident."""
+
+    class Meta:
+        model = Notification
+
+    channel = "in_app"
+    user = factory.SubFactory(UserFactory)
+    category = "general"
+    template = "generic"
+    subject = "Hello"
+    body_text = "Hello"
+
+
+class NotificationStatusChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationStatusChange
+
+    notification = factory.SubFactory(NotificationFactory)
+    status = factory.SelfAttribute("notification.status")
+
+
+class NotificationPreferenceFactory(factory.django.DjangoModelFactory):
+    """A user's opt-out of one (category, channel); enabled=True to opt in."""
+
+    class Meta:
+        model = NotificationPreference
+
+    user = factory.SubFactory(UserFactory)
+    category = "announcement"
+    channel = "email"
+    enabled = False
+
+
+class DailyPropertyStatFactory(factory.django.DjangoModelFactory):
+    """A counter of one repair opened today at a property (a new one unless property_id=)."""
+
+    class Meta:
+        model = DailyPropertyStat
+
+    property_id = factory.LazyFunction(lambda: PropertyFactory().pk)
+    day = factory.LazyFunction(timezone.localdate)
+    metric = "repairs_opened"
+    count = 1
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    """An unpublished outbox row for a probe consumer (tests/probe), with no payload."""
+
+    class Meta:
+        model = OutboxMessage
+
+    event = "probe.happened"
+    task_name = "probe.record"
+    queue = "reporting"
+    payload = factory.LazyFunction(list)
+    correlation_id = "c"
+
+
+class ProcessedMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProcessedMessage
+
+    message_id = factory.Sequence(lambda n: f"message-{n}")
+    consumer = "c"
+
+
+class DeliveryAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeliveryAttempt
+
+    message_id = factory.Sequence(lambda n: f"message-{n}")
+    consumer = "c"
+
+
+class MessageFailureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MessageFailure
+
+    message_id = factory.Sequence(lambda n: f"message-{n}")
+    consumer = "c"
+    queue = "q"
+    reason = "r"

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.test_processes import ROOT, procfile
+from devtools.processes import ROOT, procfile
 
 README = (ROOT / "README.md").read_text()
 NAME = re.compile(r"`([A-Z][A-Z0-9_]*[A-Z0-9])`")

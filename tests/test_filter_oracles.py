@@ -17,12 +17,11 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.properties.models import Residency
 from tests.factories import (
     AssetFactory,
     ComplaintFactory,
     RepairRequestFactory,
-    UserFactory,
+    ResidencyFactory,
     VisitorFactory,
 )
 from tests.test_permissions import daily_stat, invitation
@@ -74,8 +73,7 @@ def populated(world):
     for site in (world.a, world.b):
         AssetFactory(site=site), VisitorFactory(site=site), RepairRequestFactory(site=site)
         ComplaintFactory(site=site), invitation(site), daily_stat(site)
-        Residency.objects.create(resident=UserFactory(), unit=site.unit,
-                                 start_date="2026-01-01", status="pending")  # fmt: skip
+        ResidencyFactory(unit=site.unit, start_date="2026-01-01", status="pending")
     cache.clear()
     return world
 

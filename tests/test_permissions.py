@@ -19,18 +19,17 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from apps.notifications.models import Notification
-from apps.properties.models import Residency
-from apps.registration.models import Invitation
-from apps.reporting.models import DailyPropertyStat
 from tests.announcements.helpers import draft as announcement_draft
 from tests.announcements.helpers import sent as announcement_sent
 from tests.factories import (
     ROLES,
     AssetFactory,
     ComplaintFactory,
+    DailyPropertyStatFactory,
+    InvitationFactory,
+    NotificationFactory,
     RepairRequestFactory,
-    UserFactory,
+    ResidencyFactory,
     VisitorFactory,
 )
 
@@ -82,32 +81,22 @@ def complaint(site, status="open"):
 
 def notification(site):
     """An in-app notification for the site's resident."""
-    return Notification.objects.create(
-        channel="in_app", user=site.resident, category="general", template="generic",
-        subject="Hello", body_text="Hello", status="sent",
-    )  # fmt: skip
+    return NotificationFactory(user=site.resident, status="sent")
 
 
 def daily_stat(site):
     """A report row of the site's property (the report lists it by property id)."""
-    DailyPropertyStat.objects.create(
-        property_id=site.property.pk, day=timezone.localdate(), metric="repairs_opened", count=1
-    )
+    DailyPropertyStatFactory(property_id=site.property.pk)
     return site.property
 
 
 def invitation(site):
-    return Invitation.objects.create(
-        unit=site.unit, email=f"invitee{next(_n)}@example.com", nonce="n" * 32,
-        expires_at=timezone.now() + datetime.timedelta(days=1),
-    )  # fmt: skip
+    return InvitationFactory(unit=site.unit)
 
 
 def claim(site):
     """A pending residency: someone registered with the site's unit code."""
-    return Residency.objects.create(
-        resident=UserFactory(), unit=site.unit, start_date=timezone.localdate(), status="pending"
-    )
+    return ResidencyFactory(unit=site.unit, start_date=timezone.localdate(), status="pending")
 
 
 def in_an_hour():

@@ -2,21 +2,12 @@
 commands (docker cannot run here, so this keeps the two from drifting)."""
 
 import re
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from devtools.processes import ROOT, procfile
+
 INFRASTRUCTURE = {"postgres", "rabbitmq", "redis", "setup"}
-
-
-def procfile():
-    entries = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, command = line.split(":", 1)
-            entries[name.strip()] = command.strip()
-    return entries
 
 
 def compose_commands():

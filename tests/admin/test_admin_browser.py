@@ -18,8 +18,8 @@ from apps.complaints.models import Complaint
 from apps.notifications.models import Notification
 from apps.repairs.models import RepairRequest
 from apps.visitors.models import Visitor
-from tests.admin.conftest import DEMO_PASSWORD, demo_install
 from tests.conftest import wait_until
+from tests.fixtures.demo import DEMO_PASSWORD, demo_install
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 

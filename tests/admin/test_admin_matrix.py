@@ -27,9 +27,9 @@ from apps.announcements.services import announcement_create
 from apps.messaging.models import OutboxMessage
 from apps.properties.models import Property, Unit
 from apps.registration.services import invitation_create
-from tests.admin.conftest import demo_install, login
 from tests.conftest import module_transaction
 from tests.factories import UserFactory
+from tests.fixtures.demo import demo_install, login
 
 pytestmark = pytest.mark.django_db
 

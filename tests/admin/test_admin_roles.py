@@ -18,7 +18,8 @@ from apps.properties.models import Residency, Unit
 from apps.registration.models import Invitation
 from apps.repairs.models import RepairRequest
 from apps.visitors.models import Visitor
-from tests.admin.conftest import login
+from tests.factories import ResidencyFactory, UserFactory
+from tests.fixtures.demo import login
 
 pytestmark = pytest.mark.django_db
 
@@ -349,10 +350,9 @@ def test_overstaying_visitors_stand_out(demo):
 
 def pending_claim(username, unit_code):
     """Someone registered (and confirmed) with a unit code: a pending residency."""
-    return Residency.objects.create(
-        resident=User.objects.create_user(username, f"{username}@example.com", role="resident"),
-        unit=Unit.objects.get(code=unit_code), start_date=timezone.localdate(),
-        status=Residency.Status.PENDING,
+    return ResidencyFactory(
+        resident=UserFactory(username=username), unit=Unit.objects.get(code=unit_code),
+        start_date=timezone.localdate(), status=Residency.Status.PENDING,
     )  # fmt: skip
 
 

@@ -12,8 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.admin.conftest import DEMO_PASSWORD
 from tests.conftest import csp_violations
+from tests.fixtures.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,8 @@ from apps.announcements.models import Announcement, AnnouncementRecipient
 from apps.messaging.models import OutboxMessage
 from apps.notifications.services import notification_mark_failed
 from apps.properties.models import Property
-from tests.admin.conftest import login
 from tests.announcements.helpers import run_batches
+from tests.fixtures.demo import login
 
 pytestmark = pytest.mark.django_db
 LIST = "/admin/announcements/announcement/"

@@ -14,7 +14,6 @@ from apps.announcements import selectors, services
 from apps.announcements.models import AnnouncementDigest, AnnouncementRecipient
 from apps.core.errors import Conflict
 from apps.messaging.models import OutboxMessage
-from apps.notifications.models import NotificationPreference
 from tests.announcements.helpers import (
     announce,
     batch_messages,
@@ -23,7 +22,7 @@ from tests.announcements.helpers import (
     notifications_about,
     run_batches,
 )
-from tests.factories import PropertyFactory, UnitFactory, UserFactory
+from tests.factories import NotificationPreferenceFactory, PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -204,12 +203,8 @@ def test_emergency_skips_quiet_hours_opt_outs_and_goes_urgent(world):
     prop.quiet_hours_start, prop.quiet_hours_end = datetime.time(0), datetime.time(23, 59)
     prop.save()
     resident = world.a.resident
-    NotificationPreference.objects.create(
-        user=resident, category="emergency", channel="email", enabled=False
-    )
-    NotificationPreference.objects.create(
-        user=resident, category="announcement", channel="email", enabled=False
-    )
+    NotificationPreferenceFactory(user=resident, category="emergency", channel="email")
+    NotificationPreferenceFactory(user=resident, category="announcement", channel="email")
     emergency = announce(world, category="emergency", title="Gas leak", by_email=True)
     services.announcement_send_now(emergency, by=world.a.staff["manager"])
     services.announcement_plan(emergency.pk)

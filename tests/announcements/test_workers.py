@@ -16,10 +16,11 @@ from apps.announcements import services
 from apps.announcements.models import Announcement, AnnouncementRecipient
 from apps.messaging.deadletters import dead_letter_replay, dead_letters_list
 from apps.messaging.models import OutboxMessage, ProcessedMessage
-from apps.notifications.models import Notification, NotificationPreference
+from apps.notifications.models import Notification
 from apps.properties.models import Residency, Unit
 from tests.announcements.helpers import announce, batch_messages, deliveries, notifications_about
 from tests.conftest import NOTIFICATION_QUEUES, queue_depth, wait_until
+from tests.factories import NotificationPreferenceFactory
 
 pytestmark = pytest.mark.broker
 
@@ -153,9 +154,7 @@ def test_emergency_bypasses_quiet_hours_and_opt_outs(
     start_relay()
     quiet_hours(world.a.property, ends_in=datetime.timedelta(hours=2))
     resident = world.a.resident
-    NotificationPreference.objects.create(
-        user=resident, category="emergency", channel="email", enabled=False
-    )
+    NotificationPreferenceFactory(user=resident, category="emergency", channel="email")
     emergency = announce(world, category="emergency", title="Gas leak: leave now",
                          by_email=True)  # fmt: skip
     services.announcement_send_now(emergency, by=world.a.staff["manager"])

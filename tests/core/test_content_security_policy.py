@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.template import engines
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.admin.conftest import login
+from tests.fixtures.demo import login
 
 pytestmark = pytest.mark.django_db
 

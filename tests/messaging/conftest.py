@@ -1,31 +1,10 @@
 import pytest
 from django.conf import settings
-from django.db import connection
-
-import celeryconfig
-from tests.conftest import RelayProcess
-
-# Test-only events, each subscribed by one probe consumer on a real queue.
-PROBE_EVENTS = {
-    "probe.happened": ("probe.record", "reporting"),
-    "probe.slow": ("probe.slow_record", "reporting"),
-    "probe.breakable": ("probe.fail_unless_fixed", "complaints"),
-    "probe.flaky": ("probe.flaky", "notifications"),
-    "probe.poison": ("probe.crash", "visitor_management"),
-    "probe.repair": ("probe.record_repair", "repair_requests"),
-    "probe.retried": ("probe.transient_once", "repair_requests"),
-    "probe.slow_repair": ("probe.slow_repair", "repair_requests"),
-    "probe.db_blip": ("probe.db_blip", "reporting"),
-    "probe.fail_slowly": ("probe.fail_slowly", "complaints"),
-    "probe.done_then_lost": ("probe.die_after_commit", "reporting"),
-}
 
 
 @pytest.fixture(autouse=True)
-def probe_events(monkeypatch):
-    for event, (task, queue) in PROBE_EVENTS.items():
-        monkeypatch.setitem(celeryconfig.EVENT_SUBSCRIPTIONS, event, [task])
-        monkeypatch.setitem(celeryconfig.TASK_QUEUES, task, queue)
+def probes_subscribed(probe_events):
+    """Every messaging test has the probe consumers (tests/fixtures/probes.py)."""
 
 
 @pytest.fixture
@@ -44,19 +23,3 @@ def empty_vhost(broker_vhost):
     with override_settings(CELERY_BROKER_URL=url):
         yield name
     vhost_delete(name)
-
-
-@pytest.fixture
-def start_relay(broker_vhost, transactional_db):
-    """Start real `manage.py outbox_relay` processes (logs relay-0, relay-1 ...) against
-    the test database; each is listening for notifications when returned."""
-    started = []
-
-    def start(**env):
-        relay = RelayProcess(connection.settings_dict["NAME"], f"relay-{len(started)}", env)
-        started.append(relay)
-        return relay.wait_listening()
-
-    yield start
-    for relay in started:
-        relay.kill()  # the test is over: a clean stop only costs time

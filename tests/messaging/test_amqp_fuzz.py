@@ -251,7 +251,7 @@ def test_hostile_frames_dead_letter_with_a_reason_and_every_worker_lives(
             time.sleep(2)  # those that do not expire have had time to dead-letter
         processed, dead = settled()
         for worker in workers:
-            assert worker.process.poll() is None, worker.logs()
+            assert worker.popen.poll() is None, worker.logs()
             assert "Unrecoverable error" not in worker.logs(), worker.logs()
         for message in messages:
             if message["key"]:

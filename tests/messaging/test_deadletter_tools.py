@@ -9,11 +9,12 @@ from kombu.transport.pyamqp import Channel
 from rest_framework.test import APIClient
 
 import celeryconfig
-from apps.accounts.models import Role, User
+from apps.accounts.models import Role
 from apps.messaging.broker import broker_connection, topology_declare
 from apps.messaging.deadletters import dead_letter_replay
-from apps.messaging.models import DeadLetterReplay, MessageFailure
+from apps.messaging.models import DeadLetterReplay
 from tests.conftest import queue_depth
+from tests.factories import MessageFailureFactory, UserFactory
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db]
 
@@ -36,19 +37,14 @@ def dead_letter(queue, key="k"):
         )
         message.reject(requeue=False)
         channel.close()
-    MessageFailure.objects.create(
+    MessageFailureFactory(
         message_id=message_id, consumer="probe.record", queue=queue, reason="boom", attempts=3
     )
     return message_id
 
 
 def api_client(role, **extra):
-    user = User.objects.create_user(
-        username=f"{role}-{uuid.uuid4().hex[:6]}",
-        email=f"{uuid.uuid4().hex}@x.test",
-        role=role,
-        **extra,
-    )
+    user = UserFactory(role=role, **extra)
     client = APIClient()
     client.force_authenticate(user)
     return client, user
@@ -140,7 +136,7 @@ def test_command_lists_shows_replays_and_purges(clean_queues, capsys):
 
 def test_admin_page_lists_and_replays(clean_queues):
     letter = dead_letter("visitor_management")
-    admin = User.objects.create_superuser("root-admin", "root@x.test", "pw-not-used-123")
+    admin = UserFactory(is_staff=True, is_superuser=True)
     client = APIClient()
     client.force_login(admin)
     page = client.get("/admin/messaging/deadletterreplay/dead-letters/?queue=visitor_management")
@@ -155,9 +151,7 @@ def test_admin_page_lists_and_replays(clean_queues):
 
 
 def test_admin_page_is_refused_to_staff_who_are_not_admins(clean_queues):
-    manager = User.objects.create_user(
-        "mgr", "mgr@x.test", "pw-not-used-123", role=Role.MANAGER, is_staff=True
-    )
+    manager = UserFactory(role=Role.MANAGER, is_staff=True)
     client = APIClient()
     client.force_login(manager)
     response = client.get("/admin/messaging/deadletterreplay/dead-letters/")

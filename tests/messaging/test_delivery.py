@@ -158,7 +158,7 @@ def test_undecodable_and_disallowed_messages_dead_letter_and_worker_lives_on(
     letters = {letter["message_id"]: letter for letter in dead_letters_list("reporting")}
     assert set(letters) == {bad_json_id, pickle_id}
     assert "not accepted" in letters[pickle_id]["reason"]
-    assert worker.process.poll() is None
+    assert worker.popen.poll() is None
     committed_publish("probe.happened", {"key": "after-bad"})
     wait_until(lambda: effects("after-bad") == 1, message="worker still consuming")
 
@@ -173,7 +173,7 @@ def test_message_that_kills_its_worker_is_dead_lettered_after_bounded_redeliveri
     assert "redelivered 3 times" in failure.reason
     assert worker.logs().count("WorkerLostError") >= 3
     # The worker lives on and its pool keeps serving other messages.
-    assert worker.process.poll() is None
+    assert worker.popen.poll() is None
     event = {"event": "probe", "occurred_at": timezone.now().isoformat(), "data": {"key": "ok"}}
     app.send_task("probe.record", args=[event], queue="visitor_management")
     wait_until(lambda: effects("ok") == 1, message="next message processed")

@@ -15,16 +15,22 @@ from apps.notifications.models import Notification, NotificationStatusChange, St
 from apps.notifications.services import notifications_prune
 from propmgmt.celery import app
 from tests.conftest import wait_until
-from tests.factories import UserFactory
+from tests.factories import (
+    ApiTokenFactory,
+    DeliveryAttemptFactory,
+    MessageFailureFactory,
+    NotificationFactory,
+    NotificationStatusChangeFactory,
+    OutboxMessageFactory,
+    ProcessedMessageFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def outbox_row(published_at):
-    return OutboxMessage.objects.create(
-        event="e", task_name="t", queue="reporting", payload=[], correlation_id="c",
-        published_at=published_at,
-    )  # fmt: skip
+    return OutboxMessageFactory(published_at=published_at)
 
 
 def test_prune_keeps_unpublished_and_recent_rows():
@@ -33,11 +39,11 @@ def test_prune_keeps_unpublished_and_recent_rows():
     recent = outbox_row(now - datetime.timedelta(days=1))
     waiting = outbox_row(None)
     OutboxMessage.objects.filter(id=waiting.id).update(created_at=now - datetime.timedelta(days=60))
-    ledger_old = ProcessedMessage.objects.create(message_id="a", consumer="c")
+    ledger_old = ProcessedMessageFactory(message_id="a")
     ProcessedMessage.objects.filter(id=ledger_old.id).update(
         processed_at=now - datetime.timedelta(days=31)
     )
-    ProcessedMessage.objects.create(message_id="b", consumer="c")
+    ProcessedMessageFactory(message_id="b")
 
     result = messaging_records_prune(now=now)
 
@@ -64,26 +70,21 @@ def ids(model):
 def test_every_rule_deletes_only_what_is_past_its_retention():
     user = UserFactory()
     ledger = [
-        aged(ProcessedMessage.objects.create(message_id=m, consumer="c"), processed_at=days_ago(d))
+        aged(ProcessedMessageFactory(message_id=m), processed_at=days_ago(d))
         for m, d in (("old", 31), ("new", 29))
-    ]  # fmt: skip
+    ]
     attempts = [
-        aged(DeliveryAttempt.objects.create(message_id=m, consumer="c"), updated_at=days_ago(d))
+        aged(DeliveryAttemptFactory(message_id=m), updated_at=days_ago(d))
         for m, d in (("old", 31), ("new", 29))
-    ]  # fmt: skip
+    ]
     failures = [
-        aged(
-            MessageFailure.objects.create(message_id=m, consumer="c", queue="q", reason="r"),
-            failed_at=days_ago(d),
-        )
+        aged(MessageFailureFactory(message_id=m), failed_at=days_ago(d))
         for m, d in (("old", 91), ("new", 89))
     ]
 
     def notification(status, age):
-        made = Notification.objects.create(
-            channel="email", user=user, category="repair", template="t", status=status
-        )
-        change = NotificationStatusChange.objects.create(notification=made, status=status)
+        made = NotificationFactory(channel="email", user=user, category="repair", status=status)
+        change = NotificationStatusChangeFactory(notification=made)
         aged(change, at=days_ago(age))
         return aged(made, created_at=days_ago(age)), change
 
@@ -93,10 +94,7 @@ def test_every_rule_deletes_only_what_is_past_its_retention():
     sent_new, sent_new_change = notification(Status.SENT, 89)
     unknown_old, unknown_change = notification(Status.UNKNOWN, 400)  # an operator's
     pending_old, pending_change = notification(Status.PENDING, 400)
-    tokens = [
-        ApiToken.objects.create(user=user, digest=f"d{d}", expires_at=days_ago(d))
-        for d in (8, 6, -1)
-    ]
+    tokens = [ApiTokenFactory(user=user, expires_at=days_ago(d)) for d in (8, 6, -1)]
 
     result = {
         **messaging_records_prune(), **notifications_prune(), "api_tokens": api_tokens_prune(),
@@ -119,8 +117,7 @@ def test_every_rule_deletes_only_what_is_past_its_retention():
 def test_pruning_deletes_in_chunks_and_stops_at_its_deadline(settings):
     settings.PRUNE_CHUNK_ROWS = 2
     for i in range(5):
-        aged(ProcessedMessage.objects.create(message_id=f"m{i}", consumer="c"),
-             processed_at=days_ago(40))  # fmt: skip
+        aged(ProcessedMessageFactory(message_id=f"m{i}"), processed_at=days_ago(40))
     # A run whose time is up deletes nothing; the next one does it all, two at a time.
     assert messaging_records_prune(deadline=time.monotonic())["ledger"] == 0
     with CaptureQueriesContext(connection) as queries:

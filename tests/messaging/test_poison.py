@@ -95,7 +95,7 @@ def test_invalid_messages_dead_letter_with_a_reason_and_the_worker_lives_on(
         timeout=60,
         message="every invalid message dead-lettered",
     )
-    assert worker.process.poll() is None, worker.logs()
+    assert worker.popen.poll() is None, worker.logs()
     assert "Unrecoverable error" not in worker.logs()
     letters = {letter["message_id"]: letter for letter in dead_letters_list("reporting")}
     for name, *_, words in POISON:

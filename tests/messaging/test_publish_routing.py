@@ -14,13 +14,13 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 import celeryconfig
-from apps.accounts.models import User
 from apps.messaging import publisher as publisher_module
 from apps.messaging.broker import _management, broker_connection, topology_declare
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import outbox_publish_due, publish
 from apps.messaging.selectors import outbox_stats
 from tests.conftest import queue_depth, wait_until
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -128,7 +128,7 @@ def test_row_refused_again_and_again_is_parked_shown_and_can_be_retried(relay, s
 
     # The operator fixes the cause and retries it from the admin.
     OutboxMessage.objects.filter(id=bad.id).update(queue="reporting")
-    admin = User.objects.create_superuser("ops", "ops@example.com", "pw")
+    admin = UserFactory(is_staff=True, is_superuser=True)
     request = RequestFactory().post("/")
     request.user = admin
     request._messages = type("M", (), {"add": lambda *a, **k: None})()

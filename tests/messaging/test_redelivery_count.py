@@ -85,4 +85,4 @@ def test_failure_records_survive_a_terminated_database_connection_of_the_worker(
     wait_until(lambda: queue_depth("reporting.dlq") == 2, message="both dead-lettered")
     wait_until(lambda: MessageFailure.objects.filter(message_id=second).exists(), timeout=5,
                message=f"the second reason recorded:\n{worker.logs()[-3000:]}")  # fmt: skip
-    assert worker.process.poll() is None
+    assert worker.popen.poll() is None

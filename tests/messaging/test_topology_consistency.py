@@ -10,7 +10,7 @@ import importlib
 from pathlib import Path
 
 import celeryconfig
-import tests.probe.tasks  # noqa: F401 (the probe consumers are routed by the conftest)
+import tests.probe.tasks  # noqa: F401 (the probe consumers, routed by tests/fixtures/probes.py)
 from apps.reporting.facts import ASSET_EVENTS, EVENT_FACTS
 from propmgmt.celery import app
 from tasks.base import ConsumerTask

@@ -82,7 +82,7 @@ def test_task_events_are_published_without_waiting_for_confirms(clean_queues, st
     vhost = quote(settings.TEST_BROKER_VHOST, safe="")
     # This worker's connections only: the test process and an earlier test's processes
     # may hold publishing channels of their own in the same vhost.
-    ports = local_tcp_ports([worker.process.pid, *worker.pool_pids()])
+    ports = local_tcp_ports([worker.pid, *worker.children()])
 
     def event_channels():
         # Three events a task; the outbox published only 5 messages.

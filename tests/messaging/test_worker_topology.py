@@ -53,6 +53,6 @@ def test_worker_refuses_to_start_when_a_queue_has_other_arguments(empty_vhost, s
         Queue("complaints", celeryconfig.WORK_EXCHANGE, routing_key="complaints",
               durable=True)(connection.default_channel).declare()  # fmt: skip
     worker = start_worker("complaints", env={"TEST_BROKER_VHOST": empty_vhost}, wait=False)
-    assert worker.process.wait(60) != 0
+    assert worker.popen.wait(60) != 0
     logs = worker.logs()
     assert "refusing to start" in logs and "complaints" in logs and "broker migrate" in logs

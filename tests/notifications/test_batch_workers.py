@@ -14,8 +14,7 @@ from apps.messaging.models import OutboxMessage
 from apps.notifications.models import Notification
 from apps.notifications.services import notifications_request_for
 from tests.conftest import queue_depth, wait_until
-from tests.factories import UserFactory
-from tests.messaging.conftest import start_relay  # noqa: F401
+from tests.factories import OutboxMessageFactory, UserFactory
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -133,7 +132,7 @@ def test_dead_lettered_batch_replay_sends_only_the_failed(clean_queues, start_wo
 def test_not_before_holds_delivery_until_the_relay_publishes_it(
     clean_queues,
     start_worker,
-    start_relay,  # noqa: F811
+    start_relay,
 ):
     start_worker("notifications_in_app")
     start_relay()
@@ -157,7 +156,7 @@ def test_a_single_notification_row_from_before_batches_is_still_delivered(
         [notification] = request_for([UserFactory()], "in_app", not_before=timezone.now()
                                      + datetime.timedelta(hours=1))  # fmt: skip
     # An outbox row as the code before batches wrote it (the relay publishes what it finds).
-    old = OutboxMessage.objects.create(
+    old = OutboxMessageFactory(
         event="notification.requested", task_name="notifications.deliver", queue="notifications",
         payload=[{"event": "notification.requested", "occurred_at": timezone.now().isoformat(),
                   "data": {"notification_id": str(notification.id)}}],

@@ -14,14 +14,14 @@ from django.utils import timezone
 
 from apps.messaging.correlation import reset_urgency, set_urgency
 from apps.messaging.models import OutboxMessage
-from apps.notifications.models import Notification, NotificationPreference
+from apps.notifications.models import Notification
 from apps.notifications.services import (
     NotificationRequestError,
     notifications_deliver,
     notifications_request_for,
     preferences_update,
 )
-from tests.factories import UserFactory
+from tests.factories import NotificationPreferenceFactory, UserFactory
 from tests.probe import backends
 
 pytestmark = pytest.mark.django_db
@@ -69,9 +69,7 @@ def test_sms_batches_are_smaller(settings):
 def test_fan_out_queries_do_not_grow_with_recipients():
     few, many = UserFactory.create_batch(5), UserFactory.create_batch(120)
     for user in few[:2] + many[:2]:
-        NotificationPreference.objects.create(
-            user=user, category="announcement", channel="email", enabled=False
-        )
+        NotificationPreferenceFactory(user=user, category="announcement", channel="email")
     with CaptureQueriesContext(connection) as for_few:
         assert len(announce(few)) == 3
     with CaptureQueriesContext(connection) as for_many:
@@ -83,9 +81,7 @@ def test_fan_out_queries_do_not_grow_with_recipients():
 def test_opted_out_users_and_users_without_an_address_are_skipped():
     keen, opted_out = UserFactory(phone="+1555"), UserFactory(phone="+1556")
     no_phone = UserFactory()
-    NotificationPreference.objects.create(
-        user=opted_out, category="announcement", channel="sms", enabled=False
-    )
+    NotificationPreferenceFactory(user=opted_out, category="announcement", channel="sms")
     created = announce([keen, opted_out, no_phone, keen], channel="sms", explicit=True)
     assert [n.user for n in created] == [keen]  # listed twice, sent once
     assert announce([keen], channel="sms") == []  # SMS is off by default for announcements
@@ -93,9 +89,7 @@ def test_opted_out_users_and_users_without_an_address_are_skipped():
 
 def test_ignore_preferences_skips_opt_outs_but_not_missing_addresses():
     opted_out, no_phone = UserFactory(phone="+1556"), UserFactory()
-    NotificationPreference.objects.create(
-        user=opted_out, category="announcement", channel="sms", enabled=False
-    )
+    NotificationPreferenceFactory(user=opted_out, category="announcement", channel="sms")
     created = announce([opted_out, no_phone], channel="sms", ignore_preferences=True)
     assert [n.user for n in created] == [opted_out]
 
@@ -104,9 +98,7 @@ def test_emergency_is_mandatory_and_on_by_sms_by_default():
     user = UserFactory(phone="+1557")
     with pytest.raises(NotificationRequestError, match="cannot be switched off"):
         preferences_update(user, [{"category": "emergency", "channel": "sms", "enabled": False}])
-    NotificationPreference.objects.create(
-        user=user, category="emergency", channel="email", enabled=False
-    )
+    NotificationPreferenceFactory(user=user, category="emergency", channel="email")
     assert len(announce([user], category="emergency")) == 1
     assert len(announce([user], category="emergency", channel="sms")) == 1
 

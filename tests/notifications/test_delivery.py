@@ -14,6 +14,7 @@ from apps.notifications.services import (
     notification_mark_failed,
     notification_request,
 )
+from tests.factories import NotificationPreferenceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -109,14 +110,11 @@ def test_preferences_defaults_and_opt_outs(world):
     assert request("sms", "repair") is None  # SMS is off by default...
     assert request("sms", "repair_urgent").address == ""  # ...but on for urgent repairs
     assert request("sms", "general", explicit=True) is not None  # ...or when asked for
-    NotificationPreference.objects.create(user=user, category="repair_urgent", channel="sms",
-                                          enabled=False)  # fmt: skip
+    NotificationPreferenceFactory(user=user, category="repair_urgent", channel="sms")
     assert request("sms", "repair_urgent") is None  # an explicit opt-out wins
-    NotificationPreference.objects.create(user=user, category="repair", channel="sms",
-                                          enabled=True)  # fmt: skip
+    NotificationPreferenceFactory(user=user, category="repair", channel="sms", enabled=True)
     assert request("sms", "repair") is not None
-    NotificationPreference.objects.create(user=user, category="account", channel="email",
-                                          enabled=False)  # fmt: skip
+    NotificationPreferenceFactory(user=user, category="account", channel="email")
     assert request("email", "account") is not None  # account messages are mandatory
     user.phone = ""
     user.save()

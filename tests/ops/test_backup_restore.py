@@ -14,8 +14,9 @@ from django.db import connection, transaction
 from apps.messaging.broker import vhost_delete
 from apps.messaging.models import OutboxMessage, ProcessedMessage
 from apps.messaging.publisher import publish
-from tests.conftest import ROOT, queue_depth, wait_until
-from tests.ops.conftest import process_env
+from devtools.processes import ROOT, wait_until
+from tests.conftest import queue_depth
+from tests.fixtures.processes import process_env
 from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker

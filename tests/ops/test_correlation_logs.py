@@ -16,7 +16,7 @@ from apps.messaging.correlation import correlation
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import publish
 from apps.notifications.models import Notification
-from tests.conftest import WORKER_LOG_DIR, wait_until
+from devtools.processes import TEST_LOG_DIR, wait_until
 from tests.factories import PropertyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.broker
@@ -88,7 +88,7 @@ def test_the_relay_logs_each_row_under_its_correlation_id(clean_queues, start_re
         [row] = publish("probe.happened", {"key": "r"})
     start_relay()
     wait_until(lambda: OutboxMessage.objects.get(pk=row.pk).published_at, timeout=20)
-    log = (WORKER_LOG_DIR / "relay-0.log").read_text()
+    log = (TEST_LOG_DIR / "relay-0.log").read_text()
     [line] = lines_with(log, str(row.id))
     assert "[relay-trail-1] apps.messaging.published: published probe.record" in line
     # The relay's own lines carry the command's id, not "-".

@@ -7,8 +7,9 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from tests.conftest import ROOT
-from tests.ops.conftest import ALL_QUEUES, free_port, process_env
+from devtools.processes import ROOT, free_port
+from tests.fixtures.processes import process_env
+from tests.ops.conftest import ALL_QUEUES
 
 pytestmark = pytest.mark.broker
 

@@ -26,8 +26,8 @@ def long_task_started(worker, key, seconds):
 def test_sigterm_to_the_worker_lets_the_task_in_hand_finish(clean_queues, start_worker):
     worker = start_worker("reporting")
     row = long_task_started(worker, "term-main", seconds=4)
-    os.kill(worker.process.pid, signal.SIGTERM)  # what `docker compose stop` sends
-    assert worker.process.wait(30) == 0
+    os.kill(worker.pid, signal.SIGTERM)  # what `docker compose stop` sends
+    assert worker.popen.wait(30) == 0
     assert f"Task probe.slow_record[{row.id}] succeeded" in worker.logs()
     assert ProbeEffect.objects.filter(key="term-main").count() == 1
     # Nothing left to do again.
@@ -41,8 +41,8 @@ def test_sigterm_to_the_whole_process_group_returns_the_task_to_its_queue(
 ):
     first = start_worker("reporting")
     long_task_started(first, "term-group", seconds=6)
-    os.killpg(first.process.pid, signal.SIGTERM)  # e.g. a supervisor signalling the group
-    first.process.wait(30)
+    os.killpg(first.pid, signal.SIGTERM)  # e.g. a supervisor signalling the group
+    first.popen.wait(30)
     assert ProbeEffect.objects.filter(key="term-group").count() == 0
     wait_until(lambda: queue_depth("reporting") == 1, message="the message back in its queue")
     start_worker("reporting")

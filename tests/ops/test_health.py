@@ -12,6 +12,7 @@ import celeryconfig
 from apps.messaging.broker import broker_connection
 from apps.messaging.models import OutboxMessage
 from apps.ops import selectors
+from tests.factories import OutboxMessageFactory
 from tests.ops.conftest import ALL_QUEUES
 
 pytestmark = [pytest.mark.broker]
@@ -50,10 +51,7 @@ def test_not_ready_names_the_queues_without_a_consumer(clean_queues, start_worke
 def test_not_ready_while_an_old_outbox_row_waits(clean_queues, start_worker, settings):
     settings.OPS_OUTBOX_MAX_AGE = 30
     start_worker(*ALL_QUEUES, relay=False)  # as if the relay were down
-    row = OutboxMessage.objects.create(
-        event="probe.happened", task_name="probe.record", queue="reporting",
-        payload=[], correlation_id="c",
-    )  # fmt: skip
+    row = OutboxMessageFactory()
     assert readyz()[0] == 200  # young: the relay has time
     OutboxMessage.objects.filter(pk=row.pk).update(
         created_at=timezone.now() - datetime.timedelta(seconds=45)

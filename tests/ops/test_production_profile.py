@@ -15,9 +15,8 @@ from apps.accounts.models import User
 from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
 from apps.properties.models import Property
 from apps.repairs.models import RepairRequest
-from tests.conftest import ROOT
+from devtools.processes import ROOT, procfile_argv
 from tests.factories import PropertyFactory, UnitFactory, UserFactory
-from tests.ops.conftest import procfile_command
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +94,7 @@ def test_seed_demo_remove_deletes_the_demo_users_and_properties_only():
 def test_flower_refuses_to_start_without_its_own_login():
     env = {k: v for k, v in os.environ.items() if k != "FLOWER_BASIC_AUTH"}
     result = subprocess.run(
-        ["sh", "-c", procfile_command("flower")],
+        procfile_argv("flower"),
         cwd=ROOT,
         env=env,
         capture_output=True,

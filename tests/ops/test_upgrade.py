@@ -16,8 +16,8 @@ from django.conf import settings
 from psycopg2 import sql
 
 from apps.messaging.broker import broker_connection, topology_queues, vhost_delete, vhost_ensure
-from tests.conftest import ROOT, wait_until
-from tests.ops.conftest import Service, free_port, process_env, procfile_command
+from devtools.processes import ROOT, procfile, stop_all, wait_until
+from tests.fixtures.processes import Service, process_env
 
 # Over a minute: `make upgrade-rehearsal` (CI) runs it, not the default suite (pytest.ini).
 pytestmark = [pytest.mark.broker, pytest.mark.upgrade_rehearsal]
@@ -77,7 +77,7 @@ class Installation:
 
     def start(self, root, *names):
         services = [
-            Service(name, free_port(), root=root, TEST_BROKER_VHOST=self.vhost,
+            Service(name, root=root, TEST_BROKER_VHOST=self.vhost,
                     DATABASE_URL=self.env["DATABASE_URL"])
             for name in names
         ]  # fmt: skip
@@ -86,10 +86,8 @@ class Installation:
 
     def stop(self, services):
         """All at once (SIGTERM: warm shutdown), then until every process has exited."""
+        stop_all(services, timeout=30)
         for service in services:
-            service.terminate()
-        for service in services:
-            service.stop(timeout=30)
             if service.log_path.name.startswith("worker"):
                 assert "Warm shutdown" in service.logs()
 
@@ -228,7 +226,7 @@ def test_upgrade_from_the_previous_release_does_every_request_once(previous_rele
 
 
 def _procfile_queues(root, name):
-    return procfile_command(name, root).split(" -Q ")[1].split()[0].split(",")
+    return procfile(root)[name].split(" -Q ")[1].split()[0].split(",")
 
 
 def _settled(installation, batches):

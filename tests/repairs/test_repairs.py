@@ -8,7 +8,7 @@ import celeryconfig
 from apps.messaging.models import OutboxMessage
 from apps.repairs import services
 from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange
-from tests.factories import RepairRequestFactory, UnitFactory, UserFactory
+from tests.factories import RepairRequestFactory, ResidencyFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,10 +80,8 @@ def test_submit_for_someone_elses_unit_is_400(world, api):
 
 
 def test_resident_with_two_units_chooses(world, api):
-    from apps.properties.models import Residency
-
     second = UnitFactory(property=world.a.property)
-    Residency.objects.create(resident=world.a.resident, unit=second, start_date="2020-01-01")
+    ResidencyFactory(resident=world.a.resident, unit=second)
     r = api(world.a.resident).post(
         URL, {"category": "pest", "description": "x", "unit": second.pk}, format="json"
     )

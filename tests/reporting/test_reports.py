@@ -25,6 +25,7 @@ from apps.reporting.services import (
     report_period_reconcile,
 )
 from apps.visitors.services import visitor_walk_in
+from tests.factories import DailyPropertyStatFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -230,9 +231,7 @@ def test_reconciliation_mends_a_corrupted_report_and_logs_it(world, caplog):
     replay_shuffled_twice()
     today = timezone.localdate()
     DailyPropertyStat.objects.filter(metric="complaints_rated").update(count=9, total=1)
-    DailyPropertyStat.objects.create(
-        property_id=world.a.property.id, day=today, metric="repairs_cancelled", count=3
-    )
+    DailyPropertyStatFactory(property_id=world.a.property.id, metric="repairs_cancelled", count=3)
     RepairPeriodStat.objects.update(acknowledge_counts=[], acknowledge_seconds=[])
     AssetSnapshot.objects.update(condition="broken")
     changed = report_period_reconcile(today - datetime.timedelta(days=1), today)
