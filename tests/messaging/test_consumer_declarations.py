@@ -158,3 +158,8 @@ def test_adding_a_consumer_touches_its_module_only(tmp_path):
 def test_declarations_that_do_not_fit_are_refused_with_where(tmp_path, modules, error):
     with pytest.raises(ConsumerDeclarationError, match=error):
         consumer_table(_tasks_dir(tmp_path, **modules), "tasks")
+
+
+def test_an_event_listed_without_consumers_has_none():
+    for event in celeryconfig.EVENTS_WITHOUT_CONSUMERS:
+        assert event not in celeryconfig.CONSUMERS.subscriptions, f"{event} has consumers"
