@@ -25,7 +25,7 @@ what was read.
 """
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -108,11 +108,11 @@ class ConsumerTable:
 
     services: tuple[WorkerService, ...]
     # task name -> queue, in declaration order
-    routes: dict = field(default_factory=dict)
+    routes: dict
     # event -> [task names]
-    subscriptions: dict = field(default_factory=dict)
+    subscriptions: dict
     # module -> [Consumer] as read from its source
-    modules: dict = field(default_factory=dict)
+    modules: dict
 
     @property
     def queues(self):
