@@ -1,13 +1,17 @@
 """The broker topology and worker policy: the one source of truth.
 
-Every exchange, queue, dead-letter queue, route and event subscription is declared here
-and nowhere else. Nothing creates a queue by accident: `task_create_missing_queues` is
-off, so a message for an unknown queue is an error at the sender.
+Every exchange, dead-letter and delay queue, queue argument and policy is declared here;
+the work queues, routes, event subscriptions and consumer modules are derived from the
+declarations next to each consumer in tasks/ (apps/messaging/consumers.py). Nothing
+creates a queue by accident: `task_create_missing_queues` is off, so a message for an
+unknown queue is an error at the sender.
 """
 
 from celery.schedules import crontab
 from django.conf import settings
 from kombu import Exchange, Queue
+
+from apps.messaging.consumers import consumers
 
 # --- exchanges ---------------------------------------------------------------------
 WORK_EXCHANGE = Exchange("propmgmt.work", type="direct", durable=True, delivery_mode="persistent")
@@ -21,34 +25,12 @@ DELAY_EXCHANGE = Exchange(
 )
 
 # --- queues ------------------------------------------------------------------------
-USER_REGISTRATION = "user_registration"
-ASSET_MANAGEMENT = "asset_management"
-VISITOR_MANAGEMENT = "visitor_management"
-REPAIR_REQUESTS = "repair_requests"
-COMPLAINTS = "complaints"
-REPORTING = "reporting"
-# Drained only: single-notification messages (`notifications.deliver`, the event
-# `notification.requested`) queued or written to the outbox before per-channel delivery.
-NOTIFICATIONS = "notifications"
-# A bulkhead per channel: a slow SMS provider holds up only its own queue and workers.
-NOTIFICATIONS_EMAIL = "notifications_email"
-NOTIFICATIONS_SMS = "notifications_sms"
-NOTIFICATIONS_IN_APP = "notifications_in_app"
-ANNOUNCEMENTS = "announcements"
-
-WORK_QUEUE_NAMES = (
-    USER_REGISTRATION,
-    ASSET_MANAGEMENT,
-    VISITOR_MANAGEMENT,
-    REPAIR_REQUESTS,
-    COMPLAINTS,
-    REPORTING,
-    NOTIFICATIONS,
-    NOTIFICATIONS_EMAIL,
-    NOTIFICATIONS_SMS,
-    NOTIFICATIONS_IN_APP,
-    ANNOUNCEMENTS,
-)
+# Each consumer module in tasks/ declares its worker service, the queues it consumes and
+# the events its tasks subscribe to (apps/messaging/consumers.py); the queues, routes,
+# subscriptions and module list below are derived from them. `manage.py broker topology`
+# prints the result.
+CONSUMERS = consumers()
+WORK_QUEUE_NAMES = CONSUMERS.queues
 
 # Domain code speaks of urgency; this maps it to message priorities (only queues listed
 # in QUEUE_MAX_PRIORITY honour them). A consumer's own events inherit the urgency of the
@@ -58,14 +40,8 @@ URGENCY_NORMAL = "normal"
 URGENCY_URGENT = "urgent"
 URGENCY_PRIORITY = {URGENCY_LOW: 1, URGENCY_NORMAL: 5, URGENCY_URGENT: 9}
 MAX_PRIORITY = max(URGENCY_PRIORITY.values())
-QUEUE_MAX_PRIORITY = {
-    REPAIR_REQUESTS: MAX_PRIORITY,
-    NOTIFICATIONS: MAX_PRIORITY,
-    NOTIFICATIONS_EMAIL: MAX_PRIORITY,
-    NOTIFICATIONS_SMS: MAX_PRIORITY,
-    NOTIFICATIONS_IN_APP: MAX_PRIORITY,
-    ANNOUNCEMENTS: MAX_PRIORITY,
-}
+# The queues of the services declared with priority=True.
+QUEUE_MAX_PRIORITY = dict.fromkeys(CONSUMERS.priority_queues, MAX_PRIORITY)
 
 
 def priority_for_urgency(urgency):
@@ -144,68 +120,18 @@ EXCHANGES = (WORK_EXCHANGE, DEAD_LETTER_EXCHANGE, DELAY_EXCHANGE)
 # Bigger bodies are dead-lettered unread (our events carry ids, not documents).
 MESSAGE_MAX_BYTES = 1024 * 1024
 
-# --- routes: consumer task name -> queue -----------------------------------------
-TASK_QUEUES = {
-    "email.send_registration_confirmation": USER_REGISTRATION,
-    "email.send_account_exists_notice": USER_REGISTRATION,
-    "email.send_invitation": USER_REGISTRATION,
-    "email.notify_residency_claimed": USER_REGISTRATION,
-    "email.send_residency_decision": USER_REGISTRATION,
-    "email.send_password_reset": USER_REGISTRATION,
-    "reporting.record_asset_event": ASSET_MANAGEMENT,
-    "security.notify_visitor_arrived": VISITOR_MANAGEMENT,
-    "maintenance.notify_repair_requested": REPAIR_REQUESTS,
-    "maintenance.notify_repair_status_changed": REPAIR_REQUESTS,
-    "customer_service.notify_complaint_filed": COMPLAINTS,
-    "customer_service.notify_complaint_updated": COMPLAINTS,
-    "reporting.record_event": REPORTING,
-    "notifications.deliver": NOTIFICATIONS,
-    "notifications.deliver_email_batch": NOTIFICATIONS_EMAIL,
-    "notifications.deliver_sms_batch": NOTIFICATIONS_SMS,
-    "notifications.deliver_in_app_batch": NOTIFICATIONS_IN_APP,
-    "announcements.send": ANNOUNCEMENTS,
-    "announcements.send_batch": ANNOUNCEMENTS,
-    "announcements.send_digest": ANNOUNCEMENTS,
-    # Periodic housekeeping runs on the reporting worker pool.
-    "housekeeping.prune_messaging_records": REPORTING,
-    "scheduled.repair_sla_escalate": REPORTING,
-    "scheduled.repairs_auto_close": REPORTING,
-    "scheduled.visitors_overstay_report": REPORTING,
-    "scheduled.manager_digests_send": REPORTING,
-    "scheduled.reports_reconcile": REPORTING,
-}
+# --- routes and event subscriptions ------------------------------------------------
+# Consumer task name -> queue, from each task's declaration (`@consumer.task`).
+TASK_QUEUES = dict(CONSUMERS.routes)
 
-# --- event subscriptions: event name -> consumer tasks ---------------------------
-# A producer publishes an event; the outbox writes one message per subscriber here.
-# Adding a consumer to an event changes no producer. An event nobody consumes yet is
-# listed with no subscribers on purpose (tests/messaging/test_topology_consistency.py).
-EVENT_SUBSCRIPTIONS = {
-    "user.registered": ["email.send_registration_confirmation"],
-    "user.registration_repeated": ["email.send_account_exists_notice"],
-    "user.password_reset_requested": ["email.send_password_reset"],
-    "invitation.created": ["email.send_invitation"],
-    "residency.claimed": ["email.notify_residency_claimed"],
-    "residency.decided": ["email.send_residency_decision"],
-    "asset.created": ["reporting.record_asset_event"],
-    "asset.updated": ["reporting.record_asset_event"],
-    "asset.retired": ["reporting.record_asset_event"],
-    "visitor.expected": [],
-    "visitor.arrived": ["security.notify_visitor_arrived", "reporting.record_event"],
-    "visitor.departed": [],
-    "repair.requested": ["maintenance.notify_repair_requested", "reporting.record_event"],
-    "repair.status_changed": [
-        "maintenance.notify_repair_status_changed",
-        "reporting.record_event",
-    ],
-    "complaint.filed": ["customer_service.notify_complaint_filed", "reporting.record_event"],
-    "complaint.updated": ["customer_service.notify_complaint_updated", "reporting.record_event"],
-    "complaint.rated": ["reporting.record_event"],
-    "notification.email_batch_requested": ["notifications.deliver_email_batch"],
-    "notification.sms_batch_requested": ["notifications.deliver_sms_batch"],
-    "notification.in_app_batch_requested": ["notifications.deliver_in_app_batch"],
-    "announcement.send": ["announcements.send"],
-    "announcement.batch": ["announcements.send_batch"],
-    "announcement.digest_due": ["announcements.send_digest"],
+# Event name -> consumer tasks, from each task's `subscribes=[...]`. A producer publishes
+# an event; the outbox writes one message per subscriber. Adding a consumer to an event
+# changes no producer.
+# Events published but consumed by nobody yet are listed here on purpose (an unknown
+# event is refused at the producer; tests/messaging/test_topology_consistency.py).
+EVENTS_WITHOUT_CONSUMERS = ("visitor.expected", "visitor.departed")
+EVENT_SUBSCRIPTIONS = {event: [] for event in EVENTS_WITHOUT_CONSUMERS} | {
+    event: list(tasks) for event, tasks in CONSUMERS.subscriptions.items()
 }
 
 # --- Celery settings ---------------------------------------------------------------
@@ -282,17 +208,8 @@ worker_max_tasks_per_child = 1000
 # CONN_MAX_AGE and the health check before every task instead.
 CELERY_DB_REUSE_MAX = 1000
 
-imports = (
-    "tasks.email",
-    "tasks.security",
-    "tasks.maintenance",
-    "tasks.customer_service",
-    "tasks.reporting",
-    "tasks.notifications",
-    "tasks.announcements",
-    "tasks.housekeeping",
-    "tasks.scheduled",
-)
+# The consumer modules of tasks/, as declared.
+imports = tuple(CONSUMERS.modules)
 
 beat_scheduler = "apps.core.beat:InstallOnceScheduler"
 # Installed into the database scheduler at beat start when missing (an entry already

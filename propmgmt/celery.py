@@ -4,5 +4,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propmgmt.settings")
 
-app = Celery("propmgmt")
+# Every task inherits the delivery policy of tasks/base.py (imported when the first task
+# is created, after Django's apps are loaded); the topology is in celeryconfig.py.
+app = Celery("propmgmt", task_cls="tasks.base:ConsumerTask")
 app.config_from_object("celeryconfig")

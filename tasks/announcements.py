@@ -1,27 +1,27 @@
 """The announcements consumers (announcements, a priority queue): plan the batches, send
 one batch, send a digest. Each runs in one transaction with its ledger row."""
 
-from celery import shared_task
-
 from apps.announcements.services import (
     announcement_batch_send,
     announcement_digest_send,
     announcement_plan,
 )
-from tasks.base import ConsumerTask
+from apps.messaging.consumers import Consumer
+
+consumer = Consumer("announcements", queues=["announcements"], priority=True)
 
 
-@shared_task(bind=True, base=ConsumerTask, name="announcements.send")
+@consumer.task("announcements.send", subscribes=["announcement.send"])
 def send(self, event):
     announcement_plan(event["data"]["announcement_id"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="announcements.send_batch")
+@consumer.task("announcements.send_batch", subscribes=["announcement.batch"])
 def send_batch(self, event):
     data = event["data"]
     announcement_batch_send(data["announcement_id"], data["batch"], data["user_ids"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="announcements.send_digest")
+@consumer.task("announcements.send_digest", subscribes=["announcement.digest_due"])
 def send_digest(self, event):
     announcement_digest_send(event["data"]["digest_id"])

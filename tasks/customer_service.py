@@ -1,17 +1,17 @@
 """The customer-service consumer (complaints)."""
 
-from celery import shared_task
-
 from apps.complaints.services import complaint_filed_announce, complaint_update_announce
-from tasks.base import ConsumerTask
+from apps.messaging.consumers import Consumer
+
+consumer = Consumer("customer_service", queues=["complaints"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="customer_service.notify_complaint_filed")
+@consumer.task("customer_service.notify_complaint_filed", subscribes=["complaint.filed"])
 def notify_complaint_filed(self, event):
     complaint_filed_announce(event["data"]["complaint_id"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="customer_service.notify_complaint_updated")
+@consumer.task("customer_service.notify_complaint_updated", subscribes=["complaint.updated"])
 def notify_complaint_updated(self, event):
     data = event["data"]
     complaint_update_announce(

@@ -1,8 +1,7 @@
 """The email consumer (user_registration): confirmation, account-exists, invitation,
 residency claim and decision, and password reset emails."""
 
-from celery import shared_task
-
+from apps.messaging.consumers import Consumer
 from apps.registration.services import (
     invitation_send,
     password_reset_send,
@@ -11,34 +10,35 @@ from apps.registration.services import (
     user_account_exists_notice_send,
     user_confirmation_send,
 )
-from tasks.base import ConsumerTask
+
+consumer = Consumer("email", queues=["user_registration"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="email.send_registration_confirmation")
+@consumer.task("email.send_registration_confirmation", subscribes=["user.registered"])
 def send_registration_confirmation(self, event):
     user_confirmation_send(event["data"]["user_id"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="email.send_account_exists_notice")
+@consumer.task("email.send_account_exists_notice", subscribes=["user.registration_repeated"])
 def send_account_exists_notice(self, event):
     user_account_exists_notice_send(event["data"]["user_id"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="email.send_invitation")
+@consumer.task("email.send_invitation", subscribes=["invitation.created"])
 def send_invitation(self, event):
     invitation_send(event["data"]["invitation_id"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="email.notify_residency_claimed")
+@consumer.task("email.notify_residency_claimed", subscribes=["residency.claimed"])
 def notify_residency_claimed(self, event):
     residency_claim_notify(event["data"]["residency_id"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="email.send_residency_decision")
+@consumer.task("email.send_residency_decision", subscribes=["residency.decided"])
 def send_residency_decision(self, event):
     residency_decision_send(event["data"]["residency_id"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="email.send_password_reset")
+@consumer.task("email.send_password_reset", subscribes=["user.password_reset_requested"])
 def send_password_reset(self, event):
     password_reset_send(event["data"]["user_id"])

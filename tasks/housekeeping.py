@@ -1,15 +1,16 @@
 """Periodic jobs that celery beat sends (schedule in celeryconfig.beat_schedule)."""
 
-from celery import shared_task
-
 from apps.accounts.services import api_tokens_prune
 from apps.core.pruning import prune_deadline
+from apps.messaging.consumers import Consumer
 from apps.messaging.services import messaging_records_prune
 from apps.notifications.services import notifications_prune
-from tasks.base import ConsumerTask
+
+# Periodic (celeryconfig.beat_schedule), on the reporting worker pool.
+consumer = Consumer("reporting")
 
 
-@shared_task(bind=True, base=ConsumerTask, name="housekeeping.prune_messaging_records")
+@consumer.task("housekeeping.prune_messaging_records")
 def prune_messaging_records(self):
     """Every retention rule, in chunks, all within one PRUNE_MAX_SECONDS deadline."""
     deadline = prune_deadline()

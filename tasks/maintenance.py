@@ -1,16 +1,16 @@
 """The maintenance consumer (repair_requests, a priority queue)."""
 
-from celery import shared_task
-
+from apps.messaging.consumers import Consumer
 from apps.repairs.services import repair_request_announce, repair_status_announce
-from tasks.base import ConsumerTask
+
+consumer = Consumer("maintenance", queues=["repair_requests"], priority=True, concurrency=1)
 
 
-@shared_task(bind=True, base=ConsumerTask, name="maintenance.notify_repair_requested")
+@consumer.task("maintenance.notify_repair_requested", subscribes=["repair.requested"])
 def notify_repair_requested(self, event):
     repair_request_announce(event["data"]["repair_id"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="maintenance.notify_repair_status_changed")
+@consumer.task("maintenance.notify_repair_status_changed", subscribes=["repair.status_changed"])
 def notify_repair_status_changed(self, event):
     repair_status_announce(event["data"]["repair_id"], event["data"]["version"])

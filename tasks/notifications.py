@@ -4,9 +4,9 @@ queued before batches (`notifications.deliver`)."""
 
 import logging
 
-from celery import shared_task
 from django.conf import settings
 
+from apps.messaging.consumers import Consumer
 from apps.notifications.channels import PermanentDeliveryError, TransientDeliveryError
 from apps.notifications.services import (
     notifications_attempt_failed,
@@ -16,6 +16,17 @@ from apps.notifications.services import (
 from tasks.base import ConsumerTask
 
 logger = logging.getLogger(__name__)
+
+# A bulkhead per channel: a slow SMS provider holds up only its own queue and workers.
+# The email workers also drain `notifications`: single notifications (`notifications.deliver`)
+# queued or written to the outbox before per-channel delivery.
+email_channel = Consumer(
+    "notifications_email", queues=["notifications_email", "notifications"], priority=True
+)
+sms_channel = Consumer("notifications_sms", queues=["notifications_sms"], priority=True)
+in_app_channel = Consumer(
+    "notifications_in_app", queues=["notifications_in_app"], priority=True, concurrency=1
+)
 
 
 def _notification_ids(envelope):
@@ -108,13 +119,23 @@ def _deliver(self, envelope):
         raise _first_failure(failures)
 
 
-def _consumer(name):
-    return shared_task(bind=True, base=NotificationDeliveryTask, name=name)(_deliver)
-
-
-# {"notification_ids": [...]}: one consumer per channel queue (celeryconfig.py).
-deliver_email_batch = _consumer("notifications.deliver_email_batch")
-deliver_sms_batch = _consumer("notifications.deliver_sms_batch")
-deliver_in_app_batch = _consumer("notifications.deliver_in_app_batch")
+# {"notification_ids": [...]}: one consumer per channel queue.
+deliver_email_batch = email_channel.task(
+    "notifications.deliver_email_batch",
+    subscribes=["notification.email_batch_requested"],
+    base=NotificationDeliveryTask,
+)(_deliver)
+deliver_sms_batch = sms_channel.task(
+    "notifications.deliver_sms_batch",
+    subscribes=["notification.sms_batch_requested"],
+    base=NotificationDeliveryTask,
+)(_deliver)
+deliver_in_app_batch = in_app_channel.task(
+    "notifications.deliver_in_app_batch",
+    subscribes=["notification.in_app_batch_requested"],
+    base=NotificationDeliveryTask,
+)(_deliver)
 # {"notification_id": ...}: messages queued before batches, drained from `notifications`.
-deliver = _consumer("notifications.deliver")
+deliver = email_channel.task(
+    "notifications.deliver", queue="notifications", base=NotificationDeliveryTask
+)(_deliver)

@@ -1,16 +1,32 @@
 """The reporting consumer: fold domain events into the report tables."""
 
-from celery import shared_task
-
+from apps.messaging.consumers import Consumer
 from apps.reporting.services import asset_snapshot_record, report_event_record
-from tasks.base import ConsumerTask
+
+consumer = Consumer("reporting", queues=["reporting", "asset_management"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="reporting.record_event")
+# Exactly the events apps/reporting/facts.py EVENT_FACTS reports (tested).
+@consumer.task(
+    "reporting.record_event",
+    subscribes=[
+        "visitor.arrived",
+        "repair.requested",
+        "repair.status_changed",
+        "complaint.filed",
+        "complaint.updated",
+        "complaint.rated",
+    ],
+)
 def record_event(self, envelope):
     report_event_record(envelope)
 
 
-@shared_task(bind=True, base=ConsumerTask, name="reporting.record_asset_event")
+# Exactly apps/reporting/facts.py ASSET_EVENTS (tested).
+@consumer.task(
+    "reporting.record_asset_event",
+    queue="asset_management",
+    subscribes=["asset.created", "asset.updated", "asset.retired"],
+)
 def record_asset_event(self, envelope):
     asset_snapshot_record(envelope)

@@ -4,36 +4,37 @@ apps/reporting/services.py, each safe to run twice or concurrently."""
 
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from apps.messaging.consumers import Consumer
 from apps.reporting import duties
 from apps.reporting.services import report_period_reconcile
-from tasks.base import ConsumerTask
+
+consumer = Consumer("reporting")
 
 
-@shared_task(bind=True, base=ConsumerTask, name="scheduled.repair_sla_escalate")
+@consumer.task("scheduled.repair_sla_escalate")
 def repair_sla_escalate(self):
     return duties.repair_sla_escalate()
 
 
-@shared_task(bind=True, base=ConsumerTask, name="scheduled.repairs_auto_close")
+@consumer.task("scheduled.repairs_auto_close")
 def repairs_auto_close(self):
     return duties.repairs_auto_close()
 
 
-@shared_task(bind=True, base=ConsumerTask, name="scheduled.visitors_overstay_report")
+@consumer.task("scheduled.visitors_overstay_report")
 def visitors_overstay_report(self):
     return duties.visitors_overstay_report()
 
 
-@shared_task(bind=True, base=ConsumerTask, name="scheduled.manager_digests_send")
+@consumer.task("scheduled.manager_digests_send")
 def manager_digests_send(self):
     return duties.manager_digests_send()
 
 
-@shared_task(bind=True, base=ConsumerTask, name="scheduled.reports_reconcile")
+@consumer.task("scheduled.reports_reconcile")
 def reports_reconcile(self):
     today = timezone.localdate()
     return report_period_reconcile(today - timedelta(days=settings.REPORT_RECONCILE_DAYS), today)

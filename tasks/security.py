@@ -1,11 +1,11 @@
 """The security consumer (visitor_management): a visitor arrived."""
 
-from celery import shared_task
-
+from apps.messaging.consumers import Consumer
 from apps.visitors.services import visitor_arrival_announce
-from tasks.base import ConsumerTask
+
+consumer = Consumer("security", queues=["visitor_management"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="security.notify_visitor_arrived")
+@consumer.task("security.notify_visitor_arrived", subscribes=["visitor.arrived"])
 def notify_visitor_arrived(self, event):
     visitor_arrival_announce(event["data"]["visitor_id"])

@@ -52,7 +52,7 @@ def observe_events(monkeypatch):
     events no consumer is subscribed to yet; returns a reader of the observed events."""
     from apps.messaging.models import OutboxMessage
 
-    monkeypatch.setitem(celeryconfig.TASK_QUEUES, EVENT_OBSERVER, celeryconfig.REPORTING)
+    monkeypatch.setitem(celeryconfig.TASK_QUEUES, EVENT_OBSERVER, "reporting")
     for event, subscribers in list(celeryconfig.EVENT_SUBSCRIPTIONS.items()):
         monkeypatch.setitem(celeryconfig.EVENT_SUBSCRIPTIONS, event, [*subscribers, EVENT_OBSERVER])
 

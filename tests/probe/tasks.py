@@ -38,25 +38,25 @@ def _record(self, event):
 
 
 # The same consumer under two names, so that it can be routed to two queues.
-record = shared_task(bind=True, base=ConsumerTask, name="probe.record")(_record)
-record_repair = shared_task(bind=True, base=ConsumerTask, name="probe.record_repair")(_record)
+record = shared_task(bind=True, name="probe.record")(_record)
+record_repair = shared_task(bind=True, name="probe.record_repair")(_record)
 
 
-@shared_task(bind=True, base=ConsumerTask, name="probe.slow_record")
+@shared_task(bind=True, name="probe.slow_record")
 def slow_record(self, event):
     # Sleeps inside the transaction, so a kill mid-task leaves no effect behind.
     _effect(self, event["data"]["key"])
     time.sleep(event["data"].get("seconds", 5))
 
 
-@shared_task(bind=True, base=ConsumerTask, name="probe.fail_unless_fixed")
+@shared_task(bind=True, name="probe.fail_unless_fixed")
 def fail_unless_fixed(self, event):
     if not _switch("fixed"):
         raise ValueError("the probe is broken until the 'fixed' switch is on")
     _effect(self, event["data"]["key"])
 
 
-@shared_task(bind=True, base=ConsumerTask, name="probe.flaky", max_retries=2)
+@shared_task(bind=True, name="probe.flaky", max_retries=2)
 def flaky(self, event):
     raise ProbeTransientError("downstream unavailable")
 
@@ -64,7 +64,7 @@ def flaky(self, event):
 flaky.transient_errors = (ProbeTransientError,)
 
 
-@shared_task(bind=True, base=ConsumerTask, name="probe.crash")
+@shared_task(bind=True, name="probe.crash")
 def crash(self, event):
     # A poison message: the pool process dies every time it runs this.
     os.kill(os.getpid(), signal.SIGKILL)
@@ -89,13 +89,13 @@ def transient_once(self, event):
     _effect(self, event["data"]["key"], f"retry{self.request.retries}")
 
 
-@shared_task(bind=True, base=ConsumerTask, name="probe.slow_repair")
+@shared_task(bind=True, name="probe.slow_repair")
 def slow_repair(self, event):
     _record(self, event)
     time.sleep(event["data"].get("seconds", 0.2))
 
 
-@shared_task(bind=True, base=ConsumerTask, name="probe.db_blip", retry_jitter=False,
+@shared_task(bind=True, name="probe.db_blip", retry_jitter=False,
              retry_backoff_factor=1)  # fmt: skip
 def db_blip(self, event):
     # The first attempt loses its database connection, as in a PostgreSQL restart.
@@ -105,7 +105,7 @@ def db_blip(self, event):
     _effect(self, event["data"]["key"], f"retry{self.request.retries}")
 
 
-@shared_task(bind=True, base=ConsumerTask, name="probe.fail_slowly", max_retries=0)
+@shared_task(bind=True, name="probe.fail_slowly", max_retries=0)
 def fail_slowly(self, event):
     # No retries: a database outage during it goes straight to dead-lettering.
     time.sleep(event["data"]["seconds"])

@@ -13,22 +13,38 @@ from apps.messaging.broker import (
     topology_declare,
     topology_mismatches,
 )
+from apps.messaging.procfile import generated_files
 from apps.messaging.selectors import outbox_stats
+from apps.messaging.topology import topology_lines
 
 
 class Command(BaseCommand):
     help = (
         "Declare the broker topology of celeryconfig.py, show each queue's state, or "
         "migrate queues whose arguments changed (keeping their messages); export or "
-        "import the vhost's definitions (backup and restore, docs/OPERATIONS.md)."
+        "import the vhost's definitions (backup and restore, docs/OPERATIONS.md); print the "
+        "whole topology (`topology`, no broker needed); generate the Procfile's and "
+        "docker-compose.yml's worker lines from the consumer declarations of tasks/ "
+        "(`procfile --write`, or `--check` that they are current)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["declare", "status", "migrate", "export", "import"])
+        parser.add_argument(
+            "action",
+            choices=["declare", "status", "migrate", "export", "import", "topology", "procfile"],
+        )
         parser.add_argument("--json", action="store_true", help="status as JSON")
         parser.add_argument("--file", help="export: write to, import: read from (JSON)")
+        parser.add_argument("--write", action="store_true", help="procfile: rewrite the files")
+        parser.add_argument("--check", action="store_true", help="procfile: fail if stale")
 
     def handle(self, *args, action, **options):
+        if action == "topology":
+            self.stdout.write("\n".join(topology_lines()))
+            return
+        if action == "procfile":
+            self._procfile(write=options["write"], check=options["check"])
+            return
         try:
             if action == "declare":
                 topology_declare()
@@ -89,3 +105,24 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: migrated, {carried} messages kept")
         topology_declare()
         self.stdout.write(self.style.SUCCESS(f"broker topology declared; {len(names)} migrated"))
+
+    def _procfile(self, *, write, check):
+        if write and check:
+            raise CommandError("broker procfile takes --write or --check, not both")
+        stale = []
+        for path, (committed, generated) in generated_files().items():
+            if committed == generated:
+                continue
+            stale.append(path.name)
+            if write:
+                path.write_text(generated)
+                self.stdout.write(f"{path.name}: worker lines written")
+            elif not check:
+                self.stdout.write(generated)
+        if check and stale:
+            raise CommandError(
+                f"{', '.join(stale)}: worker lines differ from the consumer declarations in "
+                "tasks/; run: python manage.py broker procfile --write"
+            )
+        if not stale:
+            self.stdout.write("Procfile and docker-compose.yml: worker lines up to date")
