@@ -13,15 +13,14 @@ from tasks.base import ConsumerTask
 
 @shared_task(bind=True, base=ConsumerTask, name="announcements.send")
 def send(self, event):
-    announcement_plan(event["data"]["announcement_id"])
+    announcement_plan(event.announcement_id)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="announcements.send_batch")
 def send_batch(self, event):
-    data = event["data"]
-    announcement_batch_send(data["announcement_id"], data["batch"], data["user_ids"])
+    announcement_batch_send(event.announcement_id, event.batch, event.user_ids)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="announcements.send_digest")
 def send_digest(self, event):
-    announcement_digest_send(event["data"]["digest_id"])
+    announcement_digest_send(event.digest_id)

@@ -16,29 +16,29 @@ from tasks.base import ConsumerTask
 
 @shared_task(bind=True, base=ConsumerTask, name="email.send_registration_confirmation")
 def send_registration_confirmation(self, event):
-    user_confirmation_send(event["data"]["user_id"])
+    user_confirmation_send(event.user_id)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="email.send_account_exists_notice")
 def send_account_exists_notice(self, event):
-    user_account_exists_notice_send(event["data"]["user_id"])
+    user_account_exists_notice_send(event.user_id)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="email.send_invitation")
 def send_invitation(self, event):
-    invitation_send(event["data"]["invitation_id"])
+    invitation_send(event.invitation_id)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="email.notify_residency_claimed")
 def notify_residency_claimed(self, event):
-    residency_claim_notify(event["data"]["residency_id"])
+    residency_claim_notify(event.residency_id)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="email.send_residency_decision")
 def send_residency_decision(self, event):
-    residency_decision_send(event["data"]["residency_id"])
+    residency_decision_send(event.residency_id)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="email.send_password_reset")
 def send_password_reset(self, event):
-    password_reset_send(event["data"]["user_id"])
+    password_reset_send(event.user_id)

@@ -8,9 +8,9 @@ from tasks.base import ConsumerTask
 
 @shared_task(bind=True, base=ConsumerTask, name="maintenance.notify_repair_requested")
 def notify_repair_requested(self, event):
-    repair_request_announce(event["data"]["repair_id"])
+    repair_request_announce(event.repair_id)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="maintenance.notify_repair_status_changed")
 def notify_repair_status_changed(self, event):
-    repair_status_announce(event["data"]["repair_id"], event["data"]["version"])
+    repair_status_announce(event.repair_id, event.version)

@@ -7,10 +7,10 @@ from tasks.base import ConsumerTask
 
 
 @shared_task(bind=True, base=ConsumerTask, name="reporting.record_event")
-def record_event(self, envelope):
-    report_event_record(envelope)
+def record_event(self, event):
+    report_event_record(event)
 
 
 @shared_task(bind=True, base=ConsumerTask, name="reporting.record_asset_event")
-def record_asset_event(self, envelope):
-    asset_snapshot_record(envelope)
+def record_asset_event(self, event):
+    asset_snapshot_record(event)

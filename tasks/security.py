@@ -8,4 +8,4 @@ from tasks.base import ConsumerTask
 
 @shared_task(bind=True, base=ConsumerTask, name="security.notify_visitor_arrived")
 def notify_visitor_arrived(self, event):
-    visitor_arrival_announce(event["data"]["visitor_id"])
+    visitor_arrival_announce(event.visitor_id)

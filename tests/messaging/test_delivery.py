@@ -23,6 +23,7 @@ from apps.messaging.models import (
 from apps.messaging.publisher import ConfirmingPublisher, outbox_publish_due, publish
 from propmgmt.celery import app
 from tests.conftest import queue_depth, wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect, ProbeSwitch
 
 pytestmark = pytest.mark.broker
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.broker
 
 def committed_publish(event, data, **kwargs):
     with transaction.atomic():
-        return publish(event, data, **kwargs)
+        return publish(probe_event(event, data), **kwargs)
 
 
 def effects(key):

@@ -16,6 +16,7 @@ from apps.messaging.models import OutboxMessage, ProcessedMessage
 from apps.messaging.publisher import publish
 from tests.conftest import ROOT, queue_depth, wait_until
 from tests.ops.conftest import process_env
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
@@ -38,7 +39,7 @@ def accept(prefix, count):
     keys = [f"{prefix}-{n}" for n in range(count)]
     for key in keys:
         with transaction.atomic():
-            publish("probe.happened", {"key": key})
+            publish(probe_event("probe.happened", {"key": key}))
     return keys
 
 
