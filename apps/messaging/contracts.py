@@ -65,48 +65,6 @@ def event_types():
     return [_REGISTRY[key] for key in sorted(_REGISTRY)]
 
 
-def payload_fields(event_type):
-    """[(field name, type, has a default)] of the payload, in declaration order."""
-    cached = event_type.__dict__.get("_payload_fields")
-    if cached is None:
-        hints = typing.get_type_hints(event_type)
-        cached = [
-            (f.name, hints[f.name], f.default is not dataclasses.MISSING)
-            for f in dataclasses.fields(event_type)
-            if f.name not in _ENVELOPE_FIELDS
-        ]
-        event_type._payload_fields = cached
-    return cached
-
-
-# --- encoding ------------------------------------------------------------------------
-def _encoded(value):
-    if isinstance(value, datetime.date):  # datetime included
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return [_encoded(item) for item in value]
-    return value
-
-
-def event_encode(event):
-    """The JSON-ready `data` of an event, checked against its type (so that what is
-    stored is what the consumer will decode); EventContractError if it does not match."""
-    if not isinstance(event, Event):
-        raise TypeError(f"publish() takes an Event, not {type(event).__name__}")
-    data = {}
-    for field in dataclasses.fields(event):
-        value = getattr(event, field.name)
-        # An optional field at its default is left out: the payload every consumer
-        # (and an older release's, during a rolling deploy) has always read.
-        if field.name not in _ENVELOPE_FIELDS and value != field.default:
-            data[field.name] = _encoded(value)
-    _checked(type(event), data)
-    return data
-
-
-# --- decoding ------------------------------------------------------------------------
 class _Mismatch(Exception):
     pass
 
@@ -116,40 +74,118 @@ def _parse_datetime(value):
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
-_SCALARS = {
-    # type: (accepted JSON types, conversion)
-    int: ((int,), None),
-    float: ((int, float), float),
-    str: ((str,), None),
-    bool: ((bool,), None),
-    decimal.Decimal: ((str, int), lambda value: decimal.Decimal(str(value))),
-    datetime.datetime: ((str,), _parse_datetime),
-    datetime.date: ((str,), datetime.date.fromisoformat),
-}
+def _expect(kinds, label):
+    """A check that a value is one of `kinds`, never a bool unless asked (bool is an
+    int in Python, never in a contract)."""
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    allow_bool = bool in kinds
+
+    exact = frozenset(kinds)
+
+    def check(value):
+        if type(value) in exact:  # the common case, checked first
+            return value
+        if not isinstance(value, kinds) or (isinstance(value, bool) and not allow_bool):
+            raise _Mismatch(f"expected {label}, got {type(value).__name__}")
+        return value
+
+    return check
 
 
-def _value(annotation, value):
+def _parsed(kinds, label, parse):
+    check = _expect(kinds, label)
+
+    def decode(value):
+        try:
+            return parse(check(value))
+        except (ValueError, decimal.InvalidOperation) as exc:
+            raise _Mismatch(f"not a {label}: {value!r:.40}") from exc
+
+    return decode
+
+
+def _codec(annotation):
+    """(encode, decode) of one field type: a Python value -> its JSON form, and a JSON
+    value -> the Python value; both raise _Mismatch for a value of another type."""
     origin = typing.get_origin(annotation)
     if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in typing.get_args(annotation):
-            return None
         [inner] = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _value(inner, value)
+        encode, decode = _codec(inner)
+        return (
+            lambda value: None if value is None else encode(value),
+            lambda value: None if value is None else decode(value),
+        )
     if origin is list:
-        if not isinstance(value, list):
-            raise _Mismatch(f"expected a list, got {type(value).__name__}")
-        [inner] = typing.get_args(annotation)
-        return [_value(inner, item) for item in value]
-    accepted, convert = _SCALARS[annotation]
-    # bool is an int in Python, never in a contract.
-    if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
-        raise _Mismatch(f"expected {annotation.__name__}, got {type(value).__name__}")
-    if convert is None:
-        return value
-    try:
-        return convert(value)
-    except (ValueError, decimal.InvalidOperation) as exc:
-        raise _Mismatch(f"not a {annotation.__name__}: {value!r}") from exc
+        encode, decode = _codec(typing.get_args(annotation)[0])
+        check = _expect((list, tuple), "a list")
+        return (
+            lambda value: [encode(item) for item in check(value)],
+            lambda value: [decode(item) for item in _expect(list, "a list")(value)],
+        )
+    if annotation is datetime.datetime:
+        check = _expect(datetime.datetime, "datetime")
+        return (lambda v: check(v).isoformat()), _parsed(str, "datetime", _parse_datetime)
+    if annotation is datetime.date:
+        check = _expect(datetime.date, "date")
+        return (lambda v: check(v).isoformat()), _parsed(str, "date", datetime.date.fromisoformat)
+    if annotation is decimal.Decimal:
+        check = _expect(decimal.Decimal, "Decimal")
+        parse = _parsed((str, int), "Decimal", lambda v: decimal.Decimal(str(v)))
+        return (lambda v: str(check(v))), parse
+    if annotation is float:
+        check = _expect((int, float), "float")
+        return check, lambda v: float(check(v))
+    check = _expect(annotation, annotation.__name__)  # int, str, bool
+    return check, check
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    name: str
+    annotation: object
+    default: object  # dataclasses.MISSING: required
+    encode: typing.Callable
+    decode: typing.Callable
+
+
+def _fields(event_type):
+    """The payload's fields with their codecs, built once per type."""
+    cached = event_type.__dict__.get("_contract_fields")
+    if cached is None:
+        hints = typing.get_type_hints(event_type)
+        cached = []
+        for f in dataclasses.fields(event_type):
+            if f.name not in _ENVELOPE_FIELDS:
+                cached.append(_Field(f.name, hints[f.name], f.default, *_codec(hints[f.name])))
+        event_type._contract_fields = cached
+    return cached
+
+
+def payload_fields(event_type):
+    """[(field name, type, has a default)] of the payload, in declaration order."""
+    return [
+        (f.name, f.annotation, f.default is not dataclasses.MISSING) for f in _fields(event_type)
+    ]
+
+
+def event_encode(event):
+    """The JSON-ready `data` of an event, each field checked against its type, so that
+    what is stored is what the consumer will decode; EventContractError if one does not
+    match."""
+    if not isinstance(event, Event):
+        raise TypeError(f"publish() takes an Event, not {type(event).__name__}")
+    data = {}
+    for field in _fields(type(event)):
+        value = getattr(event, field.name)
+        # An optional field at its default is left out: the payload every consumer
+        # (and an older release's, during a rolling deploy) has always read.
+        if field.default is not dataclasses.MISSING and value == field.default:
+            continue
+        try:
+            data[field.name] = field.encode(value)
+        except _Mismatch as exc:
+            raise EventContractError(event.NAME, event.VERSION, field.name, exc) from None
+    return data
 
 
 def _checked(event_type, data):
@@ -157,15 +193,17 @@ def _checked(event_type, data):
     that is missing or of the wrong type. Fields the type does not know are ignored (a
     newer producer may add some)."""
     values = {}
-    for name, annotation, has_default in payload_fields(event_type):
-        if name not in data:
-            if has_default:
-                continue
-            raise EventContractError(event_type.NAME, event_type.VERSION, name, "missing")
+    for field in _fields(event_type):
+        if field.name not in data:
+            if field.default is dataclasses.MISSING:
+                raise EventContractError(event_type.NAME, event_type.VERSION, field.name,
+                                         "missing")  # fmt: skip
+            continue
         try:
-            values[name] = _value(annotation, data[name])
+            values[field.name] = field.decode(data[field.name])
         except _Mismatch as exc:
-            raise EventContractError(event_type.NAME, event_type.VERSION, name, exc) from None
+            raise EventContractError(event_type.NAME, event_type.VERSION, field.name,
+                                     exc) from None  # fmt: skip
     return values
 
 

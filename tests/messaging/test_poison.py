@@ -23,7 +23,7 @@ from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
 
-EVENT = {"event": "probe.happened", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {}}
+EVENT = {"event": "probe.happened", "occurred_at": "2026-01-01T00:00:00Z", "data": {"key": "x"}}
 
 TASK_BODY = json.dumps([[EVENT], {}, {}]).encode()
 TASK = {"task": "probe.record"}
