@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from apps.messaging.contracts import Event
+from apps.messaging.contracts import Event, event_named
 from apps.messaging.publisher import publish
 
 ASSET_CREATED = "asset.created"
@@ -24,19 +24,9 @@ class AssetEvent(Event):
     version: int
 
 
-@dataclass(frozen=True)
-class AssetCreated(AssetEvent):
-    NAME = ASSET_CREATED
-
-
-@dataclass(frozen=True)
-class AssetUpdated(AssetEvent):
-    NAME = ASSET_UPDATED
-
-
-@dataclass(frozen=True)
-class AssetRetired(AssetEvent):
-    NAME = ASSET_RETIRED
+AssetCreated = event_named("AssetCreated", AssetEvent, ASSET_CREATED)
+AssetUpdated = event_named("AssetUpdated", AssetEvent, ASSET_UPDATED)
+AssetRetired = event_named("AssetRetired", AssetEvent, ASSET_RETIRED)
 
 
 def _fields(asset):

@@ -56,6 +56,13 @@ class Event:
         _REGISTRY[key] = cls
 
 
+def event_named(class_name, base, name):
+    """An event type that is `base` under another name: for a family of events with
+    the same fields (an asset created, updated, retired)."""
+    namespace = {"NAME": name, "__module__": base.__module__, "__qualname__": class_name}
+    return dataclasses.dataclass(frozen=True)(type(class_name, (base,), namespace))
+
+
 _REGISTRY = {}  # (name, version) -> Event subclass
 _ENVELOPE_FIELDS = frozenset({"occurred_at"})
 

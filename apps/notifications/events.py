@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from apps.messaging.contracts import Event
+from apps.messaging.contracts import Event, event_named
 from apps.messaging.publisher import publish
 from apps.notifications.models import Channel
 
@@ -17,19 +17,15 @@ class NotificationBatchRequested(Event):
     resend: bool = False
 
 
-@dataclass(frozen=True)
-class EmailBatchRequested(NotificationBatchRequested):
-    NAME = "notification.email_batch_requested"
-
-
-@dataclass(frozen=True)
-class SmsBatchRequested(NotificationBatchRequested):
-    NAME = "notification.sms_batch_requested"
-
-
-@dataclass(frozen=True)
-class InAppBatchRequested(NotificationBatchRequested):
-    NAME = "notification.in_app_batch_requested"
+EmailBatchRequested = event_named(
+    "EmailBatchRequested", NotificationBatchRequested, "notification.email_batch_requested"
+)
+SmsBatchRequested = event_named(
+    "SmsBatchRequested", NotificationBatchRequested, "notification.sms_batch_requested"
+)
+InAppBatchRequested = event_named(
+    "InAppBatchRequested", NotificationBatchRequested, "notification.in_app_batch_requested"
+)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from apps.messaging.contracts import Event
+from apps.messaging.contracts import Event, event_named
 from apps.messaging.publisher import publish
 
 
@@ -11,19 +11,13 @@ class UserEvent(Event):
     user_id: int
 
 
-@dataclass(frozen=True)
-class UserRegistered(UserEvent):
-    NAME = "user.registered"
-
-
-@dataclass(frozen=True)
-class UserRegistrationRepeated(UserEvent):
-    NAME = "user.registration_repeated"
-
-
-@dataclass(frozen=True)
-class UserPasswordResetRequested(UserEvent):
-    NAME = "user.password_reset_requested"
+UserRegistered = event_named("UserRegistered", UserEvent, "user.registered")
+UserRegistrationRepeated = event_named(
+    "UserRegistrationRepeated", UserEvent, "user.registration_repeated"
+)
+UserPasswordResetRequested = event_named(
+    "UserPasswordResetRequested", UserEvent, "user.password_reset_requested"
+)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from apps.messaging.contracts import Event
+from apps.messaging.contracts import Event, event_named
 from apps.messaging.publisher import publish
 
 REPAIR_REQUESTED = "repair.requested"
@@ -23,9 +23,7 @@ class RepairEvent(Event):
     version: int
 
 
-@dataclass(frozen=True)
-class RepairRequested(RepairEvent):
-    NAME = REPAIR_REQUESTED
+RepairRequested = event_named("RepairRequested", RepairEvent, REPAIR_REQUESTED)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from apps.messaging.contracts import Event
+from apps.messaging.contracts import Event, event_named
 from apps.messaging.publisher import publish
 
 VISITOR_EXPECTED = "visitor.expected"
@@ -23,19 +23,9 @@ class VisitorEvent(Event):
     arrived_at: datetime | None
 
 
-@dataclass(frozen=True)
-class VisitorExpected(VisitorEvent):
-    NAME = VISITOR_EXPECTED
-
-
-@dataclass(frozen=True)
-class VisitorArrived(VisitorEvent):
-    NAME = VISITOR_ARRIVED
-
-
-@dataclass(frozen=True)
-class VisitorDeparted(VisitorEvent):
-    NAME = VISITOR_DEPARTED
+VisitorExpected = event_named("VisitorExpected", VisitorEvent, VISITOR_EXPECTED)
+VisitorArrived = event_named("VisitorArrived", VisitorEvent, VISITOR_ARRIVED)
+VisitorDeparted = event_named("VisitorDeparted", VisitorEvent, VISITOR_DEPARTED)
 
 
 def _fields(visitor):

@@ -4,7 +4,7 @@ Subscribed to the probe consumers by tests/messaging/conftest.py."""
 
 from dataclasses import dataclass
 
-from apps.messaging.contracts import Event
+from apps.messaging.contracts import Event, event_named
 
 PROBE_EVENT_NAMES = (
     "probe.happened", "probe.slow", "probe.breakable", "probe.flaky", "probe.poison",
@@ -23,8 +23,7 @@ class ProbeEvent(Event):
 
 
 PROBE_EVENTS = {
-    name: type(f"Probe_{name.removeprefix('probe.')}", (ProbeEvent,), {"NAME": name})
-    for name in PROBE_EVENT_NAMES
+    name: event_named(f"Probe_{name[6:]}", ProbeEvent, name) for name in PROBE_EVENT_NAMES
 }
 
 
