@@ -175,7 +175,11 @@ def test_message_that_kills_its_worker_is_dead_lettered_after_bounded_redeliveri
     assert worker.logs().count("WorkerLostError") >= 3
     # The worker lives on and its pool keeps serving other messages.
     assert worker.process.poll() is None
-    event = {"event": "probe", "occurred_at": timezone.now().isoformat(), "data": {"key": "ok"}}
+    event = {
+        "event": "probe.happened",
+        "occurred_at": timezone.now().isoformat(),
+        "data": {"key": "ok"},
+    }
     app.send_task("probe.record", args=[event], queue="visitor_management")
     wait_until(lambda: effects("ok") == 1, message="next message processed")
 
