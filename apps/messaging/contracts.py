@@ -11,9 +11,10 @@ the message without retrying it (a retry would fail the same way).
 An envelope without `version` was written before contracts existed: it is decoded as
 version 1, which is the shape every event had then.
 
-Plain dataclasses and a small decoder, no library: bench/contracts.py measured them
-against msgspec and pydantic (docs/BENCHMARKS.md, "Message contracts").
-This module imports nothing from Django, so that the bench can time it alone.
+Plain dataclasses and a small codec per field type, built once per event type, no
+library: bench/contracts.py measured them against msgspec and pydantic
+(docs/BENCHMARKS.md, "Message contracts"). The table of events in docs/MESSAGING.md
+is `event_table`'s output.
 """
 
 import dataclasses
