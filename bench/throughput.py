@@ -479,8 +479,10 @@ def backlog(processes, prop, count):
     def envelope(i):
         return {
             "event": "repair.requested", "occurred_at": "2026-01-01T00:00:00+00:00",
-            "data": {"repair_id": base + i, "property_id": prop.id, "category": "plumbing",
-                     "urgency": "normal", "requested_at": "2026-01-01T00:00:00+00:00"},
+            "data": {"repair_id": base + i, "property_id": prop.id, "unit_id": 1,
+                     "resident_id": 1, "category": "plumbing", "urgency": "normal",
+                     "requested_at": "2026-01-01T00:00:00+00:00", "status": "submitted",
+                     "version": 1},
         }  # fmt: skip
 
     rows = bench_rows(count, "reporting.record_event", "reporting", envelope)

@@ -13,15 +13,14 @@ consumer = Consumer("announcements", queues=["announcements"], priority=True)
 
 @consumer.task("announcements.send", subscribes=["announcement.send"])
 def send(self, event):
-    announcement_plan(event["data"]["announcement_id"])
+    announcement_plan(event.announcement_id)
 
 
 @consumer.task("announcements.send_batch", subscribes=["announcement.batch"])
 def send_batch(self, event):
-    data = event["data"]
-    announcement_batch_send(data["announcement_id"], data["batch"], data["user_ids"])
+    announcement_batch_send(event.announcement_id, event.batch, event.user_ids)
 
 
 @consumer.task("announcements.send_digest", subscribes=["announcement.digest_due"])
 def send_digest(self, event):
-    announcement_digest_send(event["data"]["digest_id"])
+    announcement_digest_send(event.digest_id)

@@ -12,7 +12,10 @@
   dead-lettered too, so a poison message cannot loop forever; other redeliveries (a
   broker restart, a consumer timeout, a requeue of ours) count nothing, and a message
   whose work is already done is acknowledged, never dead-lettered;
-- the events a consumer publishes inherit the urgency of the message it handles.
+- the events a consumer publishes inherit the urgency of the message it handles;
+- a consumer receives its event decoded into its type (apps.messaging.contracts); a
+  payload that does not match is dead-lettered at once, never retried, the reason naming
+  the field that failed.
 """
 
 import logging
@@ -28,6 +31,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, t
 
 import celeryconfig
 from apps.messaging.broker import unroutable_raises
+from apps.messaging.contracts import EventContractError, event_decode
 from apps.messaging.correlation import (
     CORRELATION_HEADER,
     reset_correlation_id,
@@ -53,6 +57,12 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 REQUEUE_PAUSE_SECONDS = 2
 # A copy that must not run (its work is done, or its retry already started).
 SKIPPED = object()
+
+
+def _typed_events(args):
+    """The consumer's arguments with each event envelope decoded into its typed event
+    (EventContractError when one does not match); beat's jobs take none."""
+    return [event_decode(arg) if isinstance(arg, dict) and "event" in arg else arg for arg in args]
 
 
 class ConsumerTask(Task):
@@ -118,15 +128,21 @@ class ConsumerTask(Task):
         try:
             if not self._first_copy(args, kwargs, redelivered):
                 return SKIPPED
+            typed = _typed_events(args)
             if not self.work_in_ledger_transaction:
-                return self._run_then_record(args, kwargs)
+                return self._run_then_record(typed, kwargs)
             with transaction.atomic():
                 if not processed_message_record(self.request.id, self.name):
                     logger.info("duplicate message %s for %s skipped", self.request.id, self.name)
                     return None
-                return self.run(*args, **kwargs)
+                return self.run(*typed, **kwargs)
         except (Reject, Retry):
             raise
+        except EventContractError as exc:
+            # It would fail the same way every time: dead-letter it now, naming the field.
+            logger.error("%s: message %s does not match its contract: %s", self.name,
+                         self.request.id, exc)  # fmt: skip
+            self._dead_letter(args, kwargs, f"{type(exc).__name__}: {exc}")
         except (*self.transient_errors, SoftTimeLimitExceeded) as exc:
             if isinstance(exc, DATABASE_ERRORS):
                 close_old_connections()  # the next attempt gets a fresh connection

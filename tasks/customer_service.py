@@ -8,15 +8,11 @@ consumer = Consumer("customer_service", queues=["complaints"])
 
 @consumer.task("customer_service.notify_complaint_filed", subscribes=["complaint.filed"])
 def notify_complaint_filed(self, event):
-    complaint_filed_announce(event["data"]["complaint_id"])
+    complaint_filed_announce(event.complaint_id)
 
 
 @consumer.task("customer_service.notify_complaint_updated", subscribes=["complaint.updated"])
 def notify_complaint_updated(self, event):
-    data = event["data"]
     complaint_update_announce(
-        data["complaint_id"],
-        change=data["change"],
-        comment_id=data.get("comment_id"),
-        version=data["version"],
+        event.complaint_id, change=event.change, comment_id=event.comment_id, version=event.version
     )

@@ -16,29 +16,29 @@ consumer = Consumer("email", queues=["user_registration"])
 
 @consumer.task("email.send_registration_confirmation", subscribes=["user.registered"])
 def send_registration_confirmation(self, event):
-    user_confirmation_send(event["data"]["user_id"])
+    user_confirmation_send(event.user_id)
 
 
 @consumer.task("email.send_account_exists_notice", subscribes=["user.registration_repeated"])
 def send_account_exists_notice(self, event):
-    user_account_exists_notice_send(event["data"]["user_id"])
+    user_account_exists_notice_send(event.user_id)
 
 
 @consumer.task("email.send_invitation", subscribes=["invitation.created"])
 def send_invitation(self, event):
-    invitation_send(event["data"]["invitation_id"])
+    invitation_send(event.invitation_id)
 
 
 @consumer.task("email.notify_residency_claimed", subscribes=["residency.claimed"])
 def notify_residency_claimed(self, event):
-    residency_claim_notify(event["data"]["residency_id"])
+    residency_claim_notify(event.residency_id)
 
 
 @consumer.task("email.send_residency_decision", subscribes=["residency.decided"])
 def send_residency_decision(self, event):
-    residency_decision_send(event["data"]["residency_id"])
+    residency_decision_send(event.residency_id)
 
 
 @consumer.task("email.send_password_reset", subscribes=["user.password_reset_requested"])
 def send_password_reset(self, event):
-    password_reset_send(event["data"]["user_id"])
+    password_reset_send(event.user_id)

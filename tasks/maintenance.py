@@ -8,9 +8,9 @@ consumer = Consumer("maintenance", queues=["repair_requests"], priority=True, co
 
 @consumer.task("maintenance.notify_repair_requested", subscribes=["repair.requested"])
 def notify_repair_requested(self, event):
-    repair_request_announce(event["data"]["repair_id"])
+    repair_request_announce(event.repair_id)
 
 
 @consumer.task("maintenance.notify_repair_status_changed", subscribes=["repair.status_changed"])
 def notify_repair_status_changed(self, event):
-    repair_status_announce(event["data"]["repair_id"], event["data"]["version"])
+    repair_status_announce(event.repair_id, event.version)

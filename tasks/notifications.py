@@ -7,7 +7,9 @@ import logging
 from django.conf import settings
 
 from apps.messaging.consumers import Consumer
+from apps.messaging.contracts import EventContractError, event_decode
 from apps.notifications.channels import PermanentDeliveryError, TransientDeliveryError
+from apps.notifications.events import NotificationRequested
 from apps.notifications.services import (
     notifications_attempt_failed,
     notifications_deliver,
@@ -29,17 +31,19 @@ in_app_channel = Consumer(
 )
 
 
-def _notification_ids(envelope):
-    """The ids a message carries: a batch's, or one from before batches. A message with
-    neither raises (and dead-letters): nothing is dropped unseen."""
-    data = envelope["data"]
-    return [str(i) for i in data.get("notification_ids") or [data["notification_id"]]]
+def _notification_ids(event):
+    """The ids an event carries: a batch's, or one from before batches."""
+    if isinstance(event, NotificationRequested):
+        return [event.notification_id]
+    return event.notification_ids
 
 
 def _notification_ids_or_none(envelope):
+    """The ids of the raw message being retried or dead-lettered; none if it does not
+    match its contract."""
     try:
-        return _notification_ids(envelope)
-    except (KeyError, TypeError, AttributeError):
+        return _notification_ids(event_decode(envelope))
+    except EventContractError:
         return []
 
 
@@ -109,17 +113,17 @@ class NotificationDeliveryTask(ConsumerTask):
             logger.exception("could not mark the notifications of %s failed", self.request.id)
 
 
-def _deliver(self, envelope):
-    # "resend": an operator's (or an emergency's) resend of notifications of unknown outcome.
-    resend = envelope["data"].get("resend") is True
-    failures = notifications_deliver(_notification_ids(envelope), resend=resend)
+def _deliver(self, event):
+    # resend: an operator's (or an emergency's) resend of notifications of unknown outcome.
+    resend = getattr(event, "resend", False)
+    failures = notifications_deliver(_notification_ids(event), resend=resend)
     if failures:
         # The sent ones are recorded; a retry (or a replay) sends only the others.
         self.request.delivery_failures = failures
         raise _first_failure(failures)
 
 
-# {"notification_ids": [...]}: one consumer per channel queue.
+# NotificationBatchRequested: one consumer per channel queue.
 deliver_email_batch = email_channel.task(
     "notifications.deliver_email_batch",
     subscribes=["notification.email_batch_requested"],
@@ -135,7 +139,7 @@ deliver_in_app_batch = in_app_channel.task(
     subscribes=["notification.in_app_batch_requested"],
     base=NotificationDeliveryTask,
 )(_deliver)
-# {"notification_id": ...}: messages queued before batches, drained from `notifications`.
+# NotificationRequested: messages queued before batches, drained from `notifications`.
 deliver = email_channel.task(
     "notifications.deliver", queue="notifications", base=NotificationDeliveryTask
 )(_deliver)

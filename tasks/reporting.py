@@ -18,8 +18,8 @@ consumer = Consumer("reporting", queues=["reporting", "asset_management"])
         "complaint.rated",
     ],
 )
-def record_event(self, envelope):
-    report_event_record(envelope)
+def record_event(self, event):
+    report_event_record(event)
 
 
 # Exactly apps/reporting/facts.py ASSET_EVENTS (tested).
@@ -28,5 +28,5 @@ def record_event(self, envelope):
     queue="asset_management",
     subscribes=["asset.created", "asset.updated", "asset.retired"],
 )
-def record_asset_event(self, envelope):
-    asset_snapshot_record(envelope)
+def record_asset_event(self, event):
+    asset_snapshot_record(event)

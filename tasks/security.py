@@ -8,4 +8,4 @@ consumer = Consumer("security", queues=["visitor_management"])
 
 @consumer.task("security.notify_visitor_arrived", subscribes=["visitor.arrived"])
 def notify_visitor_arrived(self, event):
-    visitor_arrival_announce(event["data"]["visitor_id"])
+    visitor_arrival_announce(event.visitor_id)

@@ -4,16 +4,36 @@ Emergencies travel as urgent (ahead of ordinary traffic on the priority queues);
 ordinary announcements as low, so that a broadcast never delays a repair's notices.
 """
 
+from dataclasses import dataclass
+
+from apps.messaging.contracts import Event
 from apps.messaging.publisher import publish
 
-# {"announcement_id"} -> announcements.send: plan the batches (delayed to send_at when
-# scheduled).
-ANNOUNCEMENT_SEND = "announcement.send"
-# {"announcement_id", "batch", "user_ids"} -> announcements.send_batch: create these
-# recipients and request their notifications.
-ANNOUNCEMENT_BATCH = "announcement.batch"
-# {"digest_id"} -> announcements.send_digest at the digest's due time.
-ANNOUNCEMENT_DIGEST_DUE = "announcement.digest_due"
+
+@dataclass(frozen=True)
+class AnnouncementSend(Event):
+    """-> announcements.send: plan the batches (delayed to send_at when scheduled)."""
+
+    NAME = "announcement.send"
+    announcement_id: int
+
+
+@dataclass(frozen=True)
+class AnnouncementBatch(Event):
+    """-> announcements.send_batch: create these recipients, request their notifications."""
+
+    NAME = "announcement.batch"
+    announcement_id: int
+    batch: int
+    user_ids: list[int]
+
+
+@dataclass(frozen=True)
+class AnnouncementDigestDue(Event):
+    """-> announcements.send_digest at the digest's due time."""
+
+    NAME = "announcement.digest_due"
+    digest_id: int
 
 
 def announcement_urgency(announcement):
@@ -23,8 +43,7 @@ def announcement_urgency(announcement):
 def announcement_send(announcement, *, not_before=None):
     """Call inside the transaction that scheduled or started the sending."""
     return publish(
-        ANNOUNCEMENT_SEND,
-        {"announcement_id": announcement.pk},
+        AnnouncementSend(announcement_id=announcement.pk),
         urgency=announcement_urgency(announcement),
         not_before=not_before,
     )
@@ -32,12 +51,14 @@ def announcement_send(announcement, *, not_before=None):
 
 def announcement_batch(announcement, batch, user_ids):
     """Call inside the transaction that planned `batch`."""
-    payload = {"announcement_id": announcement.pk, "batch": batch.number, "user_ids": user_ids}
-    return publish(ANNOUNCEMENT_BATCH, payload, urgency=announcement_urgency(announcement))
+    event = AnnouncementBatch(
+        announcement_id=announcement.pk, batch=batch.number, user_ids=user_ids
+    )
+    return publish(event, urgency=announcement_urgency(announcement))
 
 
 def announcement_digest_due(digest):
     """Call inside the transaction that opened `digest`."""
     return publish(
-        ANNOUNCEMENT_DIGEST_DUE, {"digest_id": digest.pk}, urgency="low", not_before=digest.due_at
+        AnnouncementDigestDue(digest_id=digest.pk), urgency="low", not_before=digest.due_at
     )

@@ -1,5 +1,10 @@
 """Events the assets app publishes (the only place it calls publish())."""
 
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from apps.messaging.contracts import Event, event_named
 from apps.messaging.publisher import publish
 
 ASSET_CREATED = "asset.created"
@@ -7,13 +12,30 @@ ASSET_UPDATED = "asset.updated"
 ASSET_RETIRED = "asset.retired"
 
 
-def asset_payload(asset):
+@dataclass(frozen=True)
+class AssetEvent(Event):
+    asset_id: int
+    property_id: int
+    category: str
+    condition: str
+    cost: Decimal
+    status: str
+    warranty_end: date | None
+    version: int
+
+
+AssetCreated = event_named("AssetCreated", AssetEvent, ASSET_CREATED)
+AssetUpdated = event_named("AssetUpdated", AssetEvent, ASSET_UPDATED)
+AssetRetired = event_named("AssetRetired", AssetEvent, ASSET_RETIRED)
+
+
+def _fields(asset):
     return {
         "asset_id": asset.id,
         "property_id": asset.property_id,
         "category": asset.category,
         "condition": asset.condition,
-        "cost": str(asset.cost),
+        "cost": Decimal(str(asset.cost)),
         "status": asset.status,
         "warranty_end": asset.warranty_end,
         "version": asset.version,
@@ -21,12 +43,12 @@ def asset_payload(asset):
 
 
 def asset_created(asset):
-    publish(ASSET_CREATED, asset_payload(asset))
+    publish(AssetCreated(**_fields(asset)))
 
 
 def asset_updated(asset):
-    publish(ASSET_UPDATED, asset_payload(asset))
+    publish(AssetUpdated(**_fields(asset)))
 
 
 def asset_retired(asset):
-    publish(ASSET_RETIRED, asset_payload(asset))
+    publish(AssetRetired(**_fields(asset)))

@@ -7,6 +7,11 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         from celery.signals import task_prerun
+        from django.utils.module_loading import autodiscover_modules
+
+        # Every app's event types (apps/<app>/events.py), so that a consumer can decode
+        # any envelope whatever modules its worker imported.
+        autodiscover_modules("events")
 
         from apps.messaging.worker import database_connection_refresh
 

@@ -15,7 +15,6 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,6 +22,7 @@ from kombu import Connection, Producer
 
 import celeryconfig
 from apps.messaging.broker import connect_first_answering
+from apps.messaging.contracts import EventContractError, event_encode
 from apps.messaging.correlation import (
     CORRELATION_HEADER,
     current_or_new_correlation_id,
@@ -41,29 +41,35 @@ class EventPayloadError(TypeError):
     pass
 
 
-def publish(event_name, payload, *, urgency=None, not_before=None):
-    """Write one outbox row per consumer subscribed to `event_name`; touch no broker.
+def publish(event, *, urgency=None, not_before=None):
+    """Write one outbox row per consumer subscribed to `event` (an
+    apps.messaging.contracts.Event); touch no broker.
 
     Call it inside the transaction that made the change: if that rolls back, nothing is
     published. The insert NOTIFYs the relay (a trigger), which PostgreSQL delivers on
     commit, once per transaction however many events it publishes. Raises at once
-    for an unknown event or urgency, or a payload that is not JSON. `urgency` ("low",
-    "normal", "urgent") defaults to that of the message being consumed (so an urgent
-    repair's notifications are urgent), else normal; celeryconfig maps it to a priority
-    on the queues that have one.
+    for an unknown event or urgency, or an event whose fields do not match its type.
+    `urgency` ("low", "normal", "urgent") defaults to that of the message being
+    consumed (so an urgent repair's notifications are urgent), else normal; celeryconfig
+    maps it to a priority on the queues that have one. The envelope carries the event's
+    name and version, the time, and its fields (`data`).
     """
     priority = celeryconfig.priority_for_urgency(urgency or get_urgency())
+    event_name = getattr(event, "NAME", None)
     try:
         subscribers = celeryconfig.EVENT_SUBSCRIPTIONS[event_name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise UnknownEventError(f"unknown event {event_name!r}") from None
-    occurred_at = timezone.now()
     try:
-        # Round-trip so that what is stored is exactly what the consumer will read.
-        data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    except (TypeError, ValueError) as exc:
-        raise EventPayloadError(f"event {event_name!r} payload is not JSON: {exc}") from exc
-    envelope = {"event": event_name, "occurred_at": occurred_at.isoformat(), "data": data}
+        data = event_encode(event)
+    except (TypeError, EventContractError) as exc:
+        raise EventPayloadError(f"event {event_name!r} does not match its type: {exc}") from exc
+    envelope = {
+        "event": event_name,
+        "version": event.VERSION,
+        "occurred_at": timezone.now().isoformat(),
+        "data": data,
+    }
     correlation_id = current_or_new_correlation_id()
     rows = []
     for task_name in subscribers:

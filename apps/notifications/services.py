@@ -17,9 +17,8 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict, Invalid
 from apps.core.pruning import delete_in_chunks
-from apps.messaging.publisher import publish
 from apps.notifications.channels import channel_backend
-from apps.notifications.events import NOTIFICATION_BATCH_REQUESTED
+from apps.notifications.events import notification_batch_requested
 from apps.notifications.models import (
     Category,
     Channel,
@@ -95,11 +94,8 @@ def _notifications_create(notifications, *, urgency=None, not_before=None):
             for n in notifications
         )
         for batch in _chunks(notifications, batch_size(channel)):
-            publish(
-                NOTIFICATION_BATCH_REQUESTED[channel],
-                {"notification_ids": [str(n.id) for n in batch]},
-                urgency=urgency,
-                not_before=not_before,
+            notification_batch_requested(
+                channel, [str(n.id) for n in batch], urgency=urgency, not_before=not_before
             )
     return notifications
 
@@ -323,7 +319,7 @@ def _rest_requeue(notification_ids, failures, *, resend=False):
         for notification_id, channel in rest:
             by_channel.setdefault(channel, []).append(str(notification_id))
         for channel, ids in by_channel.items():
-            publish(NOTIFICATION_BATCH_REQUESTED[channel], {"notification_ids": ids})
+            notification_batch_requested(channel, ids)
         if resend:
             _resends_publish(
                 Notification.objects.filter(id__in=notification_ids, status=Status.UNKNOWN)
@@ -373,11 +369,8 @@ def _resends_publish(notifications, *, delay=0, urgency=None):
     not_before = timezone.now() + timedelta(seconds=delay) if delay else None
     for channel, ids in by_channel.items():
         for chunk in _chunks(ids, batch_size(channel)):
-            publish(
-                NOTIFICATION_BATCH_REQUESTED[channel],
-                {"notification_ids": chunk, "resend": True},
-                urgency=urgency,
-                not_before=not_before,
+            notification_batch_requested(
+                channel, chunk, resend=True, urgency=urgency, not_before=not_before
             )
 
 

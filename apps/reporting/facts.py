@@ -1,8 +1,9 @@
 """Report facts: what one domain fact adds to the report tables.
 
-The reporting consumer builds a fact from an event (`fact_from_event`), the
-reconciliation job builds the same facts from the source rows (`facts_from_rows`); both
-are folded the same way, so a recomputation agrees with what the events kept.
+The reporting consumer builds a fact from a typed event (`fact_from_event`), the
+reconciliation job builds the same facts with the same functions from the source rows,
+read under the events' field names (`facts_from_rows`); both are folded the same way,
+so a recomputation agrees with what the events kept.
 
 A fact is keyed (source, source_id, key) in AppliedEvent, so it counts once however
 often its event arrives, and it counts on the day (in the property's time zone) when it
@@ -11,12 +12,18 @@ happened, whatever order the events arrive in.
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from types import SimpleNamespace
 
-from django.utils import timezone
+from django.db.models import F, Value
 
 from apps.assets import events as asset_events
-from apps.complaints.events import COMPLAINT_FILED, COMPLAINT_RATED, COMPLAINT_UPDATED
+from apps.complaints.events import (
+    CHANGE_STATUS,
+    COMPLAINT_FILED,
+    COMPLAINT_RATED,
+    COMPLAINT_UPDATED,
+)
 from apps.complaints.models import Complaint, ComplaintStatus, ComplaintStatusChange
 from apps.repairs.events import REPAIR_REQUESTED, REPAIR_STATUS_CHANGED
 from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange
@@ -60,12 +67,8 @@ class ReportFact:
     durations: list = field(default_factory=list)
 
 
-def parse_time(value):
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
-
+# Each fact is built from its event's fields; the reconciliation reads the same fields
+# (by the same names) from the source rows.
 
 # --- repairs ------------------------------------------------------------------------
 REPAIR_STATUS_METRICS = {
@@ -75,147 +78,81 @@ REPAIR_STATUS_METRICS = {
 }
 
 
-def repair_requested_fact(*, repair_id, property_id, category, urgency, requested_at):
+def repair_requested_fact(repair):
     return ReportFact(
-        "repair", repair_id, "requested", "repair.requested", property_id, requested_at,
-        counters=[Counter(Metric.REPAIRS_OPENED, category, urgency)],
+        "repair", repair.repair_id, "requested", REPAIR_REQUESTED, repair.property_id,
+        repair.requested_at, counters=[Counter(Metric.REPAIRS_OPENED, repair.category,
+                                                repair.urgency)],
     )  # fmt: skip
 
 
-def repair_status_fact(
-    *, repair_id, property_id, category, urgency, version, from_status, status, changed_at,
-    requested_at,
-):  # fmt: skip
+def repair_status_fact(change):
     """Resolved, cancelled and reopened repairs move the counters; the acknowledgement of
     a new request and every resolution add a duration measured from the request."""
     fact = ReportFact(
-        "repair", repair_id, f"status:v{version}", "repair.status_changed", property_id,
-        changed_at,
+        "repair", change.repair_id, f"status:v{change.version}", REPAIR_STATUS_CHANGED,
+        change.property_id, change.changed_at,
     )  # fmt: skip
-    metric = REPAIR_STATUS_METRICS.get(status)
+    metric = REPAIR_STATUS_METRICS.get(change.status)
     if metric is not None:
-        fact.counters.append(Counter(metric, category, urgency))
+        fact.counters.append(Counter(metric, change.category, change.urgency))
     measure = None
-    if status == RepairStatus.ACKNOWLEDGED and from_status == RepairStatus.SUBMITTED:
+    if change.status == RepairStatus.ACKNOWLEDGED and change.from_status == RepairStatus.SUBMITTED:
         measure = Measure.ACKNOWLEDGE
-    elif status == RepairStatus.RESOLVED:
+    elif change.status == RepairStatus.RESOLVED:
         measure = Measure.RESOLVE
-    if measure is not None and requested_at is not None:
-        seconds = int((changed_at - requested_at).total_seconds())
-        fact.durations.append(Duration(measure, seconds, category, urgency))
+    if measure is not None:
+        seconds = int((change.changed_at - change.requested_at).total_seconds())
+        fact.durations.append(Duration(measure, seconds, change.category, change.urgency))
     return fact if fact.counters or fact.durations else None
 
 
-def _repair_requested(envelope, at):
-    data = envelope["data"]
-    return repair_requested_fact(
-        repair_id=data["repair_id"],
-        property_id=data["property_id"],
-        category=data.get("category") or "",
-        urgency=data.get("urgency") or "",
-        requested_at=parse_time(data.get("requested_at")) or at,
-    )
-
-
-def _repair_status_changed(envelope, at):
-    data = envelope["data"]
-    return repair_status_fact(
-        repair_id=data["repair_id"],
-        property_id=data["property_id"],
-        category=data.get("category") or "",
-        urgency=data.get("urgency") or "",
-        version=data["version"],
-        from_status=data.get("from_status") or "",
-        status=data["status"],
-        changed_at=parse_time(data.get("changed_at")) or at,
-        requested_at=parse_time(data.get("requested_at")),
-    )
-
-
 # --- complaints ---------------------------------------------------------------------
-def complaint_filed_fact(*, complaint_id, property_id, category, at):
+def complaint_filed_fact(complaint):
     return ReportFact(
-        "complaint", complaint_id, "filed", "complaint.filed", property_id, at,
-        counters=[Counter(Metric.COMPLAINTS_FILED, category)],
+        "complaint", complaint.complaint_id, "filed", COMPLAINT_FILED, complaint.property_id,
+        complaint.occurred_at, counters=[Counter(Metric.COMPLAINTS_FILED, complaint.category)],
     )  # fmt: skip
 
 
-def complaint_resolved_fact(*, complaint_id, property_id, category, at):
-    # The workflow resolves a complaint at most once.
-    return ReportFact(
-        "complaint", complaint_id, "resolved", "complaint.updated", property_id, at,
-        counters=[Counter(Metric.COMPLAINTS_RESOLVED, category)],
-    )  # fmt: skip
-
-
-def complaint_rated_fact(*, complaint_id, property_id, category, rating, at):
-    return ReportFact(
-        "complaint", complaint_id, "rated", "complaint.rated", property_id, at,
-        counters=[Counter(Metric.COMPLAINTS_RATED, category, total=int(rating))],
-    )  # fmt: skip
-
-
-def _complaint_filed(envelope, at):
-    data = envelope["data"]
-    return complaint_filed_fact(
-        complaint_id=data["complaint_id"],
-        property_id=data["property_id"],
-        category=data.get("category") or "",
-        at=at,
-    )
-
-
-def _complaint_updated(envelope, at):
-    data = envelope["data"]
-    if data.get("change") != "status" or data.get("status") != ComplaintStatus.RESOLVED:
+def complaint_resolved_fact(update):
+    """A complaint update counts when it resolved the complaint (the workflow resolves
+    a complaint at most once); a reply, or another status, reports nothing."""
+    if update.change != CHANGE_STATUS or update.status != ComplaintStatus.RESOLVED:
         return None
-    return complaint_resolved_fact(
-        complaint_id=data["complaint_id"],
-        property_id=data["property_id"],
-        category=data.get("category") or "",
-        at=at,
-    )
+    return ReportFact(
+        "complaint", update.complaint_id, "resolved", COMPLAINT_UPDATED, update.property_id,
+        update.occurred_at, counters=[Counter(Metric.COMPLAINTS_RESOLVED, update.category)],
+    )  # fmt: skip
 
 
-def _complaint_rated(envelope, at):
-    data = envelope["data"]
-    return complaint_rated_fact(
-        complaint_id=data["complaint_id"],
-        property_id=data["property_id"],
-        category=data.get("category") or "",
-        rating=data["rating"],
-        at=parse_time(data.get("rated_at")) or at,
-    )
+def complaint_rated_fact(complaint):
+    return ReportFact(
+        "complaint", complaint.complaint_id, "rated", COMPLAINT_RATED, complaint.property_id,
+        complaint.rated_at,
+        counters=[Counter(Metric.COMPLAINTS_RATED, complaint.category, total=complaint.rating)],
+    )  # fmt: skip
 
 
 # --- visitors -----------------------------------------------------------------------
-def visitor_arrived_fact(*, visitor_id, property_id, at):
+def visitor_arrived_fact(visitor):
     # The hour of arrival is filled in when the fact is folded (it needs the time zone).
     return ReportFact(
-        "visitor", visitor_id, "arrived", "visitor.arrived", property_id, at,
-        counters=[Counter(Metric.VISITOR_ARRIVALS)],
+        "visitor", visitor.visitor_id, "arrived", VISITOR_ARRIVED, visitor.property_id,
+        visitor.arrived_at or visitor.occurred_at, counters=[Counter(Metric.VISITOR_ARRIVALS)],
     )  # fmt: skip
-
-
-def _visitor_arrived(envelope, at):
-    data = envelope["data"]
-    return visitor_arrived_fact(
-        visitor_id=data["visitor_id"],
-        property_id=data["property_id"],
-        at=parse_time(data.get("arrived_at")) or at,
-    )
 
 
 # The events the reporting consumer counts, each with the builder of its fact (None when
 # that event's instance reports nothing, e.g. a complaint reply).
 # celeryconfig subscribes reporting.record_event to exactly these (tested).
 EVENT_FACTS = {
-    REPAIR_REQUESTED: _repair_requested,
-    REPAIR_STATUS_CHANGED: _repair_status_changed,
-    COMPLAINT_FILED: _complaint_filed,
-    COMPLAINT_UPDATED: _complaint_updated,
-    COMPLAINT_RATED: _complaint_rated,
-    VISITOR_ARRIVED: _visitor_arrived,
+    REPAIR_REQUESTED: repair_requested_fact,
+    REPAIR_STATUS_CHANGED: repair_status_fact,
+    COMPLAINT_FILED: complaint_filed_fact,
+    COMPLAINT_UPDATED: complaint_resolved_fact,
+    COMPLAINT_RATED: complaint_rated_fact,
+    VISITOR_ARRIVED: visitor_arrived_fact,
 }
 # The events the asset snapshot consumer is subscribed to (celeryconfig; tested).
 ASSET_EVENTS = frozenset(
@@ -223,10 +160,9 @@ ASSET_EVENTS = frozenset(
 )
 
 
-def fact_from_event(envelope):
-    """The fact an event reports, or None. KeyError for an event not in EVENT_FACTS."""
-    builder = EVENT_FACTS[envelope["event"]]
-    return builder(envelope, parse_time(envelope["occurred_at"]))
+def fact_from_event(event):
+    """The fact a typed event reports, or None. KeyError for an event not in EVENT_FACTS."""
+    return EVENT_FACTS[event.NAME](event)
 
 
 def _repair_versions(changes):
@@ -244,6 +180,14 @@ def _repair_versions(changes):
     return [step[change.id] for change in changes]
 
 
+def _rows(queryset, **fields):
+    """The rows as objects with the fields of the events (`name=F(...)`, or the column
+    of that name)."""
+    names = {name: value for name, value in fields.items() if value is not None}
+    plain = [name for name, value in fields.items() if value is None]
+    return (SimpleNamespace(**row) for row in queryset.values(*plain, **names))
+
+
 def facts_from_rows(start, end, property_ids=None):
     """Every fact that happened in [start, end) according to the source rows."""
 
@@ -253,11 +197,10 @@ def facts_from_rows(start, end, property_ids=None):
         return queryset.filter(**{f"{prop}__in": property_ids})
 
     repairs = scoped(RepairRequest.objects.filter(created_at__gte=start, created_at__lt=end))
-    for repair in repairs.only("id", "property_id", "category", "urgency", "created_at"):
-        yield repair_requested_fact(
-            repair_id=repair.id, property_id=repair.property_id, category=repair.category,
-            urgency=repair.urgency, requested_at=repair.created_at,
-        )  # fmt: skip
+    yield from map(repair_requested_fact, _rows(
+        repairs, repair_id=F("id"), property_id=None, category=None, urgency=None,
+        requested_at=F("created_at"),
+    ))  # fmt: skip
     changes = scoped(
         RepairStatusChange.objects.filter(
             changed_at__gte=start, changed_at__lt=end, to_status__in=[
@@ -268,38 +211,35 @@ def facts_from_rows(start, end, property_ids=None):
     changes = list(changes)
     for change, version in zip(changes, _repair_versions(changes), strict=True):
         repair = change.repair
-        fact = repair_status_fact(
+        fact = repair_status_fact(SimpleNamespace(
             repair_id=repair.id, property_id=repair.property_id, category=repair.category,
             urgency=repair.urgency, version=version, from_status=change.from_status,
             status=change.to_status, changed_at=change.changed_at,
             requested_at=repair.created_at,
-        )  # fmt: skip
+        ))  # fmt: skip
         if fact is not None:
             yield fact
     complaints = scoped(Complaint.objects.filter(created_at__gte=start, created_at__lt=end))
-    for complaint in complaints.only("id", "property_id", "category", "created_at"):
-        yield complaint_filed_fact(
-            complaint_id=complaint.id, property_id=complaint.property_id,
-            category=complaint.category, at=complaint.created_at,
-        )  # fmt: skip
+    yield from map(complaint_filed_fact, _rows(
+        complaints, complaint_id=F("id"), property_id=None, category=None,
+        occurred_at=F("created_at"),
+    ))  # fmt: skip
     resolutions = scoped(
         ComplaintStatusChange.objects.filter(
             changed_at__gte=start, changed_at__lt=end, to_status=ComplaintStatus.RESOLVED
         ), "complaint__property_id",
-    ).select_related("complaint")  # fmt: skip
-    for change in resolutions:
-        yield complaint_resolved_fact(
-            complaint_id=change.complaint_id, property_id=change.complaint.property_id,
-            category=change.complaint.category, at=change.changed_at,
-        )  # fmt: skip
+    )  # fmt: skip
+    yield from map(complaint_resolved_fact, _rows(
+        resolutions, complaint_id=None, property_id=F("complaint__property_id"),
+        category=F("complaint__category"), occurred_at=F("changed_at"),
+        change=Value(CHANGE_STATUS), status=F("to_status"),
+    ))  # fmt: skip
     rated = scoped(Complaint.objects.filter(rated_at__gte=start, rated_at__lt=end))
-    for complaint in rated.exclude(rating=None):
-        yield complaint_rated_fact(
-            complaint_id=complaint.id, property_id=complaint.property_id,
-            category=complaint.category, rating=complaint.rating, at=complaint.rated_at,
-        )  # fmt: skip
+    yield from map(complaint_rated_fact, _rows(
+        rated.exclude(rating=None), complaint_id=F("id"), property_id=None, category=None,
+        rating=None, rated_at=None,
+    ))  # fmt: skip
     visitors = scoped(Visitor.objects.filter(arrived_at__gte=start, arrived_at__lt=end))
-    for visitor in visitors.only("id", "property_id", "arrived_at"):
-        yield visitor_arrived_fact(
-            visitor_id=visitor.id, property_id=visitor.property_id, at=visitor.arrived_at
-        )
+    yield from map(visitor_arrived_fact, _rows(
+        visitors, visitor_id=F("id"), property_id=None, arrived_at=None,
+    ))  # fmt: skip

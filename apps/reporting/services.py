@@ -14,7 +14,6 @@ import logging
 import zoneinfo
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -167,15 +166,13 @@ def _applied_event_record(fact):
         return cursor.fetchone() is not None
 
 
-def report_event_record(envelope):
-    """Fold one domain event into the report tables; True when something was counted.
-
-    An event reporting is not subscribed to raises UnknownReportEventError.
+def report_event_record(event):
+    """Fold one typed domain event into the report tables; True when something was
+    counted. An event reporting is not subscribed to raises UnknownReportEventError.
     """
-    event = envelope.get("event")
-    if event not in EVENT_FACTS:
-        raise UnknownReportEventError(f"reporting does not know event {event!r}")
-    fact = fact_from_event(envelope)
+    if event.NAME not in EVENT_FACTS:
+        raise UnknownReportEventError(f"reporting does not know event {event.NAME!r}")
+    fact = fact_from_event(event)
     if fact is None:
         return False
     with transaction.atomic():
@@ -204,29 +201,27 @@ def _snapshot_upsert(cursor, values):
     return cursor.fetchone() is not None
 
 
-def asset_snapshot_record(envelope):
+def asset_snapshot_record(event):
     """Upsert the asset's snapshot unless a newer (or the same) version is already stored.
 
     Returns True when the snapshot changed.
     """
-    event = envelope.get("event")
-    if event not in ASSET_EVENTS:
-        raise UnknownReportEventError(f"asset reporting does not know event {event!r}")
-    data = envelope["data"]
-    status = ASSET_RETIRED if event == "asset.retired" else (data.get("status") or "active")
+    if event.NAME not in ASSET_EVENTS:
+        raise UnknownReportEventError(f"asset reporting does not know event {event.NAME!r}")
+    status = ASSET_RETIRED if event.NAME == "asset.retired" else (event.status or "active")
     with connection.cursor() as cursor:
         return _snapshot_upsert(
             cursor,
             [
-                int(data["asset_id"]),
-                int(data["property_id"]),
-                data.get("category") or "",
-                data.get("condition") or "",
-                Decimal(str(data.get("cost") or "0")),
+                event.asset_id,
+                event.property_id,
+                event.category,
+                event.condition,
+                event.cost,
                 status,
-                data.get("warranty_end"),
-                int(data["version"]),
-                datetime.fromisoformat(envelope["occurred_at"]),
+                event.warranty_end,
+                event.version,
+                event.occurred_at,
             ],
         )
 

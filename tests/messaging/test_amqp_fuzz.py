@@ -144,7 +144,7 @@ def hostile_messages(draw):
 def probe_messages(draw):
     """A well-formed message, with properties we may or may not send; processed once."""
     key = f"fuzz-{uuid.uuid4().hex}"
-    event = {"event": "probe.happened", "data": {"key": key}}
+    event = {"event": "probe.happened", "occurred_at": "2026-01-01T00:00:00Z", "data": {"key": key}}
     props = draw(properties)
     props.pop("expiration", None)
     props.update(content_type="application/json", content_encoding="utf-8")

@@ -13,6 +13,7 @@ from django.db import transaction
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import publish
 from tests.conftest import queue_depth, wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = [
@@ -48,13 +49,13 @@ def test_outage_and_restart_lose_nothing(clean_queues, start_relay, start_worker
     # The relay publishes; a persistent message waiting in a durable queue survives the restart.
     start_relay()
     with transaction.atomic():
-        [queued] = publish("probe.happened", {"key": "before-restart"})
+        [queued] = publish(probe_event("probe.happened", {"key": "before-restart"}))
     wait_until(lambda: queue_depth("reporting") == 1, message="published by the relay")
 
     request.getfixturevalue("broker_stopped")
     # The request commits while the broker is down: it succeeds and its row waits.
     with transaction.atomic():
-        [waiting] = publish("probe.happened", {"key": "during-outage"})
+        [waiting] = publish(probe_event("probe.happened", {"key": "during-outage"}))
     assert OutboxMessage.objects.get(id=waiting.id).published_at is None
     rabbitmqctl("start_app")
     wait_until(broker_reachable, timeout=60, interval=0.5, message="broker back")

@@ -25,6 +25,7 @@ from apps.messaging.broker import broker_connection, vhost_delete, vhost_ensure
 from apps.messaging.publisher import publish
 from apps.ops import health, selectors
 from tests.conftest import wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = [pytest.mark.broker, pytest.mark.broker_restart]
@@ -129,7 +130,7 @@ def test_relay_and_worker_fail_over_to_another_node_and_the_repair_gets_through(
                           relay=False)  # fmt: skip
     relay = start_relay(TEST_BROKER_HOSTS=_hosts(2, 3, 1))
     with transaction.atomic():
-        publish("probe.repair", {"key": "before", "label": "normal"})
+        publish(probe_event("probe.repair", {"key": "before", "label": "normal"}))
     wait_until(lambda: ProbeEffect.objects.filter(key="before").exists(), 30)
     # (The API lists a connection within its statistics interval.)
     wait_until(lambda: "rabbit-2@localhost" in _nodes_with_connections(cluster_vhost), 30)
@@ -144,7 +145,7 @@ def test_relay_and_worker_fail_over_to_another_node_and_the_repair_gets_through(
             message=f"the worker consuming again; its log:\n{worker.logs()}",
         )
         with transaction.atomic():
-            publish("probe.repair", {"key": "after", "label": "normal"})
+            publish(probe_event("probe.repair", {"key": "after", "label": "normal"}))
         wait_until(
             lambda: ProbeEffect.objects.filter(key="after").exists(),
             60,

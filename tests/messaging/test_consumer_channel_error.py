@@ -24,7 +24,8 @@ from django.test import override_settings
 from apps.messaging.broker import topology_declare, vhost_delete, vhost_ensure
 from apps.messaging.publisher import publish
 from bench.faults.node import RabbitNode
-from tests.conftest import wait_until
+from devtools.processes import wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = [pytest.mark.broker]
@@ -81,7 +82,7 @@ def test_a_channel_error_on_the_consumer_channel_restarts_the_consumer(
     # Held unacked past the broker's acknowledgement timeout: RabbitMQ closes the
     # worker's consumer channel (a channel error, not a lost connection).
     with transaction.atomic():
-        publish("probe.slow", {"key": "held", "seconds": 5})
+        publish(probe_event("probe.slow", {"key": "held", "seconds": 5}))
     wait_until(
         lambda: CHANNEL_ERROR in worker.logs(),
         30,
@@ -91,14 +92,14 @@ def test_a_channel_error_on_the_consumer_channel_restarts_the_consumer(
     # The consumer came back on a new channel: the worker is the same process and the
     # next message is handled.
     with transaction.atomic():
-        publish("probe.happened", {"key": "after"})
+        publish(probe_event("probe.happened", {"key": "after"}))
     wait_until(
         lambda: ProbeEffect.objects.filter(key="after").exists(),
         60,
         message=f"a message after the channel error; worker log:\n{worker.logs()}\n"
         f"relay log:\n{relay.logs()}",
     )
-    assert worker.process.poll() is None, worker.logs()
+    assert worker.popen.poll() is None, worker.logs()
     # The held message ran once: its redelivered copy found it done in the ledger.
     wait_until(lambda: ProbeEffect.objects.filter(key="held").exists(), 30)
     assert ProbeEffect.objects.filter(key="held").count() == 1

@@ -24,7 +24,13 @@ def dead_letter(queue, key="k"):
     message_id = str(uuid.uuid4())
     with broker_connection(confirm_publish=True) as connection:
         Producer(connection.default_channel).publish(
-            [{"event": "probe", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {"key": key}}],
+            [
+                {
+                    "event": "probe.happened",
+                    "occurred_at": "2026-01-01T00:00:00+00:00",
+                    "data": {"key": key},
+                }
+            ],
             exchange=celeryconfig.WORK_EXCHANGE.name,
             routing_key=queue,
             serializer="json",

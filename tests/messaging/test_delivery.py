@@ -23,6 +23,7 @@ from apps.messaging.models import (
 from apps.messaging.publisher import ConfirmingPublisher, outbox_publish_due, publish
 from propmgmt.celery import app
 from tests.conftest import queue_depth, wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect, ProbeSwitch
 
 pytestmark = pytest.mark.broker
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.broker
 
 def committed_publish(event, data, **kwargs):
     with transaction.atomic():
-        return publish(event, data, **kwargs)
+        return publish(probe_event(event, data), **kwargs)
 
 
 def effects(key):
@@ -174,7 +175,11 @@ def test_message_that_kills_its_worker_is_dead_lettered_after_bounded_redeliveri
     assert worker.logs().count("WorkerLostError") >= 3
     # The worker lives on and its pool keeps serving other messages.
     assert worker.popen.poll() is None
-    event = {"event": "probe", "occurred_at": timezone.now().isoformat(), "data": {"key": "ok"}}
+    event = {
+        "event": "probe.happened",
+        "occurred_at": timezone.now().isoformat(),
+        "data": {"key": "ok"},
+    }
     app.send_task("probe.record", args=[event], queue="visitor_management")
     wait_until(lambda: effects("ok") == 1, message="next message processed")
 

@@ -18,11 +18,12 @@ from apps.messaging.models import MessageFailure
 from apps.messaging.publisher import publish
 from propmgmt.celery import app
 from tests.conftest import queue_depth, wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
 
-EVENT = {"event": "probe.happened", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {}}
+EVENT = {"event": "probe.happened", "occurred_at": "2026-01-01T00:00:00Z", "data": {"key": "x"}}
 
 TASK_BODY = json.dumps([[EVENT], {}, {}]).encode()
 TASK = {"task": "probe.record"}
@@ -109,5 +110,5 @@ def test_invalid_messages_dead_letter_with_a_reason_and_the_worker_lives_on(
                   queue="reporting", time_limit=300, soft_time_limit=240)  # fmt: skip
     wait_until(lambda: ProbeEffect.objects.filter(key="with-limits").exists())
     with transaction.atomic():
-        publish("probe.happened", {"key": "after-poison"})
+        publish(probe_event("probe.happened", {"key": "after-poison"}))
     wait_until(lambda: ProbeEffect.objects.filter(key="after-poison").exists())

@@ -17,6 +17,7 @@ from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import ConfirmingPublisher, outbox_publish_due, publish
 from propmgmt.celery import app
 from tests.conftest import queue_depth
+from tests.probe.events import probe_event
 
 
 class ScriptedChannel:
@@ -102,7 +103,7 @@ def scripted(monkeypatch):
 
 def rows(count):
     with transaction.atomic():
-        return [publish("probe.happened", {"key": f"k{i}"})[0] for i in range(count)]
+        return [publish(probe_event("probe.happened", {"key": f"k{i}"}))[0] for i in range(count)]
 
 
 def unpublished():
@@ -178,7 +179,9 @@ def test_real_broker_confirms_every_batch_across_a_reconnect(clean_queues):
     publisher = ConfirmingPublisher(url, timeout=5)
     try:
         with transaction.atomic():
-            batch = [publish("probe.happened", {"key": f"r{i}"})[0] for i in range(300)]
+            batch = [
+                publish(probe_event("probe.happened", {"key": f"r{i}"}))[0] for i in range(300)
+            ]
         confirmed = set()
         for start in range(0, 300, 100):
             outcome = publisher.publish(batch[start : start + 100])

@@ -21,6 +21,7 @@ from apps.messaging.publisher import outbox_publish_due, publish
 from apps.messaging.selectors import outbox_stats
 from tests.conftest import queue_depth, wait_until
 from tests.factories import UserFactory
+from tests.probe.events import probe_event
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +42,7 @@ def relay(clean_queues):
 
 def committed(event, key, **kwargs):
     with transaction.atomic():
-        return publish(event, {"key": key}, **kwargs)[0]
+        return publish(probe_event(event, {"key": key}), **kwargs)[0]
 
 
 def row(instance):

@@ -13,6 +13,7 @@ from apps.messaging import publisher as publisher_module
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import outbox_publish_due, publish
 from propmgmt.celery import app
+from tests.probe.events import probe_event
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -82,7 +83,7 @@ def test_a_silent_node_first_in_the_failover_list_leaves_time_for_the_next(
         *silent_broker[0], real_broker
     )
     with transaction.atomic():
-        publish("probe.happened", {"key": "through-the-next-node"})
+        publish(probe_event("probe.happened", {"key": "through-the-next-node"}))
     # The first sweep may spend its sending time finding the node; the next one
     # publishes on the connection it found. Each stays within its bound.
     published = 0

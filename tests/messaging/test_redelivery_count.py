@@ -20,7 +20,7 @@ pytestmark = pytest.mark.broker
 
 
 def event(key, **data):
-    return {"event": "probe", "occurred_at": timezone.now().isoformat(),
+    return {"event": "probe.happened", "occurred_at": timezone.now().isoformat(),
             "data": {"key": key, **data}}  # fmt: skip
 
 

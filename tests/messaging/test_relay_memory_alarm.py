@@ -16,6 +16,7 @@ from django.db import transaction
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import publish
 from tests.conftest import queue_depth, wait_until
+from tests.probe.events import probe_event
 
 pytestmark = [
     pytest.mark.broker,
@@ -62,7 +63,7 @@ def test_a_memory_alarm_holds_the_relay_and_every_row_goes_once_after_it(
     body = {"category": "heating", "description": "No heat", "urgency": "urgent"}
     assert resident.post("/api/v1/repairs/", body, format="json").status_code == 201  # warm
     with transaction.atomic():
-        [warm_up] = publish("probe.happened", {"key": "before-the-alarm"})
+        [warm_up] = publish(probe_event("probe.happened", {"key": "before-the-alarm"}))
     wait_until(lambda: OutboxMessage.objects.get(id=warm_up.id).published_at, message="relay up")
 
     with memory_alarm():
@@ -74,7 +75,9 @@ def test_a_memory_alarm_holds_the_relay_and_every_row_goes_once_after_it(
         assert response.status_code == 201, response.data
         assert time.monotonic() - started < 1.0
         with transaction.atomic():
-            backlog = [publish("probe.happened", {"key": f"alarm-{i}"})[0] for i in range(300)]
+            backlog = [
+                publish(probe_event("probe.happened", {"key": f"alarm-{i}"}))[0] for i in range(300)
+            ]
         time.sleep(max(0.0, ALARM_SECONDS - (time.monotonic() - alarm_started)))
         waiting = OutboxMessage.objects.filter(published_at__isnull=True)
         assert waiting.count() >= len(backlog)  # nothing is confirmed while blocked

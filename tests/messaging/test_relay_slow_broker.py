@@ -14,6 +14,7 @@ from apps.messaging import publisher as publisher_module
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import outbox_publish_due, publish
 from tests.conftest import queue_depth, wait_until
+from tests.probe.events import probe_event
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -82,7 +83,7 @@ def test_a_slow_broker_gets_every_row_sweep_by_sweep_without_a_loop_of_duplicate
     # 300 rows of 20 kB: 6 MB, four seconds of the link; a sweep may take one.
     with transaction.atomic():
         rows = [
-            publish("probe.happened", {"key": f"slow-{i}", "filler": "x" * 20_000})[0]
+            publish(probe_event("probe.happened", {"key": f"slow-{i}", "filler": "x" * 20_000}))[0]
             for i in range(300)
         ]
     unpublished = OutboxMessage.objects.filter(published_at__isnull=True)

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from apps.messaging.models import OutboxMessage
 from apps.messaging.publisher import publish
 from tests.conftest import wait_until
+from tests.probe.events import probe_event
 
 pytestmark = pytest.mark.broker
 
@@ -15,7 +16,7 @@ NEVER = "3600"  # seconds between sweeps: only a notification can explain a publ
 
 def committed(key):
     with transaction.atomic():
-        return publish("probe.happened", {"key": key})[0]
+        return publish(probe_event("probe.happened", {"key": key}))[0]
 
 
 def published_by(relay, row):

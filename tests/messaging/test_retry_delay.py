@@ -17,6 +17,7 @@ from apps.messaging.models import DeliveryAttempt, MessageFailure, OutboxMessage
 from apps.messaging.publisher import publish
 from propmgmt.celery import app
 from tests.conftest import queue_depth, wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
@@ -27,7 +28,7 @@ DELAY_60 = celeryconfig.delay_queue_name(60)
 
 def committed_publish(event, data, **kwargs):
     with transaction.atomic():
-        return publish(event, data, **kwargs)
+        return publish(probe_event(event, data), **kwargs)
 
 
 def effects(key):
@@ -78,9 +79,12 @@ def test_urgent_repairs_overtake_normal_ones_while_retries_wait(clean_queues, st
     # One commit, so the relay publishes the backlog as one batch.
     with transaction.atomic():
         for i in range(20):
-            publish("probe.slow_repair", {"key": "backlog", "label": f"normal-{i}"},
+            publish(probe_event("probe.slow_repair", {"key": "backlog", "label": f"normal-{i}"}),
                     urgency="normal")  # fmt: skip
-        publish("probe.slow_repair", {"key": "backlog", "label": "urgent"}, urgency="urgent")
+        publish(
+            probe_event("probe.slow_repair", {"key": "backlog", "label": "urgent"}),
+            urgency="urgent",
+        )
     wait_until(lambda: len(effects("backlog")) == 21, timeout=60, message="backlog processed")
     order = [effect.priority for effect in effects("backlog")]
     # The worker holds at most one message beyond the running one, so the urgent repair

@@ -38,7 +38,11 @@ def test_declare_is_idempotent_and_status_lists_every_queue(broker_vhost, capsys
 
 def test_task_sent_by_name_is_routed_and_run_by_a_worker(clean_queues, start_worker):
     start_worker("reporting")
-    event = {"event": "probe", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {"key": "k1"}}
+    event = {
+        "event": "probe.happened",
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "data": {"key": "k1"},
+    }
     result = app.send_task("probe.record", args=[event], queue="reporting")
     effect = wait_until(lambda: ProbeEffect.objects.filter(key="k1").first(), message="effect")
     assert effect.message_id == result.id
@@ -53,7 +57,11 @@ def test_configured_route_sends_to_the_named_queue(clean_queues):
 
 def test_permanent_failure_lands_in_the_queue_dlq_with_death_record(clean_queues, start_worker):
     start_worker("complaints")
-    event = {"event": "probe", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {"key": "p"}}
+    event = {
+        "event": "probe.happened",
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "data": {"key": "p"},
+    }
     result = app.send_task("probe.fail_unless_fixed", args=[event], queue="complaints")
     wait_until(lambda: queue_depth("complaints.dlq") == 1, message="dead letter")
     [letter] = dead_letters_list("complaints")

@@ -6,11 +6,11 @@ that skips the base task's delivery policy, all fail here instead of in producti
 """
 
 import ast
-import importlib
 from pathlib import Path
 
 import celeryconfig
 import tests.probe.tasks  # noqa: F401 (the probe consumers, routed by tests/fixtures/probes.py)
+from apps.messaging.contracts import event_types
 from apps.reporting.facts import ASSET_EVENTS, EVENT_FACTS
 from propmgmt.celery import app
 from tasks.base import ConsumerTask
@@ -29,27 +29,9 @@ def subscribed_events(task_name):
     }
 
 
-def published_events():
-    """(module, event) for every publish(<event>, ...) call in apps/."""
-    found = set()
-    for path in sorted((ROOT / "apps").rglob("*.py")):
-        if "migrations" in path.parts:
-            continue
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        for node in ast.walk(ast.parse(path.read_text())):
-            is_publish = isinstance(node, ast.Call) and getattr(node.func, "id", "") == "publish"
-            if not (is_publish and node.args):
-                continue
-            event = node.args[0]
-            if isinstance(event, ast.Constant):
-                found.add((module, event.value))
-            elif isinstance(event, ast.Name):
-                found.add((module, getattr(importlib.import_module(module), event.id)))
-            elif isinstance(event, ast.Subscript) and isinstance(event.value, ast.Name):
-                # publish(EVENTS_BY_KIND[kind], ...): every event of that mapping.
-                events = getattr(importlib.import_module(module), event.value.id)
-                found.update((module, name) for name in events.values())
-    return found
+def declared_event_types():
+    """Every app's event types (apps/<app>/events.py), the retired ones left out."""
+    return [t for t in event_types() if t.__module__.startswith("apps.") and not t.RETIRED]
 
 
 def test_every_route_and_subscription_names_a_registered_task_on_a_declared_queue():
@@ -68,14 +50,23 @@ def test_every_registered_consumer_is_routed_and_has_the_base_delivery_policy():
         assert isinstance(task, ConsumerTask), f"task {name} does not use ConsumerTask"
 
 
-def test_every_published_event_is_declared_and_every_declared_event_is_published():
-    published = published_events()
-    assert published, "the scan found no publish() calls"
-    for module, event in published:
-        assert event in celeryconfig.EVENT_SUBSCRIPTIONS, f"{module} publishes unknown {event}"
+def test_every_event_type_is_declared_and_every_declared_event_has_a_type():
+    # publish() takes only typed events (tests/messaging/test_publish.py), so the types
+    # are the events the apps can publish.
+    types = {t.NAME for t in declared_event_types()}
+    assert types, "no event types found"
     # Events declared with no subscriber are declared so on purpose (an empty list).
     declared = {e for e in celeryconfig.EVENT_SUBSCRIPTIONS if not e.startswith("probe.")}
-    assert declared == {event for _, event in published}
+    assert declared == types
+
+
+def test_every_app_publishes_only_from_its_events_module():
+    for path in sorted((ROOT / "apps").rglob("*.py")):
+        if "migrations" in path.parts or path.name == "events.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            is_publish = isinstance(node, ast.Call) and getattr(node.func, "id", "") == "publish"
+            assert not is_publish, f"{path.relative_to(ROOT)} calls publish()"
 
 
 def test_only_the_messaging_layer_and_operations_read_the_topology():

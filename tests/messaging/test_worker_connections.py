@@ -13,6 +13,7 @@ from django.db import connection, transaction
 
 from apps.messaging.publisher import publish
 from tests.conftest import wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
@@ -33,7 +34,7 @@ def sessions_opened():
 def publish_probes(prefix, count):
     with transaction.atomic():
         for i in range(count):
-            publish("probe.happened", {"key": f"{prefix}-{i}"})
+            publish(probe_event("probe.happened", {"key": f"{prefix}-{i}"}))
 
 
 def test_a_pool_child_keeps_its_database_connection_between_tasks(clean_queues, start_worker):

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from apps.messaging.publisher import publish
 from tests.conftest import queue_depth, queues_forget_killed_consumers, wait_until
+from tests.probe.events import probe_event
 
 pytestmark = pytest.mark.broker
 
@@ -13,8 +14,8 @@ pytestmark = pytest.mark.broker
 def test_a_task_in_hand_at_teardown_is_not_left_for_the_next_test(clean_queues, start_worker):
     worker = start_worker("reporting")
     with transaction.atomic():
-        [row] = publish("probe.slow", {"key": "in-hand", "seconds": 30})
-        publish("probe.happened", {"key": "waiting"})
+        [row] = publish(probe_event("probe.slow", {"key": "in-hand", "seconds": 30}))
+        publish(probe_event("probe.happened", {"key": "waiting"}))
     wait_until(lambda: f"Task probe.slow_record[{row.id}] received" in worker.logs())
     worker.kill()  # as the fixture does once the test is over
     queues_forget_killed_consumers({"reporting"})

@@ -17,6 +17,7 @@ from apps.messaging.publisher import publish
 from devtools.processes import ROOT, wait_until
 from tests.conftest import queue_depth
 from tests.fixtures.processes import process_env
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
@@ -39,7 +40,7 @@ def accept(prefix, count):
     keys = [f"{prefix}-{n}" for n in range(count)]
     for key in keys:
         with transaction.atomic():
-            publish("probe.happened", {"key": key})
+            publish(probe_event("probe.happened", {"key": key}))
     return keys
 
 

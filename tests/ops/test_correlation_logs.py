@@ -18,6 +18,7 @@ from apps.messaging.publisher import publish
 from apps.notifications.models import Notification
 from devtools.processes import TEST_LOG_DIR, wait_until
 from tests.factories import PropertyFactory, UnitFactory, UserFactory
+from tests.probe.events import probe_event
 
 pytestmark = pytest.mark.broker
 
@@ -85,7 +86,7 @@ def test_one_request_id_through_web_workers_and_notifications(
 
 def test_the_relay_logs_each_row_under_its_correlation_id(clean_queues, start_relay):
     with correlation("relay-trail-1"), transaction.atomic():
-        [row] = publish("probe.happened", {"key": "r"})
+        [row] = publish(probe_event("probe.happened", {"key": "r"}))
     start_relay()
     wait_until(lambda: OutboxMessage.objects.get(pk=row.pk).published_at, timeout=20)
     log = (TEST_LOG_DIR / "relay-0.log").read_text()
@@ -99,7 +100,7 @@ def test_the_relay_logs_each_row_under_its_correlation_id(clean_queues, start_re
 def test_a_lost_worker_is_logged_under_the_messages_correlation_id(clean_queues, start_worker):
     worker = start_worker("visitor_management")
     with correlation("lost-trail-1"), transaction.atomic():
-        [row] = publish("probe.poison", {"key": "p"})
+        [row] = publish(probe_event("probe.poison", {"key": "p"}))
     wait_until(lambda: "WorkerLostError" in worker.logs(), timeout=30)
     lost = [line for line in worker.logs().splitlines() if "WorkerLostError" in line]
     assert lost and all("[lost-trail-1]" in line for line in lost if line[:2] == "20"), lost
@@ -110,7 +111,7 @@ def test_a_lost_worker_is_logged_under_the_messages_correlation_id(clean_queues,
 def test_log_format_json_gives_one_json_object_per_line(clean_queues, start_worker):
     worker = start_worker("reporting", env={"LOG_FORMAT": "json"})
     with correlation("json-trail-1"), transaction.atomic():
-        [row] = publish("probe.happened", {"key": "j"})
+        [row] = publish(probe_event("probe.happened", {"key": "j"}))
     wait_until(lambda: f"probe.record[{row.id}] succeeded" in worker.logs())
     records = [json.loads(line) for line in worker.logs().splitlines() if line.startswith("{")]
     assert records and all(

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from apps.messaging.publisher import publish
 from tests.conftest import queue_depth, wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.broker
 
 def long_task_started(worker, key, seconds):
     with transaction.atomic():
-        [row] = publish("probe.slow", {"key": key, "seconds": seconds})
+        [row] = publish(probe_event("probe.slow", {"key": key, "seconds": seconds}))
     wait_until(lambda: f"Task probe.slow_record[{row.id}] received" in worker.logs())
     wait_until(lambda: queue_depth("reporting") == 0, message="the message taken")
     return row

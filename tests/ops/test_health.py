@@ -65,7 +65,7 @@ def dead_letter_one(queue):
     """Publish a message to a work queue and reject it, as a consumer does."""
     with broker_connection(confirm_publish=True) as connection:
         Producer(connection.default_channel).publish(
-            [{"event": "probe", "data": {}}],
+            [{"event": "probe.happened", "data": {}}],
             exchange=celeryconfig.WORK_EXCHANGE.name, routing_key=queue, serializer="json",
             headers={"task": "probe.record", "id": str(uuid.uuid4())}, delivery_mode=2,
         )  # fmt: skip

@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from apps.messaging.publisher import publish
 from tests.conftest import wait_until
+from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = pytest.mark.broker
@@ -33,10 +34,10 @@ def value(scraped, name, **labels):
 def traffic():
     """Two messages consumed, one retried until dead-lettered, one dead-lettered at once."""
     with transaction.atomic():
-        publish("probe.happened", {"key": "m1"})
-        publish("probe.happened", {"key": "m2"})
-        publish("probe.flaky", {"key": "f"})
-        publish("probe.breakable", {"key": "b"})
+        publish(probe_event("probe.happened", {"key": "m1"}))
+        publish(probe_event("probe.happened", {"key": "m2"}))
+        publish(probe_event("probe.flaky", {"key": "f"}))
+        publish(probe_event("probe.breakable", {"key": "b"}))
 
 
 def test_metrics_after_traffic(clean_queues, start_worker, start_service, settings):
@@ -138,7 +139,9 @@ def test_flower_refuses_strangers_and_shows_workers_and_queues(
     workers = wait_until(listed_workers, timeout=30, message="Flower lists the worker")
     assert any(name.startswith(worker.name) for name in workers), workers
     with transaction.atomic():
-        publish("probe.breakable", {"key": "q"})  # dead-lettered: complaints.dlq has one
+        publish(
+            probe_event("probe.breakable", {"key": "q"})
+        )  # dead-lettered: complaints.dlq has one
 
     def lengths():
         response = requests.get(flower.url("/api/queues/length"), auth=FLOWER_AUTH, timeout=10)

@@ -8,6 +8,7 @@ import time
 from celery import shared_task
 from django.db import connection
 
+from apps.messaging.contracts import event_decode
 from apps.messaging.correlation import get_correlation_id
 from tasks.base import ConsumerTask
 from tests.probe.models import ProbeEffect, ProbeSwitch
@@ -33,8 +34,8 @@ def _switch(name):
 
 
 def _record(self, event):
-    _effect(self, event["data"]["key"], event["data"].get("label", ""))
-    logger.info("probe effect %s", event["data"]["key"])
+    _effect(self, event.key, event.label)
+    logger.info("probe effect %s", event.key)
 
 
 # The same consumer under two names, so that it can be routed to two queues.
@@ -45,15 +46,15 @@ record_repair = shared_task(bind=True, name="probe.record_repair")(_record)
 @shared_task(bind=True, name="probe.slow_record")
 def slow_record(self, event):
     # Sleeps inside the transaction, so a kill mid-task leaves no effect behind.
-    _effect(self, event["data"]["key"])
-    time.sleep(event["data"].get("seconds", 5))
+    _effect(self, event.key)
+    time.sleep(5 if event.seconds is None else event.seconds)
 
 
 @shared_task(bind=True, name="probe.fail_unless_fixed")
 def fail_unless_fixed(self, event):
     if not _switch("fixed"):
         raise ValueError("the probe is broken until the 'fixed' switch is on")
-    _effect(self, event["data"]["key"])
+    _effect(self, event.key)
 
 
 @shared_task(bind=True, name="probe.flaky", max_retries=2)
@@ -78,21 +79,21 @@ class OnceFailing(ConsumerTask):
     transient_errors = (ProbeTransientError,)
 
     def retry_delay(self):
-        [event] = self.request.args
-        return event["data"].get("retry_in", 60)
+        [envelope] = self.request.args
+        return event_decode(envelope).retry_in
 
 
 @shared_task(bind=True, base=OnceFailing, name="probe.transient_once")
 def transient_once(self, event):
     if not self.request.retries:
         raise ProbeTransientError("first attempt fails")
-    _effect(self, event["data"]["key"], f"retry{self.request.retries}")
+    _effect(self, event.key, f"retry{self.request.retries}")
 
 
 @shared_task(bind=True, name="probe.slow_repair")
 def slow_repair(self, event):
     _record(self, event)
-    time.sleep(event["data"].get("seconds", 0.2))
+    time.sleep(0.2 if event.seconds is None else event.seconds)
 
 
 @shared_task(bind=True, name="probe.db_blip", retry_jitter=False,
@@ -102,13 +103,13 @@ def db_blip(self, event):
     if not self.request.retries:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-    _effect(self, event["data"]["key"], f"retry{self.request.retries}")
+    _effect(self, event.key, f"retry{self.request.retries}")
 
 
 @shared_task(bind=True, name="probe.fail_slowly", max_retries=0)
 def fail_slowly(self, event):
     # No retries: a database outage during it goes straight to dead-lettering.
-    time.sleep(event["data"]["seconds"])
+    time.sleep(event.seconds)
     raise ValueError("the probe always fails")
 
 

@@ -8,14 +8,17 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from apps.assets.events import AssetUpdated
 from apps.complaints.services import complaint_file, complaint_rate, complaint_transition
 from apps.messaging.models import ProcessedMessage
 from apps.messaging.publisher import publish
 from apps.notifications.models import Notification
+from apps.repairs.events import RepairRequested
 from apps.repairs.models import RepairRequest
 from apps.repairs.services import repair_request_submit, repair_transition
 from apps.reporting.models import AssetSnapshot, DailyPropertyStat
 from apps.reporting.services import report_period_reconcile
+from apps.visitors.events import VisitorExpected
 from propmgmt.celery import app
 from tests.conftest import make_site, queue_depth, wait_until
 
@@ -24,6 +27,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 REPAIR = {
     "repair_id": 11, "property_id": 5, "unit_id": 1, "resident_id": 1,
     "category": "electrical", "urgency": "normal", "status": "submitted", "version": 1,
+    "requested_at": timezone.now(),
 }  # fmt: skip
 
 
@@ -32,19 +36,21 @@ def processed(consumer):
 
 
 def asset(version, condition):
-    return {"asset_id": 21, "property_id": 5, "category": "boiler", "condition": condition,
-            "cost": "1500.50", "status": "active", "version": version}  # fmt: skip
+    return AssetUpdated(asset_id=21, property_id=5, category="boiler", condition=condition,
+                        cost=Decimal("1500.50"), status="active", warranty_end=None,
+                        version=version)  # fmt: skip
 
 
 def test_reporting_worker_counts_once_and_keeps_newest_asset(clean_queues, start_worker):
     start_worker("reporting", "asset_management")
     with transaction.atomic():
-        publish("repair.requested", REPAIR)
-        publish("asset.updated", asset(3, "poor"))
+        publish(RepairRequested(**REPAIR))
+        publish(asset(3, "poor"))
     with transaction.atomic():
-        publish("repair.requested", REPAIR)  # re-published: a new message id
-        publish("asset.updated", asset(2, "good"))  # late and older
-        publish("visitor.expected", {"visitor_id": 1, "property_id": 5})  # not subscribed
+        publish(RepairRequested(**REPAIR))  # re-published: a new message id
+        publish(asset(2, "good"))  # late and older
+        publish(VisitorExpected(visitor_id=1, property_id=5, unit_id=1, host_id=None, name="V",
+                                status="expected", version=1, arrived_at=None))  # fmt: skip
     wait_until(
         lambda: (
             processed("reporting.record_event") == 2

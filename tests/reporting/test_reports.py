@@ -11,9 +11,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from apps.assets.events import AssetCreated
 from apps.assets.services import asset_create
+from apps.complaints.events import ComplaintFiled
 from apps.complaints.services import complaint_file, complaint_rate, complaint_transition
+from apps.messaging.contracts import event_decode
 from apps.messaging.models import OutboxMessage
+from apps.repairs.events import RepairRequested
 from apps.repairs.models import RepairRequest, RepairStatusChange
 from apps.repairs.services import repair_request_submit, repair_transition
 from apps.reporting.facts import duration_bucket
@@ -24,6 +28,7 @@ from apps.reporting.services import (
     report_event_record,
     report_period_reconcile,
 )
+from apps.visitors.events import VisitorArrived
 from apps.visitors.services import visitor_walk_in
 from tests.factories import DailyPropertyStatFactory
 
@@ -76,9 +81,9 @@ def replay_shuffled_twice(seed=7):
     events = envelopes("reporting.record_event") * 2
     random.Random(seed).shuffle(events)
     for envelope in events:
-        report_event_record(envelope)
+        report_event_record(event_decode(envelope))
     for envelope in envelopes("reporting.record_asset_event"):
-        asset_snapshot_record(envelope)
+        asset_snapshot_record(event_decode(envelope))
 
 
 def test_events_twice_in_any_order_agree_with_a_recomputation_from_source_rows(world):
@@ -187,25 +192,23 @@ def test_complaints_visitors_and_assets_reports_and_csv(api, world):
 @pytest.mark.parametrize("path", ["repairs", "complaints", "visitors", "assets"])
 def test_reports_are_for_managers_of_the_property_and_admins(api, world, path):
     for site in (world.a, world.b):
-        report_event_record({
-            "event": "visitor.arrived", "occurred_at": timezone.now().isoformat(),
-            "data": {"visitor_id": site.property.id, "property_id": site.property.id},
-        })  # fmt: skip
-        report_event_record({
-            "event": "complaint.filed", "occurred_at": timezone.now().isoformat(),
-            "data": {"complaint_id": site.property.id, "property_id": site.property.id,
-                     "category": "noise"},
-        })  # fmt: skip
-        report_event_record({
-            "event": "repair.requested", "occurred_at": timezone.now().isoformat(),
-            "data": {"repair_id": site.property.id, "property_id": site.property.id,
-                     "category": "pest", "urgency": "low"},
-        })  # fmt: skip
-        asset_snapshot_record({
-            "event": "asset.created", "occurred_at": timezone.now().isoformat(),
-            "data": {"asset_id": site.property.id, "property_id": site.property.id,
-                     "category": "lift", "condition": "good", "cost": "1.00", "version": 1},
-        })  # fmt: skip
+        now, pk = timezone.now(), site.property.id
+        report_event_record(VisitorArrived(
+            visitor_id=pk, property_id=pk, unit_id=1, host_id=None, name="V", status="arrived",
+            version=2, arrived_at=None, occurred_at=now,
+        ))  # fmt: skip
+        report_event_record(ComplaintFiled(
+            complaint_id=pk, property_id=pk, unit_id=1, resident_id=1, category="noise",
+            version=1, status="open", occurred_at=now,
+        ))  # fmt: skip
+        report_event_record(RepairRequested(
+            repair_id=pk, property_id=pk, unit_id=1, resident_id=1, category="pest",
+            urgency="low", requested_at=now, status="submitted", version=1, occurred_at=now,
+        ))  # fmt: skip
+        asset_snapshot_record(AssetCreated(
+            asset_id=pk, property_id=pk, category="lift", condition="good",
+            cost=Decimal("1.00"), status="active", warranty_end=None, version=1, occurred_at=now,
+        ))  # fmt: skip
     url = f"/api/v1/reports/{path}/"
     a, b = world.a.property.id, world.b.property.id
     mine = api(world.user("manager")).get(url).json()

@@ -348,11 +348,20 @@ class Command(BaseCommand):
         complaint_id = (
             Complaint.objects.order_by("-id").values_list("id", flat=True).first() or 0
         ) + 1000
+        unit = Unit.objects.get(code="OAK-101")
+        resident = unit_current_residencies(unit).first().resident
+        # A well-formed complaint.filed (apps.complaints.events.ComplaintFiled) whose
+        # complaint is missing.
         envelope = {
             "event": "complaint.filed",
+            "version": 1,
             "occurred_at": timezone.now().isoformat(),
-            "data": {"complaint_id": complaint_id},
-        }
+            "data": {
+                "complaint_id": complaint_id, "property_id": unit.property_id,
+                "unit_id": unit.id, "resident_id": resident.id, "category": "noise",
+                "version": 1, "status": "open",
+            },
+        }  # fmt: skip
         with transaction.atomic():
             row = OutboxMessage.objects.create(
                 event="complaint.filed", task_name="customer_service.notify_complaint_filed",
@@ -365,11 +374,10 @@ class Command(BaseCommand):
             return any(letter["message_id"] == message_id for letter in letters)
 
         self._wait(dead_lettered, "the poison message in complaints.dlq")
-        unit = Unit.objects.get(code="OAK-101")
         since = timezone.now()
         Complaint.objects.create(
-            id=complaint_id, property_id=unit.property_id, unit=unit,
-            resident=unit_current_residencies(unit).first().resident, category="noise",
+            id=complaint_id, property_id=unit.property_id, unit=unit, resident=resident,
+            category="noise",
             subject="Demo: restored complaint", description="Restored by the demo's fix",
         )  # fmt: skip
         # The id was given by hand: move the sequence past it, as a restore would.
