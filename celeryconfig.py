@@ -35,6 +35,7 @@ NOTIFICATIONS_EMAIL = "notifications_email"
 NOTIFICATIONS_SMS = "notifications_sms"
 NOTIFICATIONS_IN_APP = "notifications_in_app"
 ANNOUNCEMENTS = "announcements"
+AMENITIES = "amenities"
 
 WORK_QUEUE_NAMES = (
     USER_REGISTRATION,
@@ -48,6 +49,7 @@ WORK_QUEUE_NAMES = (
     NOTIFICATIONS_SMS,
     NOTIFICATIONS_IN_APP,
     ANNOUNCEMENTS,
+    AMENITIES,
 )
 
 # Domain code speaks of urgency; this maps it to message priorities (only queues listed
@@ -166,6 +168,10 @@ TASK_QUEUES = {
     "announcements.send": ANNOUNCEMENTS,
     "announcements.send_batch": ANNOUNCEMENTS,
     "announcements.send_digest": ANNOUNCEMENTS,
+    "amenities.notify_reservation_booked": AMENITIES,
+    "amenities.notify_reservation_status_changed": AMENITIES,
+    "amenities.send_reservation_reminder": AMENITIES,
+    "amenities.apply_closure": AMENITIES,
     # Periodic housekeeping runs on the reporting worker pool.
     "housekeeping.prune_messaging_records": REPORTING,
     "scheduled.repair_sla_escalate": REPORTING,
@@ -206,6 +212,10 @@ EVENT_SUBSCRIPTIONS = {
     "announcement.send": ["announcements.send"],
     "announcement.batch": ["announcements.send_batch"],
     "announcement.digest_due": ["announcements.send_digest"],
+    "reservation.booked": ["amenities.notify_reservation_booked"],
+    "reservation.status_changed": ["amenities.notify_reservation_status_changed"],
+    "reservation.reminder_due": ["amenities.send_reservation_reminder"],
+    "amenity.closure_announced": ["amenities.apply_closure"],
 }
 
 # --- Celery settings ---------------------------------------------------------------
@@ -290,6 +300,7 @@ imports = (
     "tasks.reporting",
     "tasks.notifications",
     "tasks.announcements",
+    "tasks.amenities",
     "tasks.housekeeping",
     "tasks.scheduled",
 )

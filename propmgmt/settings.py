@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.complaints",
     "apps.notifications",
     "apps.announcements",
+    "apps.amenities",
     "apps.reporting",
     "apps.ops",
 ]
