@@ -261,6 +261,8 @@ SPECTACULAR_SETTINGS = {
         "AnnouncementCategoryEnum": "apps.announcements.models.AnnouncementCategory",
         "AnnouncementStatusEnum": "apps.announcements.models.AnnouncementStatus",
         "AnnouncementAudienceEnum": "apps.announcements.models.Audience",
+        "ReservationStatusEnum": "apps.amenities.models.ReservationStatus",
+        "AmenityKindEnum": "apps.amenities.models.AmenityKind",
     },
 }
 

@@ -58,8 +58,7 @@ class AmenitySerializer(serializers.ModelSerializer):
 class AmenityUpdateSerializer(AmenitySerializer):
     """An amenity's settings; it stays at its property."""
 
-    class Meta(AmenitySerializer.Meta):
-        read_only_fields = [*AmenitySerializer.Meta.read_only_fields, "property"]
+    property = serializers.PrimaryKeyRelatedField(read_only=True)
 
 
 class ClosureAnnounceSerializer(serializers.Serializer):
