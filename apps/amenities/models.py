@@ -11,6 +11,7 @@ import datetime
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
@@ -86,6 +87,15 @@ class Amenity(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.property})"
+
+    def clean(self):
+        if self.closes_at and self.opens_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "Closing time must be after opening time."})
+        if self.slot_minutes and self.max_booking_minutes % self.slot_minutes:
+            raise ValidationError(
+                {"max_booking_minutes": "The longest booking must be a whole number of slots "
+                 f"({self.slot_minutes} minutes each)."}
+            )  # fmt: skip
 
 
 class AmenityClosure(models.Model):

@@ -128,22 +128,9 @@ def _amenity_manage_check(user, amenity):
 # --- amenities and closures ----------------------------------------------------------
 
 
-def amenity_check(amenity):
-    """The rules of an amenity's settings that span fields (400 naming the field)."""
-    if amenity.closes_at <= amenity.opens_at:
-        raise Invalid("Closing time must be after opening time, the same day.", field="closes_at")
-    if amenity.max_booking_minutes % amenity.slot_minutes:
-        raise Invalid(
-            "The longest booking must be a whole number of slots "
-            f"({amenity.slot_minutes} minutes each).",
-            field="max_booking_minutes",
-        )
-
-
 def amenity_save(*, user, amenity):
     """Create or update an amenity on behalf of a manager of its property (or an admin)."""
     _amenity_manage_check(user, amenity) if amenity.pk else amenity_manage_authorize(user)
-    amenity_check(amenity)
     amenity.full_clean()
     amenity.save()
     return amenity
