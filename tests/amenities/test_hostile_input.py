@@ -11,7 +11,8 @@ from tests.amenities.helpers import amenity
 pytestmark = pytest.mark.django_db
 
 ANY = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=40),
+    st.none(), st.booleans(), st.integers(), st.text(max_size=40),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
     st.dates().map(str), st.lists(st.integers(), max_size=3),
 )  # fmt: skip
