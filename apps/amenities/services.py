@@ -1,13 +1,13 @@
 """Writes of the amenities app: keeping amenities and closures, booking, and moving a
 reservation through its workflow (RESERVATION_WORKFLOW below, run by apps/core/workflow.py).
 
-Concurrency. Every booking of an amenity takes the amenity's row lock
-(`SELECT … FOR UPDATE`) before it reads what is booked, so bookings of one amenity
-commit one after another and each reads what the one before committed (READ COMMITTED
-takes a new snapshot per statement). That makes the shared-capacity check and the weekly
-limit correct under concurrency. For exclusive amenities PostgreSQL itself refuses an
-overlap (the exclusion constraint on the reservation's tstzrange, models.py), whoever
-writes the row: the service turns that refusal into 409.
+Concurrency. For exclusive amenities PostgreSQL itself refuses an overlap (the
+exclusion constraint on the reservation's tstzrange, models.py), whoever writes the row:
+the service turns that refusal into 409, and takes no lock. A booking that must count
+(places of a shared amenity, a weekly limit) first takes the amenity's row lock
+(`SELECT … FOR UPDATE`), so such bookings of one amenity commit one after another and
+each reads what the one before committed (READ COMMITTED takes a new snapshot per
+statement): the count is never stale.
 """
 
 import datetime
@@ -271,12 +271,15 @@ def reservation_book(*, resident, amenity, starts_at, ends_at, now=None):
     status = S.REQUESTED if amenity.needs_approval else S.CONFIRMED
     try:
         with transaction.atomic():
-            amenity = (
-                Amenity.objects.select_for_update().select_related("property").get(pk=amenity.pk)
-            )
-            _weekly_limit_check(amenity, resident, starts_at)
-            if amenity.capacity > 1:
-                _capacity_check(amenity, starts_at, ends_at)
+            if amenity.capacity > 1 or amenity.weekly_limit is not None:
+                amenity = (
+                    Amenity.objects.select_for_update()
+                    .select_related("property")
+                    .get(pk=amenity.pk)
+                )
+                _weekly_limit_check(amenity, resident, starts_at)
+                if amenity.capacity > 1:
+                    _capacity_check(amenity, starts_at, ends_at)
             reservation = _start(resident, amenity, residency.unit, starts_at, ends_at, status)
             events.reservation_booked(reservation)
             if status == S.CONFIRMED:
