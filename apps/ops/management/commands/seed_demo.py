@@ -198,12 +198,28 @@ class Command(BaseCommand):
         reservation_book(resident=users["bob"], amenity=gym, **at(gym, 7))
         reservation_book(resident=users["alice"], amenity=party, **at(party, 18, 3))
         reservation_book(resident=users["carol"], amenity=elm_gym, **at(elm_gym, 8))
+        self._amenity_history(gym, users["bob"])
         closed = day + datetime.timedelta(days=20)
         for amenity in (gym, elm_gym):
             amenity_closure_announce(
                 user=None, amenity=amenity, starts_on=closed, ends_on=closed,
                 reason="Floor polishing",
             )  # fmt: skip
+
+    def _amenity_history(self, gym, resident):
+        """Two weeks of bob's past gym visits for the dashboard: kept, missed, cancelled."""
+        zone = zoneinfo.ZoneInfo(gym.property.time_zone)
+        unit = Unit.objects.get(code="OAK-102")
+        statuses = ["completed", "completed", "no_show", "completed", "cancelled"]
+        for n in range(1, 15):
+            day = timezone.localdate() - datetime.timedelta(days=n)
+            start = datetime.datetime.combine(day, datetime.time(7), tzinfo=zone)
+            reservation = Reservation.objects.create(
+                amenity=gym, property=gym.property, unit=unit, resident=resident,
+                starts_at=start, ends_at=start + datetime.timedelta(hours=1), exclusive=False,
+                status=statuses[n % len(statuses)],
+            )  # fmt: skip
+            reservation.record_status("", by=resident, at=start - datetime.timedelta(days=1))
 
     def _user(self, username, role):
         user, created = User.objects.get_or_create(
