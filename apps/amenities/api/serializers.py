@@ -33,8 +33,23 @@ class AmenityClosureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "08:00",
+     "description": "Wall-clock time in the property's time zone (no offset)."}
+)  # fmt: skip
+class WallClockTimeField(serializers.TimeField):
+    """A time of day on the property's clock: "HH:MM" or "HH:MM:SS" (OpenAPI's "time"
+    format would demand an offset, which a daily opening hour has none of)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class AmenitySerializer(serializers.ModelSerializer):
     """An amenity; managers of its property (and admins) write it."""
+
+    opens_at = WallClockTimeField(required=False)
+    closes_at = WallClockTimeField(required=False, help_text="After opens_at, the same day.")
 
     property = ScopedIdField(lambda user: properties_for_area(user, AREA))
     time_zone = serializers.CharField(source="property.time_zone", read_only=True)
