@@ -17,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.amenities.models import Amenity
 from apps.properties.models import Residency
 from tests.factories import (
     AssetFactory,
@@ -25,7 +26,7 @@ from tests.factories import (
     UserFactory,
     VisitorFactory,
 )
-from tests.test_permissions import daily_stat, invitation
+from tests.test_permissions import booking, daily_stat, invitation, reservation
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,10 @@ FILTERS = {
     ("/api/v1/reports/complaints/", "property"): ("property_id", ["manager"]),
     ("/api/v1/reports/visitors/", "property"): ("property_id", ["manager"]),
     ("/api/v1/reports/assets/", "property"): ("property_id", ["manager"]),
+    ("/api/v1/amenities/", "property"): ("property", ["manager", "resident"]),
+    ("/api/v1/reservations/", "property"): ("property", ["manager", "resident"]),
+    ("/api/v1/reservations/", "amenity"): ("amenity", ["manager", "resident"]),
+    ("/api/v1/reports/amenities/", "property"): ("property_id", ["manager"]),
 }
 CASES = [
     pytest.param(path, param, role, id=f"{path}?{param}-{role}")
@@ -73,7 +78,7 @@ def populated(world):
     """Something of every listed kind at both properties (and a claim of a stranger)."""
     for site in (world.a, world.b):
         AssetFactory(site=site), VisitorFactory(site=site), RepairRequestFactory(site=site)
-        ComplaintFactory(site=site), invitation(site), daily_stat(site)
+        ComplaintFactory(site=site), invitation(site), daily_stat(site), reservation(site)
         Residency.objects.create(resident=UserFactory(), unit=site.unit,
                                  start_date="2026-01-01", status="pending")  # fmt: skip
     cache.clear()
@@ -97,7 +102,9 @@ def test_an_id_filter_answers_only_what_the_caller_sees(populated, api, path, pa
     client = api(world.user(role))
     visible = rows(client.get(path))
     other_site = {"property": world.b.property.pk, "unit": world.b.unit.pk,
-                  "host": world.b.resident.pk}[param]  # fmt: skip
+                  "host": world.b.resident.pk,
+                  "amenity": Amenity.objects.filter(property=world.b.property).first().pk,
+                  }[param]  # fmt: skip
     value = data.draw(
         st.one_of(st.sampled_from([other_site, 10**6, 0, -1, 2**63]), st.integers()),
         label=param,
@@ -111,6 +118,13 @@ def test_an_id_filter_answers_only_what_the_caller_sees(populated, api, path, pa
 
 # An id in a request body: (path, role, body(world, id), the other property's object).
 BODIES = {
+    "amenities.property": ("/api/v1/amenities/", "manager",
+                           lambda w, v: {"property": v, "name": "Gym", "kind": "gym"},
+                           lambda w: w.b.property),
+    "reservations.amenity": ("/api/v1/reservations/", "resident",
+                             lambda w, v: {**booking(w.a), "amenity": v},
+                             lambda w: Amenity.objects.create(property=w.b.property, name="Gym",
+                                                              kind="gym")),
     "units.property": ("/api/v1/units/", "manager", lambda w, v: {"property": v, "code": "Z-1"},
                        lambda w: w.b.property),
     "assets.property": ("/api/v1/assets/", "maintenance",
