@@ -3,7 +3,7 @@
 The rules that two bookers could break by racing are held by PostgreSQL: an exclusion
 constraint (btree_gist, tstzrange) keeps the live reservations of an exclusive amenity
 from overlapping; a shared amenity's capacity is checked under the amenity's row lock
-(apps/amenities/services.py `reservation_book`, docs/ARCHITECTURE.md "Amenities").
+(apps/amenities/services.py `reservation_book`; README "Amenities").
 """
 
 import datetime
