@@ -81,6 +81,10 @@ def test_a_cancelled_booking_is_not_reminded(world, api, clean_queues, start_wor
     wait_until(lambda: consumed(row))
     assert not notices(site.resident, "reservation_reminder").exists()
     # Cancelling one's own booking tells nobody more.
+    cancel = OutboxMessage.objects.get(
+        event="reservation.status_changed", payload__0__data__status="cancelled"
+    )
+    wait_until(lambda: consumed(cancel))
     assert notices(site.resident, "reservation_status_resident").count() == 2
 
 
