@@ -30,6 +30,7 @@ bench:
 	.venv/bin/python -m bench.throughput
 	.venv/bin/python -m bench.announcements
 	.venv/bin/python -m bench.pruning
+	.venv/bin/python -m bench.amenities
 
 # SIZE=small (CI, ~3-4 min) or SIZE=full (docs/RELIABILITY.md); knobs in bench/faults/run.py
 faults:

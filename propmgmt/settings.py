@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.complaints",
     "apps.notifications",
     "apps.announcements",
+    "apps.amenities",
     "apps.reporting",
     "apps.ops",
 ]
@@ -260,6 +261,8 @@ SPECTACULAR_SETTINGS = {
         "AnnouncementCategoryEnum": "apps.announcements.models.AnnouncementCategory",
         "AnnouncementStatusEnum": "apps.announcements.models.AnnouncementStatus",
         "AnnouncementAudienceEnum": "apps.announcements.models.Audience",
+        "ReservationStatusEnum": "apps.amenities.models.ReservationStatus",
+        "AmenityKindEnum": "apps.amenities.models.AmenityKind",
     },
 }
 

@@ -17,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.amenities.models import Amenity
 from tests.factories import (
     AssetFactory,
     ComplaintFactory,
@@ -24,7 +25,7 @@ from tests.factories import (
     ResidencyFactory,
     VisitorFactory,
 )
-from tests.test_permissions import daily_stat, invitation
+from tests.test_permissions import booking, daily_stat, invitation, reservation
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,10 @@ FILTERS = {
     ("/api/v1/reports/complaints/", "property"): ("property_id", ["manager"]),
     ("/api/v1/reports/visitors/", "property"): ("property_id", ["manager"]),
     ("/api/v1/reports/assets/", "property"): ("property_id", ["manager"]),
+    ("/api/v1/amenities/", "property"): ("property", ["manager", "resident"]),
+    ("/api/v1/reservations/", "property"): ("property", ["manager", "resident"]),
+    ("/api/v1/reservations/", "amenity"): ("amenity", ["manager", "resident"]),
+    ("/api/v1/reports/amenities/", "property"): ("property_id", ["manager"]),
 }
 CASES = [
     pytest.param(path, param, role, id=f"{path}?{param}-{role}")
@@ -72,7 +77,7 @@ def populated(world):
     """Something of every listed kind at both properties (and a claim of a stranger)."""
     for site in (world.a, world.b):
         AssetFactory(site=site), VisitorFactory(site=site), RepairRequestFactory(site=site)
-        ComplaintFactory(site=site), invitation(site), daily_stat(site)
+        ComplaintFactory(site=site), invitation(site), daily_stat(site), reservation(site)
         ResidencyFactory(unit=site.unit, start_date="2026-01-01", status="pending")
     cache.clear()
     return world
@@ -95,7 +100,9 @@ def test_an_id_filter_answers_only_what_the_caller_sees(populated, api, path, pa
     client = api(world.user(role))
     visible = rows(client.get(path))
     other_site = {"property": world.b.property.pk, "unit": world.b.unit.pk,
-                  "host": world.b.resident.pk}[param]  # fmt: skip
+                  "host": world.b.resident.pk,
+                  "amenity": Amenity.objects.filter(property=world.b.property).first().pk,
+                  }[param]  # fmt: skip
     value = data.draw(
         st.one_of(st.sampled_from([other_site, 10**6, 0, -1, 2**63]), st.integers()),
         label=param,
@@ -109,6 +116,13 @@ def test_an_id_filter_answers_only_what_the_caller_sees(populated, api, path, pa
 
 # An id in a request body: (path, role, body(world, id), the other property's object).
 BODIES = {
+    "amenities.property": ("/api/v1/amenities/", "manager",
+                           lambda w, v: {"property": v, "name": "Gym", "kind": "gym"},
+                           lambda w: w.b.property),
+    "reservations.amenity": ("/api/v1/reservations/", "resident",
+                             lambda w, v: {**booking(w.a), "amenity": v},
+                             lambda w: Amenity.objects.create(property=w.b.property, name="Gym",
+                                                              kind="gym")),
     "units.property": ("/api/v1/units/", "manager", lambda w, v: {"property": v, "code": "Z-1"},
                        lambda w: w.b.property),
     "assets.property": ("/api/v1/assets/", "maintenance",

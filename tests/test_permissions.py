@@ -12,6 +12,7 @@ and EXPECTED (and to ANONYMOUS_OK if anonymous callers are not simply 401).
 
 import datetime
 import itertools
+import zoneinfo
 
 import pytest
 from django.core.cache import cache
@@ -19,6 +20,10 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from apps.amenities.models import Reservation
+from tests.amenities.helpers import amenity as amenity_at
+from tests.amenities.helpers import days_ahead
+from tests.amenities.helpers import local as amenity_local
 from tests.announcements.helpers import draft as announcement_draft
 from tests.announcements.helpers import sent as announcement_sent
 from tests.factories import (
@@ -99,6 +104,29 @@ def claim(site):
     return ResidencyFactory(unit=site.unit, start_date=timezone.localdate(), status="pending")
 
 
+def amenity(site):
+    return amenity_at(site.property)
+
+
+def reservation(site, status="confirmed"):
+    room = amenity_at(site.property)
+    zone = zoneinfo.ZoneInfo(site.property.time_zone)
+    starts = amenity_local(days_ahead(3), 10, zone=zone)
+    return Reservation.objects.create(
+        amenity=room, property=site.property, unit=site.unit, resident=site.resident,
+        starts_at=starts, ends_at=starts + datetime.timedelta(hours=1), exclusive=True,
+        status=status,
+    )  # fmt: skip
+
+
+def booking(site):
+    """A booking of a new amenity at the site, tomorrow 10:00 in the property's zone."""
+    zone = zoneinfo.ZoneInfo(site.property.time_zone)
+    starts = amenity_local(days_ahead(3), 10, zone=zone)
+    return {"amenity": amenity_at(site.property).pk, "starts_at": starts.isoformat(),
+            "ends_at": (starts + datetime.timedelta(hours=1)).isoformat()}  # fmt: skip
+
+
 def in_an_hour():
     return (timezone.now() + datetime.timedelta(hours=1)).isoformat()
 
@@ -109,7 +137,37 @@ A, V, R, C = "/api/v1/assets/", "/api/v1/visitors/", "/api/v1/repairs/", "/api/v
 N, REP, DL = "/api/v1/notifications/", "/api/v1/reports/", "/api/v1/ops/dead-letters/"
 INV, RES = "/api/v1/invitations/", "/api/v1/residencies/"
 AN = "/api/v1/announcements/"
+AM, RV = "/api/v1/amenities/", "/api/v1/reservations/"
 ENDPOINTS = {
+    # amenities and reservations
+    "amenities.list": ("get", AM, amenity, lambda o: AM, None),
+    "amenities.create": ("post", AM, nothing, lambda o: AM,
+                         lambda s: {"property": s.property.pk, "name": "Gym", "kind": "gym"}),
+    "amenities.retrieve": ("get", AM + "{id}/", amenity, lambda o: f"{AM}{o.pk}/", None),
+    "amenities.update": ("put", AM + "{id}/", amenity, lambda o: f"{AM}{o.pk}/",
+                         lambda s: {"name": "Gym", "kind": "gym"}),
+    "amenities.partial_update": ("patch", AM + "{id}/", amenity, lambda o: f"{AM}{o.pk}/",
+                                 lambda s: {"capacity": 3}),
+    "amenities.slots": ("get", AM + "{id}/slots/", amenity,
+                        lambda o: f"{AM}{o.pk}/slots/?date={days_ahead(2)}", None),
+    "amenities.closures": ("get", AM + "{id}/closures/", amenity,
+                           lambda o: f"{AM}{o.pk}/closures/", None),
+    "amenities.closure_announce": ("post", AM + "{id}/closures/", amenity,
+                                   lambda o: f"{AM}{o.pk}/closures/",
+                                   lambda s: {"starts_on": str(days_ahead(30)),
+                                              "ends_on": str(days_ahead(31)), "reason": "Paint"}),
+    "reservations.list": ("get", RV, reservation, lambda o: RV, None),
+    "reservations.create": ("post", RV, nothing, lambda o: RV, booking),
+    "reservations.retrieve": ("get", RV + "{id}/", reservation, lambda o: f"{RV}{o.pk}/", None),
+    "reservations.history": ("get", RV + "{id}/history/", reservation,
+                             lambda o: f"{RV}{o.pk}/history/", None),
+    "reservations.transition.cancel": ("post", RV + "{id}/transition/", reservation,
+                                       lambda o: f"{RV}{o.pk}/transition/",
+                                       lambda s: {"status": "cancelled"}),
+    "reservations.transition.approve": ("post", RV + "{id}/transition/",
+                                        lambda s: reservation(s, "requested"),
+                                        lambda o: f"{RV}{o.pk}/transition/",
+                                        lambda s: {"status": "approved"}),
     # accounts and registration
     "auth.register": ("post", f"{AUTH}register/", nothing, lambda o: f"{AUTH}register/",
                       lambda s: {"email": f"new{next(_n)}@example.com", "unit_code": s.unit.code,
@@ -252,6 +310,8 @@ ENDPOINTS = {
                            lambda o: f"{REP}complaints/?property={o.pk}", None),
     "reports.visitors": ("get", REP + "visitors/", prop,
                          lambda o: f"{REP}visitors/?property={o.pk}", None),
+    "reports.amenities": ("get", REP + "amenities/", prop,
+                          lambda o: f"{REP}amenities/?property={o.pk}", None),
     "reports.assets": ("get", REP + "assets/", prop,
                        lambda o: f"{REP}assets/?property={o.pk}", None),
     # announcements: managers of the property and admins; recipients read what was sent
@@ -368,6 +428,7 @@ EXPECTED = {
     "reports.complaints":           [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.visitors":             [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.assets":               [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
+    "reports.amenities":            [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "announcements.list":           [("in", "out"), ("out", "out"), ("out", "out"), ("out", "out"), ("in", "out"), ("in", "in")],
     "announcements.retrieve":       [(200, 404), (404, 404), (404, 404), (404, 404), (200, 404), (200, 200)],
     "announcements.create":         [*STAFF_ONLY_MANAGERS, (201, 400), (201, 201)],
@@ -377,6 +438,20 @@ EXPECTED = {
     "announcements.cancel":         [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
     "announcements.read":           [(204, 404), (404, 404), (404, 404), (404, 404), (409, 404), (409, 409)],
     "announcements.failures":       [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
+    "amenities.list":               [("in", "out"), F, F, F, ("in", "out"), ("in", "in")],
+    "amenities.create":             [F, F, F, F, (201, 400), (201, 201)],
+    "amenities.retrieve":           [(200, 404), F, F, F, (200, 404), (200, 200)],
+    "amenities.update":             [F, F, F, F, (200, 404), (200, 200)],
+    "amenities.partial_update":     [F, F, F, F, (200, 404), (200, 200)],
+    "amenities.slots":              [(200, 404), F, F, F, (200, 404), (200, 200)],
+    "amenities.closures":           [(200, 404), F, F, F, (200, 404), (200, 200)],
+    "amenities.closure_announce":   [F, F, F, F, (201, 404), (201, 201)],
+    "reservations.list":            [("in", "out"), F, F, F, ("in", "out"), ("in", "in")],
+    "reservations.create":          [(201, 400), F, F, F, F, F],
+    "reservations.retrieve":        [(200, 404), F, F, F, (200, 404), (200, 200)],
+    "reservations.history":         [(200, 404), F, F, F, (200, 404), (200, 200)],
+    "reservations.transition.cancel": [(200, 404), F, F, F, (200, 404), (200, 200)],
+    "reservations.transition.approve": [F, F, F, F, (200, 404), (200, 200)],
     "dead_letters.list":            [F] * 5 + [(200, 200)],
     "dead_letters.retrieve":        [F] * 5 + [(404, 404)],
     "dead_letters.replay":          [F] * 5 + [(404, 404)],

@@ -43,10 +43,14 @@ PAGES = {
     "reports": "/admin/reporting/dailypropertystat/",
     "announcements": "/admin/announcements/announcement/",
     "announce": "/admin/announcements/announcement/add/",
+    "amenities": "/admin/amenities/amenity/",
+    "closures": "/admin/amenities/amenityclosure/",
+    "reservations": "/admin/amenities/reservation/",
 }
 MANAGER_PAGES = {"repairs", "assets", "visitors", "walk_in", "complaints", "properties",
                  "units", "residencies", "invitations", "invite", "staff_assignments",
-                 "users", "announcements", "announce"}  # fmt: skip
+                 "users", "announcements", "announce", "amenities", "closures",
+                 "reservations"}  # fmt: skip
 OPENS = {
     "maintenance": {"repairs", "assets"},
     "security": {"visitors", "walk_in"},
@@ -62,7 +66,8 @@ INDEX = {
     "manager": {"repairs.repairrequest", "assets.asset", "visitors.visitor",
                 "complaints.complaint", "properties.property", "properties.unit",
                 "properties.residency", "properties.staffassignment", "accounts.user",
-                "registration.invitation", "announcements.announcement"},
+                "registration.invitation", "announcements.announcement", "amenities.amenity",
+                "amenities.amenityclosure", "amenities.reservation"},
 }  # fmt: skip
 
 

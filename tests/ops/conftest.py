@@ -15,6 +15,7 @@ ALL_QUEUES = (
     "notifications_sms",
     "notifications_in_app",
     "announcements",
+    "amenities",
 )
 
 

@@ -46,6 +46,7 @@ def test_the_scenario_runs_twice_in_a_row_against_the_running_system(
             "ok    a worker is killed mid-task and the task still completes once",
             "ok    a poison message is dead-lettered and replayed after a fix",
             "ok    an announcement reaches every resident",
+            "ok    alice books the party room, the manager approves, alice is told",
             "ok    the reports move",
         ):
             assert step in result.stdout, f"run {run}"

@@ -92,3 +92,16 @@ class AssetReportRowSerializer(serializers.Serializer):
     total_cost = serializers.DecimalField(max_digits=16, decimal_places=2)
     warranty_ending_30 = serializers.IntegerField(help_text="warranties ending within 30 days")
     warranty_ending_90 = serializers.IntegerField(help_text="warranties ending within 90 days")
+
+
+class AmenityReportRowSerializer(serializers.Serializer):
+    period = serializers.DateField(help_text="first day of the period")
+    property_id = serializers.IntegerField()
+    amenity_id = serializers.IntegerField()
+    amenity = serializers.CharField()
+    bookings = serializers.IntegerField()
+    cancellations = serializers.IntegerField()
+    no_shows = serializers.IntegerField()
+    booked_hours = serializers.FloatField(help_text="place-hours booked (kept bookings)")
+    open_hours = serializers.FloatField(help_text="place-hours open (hours × capacity)")
+    utilisation = serializers.FloatField(allow_null=True, help_text="booked / open, 0-1")

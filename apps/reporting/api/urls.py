@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.reporting.api.views import (
+    AmenityReportView,
     AssetReportView,
     ComplaintReportView,
     DailyReportView,
@@ -14,4 +15,5 @@ urlpatterns = [
     path("complaints/", ComplaintReportView.as_view(), name="report-complaints"),
     path("visitors/", VisitorReportView.as_view(), name="report-visitors"),
     path("assets/", AssetReportView.as_view(), name="report-assets"),
+    path("amenities/", AmenityReportView.as_view(), name="report-amenities"),
 ]

@@ -11,6 +11,7 @@ from apps.core.roles import user_is_admin, user_is_manager_or_admin
 from apps.properties.selectors import staff_property_ids
 from apps.reporting import selectors
 from apps.reporting.api.serializers import (
+    AmenityReportRowSerializer,
     AssetReportRowSerializer,
     ComplaintReportRowSerializer,
     DailyQuerySerializer,
@@ -156,5 +157,14 @@ class AssetReportView(ReportView):
         return selectors.asset_report(property_ids=property_ids, today=q["to"])
 
     @_report_schema(AssetReportRowSerializer, selectors.asset_report.__doc__)
+    def get(self, request):
+        return super().get(request)
+
+
+class AmenityReportView(ReportView):
+    row_serializer = AmenityReportRowSerializer
+    report = selectors.amenities_report
+
+    @_report_schema(AmenityReportRowSerializer, selectors.amenities_report.__doc__)
     def get(self, request):
         return super().get(request)

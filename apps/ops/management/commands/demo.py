@@ -57,6 +57,7 @@ class Command(BaseCommand):
             ("a worker is killed mid-task and the task still completes once", self.worker_killed),
             ("a poison message is dead-lettered and replayed after a fix", self.poison),
             ("an announcement reaches every resident", self.announcement),
+            ("alice books the party room, the manager approves, alice is told", self.party_room),
             ("the reports move", self.reports_move),
         ]
         self.tokens = {}  # one login per user per run: the login endpoint is throttled
@@ -280,6 +281,33 @@ class Command(BaseCommand):
             f"{counts['recipients']} residents reached {took:.2f}s after send: "
             f"{counts['sent']} notified in-app{folded}; alice sees it"
         )
+
+    def party_room(self):
+        alice, manager = self._login("alice"), self._login("manager")
+        rooms = self._api("GET", "amenities/?kind=party_room", alice)["results"]
+        if not rooms:
+            raise StepFailed("alice sees no party room (seed_demo adds one)")
+        room = rooms[0]
+        slot = None
+        for ahead in range(2, room["booking_horizon_days"]):
+            day = timezone.localdate() + datetime.timedelta(days=ahead)
+            free = self._api("GET", f"amenities/{room['id']}/slots/?date={day}", alice)["slots"]
+            if free:
+                slot = free[0]
+                break
+        if slot is None:
+            raise StepFailed("the party room has no free slot left")
+        booking = self._api("POST", "reservations/", alice, json={
+            "amenity": room["id"], "starts_at": slot["starts_at"], "ends_at": slot["ends_at"],
+        })  # fmt: skip
+        if booking["status"] != "requested":
+            raise StepFailed(f"the booking is {booking['status']}, not waiting for approval")
+        since = timezone.now()
+        body = {"status": "approved"}
+        self._api("POST", f"reservations/{booking['id']}/transition/", manager, json=body)
+        told = self._notified("alice", "reservation_status_resident", since)
+        took = (told.sent_at - since).total_seconds()
+        return f"{slot['starts_at']} confirmed; alice told {took:.2f}s after the approval"
 
     def complaint(self):
         resident = self._login("alice")

@@ -1,11 +1,15 @@
 import datetime
+import zoneinfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import ProtectedError, Q
+from django.utils import timezone
 
 from apps.accounts.models import Role, User
+from apps.amenities.models import Amenity, AmenityClosure, Reservation
+from apps.amenities.services import amenity_closure_announce, reservation_book
 from apps.announcements.models import Announcement
 from apps.announcements.services import announcement_create
 from apps.assets.models import Asset
@@ -92,6 +96,7 @@ class Command(BaseCommand):
                 defaults={"start_date": datetime.date(2026, 1, 1)},
             )
         self._announcement_draft()
+        self._amenities()
         if not options["no_history"] and demo_history_seed(
             Property.objects.filter(code__in=[p[0] for p in PROPERTIES])
         ):
@@ -116,6 +121,9 @@ class Command(BaseCommand):
         others = Property.objects.exclude(pk__in=ids)
         at_demo = [
             RepairRequest.objects.filter(property__in=ids),
+            Reservation.objects.filter(property__in=ids),
+            AmenityClosure.objects.filter(amenity__property__in=ids),
+            Amenity.objects.filter(property__in=ids),
             Complaint.objects.filter(property__in=ids),
             Visitor.objects.filter(property__in=ids),
             Asset.objects.filter(property__in=ids),
@@ -157,6 +165,61 @@ class Command(BaseCommand):
             body="The fire alarms of Oak Court will be tested on Friday between 10:00 and 10:30.",
             by_email=True,
         )
+
+    def _amenities(self):
+        """Oak Court: a gym (10 places), a party room needing approval, a service lift;
+        Elm House: a gym. Bob has booked the gym, alice asked for the party room, carol
+        booked Elm's gym; each property has a closure on a day nobody booked (once)."""
+        oak, elm = Property.objects.get(code="oak"), Property.objects.get(code="elm")
+        if Amenity.objects.filter(property__in=[oak, elm]).exists():
+            return
+        hours = {"opens_at": datetime.time(6), "closes_at": datetime.time(22)}
+        gym = Amenity.objects.create(
+            property=oak, name="Gym", kind="gym", capacity=10, weekly_limit=7, **hours
+        )
+        party = Amenity.objects.create(
+            property=oak, name="Party room", kind="party_room", opens_at=datetime.time(10),
+            closes_at=datetime.time(23), max_booking_minutes=240, needs_approval=True,
+            cancellation_deadline_hours=48,
+        )  # fmt: skip
+        Amenity.objects.create(
+            property=oak, name="Service lift", kind="service_lift", opens_at=datetime.time(8),
+            closes_at=datetime.time(18), slot_minutes=30, max_booking_minutes=120,
+        )  # fmt: skip
+        elm_gym = Amenity.objects.create(property=elm, name="Gym", kind="gym", capacity=6, **hours)
+        day = timezone.localdate() + datetime.timedelta(days=3)
+
+        def at(amenity, hour, hours=1):
+            zone = zoneinfo.ZoneInfo(amenity.property.time_zone)
+            start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=zone)
+            return {"starts_at": start, "ends_at": start + datetime.timedelta(hours=hours)}
+
+        users = {u.username: u for u in User.objects.filter(username__in=["alice", "bob", "carol"])}
+        reservation_book(resident=users["bob"], amenity=gym, **at(gym, 7))
+        reservation_book(resident=users["alice"], amenity=party, **at(party, 18, 3))
+        reservation_book(resident=users["carol"], amenity=elm_gym, **at(elm_gym, 8))
+        self._amenity_history(gym, users["bob"])
+        closed = day + datetime.timedelta(days=20)
+        for amenity in (gym, elm_gym):
+            amenity_closure_announce(
+                user=None, amenity=amenity, starts_on=closed, ends_on=closed,
+                reason="Floor polishing",
+            )  # fmt: skip
+
+    def _amenity_history(self, gym, resident):
+        """Two weeks of bob's past gym visits for the dashboard: kept, missed, cancelled."""
+        zone = zoneinfo.ZoneInfo(gym.property.time_zone)
+        unit = Unit.objects.get(code="OAK-102")
+        statuses = ["completed", "completed", "no_show", "completed", "cancelled"]
+        for n in range(1, 15):
+            day = timezone.localdate() - datetime.timedelta(days=n)
+            start = datetime.datetime.combine(day, datetime.time(7), tzinfo=zone)
+            reservation = Reservation.objects.create(
+                amenity=gym, property=gym.property, unit=unit, resident=resident,
+                starts_at=start, ends_at=start + datetime.timedelta(hours=1), exclusive=False,
+                status=statuses[n % len(statuses)],
+            )  # fmt: skip
+            reservation.record_status("", by=resident, at=start - datetime.timedelta(days=1))
 
     def _user(self, username, role):
         user, created = User.objects.get_or_create(

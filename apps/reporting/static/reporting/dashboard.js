@@ -38,8 +38,9 @@
   async function refresh() {
     status.textContent = "Loading…";
     try {
-      const [repairs, complaints, visitors, assets] = await Promise.all([
-        report("repairs"), report("complaints"), report("visitors"), report("assets")]);
+      const [repairs, complaints, visitors, assets, amenities] = await Promise.all([
+        report("repairs"), report("complaints"), report("visitors"), report("assets"),
+        report("amenities")]);
       const periods = periodsOf(repairs);
       const opened = sumBy(repairs, "period", (r) => r.opened);
       const resolved = sumBy(repairs, "period", (r) => r.resolved);
@@ -81,6 +82,20 @@
       const assetCategories = [...value.keys()].sort();
       draw("chart-assets", { type: "bar", data: { labels: assetCategories, datasets: [
         { label: "Total value", data: assetCategories.map((c) => value.get(c)) }] } });
+
+      const amenityName = (r) => `${r.amenity} (${names[r.property_id] || `#${r.property_id}`})`;
+      const amenityNames = [...new Set(amenities.map(amenityName))].sort();
+      const sumAmenity = (value) => sumBy(amenities.map((r) => ({ ...r, name: amenityName(r) })), "name", value);
+      const [booked, cancelled, noShows, bookedHours, openHours] = [
+        (r) => r.bookings, (r) => r.cancellations, (r) => r.no_shows, (r) => r.booked_hours,
+        (r) => r.open_hours].map(sumAmenity);
+      draw("chart-amenities", { data: { labels: amenityNames, datasets: [
+        { type: "bar", label: "Bookings", data: amenityNames.map((a) => booked.get(a)) },
+        { type: "bar", label: "Cancellations", data: amenityNames.map((a) => cancelled.get(a)) },
+        { type: "bar", label: "No-shows", data: amenityNames.map((a) => noShows.get(a)) },
+        { type: "line", label: "Utilisation %", yAxisID: "share",
+          data: amenityNames.map((a) => (openHours.get(a) ? Math.round((1000 * bookedHours.get(a)) / openHours.get(a)) / 10 : null)) }] },
+        options: { scales: { share: { position: "right", min: 0, max: 100 } } } });
       status.textContent = "";
       document.body.dataset.reportsLoaded = "true";
     } catch (error) {

@@ -1,0 +1,90 @@
+"""The manager's bookings in the admin: today's day list with local times, this week's,
+approve and no-show steps through the service, a closure announced from the admin; only
+their property's."""
+
+import datetime
+import zoneinfo
+
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.amenities.models import Amenity, AmenityClosure, Reservation
+from apps.messaging.models import OutboxMessage
+from apps.properties.models import Unit
+from tests.admin.test_admin_roles import logged_in
+
+LIST = "/admin/amenities/reservation/"
+
+
+def booked(amenity, resident_unit, resident, day, hour, status="confirmed"):
+    zone = zoneinfo.ZoneInfo(amenity.property.time_zone)
+    start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=zone)
+    return Reservation.objects.create(
+        amenity=amenity, property=amenity.property, unit=resident_unit, resident=resident,
+        starts_at=start, ends_at=start + datetime.timedelta(hours=1),
+        exclusive=amenity.capacity == 1, status=status,
+    )  # fmt: skip
+
+
+def test_todays_day_list_and_steps(demo):
+    lift = Amenity.objects.get(property__code="oak", name="Service lift")
+    elm_gym = Amenity.objects.get(property__code="elm", name="Gym")
+    alice = User.objects.get(username="alice")
+    unit = Unit.objects.get(code="OAK-101")
+    today = timezone.localdate()
+    now_hour = timezone.localtime().hour
+    earlier = booked(lift, unit, alice, today, max(now_hour - 1, 0))
+    in_three_days = booked(lift, unit, alice, today + datetime.timedelta(days=3), 9, "requested")
+    elsewhere = booked(
+        elm_gym, Unit.objects.get(code="ELM-1"), User.objects.get(username="carol"), today, 7
+    )
+
+    client = logged_in("manager")
+    page = client.get(LIST).content.decode()  # today by default
+    assert (
+        f"{earlier.starts_at.astimezone(zoneinfo.ZoneInfo(lift.property.time_zone)):%H:%M}–" in page
+    )
+    assert f"/{earlier.pk}/change/" in page
+    assert f"/{in_three_days.pk}/change/" not in page
+    assert f"/{elsewhere.pk}/change/" not in page  # another property's
+    upcoming = client.get(LIST, {"when": "upcoming"}).content.decode()
+    assert f"/{in_three_days.pk}/change/" in upcoming
+    assert f"/{elsewhere.pk}/change/" not in client.get(LIST, {"when": "all"}).content.decode()
+
+    # Approve: requested → approved → confirmed, told to the resident by the worker.
+    url = f"{LIST}{in_three_days.pk}/step/approved/"
+    assert client.post(url, {"workflow_apply": "1"}).status_code == 302
+    assert Reservation.objects.get(pk=in_three_days.pk).status == "confirmed"
+    assert OutboxMessage.objects.filter(event="reservation.status_changed",
+                                        payload__0__data__reservation_id=in_three_days.pk,
+                                        payload__0__data__status="confirmed").exists()  # fmt: skip
+    # No-show only once it has started.
+    if earlier.starts_at <= timezone.now():
+        client.post(f"{LIST}{earlier.pk}/step/no_show/", {"workflow_apply": "1"})
+        assert Reservation.objects.get(pk=earlier.pk).status == "no_show"
+    response = client.post(f"{LIST}{in_three_days.pk}/step/no_show/", {"workflow_apply": "1"},
+                           follow=True)  # fmt: skip
+    assert "started" in response.content.decode()
+    assert Reservation.objects.get(pk=in_three_days.pk).status == "confirmed"
+    # Another property's booking has no page for this manager.
+    assert client.get(f"{LIST}{elsewhere.pk}/change/").status_code in (302, 404)
+
+
+def test_a_closure_announced_in_the_admin_is_published(demo):
+    lift = Amenity.objects.get(property__code="oak", name="Service lift")
+    day = timezone.localdate() + datetime.timedelta(days=40)
+    client = logged_in("manager")
+    response = client.post("/admin/amenities/amenityclosure/add/", {
+        "amenity": lift.pk, "starts_on": day, "ends_on": day, "reason": "Lift inspection",
+    })  # fmt: skip
+    assert response.status_code == 302, response.content[:2000]
+    closure = AmenityClosure.objects.get(amenity=lift, reason="Lift inspection")
+    assert OutboxMessage.objects.filter(
+        event="amenity.closure_announced", payload__0__data__closure_id=closure.pk
+    ).exists()
+    # Ending before it starts is refused on the form.
+    response = client.post("/admin/amenities/amenityclosure/add/", {
+        "amenity": lift.pk, "starts_on": day, "ends_on": day - datetime.timedelta(days=1),
+        "reason": "x",
+    })  # fmt: skip
+    assert response.status_code == 200
