@@ -35,6 +35,8 @@ NOTIFICATIONS_EMAIL = "notifications_email"
 NOTIFICATIONS_SMS = "notifications_sms"
 NOTIFICATIONS_IN_APP = "notifications_in_app"
 ANNOUNCEMENTS = "announcements"
+# The front desk (issue #25): parcel arrivals told to residents, and its beat jobs.
+FRONT_DESK = "front_desk"
 
 WORK_QUEUE_NAMES = (
     USER_REGISTRATION,
@@ -48,6 +50,7 @@ WORK_QUEUE_NAMES = (
     NOTIFICATIONS_SMS,
     NOTIFICATIONS_IN_APP,
     ANNOUNCEMENTS,
+    FRONT_DESK,
 )
 
 # Domain code speaks of urgency; this maps it to message priorities (only queues listed
@@ -166,6 +169,10 @@ TASK_QUEUES = {
     "announcements.send": ANNOUNCEMENTS,
     "announcements.send_batch": ANNOUNCEMENTS,
     "announcements.send_digest": ANNOUNCEMENTS,
+    # The front desk: its consumer and its beat jobs.
+    "front_desk.notify_parcel_arrived": FRONT_DESK,
+    "front_desk.parcel_reminders_send": FRONT_DESK,
+    "front_desk.parcel_return_lists_send": FRONT_DESK,
     # Periodic housekeeping runs on the reporting worker pool.
     "housekeeping.prune_messaging_records": REPORTING,
     "scheduled.repair_sla_escalate": REPORTING,
@@ -206,6 +213,8 @@ EVENT_SUBSCRIPTIONS = {
     "announcement.send": ["announcements.send"],
     "announcement.batch": ["announcements.send_batch"],
     "announcement.digest_due": ["announcements.send_digest"],
+    "parcel.arrived": ["front_desk.notify_parcel_arrived"],
+    "parcel.status_changed": [],
 }
 
 # --- Celery settings ---------------------------------------------------------------
@@ -292,6 +301,7 @@ imports = (
     "tasks.announcements",
     "tasks.housekeeping",
     "tasks.scheduled",
+    "tasks.front_desk",
 )
 
 beat_scheduler = "apps.core.beat:InstallOnceScheduler"
@@ -324,6 +334,19 @@ beat_schedule = {
         "task": "scheduled.manager_digests_send",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 15 * 60 - 10},
+    },
+    # The front desk: days are kwargs, editable in the admin (Periodic tasks).
+    "parcel-reminders": {
+        "task": "front_desk.parcel_reminders_send",
+        "schedule": crontab(hour=9, minute=0),
+        "kwargs": {"days": 3},
+        "options": {"expires": 23 * 60 * 60},
+    },
+    "parcel-return-lists": {
+        "task": "front_desk.parcel_return_lists_send",
+        "schedule": crontab(hour=8, minute=0),
+        "kwargs": {"days": 14},
+        "options": {"expires": 23 * 60 * 60},
     },
     "nightly-report-reconciliation": {
         "task": "scheduled.reports_reconcile",

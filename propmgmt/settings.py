@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.complaints",
     "apps.notifications",
     "apps.announcements",
+    "apps.front_desk",
     "apps.reporting",
     "apps.ops",
 ]
@@ -260,6 +261,9 @@ SPECTACULAR_SETTINGS = {
         "AnnouncementCategoryEnum": "apps.announcements.models.AnnouncementCategory",
         "AnnouncementStatusEnum": "apps.announcements.models.AnnouncementStatus",
         "AnnouncementAudienceEnum": "apps.announcements.models.Audience",
+        "ParcelStatusEnum": "apps.front_desk.models.ParcelStatus",
+        "ParcelCarrierEnum": "apps.front_desk.models.Carrier",
+        "ParcelSizeEnum": "apps.front_desk.models.ParcelSize",
     },
 }
 

@@ -29,6 +29,7 @@ from tests.factories import (
     ROLES,
     AssetFactory,
     ComplaintFactory,
+    ParcelFactory,
     RepairRequestFactory,
     UserFactory,
     VisitorFactory,
@@ -80,6 +81,10 @@ def complaint(site, status="open"):
     return ComplaintFactory(site=site, status=status)
 
 
+def parcel(site):
+    return ParcelFactory(site=site)
+
+
 def notification(site):
     """An in-app notification for the site's resident."""
     return Notification.objects.create(
@@ -119,7 +124,7 @@ AUTH, P, U = "/api/v1/auth/", "/api/v1/properties/", "/api/v1/units/"
 A, V, R, C = "/api/v1/assets/", "/api/v1/visitors/", "/api/v1/repairs/", "/api/v1/complaints/"
 N, REP, DL = "/api/v1/notifications/", "/api/v1/reports/", "/api/v1/ops/dead-letters/"
 INV, RES = "/api/v1/invitations/", "/api/v1/residencies/"
-AN = "/api/v1/announcements/"
+AN, PA = "/api/v1/announcements/", "/api/v1/parcels/"
 ENDPOINTS = {
     # accounts and registration
     "auth.register": ("post", f"{AUTH}register/", nothing, lambda o: f"{AUTH}register/",
@@ -284,6 +289,16 @@ ENDPOINTS = {
                            lambda o: f"{AN}{o.pk}/read/", None),
     "announcements.failures": ("get", AN + "{id}/failures/", announcement_sent,
                                lambda o: f"{AN}{o.pk}/failures/", None),
+    # parcels: the desk (security) and managers log and hand over; residents read theirs
+    "parcels.list": ("get", PA, parcel, lambda o: PA, None),
+    "parcels.create": ("post", PA, nothing, lambda o: PA,
+                       lambda s: {"unit": s.unit.pk, "carrier": "ups",
+                                  "tracking_numbers": [f"T{next(_n)}"]}),
+    "parcels.retrieve": ("get", PA + "{id}/", parcel, lambda o: f"{PA}{o.pk}/", None),
+    "parcels.pick_up": ("post", PA + "{id}/pick-up/", parcel, lambda o: f"{PA}{o.pk}/pick-up/",
+                        lambda s: {"code": "424242"}),
+    "parcels.return": ("post", PA + "{id}/return/", parcel, lambda o: f"{PA}{o.pk}/return/",
+                       lambda s: {"note": "refused"}),
     # dead letters: administrators only (no property: own and other are the same)
     "dead_letters.list": ("get", DL, nothing, lambda o: DL, None),
     "dead_letters.retrieve": ("get", DL + "{queue}/{message_id}/", nothing,
@@ -388,6 +403,11 @@ EXPECTED = {
     "announcements.cancel":         [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
     "announcements.read":           [(204, 404), (404, 404), (404, 404), (404, 404), (409, 404), (409, 409)],
     "announcements.failures":       [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
+    "parcels.list":                 [("in", "out"), F, ("in", "out"), F, ("in", "out"), ("in", "in")],
+    "parcels.create":               [F, F, (201, 400), F, (201, 400), (201, 201)],
+    "parcels.retrieve":             [(200, 404), F, (200, 404), F, (200, 404), (200, 200)],
+    "parcels.pick_up":              [F, F, (200, 404), F, (200, 404), (200, 200)],
+    "parcels.return":               [F, F, (200, 404), F, (200, 404), (200, 200)],
     "dead_letters.list":            [F] * 5 + [(200, 200)],
     "dead_letters.retrieve":        [F] * 5 + [(404, 404)],
     "dead_letters.replay":          [F] * 5 + [(404, 404)],
