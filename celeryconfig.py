@@ -213,8 +213,8 @@ EVENT_SUBSCRIPTIONS = {
     "announcement.send": ["announcements.send"],
     "announcement.batch": ["announcements.send_batch"],
     "announcement.digest_due": ["announcements.send_digest"],
-    "parcel.arrived": ["front_desk.notify_parcel_arrived"],
-    "parcel.status_changed": [],
+    "parcel.arrived": ["front_desk.notify_parcel_arrived", "reporting.record_event"],
+    "parcel.status_changed": ["reporting.record_event"],
 }
 
 # --- Celery settings ---------------------------------------------------------------

@@ -268,6 +268,8 @@ ENDPOINTS = {
                            lambda o: f"{REP}complaints/?property={o.pk}", None),
     "reports.visitors": ("get", REP + "visitors/", prop,
                          lambda o: f"{REP}visitors/?property={o.pk}", None),
+    "reports.parcels": ("get", REP + "parcels/", prop,
+                        lambda o: f"{REP}parcels/?property={o.pk}", None),
     "reports.assets": ("get", REP + "assets/", prop,
                        lambda o: f"{REP}assets/?property={o.pk}", None),
     # announcements: managers of the property and admins; recipients read what was sent
@@ -394,6 +396,7 @@ EXPECTED = {
     "reports.complaints":           [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.visitors":             [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.assets":               [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
+    "reports.parcels":              [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "announcements.list":           [("in", "out"), ("out", "out"), ("out", "out"), ("out", "out"), ("in", "out"), ("in", "in")],
     "announcements.retrieve":       [(200, 404), (404, 404), (404, 404), (404, 404), (200, 404), (200, 200)],
     "announcements.create":         [*STAFF_ONLY_MANAGERS, (201, 400), (201, 201)],

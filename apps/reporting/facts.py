@@ -18,6 +18,8 @@ from django.utils import timezone
 from apps.assets import events as asset_events
 from apps.complaints.events import COMPLAINT_FILED, COMPLAINT_RATED, COMPLAINT_UPDATED
 from apps.complaints.models import Complaint, ComplaintStatus, ComplaintStatusChange
+from apps.front_desk.events import PARCEL_ARRIVED, PARCEL_STATUS_CHANGED
+from apps.front_desk.models import Parcel, ParcelStatus, ParcelStatusChange
 from apps.repairs.events import REPAIR_REQUESTED, REPAIR_STATUS_CHANGED
 from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange
 from apps.reporting.models import Measure, Metric
@@ -206,6 +208,49 @@ def _visitor_arrived(envelope, at):
     )
 
 
+# --- parcels ------------------------------------------------------------------------
+def parcel_arrived_fact(*, parcel_id, property_id, at):
+    return ReportFact(
+        "parcel", parcel_id, "arrived", PARCEL_ARRIVED, property_id, at,
+        counters=[Counter(Metric.PARCELS_RECEIVED)],
+    )  # fmt: skip
+
+
+def parcel_status_fact(*, parcel_id, property_id, status, changed_at, arrived_at):
+    """A pickup counts, with its time since arrival (a histogram bucket); so does a return.
+    Both steps are final: each happens once per parcel."""
+    fact = ReportFact("parcel", parcel_id, status, PARCEL_STATUS_CHANGED, property_id, changed_at)
+    if status == ParcelStatus.PICKED_UP:
+        fact.counters.append(Counter(Metric.PARCELS_PICKED_UP))
+        if arrived_at is not None:
+            seconds = max(int((changed_at - arrived_at).total_seconds()), 0)
+            bucket = f"{duration_bucket(seconds):03d}"
+            fact.counters.append(Counter(Metric.PARCEL_PICKUP_TIME, bucket, total=seconds))
+    elif status == ParcelStatus.RETURNED:
+        fact.counters.append(Counter(Metric.PARCELS_RETURNED))
+    return fact if fact.counters else None
+
+
+def _parcel_arrived(envelope, at):
+    data = envelope["data"]
+    return parcel_arrived_fact(
+        parcel_id=data["parcel_id"],
+        property_id=data["property_id"],
+        at=parse_time(data.get("arrived_at")) or at,
+    )
+
+
+def _parcel_status_changed(envelope, at):
+    data = envelope["data"]
+    return parcel_status_fact(
+        parcel_id=data["parcel_id"],
+        property_id=data["property_id"],
+        status=data["status"],
+        changed_at=parse_time(data.get("changed_at")) or at,
+        arrived_at=parse_time(data.get("arrived_at")),
+    )
+
+
 # The events the reporting consumer counts, each with the builder of its fact (None when
 # that event's instance reports nothing, e.g. a complaint reply).
 # celeryconfig subscribes reporting.record_event to exactly these (tested).
@@ -216,6 +261,8 @@ EVENT_FACTS = {
     COMPLAINT_UPDATED: _complaint_updated,
     COMPLAINT_RATED: _complaint_rated,
     VISITOR_ARRIVED: _visitor_arrived,
+    PARCEL_ARRIVED: _parcel_arrived,
+    PARCEL_STATUS_CHANGED: _parcel_status_changed,
 }
 # The events the asset snapshot consumer is subscribed to (celeryconfig; tested).
 ASSET_EVENTS = frozenset(
@@ -303,3 +350,20 @@ def facts_from_rows(start, end, property_ids=None):
         yield visitor_arrived_fact(
             visitor_id=visitor.id, property_id=visitor.property_id, at=visitor.arrived_at
         )
+    parcels = scoped(Parcel.objects.filter(created_at__gte=start, created_at__lt=end))
+    for parcel in parcels.only("id", "property_id", "created_at"):
+        yield parcel_arrived_fact(
+            parcel_id=parcel.id, property_id=parcel.property_id, at=parcel.created_at
+        )
+    handed = scoped(
+        ParcelStatusChange.objects.filter(
+            changed_at__gte=start, changed_at__lt=end,
+            to_status__in=[ParcelStatus.PICKED_UP, ParcelStatus.RETURNED],
+        ), "parcel__property_id",
+    ).select_related("parcel")  # fmt: skip
+    for change in handed:
+        yield parcel_status_fact(
+            parcel_id=change.parcel_id, property_id=change.parcel.property_id,
+            status=change.to_status, changed_at=change.changed_at,
+            arrived_at=change.parcel.created_at,
+        )  # fmt: skip

@@ -129,3 +129,40 @@ def test_the_desk_list_of_parcels_to_return_goes_once_a_day(desk, world, api):
     # The desk returns it: a workflow step.
     r = api(world.a.staff["security"]).post(f"{URL}{stale[0]}/return/", {}, format="json")
     assert r.status_code == 200 and r.data["status"] == "returned"
+
+
+def test_the_parcel_report_is_kept_current_by_the_reporting_consumer(clean_queues, start_worker,
+                                                                      world, api):  # fmt: skip
+    from apps.reporting.services import report_period_reconcile
+
+    start_worker("reporting")
+    desk = api(world.a.staff["security"])
+    ids = [p["id"] for p in desk.post(
+        URL, {"unit": world.a.unit.pk, "carrier": "ups", "tracking_numbers": ["R1", "R2", "R3"]},
+        format="json",
+    ).data]  # fmt: skip
+    # Arrived two hours ago: picked up after about two hours.
+    Parcel.objects.filter(pk__in=ids).update(
+        created_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    code = Parcel.objects.get(pk=ids[0]).pickup_code
+    for parcel_id in ids[:2]:
+        assert (
+            desk.post(f"{URL}{parcel_id}/pick-up/", {"code": code}, format="json").status_code
+            == 200
+        )
+    assert desk.post(f"{URL}{ids[2]}/return/", {}, format="json").status_code == 200
+    wait_until(lambda: processed("reporting.record_event") == 6, message="6 parcel events")
+    today = timezone.localdate().isoformat()
+    manager = api(world.a.staff["manager"])
+    r = manager.get(
+        "/api/v1/reports/parcels/",
+        {"property": world.a.property.pk, "from": today, "to": today, "group_by": "day"},
+    )
+    assert r.status_code == 200, r.content
+    [row] = r.json()
+    assert (row["received"], row["picked_up"], row["returned"]) == (3, 2, 1)
+    # Picked up two hours after arrival: within a histogram bucket's width (10%).
+    assert 6500 < row["pickup_median_seconds"] <= row["pickup_p90_seconds"] < 8000
+    assert report_period_reconcile(timezone.localdate(), timezone.localdate())["counters"] == 0
+    assert queue_depth("reporting.dlq") == 0

@@ -10,7 +10,7 @@ from tests.conftest import csp_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHARTS = ["repairs", "backlog", "resolve", "visitors", "complaints", "assets"]
+CHARTS = ["repairs", "backlog", "resolve", "visitors", "complaints", "assets", "parcels"]
 # For every chart: its number of datasets and how many of their points are not zero.
 CHART_DATA = """
 return Array.from(document.querySelectorAll("canvas[data-chart]")).map((canvas) => {

@@ -4,6 +4,7 @@ from apps.reporting.api.views import (
     AssetReportView,
     ComplaintReportView,
     DailyReportView,
+    ParcelReportView,
     RepairReportView,
     VisitorReportView,
 )
@@ -13,5 +14,6 @@ urlpatterns = [
     path("repairs/", RepairReportView.as_view(), name="report-repairs"),
     path("complaints/", ComplaintReportView.as_view(), name="report-complaints"),
     path("visitors/", VisitorReportView.as_view(), name="report-visitors"),
+    path("parcels/", ParcelReportView.as_view(), name="report-parcels"),
     path("assets/", AssetReportView.as_view(), name="report-assets"),
 ]
