@@ -171,6 +171,7 @@ TASK_QUEUES = {
     "announcements.send_digest": ANNOUNCEMENTS,
     # The front desk: its consumer and its beat jobs.
     "front_desk.notify_parcel_arrived": FRONT_DESK,
+    "front_desk.notify_residency_ended": FRONT_DESK,
     "front_desk.parcel_reminders_send": FRONT_DESK,
     "front_desk.parcel_return_lists_send": FRONT_DESK,
     # Periodic housekeeping runs on the reporting worker pool.
@@ -180,6 +181,7 @@ TASK_QUEUES = {
     "scheduled.visitors_overstay_report": REPORTING,
     "scheduled.manager_digests_send": REPORTING,
     "scheduled.reports_reconcile": REPORTING,
+    "scheduled.residency_moves_process": REPORTING,
 }
 
 # --- event subscriptions: event name -> consumer tasks ---------------------------
@@ -193,6 +195,8 @@ EVENT_SUBSCRIPTIONS = {
     "invitation.created": ["email.send_invitation"],
     "residency.claimed": ["email.notify_residency_claimed"],
     "residency.decided": ["email.send_residency_decision"],
+    "residency.started": ["reporting.record_event"],
+    "residency.ended": ["front_desk.notify_residency_ended", "reporting.record_event"],
     "asset.created": ["reporting.record_asset_event"],
     "asset.updated": ["reporting.record_asset_event"],
     "asset.retired": ["reporting.record_asset_event"],
@@ -347,6 +351,13 @@ beat_schedule = {
         "schedule": crontab(hour=8, minute=0),
         "kwargs": {"days": 14},
         "options": {"expires": 23 * 60 * 60},
+    },
+    # Move-ins and move-outs take effect as their dates come (idempotent; hourly, so the
+    # day's moves follow soon after each property's midnight).
+    "residency-moves": {
+        "task": "scheduled.residency_moves_process",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 60 * 60 - 60},
     },
     "nightly-report-reconciliation": {
         "task": "scheduled.reports_reconcile",

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from apps.properties import services as properties_services
 from apps.reporting import duties
 from apps.reporting.services import report_period_reconcile
 from tasks.base import ConsumerTask
@@ -31,6 +32,11 @@ def visitors_overstay_report(self):
 @shared_task(bind=True, base=ConsumerTask, name="scheduled.manager_digests_send")
 def manager_digests_send(self):
     return duties.manager_digests_send()
+
+
+@shared_task(bind=True, base=ConsumerTask, name="scheduled.residency_moves_process")
+def residency_moves_process(self):
+    return properties_services.residency_moves_process()
 
 
 @shared_task(bind=True, base=ConsumerTask, name="scheduled.reports_reconcile")

@@ -111,9 +111,11 @@ def _step(to_status, label, run, form):
 @admin.register(Parcel)
 class ParcelAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "tracking_number", "carrier", "unit", "resident", "size",
-                    "storage_location", "status", "created_at", "picked_up_at")  # fmt: skip
+                    "storage_location", "status", "recipient_moved_out", "created_at",
+                    "picked_up_at")  # fmt: skip
     list_display_links = ("id", "tracking_number")
-    list_filter = (ParcelStateFilter, "status", "carrier", "size", "property")
+    list_filter = (ParcelStateFilter, "status", "recipient_moved_out", "carrier", "size",
+                   "property")  # fmt: skip
     search_fields = ("=id", "tracking_number", "unit__code", "resident__username",
                      "resident__email", "resident__last_name", "storage_location")  # fmt: skip
     date_hierarchy = "created_at"

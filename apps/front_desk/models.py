@@ -79,6 +79,8 @@ class Parcel(WorkflowModel):
     returned_at = models.DateTimeField(null=True, blank=True)
     # Set once by the reminder job: a parcel is reminded of once.
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # Its resident moved out while it waited: the desk returns it or finds them.
+    recipient_moved_out = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -14,12 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Role
+from apps.accounts.models import Role, User
 from apps.core.errors import Invalid
 from apps.core.workflow import STAFF, Workflow
 from apps.front_desk import events
 from apps.front_desk.models import PICKUP_CODE_LENGTH, DeskListSent, Parcel, ParcelStatus
 from apps.notifications.services import notifications_request_for
+from apps.properties.models import Unit
 from apps.properties.selectors import (
     quiet_hours_end,
     staff_for_property,
@@ -29,6 +30,8 @@ from apps.properties.selectors import (
     workflow_actor,
     workflow_actor_required,
 )
+from apps.visitors.models import Visitor
+from apps.visitors.services import visitor_cancel
 
 AREA = "front_desk"
 # At most this many parcels in one logging step (one scan session for one resident).
@@ -287,3 +290,36 @@ def parcels_return_lists_send(*, days=14, now=None):
             )  # fmt: skip
             sent += 1
     return sent
+
+
+# --- a resident moved out (the residency.ended consumer) ----------------------------------
+
+
+def residency_end_follow(*, resident_id, unit_id, end_date):
+    """What follows a move-out at the desk: the former resident's expected visitors for
+    the unit are cancelled (the visitors' own cancel service: the one call from here),
+    their parcels still waiting are flagged, and the property's security staff and
+    managers are told both. Runs in the consumer's transaction, once per event."""
+    unit = Unit.objects.select_related("property").get(pk=unit_id)
+    resident = User.objects.get(pk=resident_id)
+    expected = Visitor.objects.filter(host=resident, unit=unit, status=Visitor.Status.EXPECTED)
+    cancelled = [visitor_cancel(visitor, by=None) for visitor in expected.order_by("pk")]
+    waiting = Parcel.objects.filter(resident=resident, unit=unit, status=S.WAITING)
+    flagged = list(waiting.order_by("pk"))
+    waiting.update(recipient_moved_out=True)
+    desk = staff_for_property(unit.property_id, [Role.SECURITY, Role.MANAGER])
+    variables = {
+        "resident": str(resident), "unit": unit.code, "property": unit.property.name,
+        "end_date": end_date,
+        "visitors": [
+            {"name": v.name, "expected_arrival": timezone.localtime(v.expected_arrival)
+             .strftime("%Y-%m-%d %H:%M")} for v in cancelled
+        ],
+        "parcels": [{"parcel_id": p.pk, "tracking_number": p.tracking_number,
+                     "storage_location": p.storage_location} for p in flagged],
+    }  # fmt: skip
+    notifications_request_for(
+        desk, channel="in_app", template="residency_ended_desk", category="parcel",
+        variables=variables,
+    )  # fmt: skip
+    return cancelled, flagged

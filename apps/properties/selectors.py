@@ -44,6 +44,16 @@ def residencies_in_force(today=None):
     )
 
 
+def residencies_moved(move, start, end, property_ids=None):
+    """(residency id, property id, when) of the move-ins (`move` "started") or move-outs
+    ("ended") the move job stamped in [start, end): the reports' source rows."""
+    stamp = f"{move}_at"
+    moved = Residency.objects.filter(**{f"{stamp}__gte": start, f"{stamp}__lt": end})
+    if property_ids is not None:
+        moved = moved.filter(unit__property_id__in=property_ids)
+    return moved.values_list("pk", "unit__property_id", stamp)
+
+
 def current_residencies(user):
     return residencies_in_force().filter(resident=user)
 

@@ -20,6 +20,8 @@ from apps.complaints.events import COMPLAINT_FILED, COMPLAINT_RATED, COMPLAINT_U
 from apps.complaints.models import Complaint, ComplaintStatus, ComplaintStatusChange
 from apps.front_desk.events import PARCEL_ARRIVED, PARCEL_STATUS_CHANGED
 from apps.front_desk.models import Parcel, ParcelStatus, ParcelStatusChange
+from apps.properties.events import RESIDENCY_ENDED, RESIDENCY_STARTED
+from apps.properties.selectors import residencies_moved
 from apps.repairs.events import REPAIR_REQUESTED, REPAIR_STATUS_CHANGED
 from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange
 from apps.reporting.models import Measure, Metric
@@ -251,6 +253,29 @@ def _parcel_status_changed(envelope, at):
     )
 
 
+# --- moves ----------------------------------------------------------------------------
+MOVE_METRICS = {"started": Metric.RESIDENTS_MOVED_IN, "ended": Metric.RESIDENTS_MOVED_OUT}
+
+
+def residency_move_fact(*, residency_id, property_id, move, at):
+    """A move-in ("started") or a move-out ("ended"): once each per residency."""
+    return ReportFact(
+        "residency", residency_id, move, f"residency.{move}", property_id, at,
+        counters=[Counter(MOVE_METRICS[move])],
+    )  # fmt: skip
+
+
+def _residency_move(move):
+    def build(envelope, at):
+        data = envelope["data"]
+        return residency_move_fact(
+            residency_id=data["residency_id"], property_id=data["property_id"], move=move,
+            at=parse_time(data.get("at")) or at,
+        )  # fmt: skip
+
+    return build
+
+
 # The events the reporting consumer counts, each with the builder of its fact (None when
 # that event's instance reports nothing, e.g. a complaint reply).
 # celeryconfig subscribes reporting.record_event to exactly these (tested).
@@ -263,6 +288,8 @@ EVENT_FACTS = {
     VISITOR_ARRIVED: _visitor_arrived,
     PARCEL_ARRIVED: _parcel_arrived,
     PARCEL_STATUS_CHANGED: _parcel_status_changed,
+    RESIDENCY_STARTED: _residency_move("started"),
+    RESIDENCY_ENDED: _residency_move("ended"),
 }
 # The events the asset snapshot consumer is subscribed to (celeryconfig; tested).
 ASSET_EVENTS = frozenset(
@@ -367,3 +394,8 @@ def facts_from_rows(start, end, property_ids=None):
             status=change.to_status, changed_at=change.changed_at,
             arrived_at=change.parcel.created_at,
         )  # fmt: skip
+    for move in MOVE_METRICS:
+        for residency_id, property_id, at in residencies_moved(move, start, end, property_ids):
+            yield residency_move_fact(
+                residency_id=residency_id, property_id=property_id, move=move, at=at
+            )

@@ -11,6 +11,8 @@ class Metric(models.TextChoices):
     REPAIRS_REOPENED = "repairs_reopened", "Repairs reopened"
     COMPLAINTS_RATED = "complaints_rated", "Complaints rated"
     VISITOR_ARRIVALS = "visitor_arrivals", "Visitor arrivals"
+    RESIDENTS_MOVED_IN = "residents_moved_in", "Residents moved in"
+    RESIDENTS_MOVED_OUT = "residents_moved_out", "Residents moved out"
     PARCELS_RECEIVED = "parcels_received", "Parcels received"
     PARCELS_PICKED_UP = "parcels_picked_up", "Parcels picked up"
     PARCELS_RETURNED = "parcels_returned", "Parcels returned"
