@@ -27,6 +27,7 @@ ALL_QUEUES = (
     "notifications_sms",
     "notifications_in_app",
     "announcements",
+    "front_desk",
 )
 
 
