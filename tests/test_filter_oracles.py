@@ -21,6 +21,7 @@ from apps.properties.models import Residency
 from tests.factories import (
     AssetFactory,
     ComplaintFactory,
+    ParcelFactory,
     RepairRequestFactory,
     UserFactory,
     VisitorFactory,
@@ -48,6 +49,9 @@ FILTERS = {
     ("/api/v1/reports/complaints/", "property"): ("property_id", ["manager"]),
     ("/api/v1/reports/visitors/", "property"): ("property_id", ["manager"]),
     ("/api/v1/reports/assets/", "property"): ("property_id", ["manager"]),
+    ("/api/v1/reports/parcels/", "property"): ("property_id", ["manager"]),
+    ("/api/v1/parcels/", "property"): ("property", ["security", "resident"]),
+    ("/api/v1/parcels/", "unit"): ("unit", ["security", "resident"]),
 }
 CASES = [
     pytest.param(path, param, role, id=f"{path}?{param}-{role}")
@@ -73,7 +77,7 @@ def populated(world):
     """Something of every listed kind at both properties (and a claim of a stranger)."""
     for site in (world.a, world.b):
         AssetFactory(site=site), VisitorFactory(site=site), RepairRequestFactory(site=site)
-        ComplaintFactory(site=site), invitation(site), daily_stat(site)
+        ComplaintFactory(site=site), invitation(site), daily_stat(site), ParcelFactory(site=site)
         Residency.objects.create(resident=UserFactory(), unit=site.unit,
                                  start_date="2026-01-01", status="pending")  # fmt: skip
     cache.clear()
@@ -127,6 +131,13 @@ BODIES = {
     "complaints.unit": ("/api/v1/complaints/", "resident",
                         lambda w, v: {"category": "noise", "subject": "s", "description": "d",
                                       "unit": v}, lambda w: w.b.unit),
+    "parcels.unit": ("/api/v1/parcels/", "security",
+                     lambda w, v: {"unit": v, "carrier": "ups", "tracking_numbers": ["T1"]},
+                     lambda w: w.b.unit),
+    "parcels.resident": ("/api/v1/parcels/", "security",
+                         lambda w, v: {"unit": w.a.unit.pk, "carrier": "ups",
+                                       "tracking_numbers": ["T1"], "resident": v},
+                         lambda w: w.b.resident),
     "invitations.unit": ("/api/v1/invitations/", "manager",
                          lambda w, v: {"unit": v, "email": "i@example.com"}, lambda w: w.b.unit),
     "announcements.properties": ("/api/v1/announcements/", "manager",
