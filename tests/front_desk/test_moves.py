@@ -61,6 +61,8 @@ def test_a_move_out_with_a_visitor_expected_and_a_parcel_waiting(clean_queues, s
     assert visitor.status == Visitor.Status.CANCELLED
     assert other_visitor.status == Visitor.Status.EXPECTED
     assert parcel.recipient_moved_out and parcel.status == "waiting"
+    desk = api(site.staff["security"]).get(f"/api/v1/parcels/{parcel.pk}/").json()
+    assert desk["recipient_moved_out"] is True and desk["status"] == "waiting"
     told = Notification.objects.filter(template="residency_ended_desk")
     wait_until(lambda: told.filter(status="sent").count() == 2, message="security and manager")
     assert {n.user for n in told} == {site.staff["security"], site.staff["manager"]}

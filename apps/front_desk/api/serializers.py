@@ -36,6 +36,7 @@ class ParcelSerializer(serializers.ModelSerializer):
             "id", "property", "unit", "resident", "carrier", "tracking_number", "size",
             "storage_location", "note", "status", "version", "pickup_code", "created_at",
             "updated_at", "picked_up_at", "collected_by", "returned_at", "reminded_at",
+            "recipient_moved_out",
         ]  # fmt: skip
         read_only_fields = fields
 
