@@ -242,6 +242,26 @@ beat_schedule = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 15 * 60 - 10},
     },
+    # The front desk: days are kwargs, editable in the admin (Periodic tasks).
+    "parcel-reminders": {
+        "task": "front_desk.parcel_reminders_send",
+        "schedule": crontab(hour=9, minute=0),
+        "kwargs": {"days": 3},
+        "options": {"expires": 23 * 60 * 60},
+    },
+    "parcel-return-lists": {
+        "task": "front_desk.parcel_return_lists_send",
+        "schedule": crontab(hour=8, minute=0),
+        "kwargs": {"days": 14},
+        "options": {"expires": 23 * 60 * 60},
+    },
+    # Move-ins and move-outs take effect as their dates come (idempotent; hourly, so the
+    # day's moves follow soon after each property's midnight).
+    "residency-moves": {
+        "task": "scheduled.residency_moves_process",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 60 * 60 - 60},
+    },
     "nightly-report-reconciliation": {
         "task": "scheduled.reports_reconcile",
         "schedule": crontab(hour=2, minute=15),

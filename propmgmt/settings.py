@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.announcements",
     "apps.amenities",
+    "apps.front_desk",
     "apps.reporting",
     "apps.ops",
 ]
@@ -263,6 +264,9 @@ SPECTACULAR_SETTINGS = {
         "AnnouncementAudienceEnum": "apps.announcements.models.Audience",
         "ReservationStatusEnum": "apps.amenities.models.ReservationStatus",
         "AmenityKindEnum": "apps.amenities.models.AmenityKind",
+        "ParcelStatusEnum": "apps.front_desk.models.ParcelStatus",
+        "ParcelCarrierEnum": "apps.front_desk.models.Carrier",
+        "ParcelSizeEnum": "apps.front_desk.models.ParcelSize",
     },
 }
 

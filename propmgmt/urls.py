@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.registration.api.routes")),
     path("", include("apps.announcements.api.urls")),
     path("", include("apps.amenities.api.urls")),
+    path("", include("apps.front_desk.api.urls")),
     path("notifications/", include("apps.notifications.api.urls")),
     path("reports/", include("apps.reporting.api.urls")),
     path("ops/", include("apps.messaging.api.urls")),

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.messaging.consumers import Consumer
+from apps.properties import services as properties_services
 from apps.reporting import duties
 from apps.reporting.services import report_period_reconcile
 
@@ -32,6 +33,11 @@ def visitors_overstay_report(self):
 @consumer.task("scheduled.manager_digests_send")
 def manager_digests_send(self):
     return duties.manager_digests_send()
+
+
+@consumer.task("scheduled.residency_moves_process")
+def residency_moves_process(self):
+    return properties_services.residency_moves_process()
 
 
 @consumer.task("scheduled.reports_reconcile")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.accounts.models import ApiToken, Role, User
 from apps.assets.models import Asset
 from apps.complaints.models import Complaint, ComplaintStatus
+from apps.front_desk.models import Parcel, ParcelStatus
 from apps.messaging.models import DeliveryAttempt, MessageFailure, OutboxMessage, ProcessedMessage
 from apps.notifications.models import Notification, NotificationPreference, NotificationStatusChange
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
@@ -135,6 +136,18 @@ class ComplaintFactory(WorkflowFactory):
     subject = factory.Faker("sentence", nb_words=4)
     description = factory.Faker("sentence")
     status = ComplaintStatus.OPEN
+
+
+class ParcelFactory(WorkflowFactory):
+    """A parcel waiting at the desk for the unit's resident."""
+
+    class Meta:
+        model = Parcel
+
+    carrier = "ups"
+    tracking_number = factory.Sequence(lambda n: f"1Z{n:08d}")
+    pickup_code = "424242"
+    status = ParcelStatus.WAITING
 
 
 class VisitorFactory(factory.django.DjangoModelFactory):

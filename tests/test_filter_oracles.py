@@ -21,6 +21,7 @@ from apps.amenities.models import Amenity
 from tests.factories import (
     AssetFactory,
     ComplaintFactory,
+    ParcelFactory,
     RepairRequestFactory,
     ResidencyFactory,
     VisitorFactory,
@@ -52,6 +53,9 @@ FILTERS = {
     ("/api/v1/reservations/", "property"): ("property", ["manager", "resident"]),
     ("/api/v1/reservations/", "amenity"): ("amenity", ["manager", "resident"]),
     ("/api/v1/reports/amenities/", "property"): ("property_id", ["manager"]),
+    ("/api/v1/reports/parcels/", "property"): ("property_id", ["manager"]),
+    ("/api/v1/parcels/", "property"): ("property", ["security", "resident"]),
+    ("/api/v1/parcels/", "unit"): ("unit", ["security", "resident"]),
 }
 CASES = [
     pytest.param(path, param, role, id=f"{path}?{param}-{role}")
@@ -78,6 +82,7 @@ def populated(world):
     for site in (world.a, world.b):
         AssetFactory(site=site), VisitorFactory(site=site), RepairRequestFactory(site=site)
         ComplaintFactory(site=site), invitation(site), daily_stat(site), reservation(site)
+        ParcelFactory(site=site)
         ResidencyFactory(unit=site.unit, start_date="2026-01-01", status="pending")
     cache.clear()
     return world
@@ -139,6 +144,13 @@ BODIES = {
     "complaints.unit": ("/api/v1/complaints/", "resident",
                         lambda w, v: {"category": "noise", "subject": "s", "description": "d",
                                       "unit": v}, lambda w: w.b.unit),
+    "parcels.unit": ("/api/v1/parcels/", "security",
+                     lambda w, v: {"unit": v, "carrier": "ups", "tracking_numbers": ["T1"]},
+                     lambda w: w.b.unit),
+    "parcels.resident": ("/api/v1/parcels/", "security",
+                         lambda w, v: {"unit": w.a.unit.pk, "carrier": "ups",
+                                       "tracking_numbers": ["T1"], "resident": v},
+                         lambda w: w.b.resident),
     "invitations.unit": ("/api/v1/invitations/", "manager",
                          lambda w, v: {"unit": v, "email": "i@example.com"}, lambda w: w.b.unit),
     "announcements.properties": ("/api/v1/announcements/", "manager",

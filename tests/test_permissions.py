@@ -33,6 +33,7 @@ from tests.factories import (
     DailyPropertyStatFactory,
     InvitationFactory,
     NotificationFactory,
+    ParcelFactory,
     RepairRequestFactory,
     ResidencyFactory,
     VisitorFactory,
@@ -82,6 +83,10 @@ def repair(site, status="submitted"):
 
 def complaint(site, status="open"):
     return ComplaintFactory(site=site, status=status)
+
+
+def parcel(site):
+    return ParcelFactory(site=site)
 
 
 def notification(site):
@@ -136,7 +141,7 @@ AUTH, P, U = "/api/v1/auth/", "/api/v1/properties/", "/api/v1/units/"
 A, V, R, C = "/api/v1/assets/", "/api/v1/visitors/", "/api/v1/repairs/", "/api/v1/complaints/"
 N, REP, DL = "/api/v1/notifications/", "/api/v1/reports/", "/api/v1/ops/dead-letters/"
 INV, RES = "/api/v1/invitations/", "/api/v1/residencies/"
-AN = "/api/v1/announcements/"
+AN, PA = "/api/v1/announcements/", "/api/v1/parcels/"
 AM, RV = "/api/v1/amenities/", "/api/v1/reservations/"
 ENDPOINTS = {
     # amenities and reservations
@@ -312,6 +317,8 @@ ENDPOINTS = {
                          lambda o: f"{REP}visitors/?property={o.pk}", None),
     "reports.amenities": ("get", REP + "amenities/", prop,
                           lambda o: f"{REP}amenities/?property={o.pk}", None),
+    "reports.parcels": ("get", REP + "parcels/", prop,
+                        lambda o: f"{REP}parcels/?property={o.pk}", None),
     "reports.assets": ("get", REP + "assets/", prop,
                        lambda o: f"{REP}assets/?property={o.pk}", None),
     # announcements: managers of the property and admins; recipients read what was sent
@@ -333,6 +340,16 @@ ENDPOINTS = {
                            lambda o: f"{AN}{o.pk}/read/", None),
     "announcements.failures": ("get", AN + "{id}/failures/", announcement_sent,
                                lambda o: f"{AN}{o.pk}/failures/", None),
+    # parcels: the desk (security) and managers log and hand over; residents read theirs
+    "parcels.list": ("get", PA, parcel, lambda o: PA, None),
+    "parcels.create": ("post", PA, nothing, lambda o: PA,
+                       lambda s: {"unit": s.unit.pk, "carrier": "ups",
+                                  "tracking_numbers": [f"T{next(_n)}"]}),
+    "parcels.retrieve": ("get", PA + "{id}/", parcel, lambda o: f"{PA}{o.pk}/", None),
+    "parcels.pick_up": ("post", PA + "{id}/pick-up/", parcel, lambda o: f"{PA}{o.pk}/pick-up/",
+                        lambda s: {"code": "424242"}),
+    "parcels.return": ("post", PA + "{id}/return/", parcel, lambda o: f"{PA}{o.pk}/return/",
+                       lambda s: {"note": "refused"}),
     # dead letters: administrators only (no property: own and other are the same)
     "dead_letters.list": ("get", DL, nothing, lambda o: DL, None),
     "dead_letters.retrieve": ("get", DL + "{queue}/{message_id}/", nothing,
@@ -429,6 +446,7 @@ EXPECTED = {
     "reports.visitors":             [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.assets":               [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.amenities":            [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
+    "reports.parcels":              [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "announcements.list":           [("in", "out"), ("out", "out"), ("out", "out"), ("out", "out"), ("in", "out"), ("in", "in")],
     "announcements.retrieve":       [(200, 404), (404, 404), (404, 404), (404, 404), (200, 404), (200, 200)],
     "announcements.create":         [*STAFF_ONLY_MANAGERS, (201, 400), (201, 201)],
@@ -452,6 +470,11 @@ EXPECTED = {
     "reservations.history":         [(200, 404), F, F, F, (200, 404), (200, 200)],
     "reservations.transition.cancel": [(200, 404), F, F, F, (200, 404), (200, 200)],
     "reservations.transition.approve": [F, F, F, F, (200, 404), (200, 200)],
+    "parcels.list":                 [("in", "out"), F, ("in", "out"), F, ("in", "out"), ("in", "in")],
+    "parcels.create":               [F, F, (201, 400), F, (201, 400), (201, 201)],
+    "parcels.retrieve":             [(200, 404), F, (200, 404), F, (200, 404), (200, 200)],
+    "parcels.pick_up":              [F, F, (200, 404), F, (200, 404), (200, 200)],
+    "parcels.return":               [F, F, (200, 404), F, (200, 404), (200, 200)],
     "dead_letters.list":            [F] * 5 + [(200, 200)],
     "dead_letters.retrieve":        [F] * 5 + [(404, 404)],
     "dead_letters.replay":          [F] * 5 + [(404, 404)],

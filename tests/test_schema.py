@@ -10,7 +10,13 @@ def test_schema_validates_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
     )
     schema = (tmp_path / "schema.yml").read_text()
-    for path in ("/api/v1/repairs/", "/api/v1/complaints/", "/api/v1/visitors/", "/api/v1/assets/"):
+    for path in (
+        "/api/v1/repairs/",
+        "/api/v1/complaints/",
+        "/api/v1/visitors/",
+        "/api/v1/assets/",
+        "/api/v1/parcels/",
+    ):
         assert path in schema
 
 

@@ -16,7 +16,6 @@ replayed batch creates no second notification for anyone.
 
 import datetime
 import logging
-import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,6 +43,7 @@ from apps.announcements.selectors import (
 from apps.core.errors import Conflict
 from apps.core.workflow import STAFF, Workflow
 from apps.notifications.services import notification_mark_read, notifications_request_for
+from apps.properties.selectors import quiet_hours_end
 
 logger = logging.getLogger(__name__)
 
@@ -225,20 +225,6 @@ def _send_reschedule(announcement, now):
     logger.warning("announcement %s: send message %.1fs before its time by this worker's "
                    "clock; re-scheduled for %s", announcement.pk, early.total_seconds(),
                    not_before.isoformat())  # fmt: skip
-
-
-def quiet_hours_end(prop, now):
-    """When the property's quiet hours end, if `now` is inside them (else None)."""
-    local = now.astimezone(zoneinfo.ZoneInfo(prop.time_zone))
-    start, end, time = prop.quiet_hours_start, prop.quiet_hours_end, local.time()
-    if start == end:
-        return None
-    inside = (start <= time or time < end) if start > end else (start <= time < end)
-    if not inside:
-        return None
-    end_day = local.date() if time < end else local.date() + datetime.timedelta(days=1)
-    naive = datetime.datetime.combine(end_day, end)
-    return naive.replace(tzinfo=local.tzinfo).astimezone(datetime.UTC)
 
 
 def _recipients_insert(announcement, batch, user_ids, now):

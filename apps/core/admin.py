@@ -34,11 +34,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.module_loading import import_string
 
-from apps.core.errors import Conflict, LoginLocked
+from apps.core.errors import Conflict, Invalid, LoginLocked
 from apps.core.roles import user_is_admin, user_uses_admin
 
 # What the services raise for a step the user may not take now (shown, never a 500).
-WORKFLOW_ERRORS = (Conflict, PermissionDenied, ValidationError)
+WORKFLOW_ERRORS = (Conflict, Invalid, PermissionDenied, ValidationError)
 
 
 def error_text(exc):

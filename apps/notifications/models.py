@@ -16,6 +16,7 @@ class Category(models.TextChoices):
     REPAIR = "repair", "Repair"
     REPAIR_URGENT = "repair_urgent", "Urgent repair"
     COMPLAINT = "complaint", "Complaint"
+    PARCEL = "parcel", "Parcel"
     GENERAL = "general", "General"
     ANNOUNCEMENT = "announcement", "Announcement"
     EMERGENCY = "emergency", "Emergency"

@@ -56,7 +56,8 @@ class Unit(models.Model):
 
 
 class Residency(models.Model):
-    """Who lives where, and when; an open residency has no end date.
+    """Who lives where, and when; an open residency has no end date. A start date ahead
+    is a planned move-in, an end date a planned move-out (its last day with rights).
 
     Only an approved residency gives rights in its unit. A claim (registering with a unit
     code) starts pending until a manager of the property approves or rejects it; an
@@ -81,6 +82,10 @@ class Residency(models.Model):
         related_name="+",
     )  # fmt: skip
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When the office's job (residency_moves_process) saw the move-in and the move-out
+    # take effect, and published residency.started / residency.ended: once each.
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-start_date"]

@@ -5,6 +5,9 @@ are assigned to, and only in the areas their role covers; managers everything in
 properties; admins everything.
 """
 
+import datetime
+import zoneinfo
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +23,8 @@ AREA_ROLES = {
     "repairs": {Role.MAINTENANCE},
     "assets": {Role.MAINTENANCE},
     "complaints": {Role.CUSTOMER_SERVICE},
+    # Parcels at the front desk: security keeps the desk.
+    "front_desk": {Role.SECURITY},
     # Managers only: admitting residents, assigning staff, announcing.
     "management": set(),
 }
@@ -37,6 +42,16 @@ def residencies_in_force(today=None):
         status=Residency.Status.APPROVED,
         start_date__lte=today,
     )
+
+
+def residencies_moved(move, start, end, property_ids=None):
+    """(residency id, property id, when) of the move-ins (`move` "started") or move-outs
+    ("ended") the move job stamped in [start, end): the reports' source rows."""
+    stamp = f"{move}_at"
+    moved = Residency.objects.filter(**{f"{stamp}__gte": start, f"{stamp}__lt": end})
+    if property_ids is not None:
+        moved = moved.filter(unit__property_id__in=property_ids)
+    return moved.values_list("pk", "unit__property_id", stamp)
 
 
 def current_residencies(user):
@@ -223,3 +238,18 @@ def staff_for_property(property_id, roles, *, on_duty_only=False):
     return User.objects.filter(
         id__in=assignments.values_list("staff_id", flat=True), is_active=True
     ).order_by("id")
+
+
+def quiet_hours_end(prop, now):
+    """When the property's quiet hours end, if `now` is inside them (else None): email and
+    SMS that are not emergencies wait until then (announcements, the front desk)."""
+    local = now.astimezone(zoneinfo.ZoneInfo(prop.time_zone))
+    start, end, time = prop.quiet_hours_start, prop.quiet_hours_end, local.time()
+    if start == end:
+        return None
+    inside = (start <= time or time < end) if start > end else (start <= time < end)
+    if not inside:
+        return None
+    end_day = local.date() if time < end else local.date() + datetime.timedelta(days=1)
+    naive = datetime.datetime.combine(end_day, end)
+    return naive.replace(tzinfo=local.tzinfo).astimezone(datetime.UTC)

@@ -1,4 +1,4 @@
-"""A few months of demo history (repairs, complaints, visitors, assets) for seed_demo, so
+"""A few months of demo history (repairs, complaints, visitors, parcels, assets) for seed_demo, so
 the reports and the dashboard show something real. Written in bulk with their past
 timestamps (no events: nothing of this happens now), then the report tables are filled
 by the reconciliation job from these rows. Idempotent: skipped once the history exists."""
@@ -14,6 +14,7 @@ from psycopg2.extras import execute_values
 from apps.accounts.models import Role
 from apps.assets.models import Asset
 from apps.complaints.models import Complaint, ComplaintCategory, ComplaintStatusChange
+from apps.front_desk.models import Parcel, ParcelStatus, ParcelStatusChange
 from apps.properties.models import StaffAssignment
 from apps.properties.selectors import residencies_in_force
 from apps.repairs.models import RepairCategory, RepairRequest, RepairStatusChange
@@ -56,6 +57,7 @@ def demo_history_seed(properties, seed=2026):
             _repairs(rng, residencies, staff and staff.staff, days, now)
             _complaints(rng, residencies, days, now)
             _visitors(rng, prop, residencies, days, now)
+            _parcels(rng, prop, residencies, days, now)
             _assets(prop)
     report_period_reconcile(first_day, timezone.localdate())
     return True
@@ -172,6 +174,39 @@ def _visitors(rng, prop, residencies, days, now):
             ("arrived", "departed", visitor.departed_at),
         )
     )
+
+
+def _parcels(rng, prop, residencies, days, now):
+    """Parcels delivered in the day, most picked up within three days, a few returned to
+    sender after two weeks."""
+    planned = []
+    for start in days:
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            residency = rng.choice(residencies)
+            arrived = start + timedelta(hours=rng.uniform(9, 17))
+            returned = rng.random() < 0.05
+            done = arrived + (timedelta(days=14) if returned else
+                              timedelta(hours=rng.choice([1, 3, 6, 20, 26, 48, 70])))  # fmt: skip
+            if done > now:
+                continue
+            status = ParcelStatus.RETURNED if returned else ParcelStatus.PICKED_UP
+            planned.append(Parcel(
+                property=prop, unit=residency.unit, resident=residency.resident,
+                carrier=rng.choice(["postal", "ups", "dhl", "amazon"]),
+                tracking_number=f"DEMO{len(planned):06d}", note=MARKER, pickup_code="000000",
+                status=status, version=2,
+                picked_up_at=None if returned else done, returned_at=done if returned else None,
+                collected_by="" if returned else str(residency.resident),
+            ))  # fmt: skip
+            planned[-1].demo_times = (arrived, done)
+    Parcel.objects.bulk_create(planned)
+    _created_at_set(Parcel, [(p.id, *p.demo_times) for p in planned])
+    ParcelStatusChange.objects.bulk_create(
+        ParcelStatusChange(parcel=parcel, from_status=frm, to_status=to, changed_at=at)
+        for parcel in planned
+        for frm, to, at in (("", ParcelStatus.WAITING, parcel.demo_times[0]),
+                            (ParcelStatus.WAITING, parcel.status, parcel.demo_times[1]))
+    )  # fmt: skip
 
 
 def _assets(prop):

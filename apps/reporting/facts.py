@@ -25,6 +25,10 @@ from apps.complaints.events import (
     COMPLAINT_UPDATED,
 )
 from apps.complaints.models import Complaint, ComplaintStatus, ComplaintStatusChange
+from apps.front_desk.events import PARCEL_ARRIVED, PARCEL_STATUS_CHANGED
+from apps.front_desk.models import Parcel, ParcelStatus, ParcelStatusChange
+from apps.properties.events import RESIDENCY_ENDED, RESIDENCY_STARTED
+from apps.properties.selectors import residencies_moved
 from apps.repairs.events import REPAIR_REQUESTED, REPAIR_STATUS_CHANGED
 from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange
 from apps.reporting.models import Measure, Metric
@@ -143,6 +147,47 @@ def visitor_arrived_fact(visitor):
     )  # fmt: skip
 
 
+# --- parcels ------------------------------------------------------------------------
+def parcel_arrived_fact(parcel):
+    return ReportFact(
+        "parcel", parcel.parcel_id, "arrived", PARCEL_ARRIVED, parcel.property_id,
+        parcel.arrived_at, counters=[Counter(Metric.PARCELS_RECEIVED)],
+    )  # fmt: skip
+
+
+def parcel_status_fact(change):
+    """A pickup counts, with its time since arrival (a histogram bucket); so does a return.
+    Both steps are final: each happens once per parcel."""
+    fact = ReportFact(
+        "parcel", change.parcel_id, change.status, PARCEL_STATUS_CHANGED, change.property_id,
+        change.changed_at,
+    )  # fmt: skip
+    if change.status == ParcelStatus.PICKED_UP:
+        fact.counters.append(Counter(Metric.PARCELS_PICKED_UP))
+        seconds = max(int((change.changed_at - change.arrived_at).total_seconds()), 0)
+        bucket = f"{duration_bucket(seconds):03d}"
+        fact.counters.append(Counter(Metric.PARCEL_PICKUP_TIME, bucket, total=seconds))
+    elif change.status == ParcelStatus.RETURNED:
+        fact.counters.append(Counter(Metric.PARCELS_RETURNED))
+    return fact if fact.counters else None
+
+
+# --- moves ----------------------------------------------------------------------------
+MOVE_METRICS = {
+    RESIDENCY_STARTED: Metric.RESIDENTS_MOVED_IN,
+    RESIDENCY_ENDED: Metric.RESIDENTS_MOVED_OUT,
+}
+
+
+def residency_move_fact(move):
+    """A move-in (residency.started) or a move-out (residency.ended): once each per
+    residency."""
+    return ReportFact(
+        "residency", move.residency_id, move.NAME.split(".")[1], move.NAME, move.property_id,
+        move.at, counters=[Counter(MOVE_METRICS[move.NAME])],
+    )  # fmt: skip
+
+
 # The events the reporting consumer counts, each with the builder of its fact (None when
 # that event's instance reports nothing, e.g. a complaint reply).
 # celeryconfig subscribes reporting.record_event to exactly these (tested).
@@ -153,6 +198,10 @@ EVENT_FACTS = {
     COMPLAINT_UPDATED: complaint_resolved_fact,
     COMPLAINT_RATED: complaint_rated_fact,
     VISITOR_ARRIVED: visitor_arrived_fact,
+    PARCEL_ARRIVED: parcel_arrived_fact,
+    PARCEL_STATUS_CHANGED: parcel_status_fact,
+    RESIDENCY_STARTED: residency_move_fact,
+    RESIDENCY_ENDED: residency_move_fact,
 }
 # The events the asset snapshot consumer is subscribed to (celeryconfig; tested).
 ASSET_EVENTS = frozenset(
@@ -243,3 +292,24 @@ def facts_from_rows(start, end, property_ids=None):
     yield from map(visitor_arrived_fact, _rows(
         visitors, visitor_id=F("id"), property_id=None, arrived_at=None,
     ))  # fmt: skip
+    parcels = scoped(Parcel.objects.filter(created_at__gte=start, created_at__lt=end))
+    yield from map(parcel_arrived_fact, _rows(
+        parcels, parcel_id=F("id"), property_id=None, arrived_at=F("created_at"),
+    ))  # fmt: skip
+    handed = scoped(
+        ParcelStatusChange.objects.filter(
+            changed_at__gte=start, changed_at__lt=end,
+            to_status__in=[ParcelStatus.PICKED_UP, ParcelStatus.RETURNED],
+        ), "parcel__property_id",
+    )  # fmt: skip
+    yield from map(parcel_status_fact, _rows(
+        handed, parcel_id=None, property_id=F("parcel__property_id"), status=F("to_status"),
+        changed_at=None, arrived_at=F("parcel__created_at"),
+    ))  # fmt: skip
+    for move in MOVE_METRICS:
+        for residency_id, property_id, at in residencies_moved(
+            move.split(".")[1], start, end, property_ids
+        ):
+            yield residency_move_fact(SimpleNamespace(
+                NAME=move, residency_id=residency_id, property_id=property_id, at=at,
+            ))  # fmt: skip

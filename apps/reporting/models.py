@@ -11,6 +11,14 @@ class Metric(models.TextChoices):
     REPAIRS_REOPENED = "repairs_reopened", "Repairs reopened"
     COMPLAINTS_RATED = "complaints_rated", "Complaints rated"
     VISITOR_ARRIVALS = "visitor_arrivals", "Visitor arrivals"
+    RESIDENTS_MOVED_IN = "residents_moved_in", "Residents moved in"
+    RESIDENTS_MOVED_OUT = "residents_moved_out", "Residents moved out"
+    PARCELS_RECEIVED = "parcels_received", "Parcels received"
+    PARCELS_PICKED_UP = "parcels_picked_up", "Parcels picked up"
+    PARCELS_RETURNED = "parcels_returned", "Parcels returned"
+    # A histogram kept as counters: category is the duration's bucket ("000".."999",
+    # facts.duration_bucket), count how many pickups took that long, total their seconds.
+    PARCEL_PICKUP_TIME = "parcel_pickup_time", "Time to pick up a parcel"
 
 
 OPEN_BACKLOG_CHANGE = {
@@ -27,7 +35,8 @@ class DailyPropertyStat(models.Model):
     """A counter per property, day (in the property's time zone), metric, category and
     urgency ("" where a metric has none). Only ever incremented with an upsert (or mended
     by the reconciliation job). `total` sums a value per counted fact (rating stars for
-    complaints_rated); for visitor_arrivals `category` is the hour of arrival, "00".."23".
+    complaints_rated); for visitor_arrivals `category` is the hour of arrival, "00".."23";
+    for parcel_pickup_time the duration's bucket (see Metric).
     """
 
     property_id = models.BigIntegerField()

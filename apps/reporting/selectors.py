@@ -77,10 +77,16 @@ def _counters(metrics, group, property_ids, date_from, date_to, group_by):
 
 def histogram_p90(buckets):
     """The mean of the histogram bucket holding the 90th percentile: [(bucket, n, total)]."""
+    return histogram_percentile(buckets, 0.9)
+
+
+def histogram_percentile(buckets, fraction):
+    """The mean of the histogram bucket holding the `fraction` percentile (0.5: the
+    median), within one bucket's width: [(bucket, n, total seconds)]."""
     total = sum(n for _, n, _ in buckets)
     if not total:
         return None
-    rank, seen = math.ceil(0.9 * total), 0
+    rank, seen = math.ceil(fraction * total), 0
     for _, n, seconds in sorted(buckets):
         seen += n
         if seen >= rank:
@@ -206,6 +212,33 @@ def visitors_report(*, property_ids, date_from, date_to, group_by):
          "arrivals": counts[Metric.VISITOR_ARRIVALS][0]}
         for (start, property_id, hour), counts in sorted(counters.items())
     ]  # fmt: skip
+
+
+def parcels_report(*, property_ids, date_from, date_to, group_by):
+    """Per period and property: parcels received, picked up and returned, and the time
+    from arrival to pickup of those picked up in the period (median and 90th percentile,
+    seconds, each within a histogram bucket's width, about 10%)."""
+    metrics = [Metric.PARCELS_RECEIVED, Metric.PARCELS_PICKED_UP, Metric.PARCELS_RETURNED]
+    counters = _counters(metrics, (), property_ids, date_from, date_to, group_by)
+    pickup_times = _counters(
+        [Metric.PARCEL_PICKUP_TIME], ("category",), property_ids, date_from, date_to, group_by
+    )
+    buckets = defaultdict(list)
+    for (start, property_id, bucket), counts in pickup_times.items():
+        n, seconds = counts[Metric.PARCEL_PICKUP_TIME]
+        buckets[(start, property_id)].append((int(bucket), n, seconds))
+    rows = []
+    for (start, property_id), counts in sorted(counters.items()):
+        times = buckets.get((start, property_id), [])
+        rows.append({
+            "period": start, "property_id": property_id,
+            "received": counts.get(Metric.PARCELS_RECEIVED, (0, 0))[0],
+            "picked_up": counts.get(Metric.PARCELS_PICKED_UP, (0, 0))[0],
+            "returned": counts.get(Metric.PARCELS_RETURNED, (0, 0))[0],
+            "pickup_median_seconds": histogram_percentile(times, 0.5),
+            "pickup_p90_seconds": histogram_percentile(times, 0.9),
+        })  # fmt: skip
+    return rows
 
 
 def asset_report(*, property_ids=None, today=None):

@@ -152,7 +152,11 @@ def visitor_check_out(visitor: Visitor, *, by) -> Visitor:
 
 def visitor_cancel(visitor: Visitor, *, by) -> Visitor:
     """Cancel an expected visit: a resident of its unit, or staff (no event is subscribed
-    for cancellations)."""
+    for cancellations). `by=None` is the system acting as staff (a move-out), as
+    `repair_transition` takes it."""
+    if by is None:
+        visitor, _ = VISITOR_WORKFLOW.transition(visitor, S.CANCELLED, user=None, actor=STAFF)
+        return visitor
     return _step(visitor, S.CANCELLED, by, visitor_actor_authorize(by))
 
 

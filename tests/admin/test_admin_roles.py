@@ -46,14 +46,16 @@ PAGES = {
     "amenities": "/admin/amenities/amenity/",
     "closures": "/admin/amenities/amenityclosure/",
     "reservations": "/admin/amenities/reservation/",
+    "parcels": "/admin/front_desk/parcel/",
+    "log_parcels": "/admin/front_desk/parcel/add/",
 }
 MANAGER_PAGES = {"repairs", "assets", "visitors", "walk_in", "complaints", "properties",
                  "units", "residencies", "invitations", "invite", "staff_assignments",
                  "users", "announcements", "announce", "amenities", "closures",
-                 "reservations"}  # fmt: skip
+                 "reservations", "parcels", "log_parcels"}  # fmt: skip
 OPENS = {
     "maintenance": {"repairs", "assets"},
-    "security": {"visitors", "walk_in"},
+    "security": {"visitors", "walk_in", "parcels", "log_parcels"},
     "customer_service": {"complaints"},
     "manager": MANAGER_PAGES,
     "admin": set(PAGES),
@@ -61,13 +63,13 @@ OPENS = {
 # What each role's admin index lists (app_label.model), and nothing more.
 INDEX = {
     "maintenance": {"repairs.repairrequest", "assets.asset"},
-    "security": {"visitors.visitor"},
+    "security": {"visitors.visitor", "front_desk.parcel"},
     "customer_service": {"complaints.complaint"},
     "manager": {"repairs.repairrequest", "assets.asset", "visitors.visitor",
                 "complaints.complaint", "properties.property", "properties.unit",
                 "properties.residency", "properties.staffassignment", "accounts.user",
                 "registration.invitation", "announcements.announcement", "amenities.amenity",
-                "amenities.amenityclosure", "amenities.reservation"},
+                "amenities.amenityclosure", "amenities.reservation", "front_desk.parcel"},
 }  # fmt: skip
 
 
@@ -161,12 +163,16 @@ def test_index_summarises_the_waiting_work(demo):
         for role in ("maintenance", "security", "customer_service", "manager")
     }
     assert texts["maintenance"] == ["1 urgent repair open (1 open in all)"]
-    assert texts["security"] == ["0 visitors on site, 1 more expected today"]
+    # The demo's parcels: two for alice and one for bob wait at Oak Court's desk.
+    assert texts["security"] == [
+        "0 visitors on site, 1 more expected today",
+        "3 parcels waiting at the desk",
+    ]
     assert texts["customer_service"] == ["1 new complaint open, 0 in review"]
     # The manager's is all three (in the order the apps are installed).
     assert texts["manager"] == [
-        *texts["security"], *texts["maintenance"], *texts["customer_service"],
-        "0 announcements sending, 0 scheduled",
+        texts["security"][0], *texts["maintenance"], *texts["customer_service"],
+        "0 announcements sending, 0 scheduled", texts["security"][1],
     ]  # fmt: skip
     assert "Waiting for you" in logged_in("maintenance").get("/admin/").content.decode()
 

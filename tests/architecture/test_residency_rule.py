@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Modules that may query residencies directly, and why.
 ALLOWED = {
     "apps/properties/selectors.py": "the rule itself",
+    "apps/properties/services.py": "writes: the move job stamps residencies as their dates come",
     "apps/registration/services.py": "writes: claims, their approval, invitations",
     "apps/registration/selectors.py": "the claims managers decide on, in every status",
     "apps/ops/management/commands/seed_demo.py": "creates the demo's residencies",

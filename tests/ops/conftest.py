@@ -16,6 +16,7 @@ ALL_QUEUES = (
     "notifications_in_app",
     "announcements",
     "amenities",
+    "front_desk",
 )
 
 

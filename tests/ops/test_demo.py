@@ -41,6 +41,7 @@ def test_the_scenario_runs_twice_in_a_row_against_the_running_system(
         for step in (
             "ok    a resident registers, confirms and is approved",
             "ok    a visitor arrives and security is told",
+            "ok    a parcel arrives, the resident is told, it is picked up with the code",
             "ok    an urgent repair overtakes normal ones",
             "ok    a complaint reaches customer service",
             "ok    a worker is killed mid-task and the task still completes once",

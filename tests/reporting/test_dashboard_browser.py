@@ -10,7 +10,16 @@ from tests.conftest import csp_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHARTS = ["repairs", "backlog", "resolve", "visitors", "complaints", "assets", "amenities"]
+CHARTS = [
+    "repairs",
+    "backlog",
+    "resolve",
+    "visitors",
+    "complaints",
+    "assets",
+    "amenities",
+    "parcels",
+]
 # For every chart: its number of datasets and how many of their points are not zero.
 CHART_DATA = """
 return Array.from(document.querySelectorAll("canvas[data-chart]")).map((canvas) => {

@@ -84,6 +84,20 @@ class VisitorReportRowSerializer(serializers.Serializer):
     arrivals = serializers.IntegerField()
 
 
+class ParcelReportRowSerializer(serializers.Serializer):
+    period = serializers.DateField(help_text="first day of the period")
+    property_id = serializers.IntegerField()
+    received = serializers.IntegerField()
+    picked_up = serializers.IntegerField()
+    returned = serializers.IntegerField(help_text="returned to sender")
+    pickup_median_seconds = serializers.IntegerField(
+        allow_null=True, help_text="median time from arrival to pickup (within about 10%)"
+    )
+    pickup_p90_seconds = serializers.IntegerField(
+        allow_null=True, help_text="90th percentile time from arrival to pickup"
+    )
+
+
 class AssetReportRowSerializer(serializers.Serializer):
     property_id = serializers.IntegerField()
     category = serializers.CharField()

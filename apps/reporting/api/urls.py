@@ -5,6 +5,7 @@ from apps.reporting.api.views import (
     AssetReportView,
     ComplaintReportView,
     DailyReportView,
+    ParcelReportView,
     RepairReportView,
     VisitorReportView,
 )
@@ -14,6 +15,7 @@ urlpatterns = [
     path("repairs/", RepairReportView.as_view(), name="report-repairs"),
     path("complaints/", ComplaintReportView.as_view(), name="report-complaints"),
     path("visitors/", VisitorReportView.as_view(), name="report-visitors"),
+    path("parcels/", ParcelReportView.as_view(), name="report-parcels"),
     path("assets/", AssetReportView.as_view(), name="report-assets"),
     path("amenities/", AmenityReportView.as_view(), name="report-amenities"),
 ]

@@ -16,6 +16,7 @@ from apps.reporting.api.serializers import (
     ComplaintReportRowSerializer,
     DailyQuerySerializer,
     DailyStatSerializer,
+    ParcelReportRowSerializer,
     RepairReportRowSerializer,
     ReportQuerySerializer,
     VisitorReportRowSerializer,
@@ -144,6 +145,15 @@ class VisitorReportView(ReportView):
     report = selectors.visitors_report
 
     @_report_schema(VisitorReportRowSerializer, selectors.visitors_report.__doc__)
+    def get(self, request):
+        return super().get(request)
+
+
+class ParcelReportView(ReportView):
+    row_serializer = ParcelReportRowSerializer
+    report = selectors.parcels_report
+
+    @_report_schema(ParcelReportRowSerializer, selectors.parcels_report.__doc__)
     def get(self, request):
         return super().get(request)
 

@@ -52,6 +52,10 @@ class Command(BaseCommand):
         steps = [
             ("a resident registers, confirms and is approved", self.register_and_confirm),
             ("a visitor arrives and security is told", self.visitor_arrives),
+            (
+                "a parcel arrives, the resident is told, it is picked up with the code",
+                self.parcel_arrives,
+            ),
             ("an urgent repair overtakes normal ones", self.urgent_repair),
             ("a complaint reaches customer service", self.complaint),
             ("a worker is killed mid-task and the task still completes once", self.worker_killed),
@@ -175,6 +179,22 @@ class Command(BaseCommand):
         told = self._notified("security", "visitor_arrived_security", since)
         took = (told.sent_at - since).total_seconds()
         return f"security notified {took:.2f}s after check-in"
+
+    def parcel_arrives(self):
+        security, resident = self._login("security"), self._login("alice")
+        unit = self._api("GET", "auth/me/", resident)["unit"]["id"]
+        since = timezone.now()
+        [parcel] = self._api(
+            "POST", "parcels/", security,
+            json={"unit": unit, "carrier": "ups", "tracking_numbers": [f"1ZDEMO{self.run_id}"]},
+        )  # fmt: skip
+        told = self._notified("alice", "parcel_arrived_resident", since)
+        # The resident reads the code in the API and gives it at the desk.
+        mine = self._api("GET", "parcels/?status=waiting", resident)["results"]
+        code = next(p["pickup_code"] for p in mine if p["id"] == parcel["id"])
+        self._api("POST", f"parcels/{parcel['id']}/pick-up/", security, json={"code": code})
+        took = (told.sent_at - since).total_seconds()
+        return f"alice told {took:.2f}s after logging; picked up with her code"
 
     def urgent_repair(self):
         """Pause the maintenance workers' consumers of the repair queue (Celery's control

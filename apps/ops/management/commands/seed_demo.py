@@ -15,6 +15,8 @@ from apps.announcements.services import announcement_create
 from apps.assets.models import Asset
 from apps.complaints.models import Complaint
 from apps.core.roles import user_is_admin
+from apps.front_desk.models import Parcel
+from apps.front_desk.services import parcels_log
 from apps.properties.models import Property, Residency, StaffAssignment, Unit
 from apps.registration.models import Invitation
 from apps.repairs.models import RepairRequest
@@ -97,6 +99,7 @@ class Command(BaseCommand):
             )
         self._announcement_draft()
         self._amenities()
+        self._parcels()
         if not options["no_history"] and demo_history_seed(
             Property.objects.filter(code__in=[p[0] for p in PROPERTIES])
         ):
@@ -126,6 +129,7 @@ class Command(BaseCommand):
             Amenity.objects.filter(property__in=ids),
             Complaint.objects.filter(property__in=ids),
             Visitor.objects.filter(property__in=ids),
+            Parcel.objects.filter(property__in=ids),
             Asset.objects.filter(property__in=ids),
             Invitation.objects.filter(unit__property__in=ids),
             Residency.objects.filter(unit__property__in=ids),
@@ -220,6 +224,22 @@ class Command(BaseCommand):
                 status=statuses[n % len(statuses)],
             )  # fmt: skip
             reservation.record_status("", by=resident, at=start - datetime.timedelta(days=1))
+
+    def _parcels(self):
+        """Parcels waiting at each desk (once), logged as the desk logs them, so their
+        residents are told with a pickup code."""
+        if Parcel.objects.exists():
+            return
+        arrivals = [
+            ("security", "OAK-101", "ups", ["1Z999AA10123456784", "1Z999AA10123456785"]),
+            ("security", "OAK-102", "postal", ["LX123456789GB"]),
+            ("admin", "ELM-1", "dhl", ["JD014600006281230001"]),
+        ]
+        for username, unit_code, carrier, numbers in arrivals:
+            parcels_log(
+                by=User.objects.get(username=username), unit=Unit.objects.get(code=unit_code),
+                carrier=carrier, tracking_numbers=numbers, storage_location="shelf A1",
+            )  # fmt: skip
 
     def _user(self, username, role):
         user, created = User.objects.get_or_create(

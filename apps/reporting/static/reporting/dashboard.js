@@ -38,9 +38,9 @@
   async function refresh() {
     status.textContent = "Loading…";
     try {
-      const [repairs, complaints, visitors, assets, amenities] = await Promise.all([
+      const [repairs, complaints, visitors, assets, amenities, parcels] = await Promise.all([
         report("repairs"), report("complaints"), report("visitors"), report("assets"),
-        report("amenities")]);
+        report("amenities"), report("parcels")]);
       const periods = periodsOf(repairs);
       const opened = sumBy(repairs, "period", (r) => r.opened);
       const resolved = sumBy(repairs, "period", (r) => r.resolved);
@@ -96,6 +96,24 @@
         { type: "line", label: "Utilisation %", yAxisID: "share",
           data: amenityNames.map((a) => (openHours.get(a) ? Math.round((1000 * bookedHours.get(a)) / openHours.get(a)) / 10 : null)) }] },
         options: { scales: { share: { position: "right", min: 0, max: 100 } } } });
+      const parcelPeriods = periodsOf(parcels);
+      const received = sumBy(parcels, "period", (r) => r.received);
+      const pickedUp = sumBy(parcels, "period", (r) => r.picked_up);
+      const returned = sumBy(parcels, "period", (r) => r.returned);
+      // Percentiles do not add up across properties: the slowest property's is shown.
+      const slowest = (key) => new Map(parcelPeriods.map((p) => [
+        p, Math.max(0, ...parcels.filter((r) => r.period === p && r[key] !== null).map((r) => r[key]))]));
+      const median = slowest("pickup_median_seconds");
+      const p90 = slowest("pickup_p90_seconds");
+      draw("chart-parcels", { data: { labels: parcelPeriods, datasets: [
+        { type: "bar", label: "Received", data: parcelPeriods.map((p) => received.get(p) || 0) },
+        { type: "bar", label: "Picked up", data: parcelPeriods.map((p) => pickedUp.get(p) || 0) },
+        { type: "bar", label: "Returned", data: parcelPeriods.map((p) => returned.get(p) || 0) },
+        { type: "line", label: "Median hours to pickup", yAxisID: "hours",
+          data: parcelPeriods.map((p) => hours(median.get(p))) },
+        { type: "line", label: "90th percentile hours to pickup", yAxisID: "hours",
+          data: parcelPeriods.map((p) => hours(p90.get(p))) }] },
+        options: { scales: { hours: { position: "right", min: 0 } } } });
       status.textContent = "";
       document.body.dataset.reportsLoaded = "true";
     } catch (error) {
