@@ -9,7 +9,7 @@ from apps.accounts.models import User
 from apps.front_desk.models import Parcel
 from apps.messaging.models import OutboxMessage
 from apps.properties.models import Unit
-from tests.admin.conftest import login
+from tests.fixtures.demo import login
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def desk(chromium, live_server, clean_queues, start_worker):
-    from tests.admin.conftest import demo_install
+    from tests.fixtures.demo import demo_install
 
     demo_install()
     start_worker("front_desk", "notifications_in_app", concurrency=1)
