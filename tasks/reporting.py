@@ -16,6 +16,10 @@ consumer = Consumer("reporting", queues=["reporting", "asset_management"])
         "complaint.filed",
         "complaint.updated",
         "complaint.rated",
+        "parcel.arrived",
+        "parcel.status_changed",
+        "residency.started",
+        "residency.ended",
     ],
 )
 def record_event(self, event):

@@ -51,7 +51,7 @@ def unit_update(unit: Unit, *, by, **changes) -> Unit:
     return unit
 
 
-def _moves_claim(due, stamp, publish, now):
+def _moves_claim(due, stamp, announce, now):
     """Stamp each due residency once (a conditional update: a second or concurrent run
     finds it stamped) and publish its event in the same transaction."""
     done = 0
@@ -61,7 +61,7 @@ def _moves_claim(due, stamp, publish, now):
                 **{stamp: now}
             ):
                 continue
-            publish(Residency.objects.select_related("unit").get(pk=residency_id))
+            announce(Residency.objects.select_related("unit").get(pk=residency_id))
             done += 1
     return done
 
