@@ -1,5 +1,10 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -122,59 +127,35 @@ def _report_schema(row_serializer, description):
     )
 
 
-class RepairReportView(ReportView):
-    row_serializer = RepairReportRowSerializer
-    report = selectors.repairs_report
-
-    @_report_schema(RepairReportRowSerializer, selectors.repairs_report.__doc__)
-    def get(self, request):
-        return super().get(request)
+def report_view(name, row_serializer, report, base=ReportView):
+    """A report endpoint: its rows from `report` (a selector, whose docstring describes
+    it in the schema), serialized by `row_serializer`, as JSON or CSV."""
+    view = type(name, (base,), {"row_serializer": row_serializer, "report": staticmethod(report)})
+    return extend_schema_view(get=_report_schema(row_serializer, report.__doc__))(view)
 
 
-class ComplaintReportView(ReportView):
-    row_serializer = ComplaintReportRowSerializer
-    report = selectors.complaints_report
-
-    @_report_schema(ComplaintReportRowSerializer, selectors.complaints_report.__doc__)
-    def get(self, request):
-        return super().get(request)
-
-
-class VisitorReportView(ReportView):
-    row_serializer = VisitorReportRowSerializer
-    report = selectors.visitors_report
-
-    @_report_schema(VisitorReportRowSerializer, selectors.visitors_report.__doc__)
-    def get(self, request):
-        return super().get(request)
-
-
-class ParcelReportView(ReportView):
-    row_serializer = ParcelReportRowSerializer
-    report = selectors.parcels_report
-
-    @_report_schema(ParcelReportRowSerializer, selectors.parcels_report.__doc__)
-    def get(self, request):
-        return super().get(request)
-
-
-class AssetReportView(ReportView):
+class AssetSnapshotView(ReportView):
     """Assets are a current snapshot: `to` is the day warranties are counted from."""
-
-    row_serializer = AssetReportRowSerializer
 
     def rows(self, property_ids, q):
         return selectors.asset_report(property_ids=property_ids, today=q["to"])
 
-    @_report_schema(AssetReportRowSerializer, selectors.asset_report.__doc__)
-    def get(self, request):
-        return super().get(request)
 
-
-class AmenityReportView(ReportView):
-    row_serializer = AmenityReportRowSerializer
-    report = selectors.amenities_report
-
-    @_report_schema(AmenityReportRowSerializer, selectors.amenities_report.__doc__)
-    def get(self, request):
-        return super().get(request)
+RepairReportView = report_view(
+    "RepairReportView", RepairReportRowSerializer, selectors.repairs_report
+)
+ComplaintReportView = report_view(
+    "ComplaintReportView", ComplaintReportRowSerializer, selectors.complaints_report
+)
+VisitorReportView = report_view(
+    "VisitorReportView", VisitorReportRowSerializer, selectors.visitors_report
+)
+ParcelReportView = report_view(
+    "ParcelReportView", ParcelReportRowSerializer, selectors.parcels_report
+)
+AssetReportView = report_view(
+    "AssetReportView", AssetReportRowSerializer, selectors.asset_report, base=AssetSnapshotView
+)
+AmenityReportView = report_view(
+    "AmenityReportView", AmenityReportRowSerializer, selectors.amenities_report
+)
