@@ -12,6 +12,8 @@ from apps.amenities import services
 from apps.amenities.models import Amenity, AmenityClosure, Reservation, ReservationStatusChange
 from apps.amenities.selectors import amenity_zone
 from apps.core.admin import (
+    AdminDeletesMixin,
+    ApiFiledAdminMixin,
     DefaultChoiceFilter,
     NoteForm,
     ScopedAdminMixin,
@@ -19,14 +21,13 @@ from apps.core.admin import (
     WorkflowAdminMixin,
     WorkflowStep,
 )
-from apps.core.roles import user_is_admin
 from apps.core.workflow import STAFF
 
 S = services.S
 
 
 @admin.register(Amenity)
-class AmenityAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AmenityAdmin(AdminDeletesMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "property", "opens_at", "closes_at", "slot_minutes",
                     "capacity", "needs_approval", "is_active")  # fmt: skip
     list_filter = ("kind", "needs_approval", "is_active", "property")
@@ -38,12 +39,9 @@ class AmenityAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.amenity_save(user=request.user, amenity=obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return user_is_admin(request.user)
-
 
 @admin.register(AmenityClosure)
-class AmenityClosureAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AmenityClosureAdmin(AdminDeletesMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Announcing a closure cancels the bookings it covers (the amenities worker) and
     tells each resident once; a closure is not edited afterwards."""
 
@@ -62,9 +60,6 @@ class AmenityClosureAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return user_is_admin(request.user)
 
 
 class ReservationStatusChangeInline(StatusChangeInline):
@@ -107,7 +102,7 @@ def _step(to_status, label, form=None):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ReservationAdmin(ApiFiledAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("day", "time", "amenity", "resident", "unit", "status")
     list_display_links = ("day", "time")
     list_filter = (WhenFilter, "status", "amenity", "property")
@@ -138,13 +133,3 @@ class ReservationAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             f"{reservation.starts_at.astimezone(zone):%H:%M}–"
             f"{reservation.ends_at.astimezone(zone):%H:%M}"
         )
-
-    def get_readonly_fields(self, request, obj=None):
-        # Residents book through the API and every change is a workflow step.
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return user_is_admin(request.user)

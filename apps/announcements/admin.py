@@ -15,13 +15,13 @@ from apps.announcements.models import (
     AnnouncementStatusChange,
 )
 from apps.core.admin import (
+    AdminDeletesMixin,
     ScopedAdminMixin,
     StatusChangeInline,
     WorkflowAdminMixin,
     WorkflowStep,
     counted,
 )
-from apps.core.roles import user_is_admin
 from apps.core.workflow import STAFF
 
 S = AnnouncementStatus
@@ -48,7 +48,7 @@ def _available(to_status):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class AnnouncementAdmin(AdminDeletesMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "category", "status", "audience", "send_at", "sent_at",
                     "recipients_planned", "author", "created_at")  # fmt: skip
     list_filter = ("status", "category", "audience")
@@ -141,9 +141,6 @@ class AnnouncementAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """The service set the properties and units."""
-
-    def has_delete_permission(self, request, obj=None):
-        return user_is_admin(request.user)
 
     def index_summary(self, request):
         announcements = self.get_queryset(request)

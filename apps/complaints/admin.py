@@ -16,6 +16,7 @@ from apps.complaints.models import (
     ComplaintStatusChange,
 )
 from apps.core.admin import (
+    ApiFiledAdminMixin,
     DefaultChoiceFilter,
     NoteForm,
     ReadOnlyInline,
@@ -25,7 +26,6 @@ from apps.core.admin import (
     WorkflowStep,
     counted,
 )
-from apps.core.roles import user_is_admin
 
 S = ComplaintStatus
 OPEN = (S.OPEN, S.IN_REVIEW)
@@ -73,7 +73,7 @@ def _step(to_status, label, form=None):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ComplaintAdmin(ApiFiledAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "subject", "category", "status", "property", "unit", "resident",
                     "created_at", "resolved_at", "rating")  # fmt: skip
     list_display_links = ("id", "subject")
@@ -102,16 +102,6 @@ class ComplaintAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     property_path = "property"
     area = services.AREA
-
-    def get_readonly_fields(self, request, obj=None):
-        # Residents file through the API and every change is a service call.
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return user_is_admin(request.user)
 
     def index_summary(self, request):
         complaints = self.get_queryset(request)

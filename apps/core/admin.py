@@ -324,6 +324,36 @@ class WorkflowStep:
     available: Callable[[Any], bool] = field(default=lambda obj: True)
 
 
+class AdminDeletesMixin:
+    """Only admins delete: staff change things through the domain's steps, and a delete
+    (which skips them) is an administrator's repair."""
+
+    def has_delete_permission(self, request, obj=None):
+        return user_is_admin(request.user)
+
+
+class ApiFiledAdminMixin(AdminDeletesMixin):
+    """Objects residents create through the API and staff move only by workflow steps:
+    nothing is added here and every field is read-only."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class DeskLoggedAdminMixin(AdminDeletesMixin):
+    """Objects staff log on the add page (its form calls the service), then move by
+    steps: read-only, with their inlines (the history), once they exist."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else [f.name for f in self.model._meta.fields]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+
 class WorkflowAdminMixin:
     """Buttons on the object's page and bulk actions for `workflow_steps`."""
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from apps.core.admin import (
     DefaultChoiceFilter,
+    DeskLoggedAdminMixin,
     NoteForm,
     ScopedAdminMixin,
     StatusChangeInline,
@@ -18,7 +19,6 @@ from apps.core.admin import (
     counted,
 )
 from apps.core.errors import Invalid
-from apps.core.roles import user_is_admin
 from apps.front_desk import services
 from apps.front_desk.models import (
     PICKUP_CODE_LENGTH,
@@ -109,7 +109,7 @@ def _step(to_status, label, run, form):
 
 
 @admin.register(Parcel)
-class ParcelAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ParcelAdmin(DeskLoggedAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "tracking_number", "carrier", "unit", "resident", "size",
                     "storage_location", "status", "recipient_moved_out", "created_at",
                     "picked_up_at")  # fmt: skip
@@ -164,9 +164,6 @@ class ParcelAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def get_exclude(self, request, obj=None):
         return () if obj is None else ("pickup_code",)  # the resident's, not the desk's
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
-
     def save_model(self, request, obj, form, change):
         if change:
             return
@@ -185,9 +182,6 @@ class ParcelAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "title": "Log arriving parcels"}
         return super().add_view(request, form_url, extra_context)
-
-    def has_delete_permission(self, request, obj=None):
-        return user_is_admin(request.user)
 
     def index_summary(self, request):
         waiting = self.get_queryset(request).filter(status=S.WAITING).count()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.admin import (
+    ApiFiledAdminMixin,
     DefaultChoiceFilter,
     NoteForm,
     ScopedAdminMixin,
@@ -17,7 +18,6 @@ from apps.core.admin import (
     WorkflowStep,
     counted,
 )
-from apps.core.roles import user_is_admin
 from apps.core.workflow import STAFF
 from apps.repairs import services
 from apps.repairs.models import RepairRequest, RepairStatus, RepairStatusChange, RepairUrgency
@@ -77,7 +77,9 @@ def _step(to_status, label, form=None):
 
 
 @admin.register(RepairRequest)
-class RepairRequestAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class RepairRequestAdmin(
+    ApiFiledAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin
+):
     list_display = ("id", "urgency", "status", "category", "property", "unit", "resident",
                     "created_at", "resolved_at")  # fmt: skip
     list_display_links = ("id", "urgency")
@@ -100,16 +102,6 @@ class RepairRequestAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
 
     property_path = "property"
     area = services.AREA
-
-    def get_readonly_fields(self, request, obj=None):
-        # Residents submit through the API and every change is a workflow step.
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return user_is_admin(request.user)
 
     def index_summary(self, request):
         open_repairs = self.get_queryset(request).exclude(status__in=DONE)

@@ -14,13 +14,13 @@ from django.utils.timesince import timesince
 
 from apps.core.admin import (
     DefaultChoiceFilter,
+    DeskLoggedAdminMixin,
     ScopedAdminMixin,
     StatusChangeInline,
     WorkflowAdminMixin,
     WorkflowStep,
     counted,
 )
-from apps.core.roles import user_is_admin
 from apps.visitors import services
 from apps.visitors.models import Visitor, VisitorStatus, VisitorStatusChange
 
@@ -74,7 +74,7 @@ def _step(action, to_status, label, service):
 
 
 @admin.register(Visitor)
-class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class VisitorAdmin(DeskLoggedAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "unit", "host", "status", "expected_arrival", "arrived_at",
                     "on_site_for", "departed_at", "walk_in")  # fmt: skip
     list_filter = (VisitorDayFilter, "status", "walk_in",
@@ -115,12 +115,6 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         return WalkInForm.Meta.fields if obj is None else super().get_fields(request, obj)
 
-    def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else [f.name for f in self.model._meta.fields]
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
-
     def save_model(self, request, obj, form, change):
         if change:
             return
@@ -134,9 +128,6 @@ class VisitorAdmin(WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "title": "Register a walk-in visitor"}
         return super().add_view(request, form_url, extra_context)
-
-    def has_delete_permission(self, request, obj=None):
-        return user_is_admin(request.user)
 
     def index_summary(self, request):
         visitors = self.get_queryset(request)
