@@ -54,7 +54,7 @@ def test_a_move_out_with_a_visitor_expected_and_a_parcel_waiting(clean_queues, s
     wait_until(lambda: processed("scheduled.residency_moves_process") == 2, message="both runs")
     wait_until(lambda: processed("front_desk.notify_residency_ended") == 1, timeout=30,
                message="the desk told of the move-out")  # fmt: skip
-    assert OutboxMessage.objects.filter(event="residency.ended").count() == 2  # two subscribers
+    assert OutboxMessage.objects.filter(event="residency.ended").count() == 3  # three subscribers
     visitor.refresh_from_db()
     parcel.refresh_from_db()
     other_visitor.refresh_from_db()
