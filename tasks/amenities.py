@@ -1,12 +1,13 @@
 """The amenities consumer (amenities): who is told about a booking and its steps, the
-reminder an hour before, and a closure's cancellations. Each runs in one transaction
-with its ledger row."""
+reminder an hour before, and the cancellations of a closure and of a move-out. Each runs
+in one transaction with its ledger row."""
 
 from apps.amenities.services import (
     amenity_closure_apply,
     reservation_booked_announce,
     reservation_remind,
     reservation_status_announce,
+    reservations_cancel_for_move_out,
 )
 from apps.messaging.consumers import Consumer
 
@@ -33,3 +34,8 @@ def send_reservation_reminder(self, event):
 @consumer.task("amenities.apply_closure", subscribes=["amenity.closure_announced"])
 def apply_closure(self, event):
     amenity_closure_apply(event.closure_id)
+
+
+@consumer.task("amenities.cancel_move_out_reservations", subscribes=["residency.ended"])
+def cancel_move_out_reservations(self, event):
+    reservations_cancel_for_move_out(resident_id=event.resident_id, unit_id=event.unit_id)

@@ -52,6 +52,8 @@ REMINDER_BEFORE = datetime.timedelta(hours=1)
 NOTICE_CATEGORY = "general"
 
 S = ReservationStatus
+# The statuses a reservation can be cancelled from (a closure, a move-out, the resident).
+CANCELLABLE = (S.REQUESTED, S.APPROVED, S.CONFIRMED)
 # Staff: the property's managers and admins; resident: who booked.
 RESERVATION_WORKFLOW = Workflow(
     model=Reservation,
@@ -299,7 +301,7 @@ def _reminder_schedule(reservation, now):
 
 def _resident_cancel_check(reservation, user, actor):
     workflow_access_check(reservation, user, actor, AREA)
-    if actor == RESIDENT and reservation.status in (S.REQUESTED, S.APPROVED, S.CONFIRMED):
+    if actor == RESIDENT and reservation.status in CANCELLABLE:
         deadline = reservation.starts_at - datetime.timedelta(
             hours=reservation.amenity.cancellation_deadline_hours
         )
@@ -356,6 +358,17 @@ def _variables(reservation):
     }
 
 
+def _tell(recipients, template, variables):
+    """One notice to each of `recipients` in-app and one by email."""
+    sent = []
+    for channel in ("in_app", "email"):
+        sent += notifications_request_for(
+            recipients, channel=channel, template=template,
+            category=NOTICE_CATEGORY, variables=variables,
+        )  # fmt: skip
+    return sent
+
+
 def _reservation(reservation_id):
     return Reservation.objects.select_related("amenity__property", "property", "resident").get(
         pk=reservation_id
@@ -375,13 +388,7 @@ def reservation_booked_announce(reservation_id):
         recipients, template = [reservation.resident], "reservation_status_resident"
     else:  # already moved on: the status change tells it
         return []
-    sent = []
-    for channel in ("in_app", "email"):
-        sent += notifications_request_for(
-            recipients, channel=channel, template=template,
-            category=NOTICE_CATEGORY, variables=_variables(reservation),
-        )  # fmt: skip
-    return sent
+    return _tell(recipients, template, _variables(reservation))
 
 
 # The steps the resident is told of: confirmed (at once or approved), rejected, and a
@@ -398,13 +405,7 @@ def reservation_status_announce(reservation_id, version, changed_by_id):
         return []
     if reservation.status == S.CANCELLED and changed_by_id in (None, reservation.resident_id):
         return []
-    sent = []
-    for channel in ("in_app", "email"):
-        sent += notifications_request_for(
-            [reservation.resident], channel=channel, template="reservation_status_resident",
-            category=NOTICE_CATEGORY, variables=_variables(reservation),
-        )  # fmt: skip
-    return sent
+    return _tell([reservation.resident], "reservation_status_resident", _variables(reservation))
 
 
 def reservation_remind(reservation_id, *, now=None):
@@ -431,6 +432,18 @@ def reservation_remind(reservation_id, *, now=None):
         )  # fmt: skip
 
 
+def _office_cancel(reservations, note):
+    """Cancel each of `reservations` that has not started (a workflow step by the office,
+    which tells nobody itself); the cancelled ones by resident."""
+    cancelled_by_resident = {}
+    for reservation in reservations.select_related("amenity__property", "property", "resident"):
+        reservation = reservation_transition(
+            reservation=reservation, to_status=S.CANCELLED, user=None, note=note
+        )
+        cancelled_by_resident.setdefault(reservation.resident, []).append(reservation)
+    return cancelled_by_resident
+
+
 def amenity_closure_apply(closure_id, *, now=None):
     """Cancel the live bookings a closure covers that have not started (each a workflow
     step by the office) and tell each resident once, listing theirs."""
@@ -439,19 +452,12 @@ def amenity_closure_apply(closure_id, *, now=None):
     start, end = closure_span(closure)
     covered = (
         live_reservations(closure.amenity)
-        .filter(status__in=(S.REQUESTED, S.APPROVED, S.CONFIRMED))
+        .filter(status__in=CANCELLABLE)
         .filter(starts_at__lt=end, ends_at__gt=start, starts_at__gt=now)
-        .select_related("amenity__property", "property", "resident")
     )
-    cancelled_by_resident = {}
-    for reservation in covered:
-        reservation = reservation_transition(
-            reservation=reservation, to_status=S.CANCELLED, user=None,
-            note=f"Closed {closure.starts_on}–{closure.ends_on}: {closure.reason}",
-        )  # fmt: skip
-        cancelled_by_resident.setdefault(reservation.resident, []).append(reservation)
+    note = f"Closed {closure.starts_on}–{closure.ends_on}: {closure.reason}"
     sent = []
-    for resident, reservations in cancelled_by_resident.items():
+    for resident, reservations in _office_cancel(covered, note).items():
         variables = {
             "amenity": closure.amenity.name,
             "property": closure.amenity.property.name,
@@ -460,9 +466,27 @@ def amenity_closure_apply(closure_id, *, now=None):
             "reason": closure.reason,
             "bookings": [_variables(r)["starts"] for r in reservations],
         }
-        for channel in ("in_app", "email"):
-            sent += notifications_request_for(
-                [resident], channel=channel, template="amenity_closure_resident",
-                category=NOTICE_CATEGORY, variables=variables,
-            )  # fmt: skip
+        sent += _tell([resident], "amenity_closure_resident", variables)
+    return sent
+
+
+def reservations_cancel_for_move_out(*, resident_id, unit_id, now=None):
+    """A resident moved out of `unit_id` (the residency.ended consumer): cancel the live
+    bookings they made as its resident that have not started (each a workflow step by the
+    office; the move job runs after their last day, so these start after the end) and
+    tell them once, listing them."""
+    upcoming = Reservation.objects.filter(
+        resident_id=resident_id, unit_id=unit_id, status__in=CANCELLABLE,
+        starts_at__gt=now or timezone.now(),
+    ).order_by("starts_at", "pk")  # fmt: skip
+    sent = []
+    for resident, reservations in _office_cancel(upcoming, "The resident moved out.").items():
+        variables = {
+            "property": reservations[0].property.name,
+            "bookings": [
+                f"{r.amenity.name} {_variables(r)['starts']}–{_variables(r)['ends']}"
+                for r in reservations
+            ],
+        }
+        sent += _tell([resident], "reservation_move_out_resident", variables)
     return sent

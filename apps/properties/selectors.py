@@ -114,11 +114,16 @@ def workflow_actor_required(user, area, *allowed, message=""):
 
 
 def workflow_access_check(obj, user, actor, area):
-    """Raise PermissionDenied unless `user` may act on `obj`: a resident on their own,
+    """Raise PermissionDenied unless `user` may act on `obj`: a resident on their own while
+    they live in its unit (a former resident only reads what they filed: scope_to_user),
     staff at the properties where they work in `area` (the API's scoping gives 404 first)."""
     noun = obj._meta.verbose_name
     if actor == RESIDENT and obj.resident_id != user.pk:
         raise PermissionDenied(f"Only the resident who filed this {noun} may do that.")
+    if actor == RESIDENT and not current_residencies(user).filter(unit_id=obj.unit_id).exists():
+        raise PermissionDenied(
+            f"You no longer live in this {noun}'s unit: you may read it, no longer act on it."
+        )
     mine = scope_to_user(type(obj).objects.filter(pk=obj.pk), user, area)
     if actor == STAFF and not mine.exists():
         raise PermissionDenied(f"You do not work on {area} at this property.")
@@ -198,18 +203,26 @@ def units_visible_to(user):
     return Unit.objects.filter(property_id__in=staff_property_ids(user))
 
 
-def scope_to_user(queryset, user, area, *, property_field="property", unit_field="unit"):
+def scope_to_user(
+    queryset, user, area, *, property_field="property", unit_field="unit", filed_by_field=None
+):
     """Limit a queryset of objects that belong to a property/unit to what `user` may see.
 
-    Residents see their own unit's objects; staff the objects of their properties when
-    their role covers `area`; anyone else nothing.
+    Residents see their own unit's objects, and with `filed_by_field` (the resident who
+    filed it: repairs, complaints) also what they filed whatever their residency: after a
+    move-out it stays theirs to read, while workflow_access_check refuses acting on it.
+    Staff see the objects of their properties when their role covers `area`; anyone else
+    nothing.
     """
     if not user.is_authenticated:
         return queryset.none()
     if user_is_admin(user):
         return queryset
     if user.role == Role.RESIDENT:
-        return queryset.filter(**{f"{unit_field}_id__in": resident_unit_ids(user)})
+        theirs = Q(**{f"{unit_field}_id__in": resident_unit_ids(user)})
+        if filed_by_field is not None:
+            theirs |= Q(**{filed_by_field: user})
+        return queryset.filter(theirs)
     if not user_can_work_in(user, area):
         return queryset.none()
     return queryset.filter(**{f"{property_field}_id__in": staff_property_ids(user, area)})

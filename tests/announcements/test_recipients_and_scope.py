@@ -1,9 +1,13 @@
 """Who an announcement reaches, and what its managers learn about it, from an attacker's
-seat: a stranger claiming a unit receives nothing, and a manager of one property of a
-multi-property announcement learns nothing about the other properties."""
+seat: a stranger claiming a unit receives nothing, nor does a resident who moved out (who
+moved in does), and a manager of one property of a multi-property announcement learns
+nothing about the other properties."""
+
+import datetime
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
@@ -13,7 +17,7 @@ from apps.notifications.models import Notification
 from apps.properties.models import Residency
 from apps.registration.services import user_confirm, user_confirmation_token_make
 from tests.announcements.helpers import run_batches
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ResidencyFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/announcements/"
@@ -102,3 +106,19 @@ def test_a_manager_sees_only_their_propertys_part(world, api, two_property_annou
     assert len(admin.get(f"{URL}{pk}/failures/").json()) == 2
     detail = admin.get(f"{URL}{pk}/").json()
     assert detail["counts"]["recipients"] == detail["recipients_planned"] == 3
+
+
+def test_the_units_next_announcement_goes_to_who_lives_there_now(world, api):
+    site = world.a
+    former = site.resident
+    residency = former.residencies.get()
+    residency.end_date = timezone.localdate() - datetime.timedelta(days=1)
+    residency.save()
+    newcomer = ResidencyFactory(unit=site.unit, start_date=timezone.localdate()).resident
+    pk = emergency_sent_by(api(site.staff["manager"]), site, units=[site.unit.pk])
+    reached = AnnouncementRecipient.objects.filter(announcement_id=pk)
+    assert set(reached.values_list("user", flat=True)) == {newcomer.pk}
+    assert Notification.objects.filter(user=newcomer, template="announcement").count() == 2
+    assert not Notification.objects.filter(user=former, template="announcement").exists()
+    assert api(former).get(f"{URL}{pk}/").status_code == 404
+    assert api(newcomer).get(f"{URL}{pk}/").status_code == 200

@@ -16,7 +16,14 @@ from apps.reporting.models import DailyPropertyStat
 from apps.visitors.models import VisitorStatus
 from propmgmt.celery import app
 from tests.conftest import NOTIFICATION_QUEUES, queue_depth, wait_until
-from tests.factories import ParcelFactory, ResidencyFactory, UserFactory, VisitorFactory
+from tests.factories import (
+    ComplaintFactory,
+    ParcelFactory,
+    RepairRequestFactory,
+    ResidencyFactory,
+    UserFactory,
+    VisitorFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +61,7 @@ def test_a_move_out_with_a_visitor_expected_and_a_parcel_waiting(clean_queues, s
     wait_until(lambda: processed("scheduled.residency_moves_process") == 2, message="both runs")
     wait_until(lambda: processed("front_desk.notify_residency_ended") == 1, timeout=30,
                message="the desk told of the move-out")  # fmt: skip
-    assert OutboxMessage.objects.filter(event="residency.ended").count() == 2  # two subscribers
+    assert OutboxMessage.objects.filter(event="residency.ended").count() == 3  # three subscribers
     visitor.refresh_from_db()
     parcel.refresh_from_db()
     other_visitor.refresh_from_db()
@@ -93,3 +100,41 @@ def test_the_job_publishes_each_move_in_once(world, observe_events):
     first = residency_moves_process()
     assert first[0] == Residency.objects.count() and first[1] == 0
     assert residency_moves_process() == (0, 0)
+
+
+def test_a_former_resident_reads_what_they_filed_and_acts_on_nothing(world, api):
+    site = world.a
+    resident = api(site.resident)
+    repair = RepairRequestFactory(site=site)
+    complaint = ComplaintFactory(site=site, status="resolved")
+    flatmates = RepairRequestFactory(site=site, resident=UserFactory(unit=site.unit))
+    residency = site.resident.residencies.get()
+    residency.end_date = timezone.localdate() - datetime.timedelta(days=1)
+    residency.save()
+    # What they filed stays theirs to read; the unit's other repairs are no longer theirs.
+    listed = resident.get("/api/v1/repairs/").json()
+    assert [r["id"] for r in listed["results"]] == [repair.pk]
+    assert resident.get(f"/api/v1/repairs/{repair.pk}/").status_code == 200
+    assert resident.get(f"/api/v1/repairs/{repair.pk}/history/").status_code == 200
+    assert resident.get(f"/api/v1/repairs/{flatmates.pk}/").status_code == 404
+    listed = resident.get("/api/v1/complaints/").json()
+    assert [c["id"] for c in listed["results"]] == [complaint.pk]
+    assert resident.get(f"/api/v1/complaints/{complaint.pk}/").status_code == 200
+    assert resident.get(f"/api/v1/complaints/{complaint.pk}/comments/").status_code == 200
+    # Acting on them is refused, and nothing changed.
+    steps = [
+        (f"/api/v1/repairs/{repair.pk}/transition/", {"status": "cancelled"}),
+        (f"/api/v1/complaints/{complaint.pk}/comments/", {"body": "Still noisy"}),
+        (f"/api/v1/complaints/{complaint.pk}/rate/", {"rating": 5}),
+    ]
+    for url, body in steps:
+        refused = resident.post(url, body, format="json")
+        assert refused.status_code == 403, (url, refused.data)
+        assert "no longer live" in str(refused.data), refused.data
+    repair.refresh_from_db()
+    complaint.refresh_from_db()
+    assert repair.status == "submitted" and repair.history.count() == 1
+    assert complaint.rating is None and not complaint.comments.exists()
+    # Nor may they file anything new for the unit.
+    filing = {"category": "noise", "subject": "x", "description": "x", "unit": site.unit.pk}
+    assert resident.post("/api/v1/complaints/", filing, format="json").status_code == 400

@@ -30,7 +30,8 @@ ERRORS = workflow_errors("complaint")
         "File a complaint (residents, for their current unit)",
     ),
     list_description=(
-        "Residents see the complaints they filed; customer service and managers those "
+        "Residents see the complaints they filed (read only once they moved out: "
+        "commenting or rating answers 403); customer service and managers those "
         "of their properties; admins all. Ordering: created_at, updated_at, status, "
         "resolved_at, rating."
     ),

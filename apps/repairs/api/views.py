@@ -28,7 +28,8 @@ ERRORS = workflow_errors("repair")
         "Request a repair (residents, for their current unit)",
     ),
     list_description=(
-        "Residents see their current unit's requests; maintenance staff and managers "
+        "Residents see their current unit's requests and the ones they filed (read only "
+        "once they moved out: acting on them answers 403); maintenance staff and managers "
         "those of their properties; admins all. Ordering: created_at, updated_at, "
         "urgency, status, resolved_at (prefix - for descending)."
     ),
