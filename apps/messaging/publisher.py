@@ -50,7 +50,8 @@ def publish(event_name, payload, *, urgency=None, not_before=None):
     for an unknown event or urgency, or a payload that is not JSON. `urgency` ("low",
     "normal", "urgent") defaults to that of the message being consumed (so an urgent
     repair's notifications are urgent), else normal; celeryconfig maps it to a priority
-    on the queues that have one.
+    on the queues of priority services, and the relay sends an urgent one to its queue's
+    urgent lane where there is one (quorum queues: `celeryconfig.routing_key_for`).
     """
     priority = celeryconfig.priority_for_urgency(urgency or get_urgency())
     try:
@@ -74,7 +75,7 @@ def publish(event_name, payload, *, urgency=None, not_before=None):
                 task_name=task_name,
                 queue=queue,
                 payload=[envelope],
-                priority=priority if queue in celeryconfig.QUEUE_MAX_PRIORITY else None,
+                priority=priority if queue in celeryconfig.PRIORITY_QUEUES else None,
                 correlation_id=correlation_id,
                 not_before=not_before,
             )
@@ -481,7 +482,7 @@ class ConfirmingPublisher:
             row.task_name,
             message,
             exchange=celeryconfig.WORK_EXCHANGE.name,
-            routing_key=row.queue,
+            routing_key=celeryconfig.routing_key_for(row.queue, row.priority),
             retry=False,
             declare=[],
             priority=row.priority,

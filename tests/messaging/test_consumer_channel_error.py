@@ -98,7 +98,7 @@ def test_a_channel_error_on_the_consumer_channel_restarts_the_consumer(
         message=f"a message after the channel error; worker log:\n{worker.logs()}\n"
         f"relay log:\n{relay.logs()}",
     )
-    assert worker.process.poll() is None, worker.logs()
+    assert worker.popen.poll() is None, worker.logs()
     # The held message ran once: its redelivered copy found it done in the ledger.
     wait_until(lambda: ProbeEffect.objects.filter(key="held").exists(), 30)
     assert ProbeEffect.objects.filter(key="held").count() == 1
