@@ -1,4 +1,4 @@
-.PHONY: run test test-classic smoke upgrade-rehearsal demo bench faults lint cluster cluster-stop cluster-test
+.PHONY: run test test-quorum smoke upgrade-rehearsal demo bench faults lint cluster cluster-stop cluster-test
 export DEBUG ?= true
 
 run:
@@ -7,10 +7,10 @@ run:
 test:
 	bash scripts/test.sh
 
-# The messaging tests on classic queues (the suite runs on quorum queues, the default;
+# The messaging tests on quorum queues (the suite runs on classic queues, the default;
 # docs/MESSAGING.md "Queue types"); CI runs it after `make test` (~5 min)
-test-classic:
-	BROKER_QUEUE_TYPE=classic .venv/bin/pytest tests/messaging -q -p no:cacheprovider
+test-quorum:
+	BROKER_QUEUE_TYPE=quorum .venv/bin/pytest tests/messaging -q -p no:cacheprovider
 
 # `make run` from here as a newcomer runs it, checked over HTTP, then stopped (CI runs it)
 smoke:
