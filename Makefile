@@ -8,7 +8,8 @@ test:
 	bash scripts/test.sh
 
 # The messaging tests on quorum queues (the suite runs on classic queues, the default;
-# docs/MESSAGING.md "Queue types"); CI runs it after `make test` (~5 min)
+# docs/MESSAGING.md "Queue types"; ~5-7 min). Not in CI yet: one of its tests is flaky on
+# quorum queues (docs/MESSAGING.md)
 test-quorum:
 	BROKER_QUEUE_TYPE=quorum .venv/bin/pytest tests/messaging -q -p no:cacheprovider
 
