@@ -24,6 +24,29 @@ DELAY_EXCHANGE = Exchange(
     "propmgmt.delay", type="headers", durable=True, delivery_mode="persistent"
 )
 
+# --- queue type --------------------------------------------------------------------
+# BROKER_QUEUE_TYPE=quorum declares every work, dead-letter and delay queue as a quorum
+# queue (Raft-replicated on a cluster; one member on a single node), and urgent work
+# travels lanes of its own (below). BROKER_QUEUE_TYPE=classic (the default until every
+# test passes on quorum queues, docs/MESSAGING.md) keeps classic queues with priorities.
+# RabbitMQ refuses to redeclare a queue with another type: switching an installation
+# over is a migration (docs/MESSAGING.md).
+QUEUE_TYPE_QUORUM = "quorum"
+QUEUE_TYPE_CLASSIC = "classic"
+BROKER_QUEUE_TYPE = settings.BROKER_QUEUE_TYPE
+if BROKER_QUEUE_TYPE not in (QUEUE_TYPE_QUORUM, QUEUE_TYPE_CLASSIC):
+    raise ValueError(
+        f"BROKER_QUEUE_TYPE must be {QUEUE_TYPE_QUORUM} or {QUEUE_TYPE_CLASSIC}, "
+        f"not {BROKER_QUEUE_TYPE!r}"
+    )
+QUORUM = BROKER_QUEUE_TYPE == QUEUE_TYPE_QUORUM
+# A quorum queue counts the deliveries of a message that came back unacknowledged (a lost
+# worker, a closed channel, a requeue) and dead-letters it past this many: the broker's
+# backstop for a message whose every worker dies before the base task can count it. The
+# base task's own count (lost workers only, with the reason recorded) dead-letters first:
+# settings.MESSAGE_MAX_REDELIVERIES is well below it.
+QUORUM_DELIVERY_LIMIT = 20
+
 # --- queues ------------------------------------------------------------------------
 # Each consumer module in tasks/ declares its worker service, the queues it consumes and
 # the events its tasks subscribe to (apps/messaging/consumers.py); the queues, routes,
@@ -32,16 +55,26 @@ DELAY_EXCHANGE = Exchange(
 CONSUMERS = consumers()
 WORK_QUEUE_NAMES = CONSUMERS.queues
 
-# Domain code speaks of urgency; this maps it to message priorities (only queues listed
-# in QUEUE_MAX_PRIORITY honour them). A consumer's own events inherit the urgency of the
-# message it is handling, so an urgent repair's notifications are urgent too.
+# Domain code speaks of urgency; routing maps it. Classic queues: to message priorities
+# (only queues listed in QUEUE_MAX_PRIORITY honour them). Quorum queues have no
+# priorities: urgent work for the queues of the services declared with priority=True
+# goes to the queue's urgent lane (URGENT_LANES), which the same workers consume
+# (apps.messaging.worker), so it never waits behind the queue's backlog. A consumer's own
+# events inherit the urgency of the message it is handling, so an urgent repair's
+# notifications are urgent too.
 URGENCY_LOW = "low"
 URGENCY_NORMAL = "normal"
 URGENCY_URGENT = "urgent"
 URGENCY_PRIORITY = {URGENCY_LOW: 1, URGENCY_NORMAL: 5, URGENCY_URGENT: 9}
 MAX_PRIORITY = max(URGENCY_PRIORITY.values())
 # The queues of the services declared with priority=True.
-QUEUE_MAX_PRIORITY = dict.fromkeys(CONSUMERS.priority_queues, MAX_PRIORITY)
+# The queues of the services declared with priority=True: their messages carry the
+# priority of their urgency (in the outbox too), whatever the queue type.
+PRIORITY_QUEUES = CONSUMERS.priority_queues
+QUEUE_MAX_PRIORITY = {} if QUORUM else dict.fromkeys(PRIORITY_QUEUES, MAX_PRIORITY)
+# Work queue -> its urgent lane (quorum queues only).
+URGENT_LANES = {queue: f"{queue}.urgent" for queue in PRIORITY_QUEUES} if QUORUM else {}
+LANE_QUEUES = {lane: queue for queue, lane in URGENT_LANES.items()}
 
 
 def priority_for_urgency(urgency):
@@ -61,15 +94,45 @@ def urgency_for_priority(priority):
     return min(URGENCY_PRIORITY, key=lambda urgency: abs(URGENCY_PRIORITY[urgency] - priority))
 
 
+def routing_key_for(queue, priority):
+    """Where a message for work queue `queue` with `priority` is published: an urgent one
+    for a queue with a lane goes to the lane, everything else to the queue."""
+    if queue in URGENT_LANES and priority == URGENCY_PRIORITY[URGENCY_URGENT]:
+        return URGENT_LANES[queue]
+    return queue
+
+
+def work_queue_of(queue):
+    """The work queue a queue name stands for (a lane stands for its work queue)."""
+    return LANE_QUEUES.get(queue, queue)
+
+
 def dead_letter_queue_name(queue_name):
     return f"{queue_name}.dlq"
 
 
-def _work_queue(name):
+def _queue_type_arguments(dead_letters):
+    """The arguments of the queue type; `dead_letters`: the queue dead-letters (a work
+    queue or a delay queue), at least once with quorum queues: a message is removed only
+    once its dead-letter queue (or, for a delay queue, its work queue) has confirmed it,
+    so none is dropped between nodes. That strategy needs x-overflow reject-publish."""
+    if not QUORUM:
+        return {}
+    arguments = {"x-queue-type": QUEUE_TYPE_QUORUM}
+    if dead_letters:
+        arguments |= {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+    return arguments
+
+
+def _work_queue(name, dead_letters_to=None):
+    """Work queue `name` (or an urgent lane, dead-lettering to its work queue's .dlq)."""
     arguments = {
         "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
-        "x-dead-letter-routing-key": dead_letter_queue_name(name),
+        "x-dead-letter-routing-key": dead_letter_queue_name(dead_letters_to or name),
+        **_queue_type_arguments(dead_letters=True),
     }
+    if QUORUM:
+        arguments["x-delivery-limit"] = QUORUM_DELIVERY_LIMIT
     if name in QUEUE_MAX_PRIORITY:
         arguments["x-max-priority"] = QUEUE_MAX_PRIORITY[name]
     return Queue(name, WORK_EXCHANGE, routing_key=name, durable=True, queue_arguments=arguments)
@@ -77,10 +140,18 @@ def _work_queue(name):
 
 def _dead_letter_queue(name):
     dlq = dead_letter_queue_name(name)
-    return Queue(dlq, DEAD_LETTER_EXCHANGE, routing_key=dlq, durable=True)
+    return Queue(
+        dlq,
+        DEAD_LETTER_EXCHANGE,
+        routing_key=dlq,
+        durable=True,
+        queue_arguments=_queue_type_arguments(dead_letters=False) or None,
+    )
 
 
-WORK_QUEUES = tuple(_work_queue(name) for name in WORK_QUEUE_NAMES)
+WORK_QUEUES = tuple(_work_queue(name) for name in WORK_QUEUE_NAMES) + tuple(
+    _work_queue(lane, dead_letters_to=queue) for queue, lane in URGENT_LANES.items()
+)
 DEAD_LETTER_QUEUES = tuple(_dead_letter_queue(name) for name in WORK_QUEUE_NAMES)
 
 # --- retry delays ------------------------------------------------------------------
@@ -111,6 +182,7 @@ def _delay_queue(seconds):
         queue_arguments={
             "x-message-ttl": seconds * 1000,
             "x-dead-letter-exchange": WORK_EXCHANGE.name,
+            **_queue_type_arguments(dead_letters=True),
         },
     )
 

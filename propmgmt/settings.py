@@ -277,6 +277,8 @@ RABBITMQ_MANAGEMENT_URL = env.str(
     "RABBITMQ_MANAGEMENT_URL", default="http://guest:guest@localhost:15672"
 )
 FLOWER_URL = env.str("FLOWER_URL", default="http://localhost:5555")
+# quorum or classic: the type of every queue celeryconfig.py declares (README).
+BROKER_QUEUE_TYPE = env.str("BROKER_QUEUE_TYPE", default="classic")
 
 # Outbox relay: woken by NOTIFY at each commit that wrote outbox rows, it also sweeps
 # every interval (delayed rows, backoff, a missed notification); how long a publish may

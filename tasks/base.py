@@ -246,7 +246,8 @@ class ConsumerTask(Task):
             )
 
     def _dead_letter(self, args, kwargs, reason):
-        queue = (self.request.delivery_info or {}).get("routing_key", "")
+        routing_key = (self.request.delivery_info or {}).get("routing_key", "")
+        queue = celeryconfig.work_queue_of(routing_key)
         try:
             message_failure_record(
                 message_id=self.request.id,

@@ -198,6 +198,12 @@ def queue_migrate(name):
                                  arguments=queue.binding_arguments)  # fmt: skip
             carried = _move_messages(channel, name, holding)
             channel.queue_delete(name, if_empty=True)
+            # A fresh channel for the new queue: RabbitMQ 3.10's channel keeps the state
+            # of the deleted queue of the same name, and publishing to a quorum queue
+            # that replaced a classic one through it crashes the channel.
+            channel.close()
+            channel = connection.channel()
+            wanted, parked = queue.bind(channel), parked.bind(channel)
         wanted.declare()
         parked.unbind_from(queue.exchange, routing_key=queue.routing_key,
                            arguments=queue.binding_arguments)  # fmt: skip

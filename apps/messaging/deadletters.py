@@ -23,12 +23,14 @@ from apps.messaging.models import DeadLetterReplay, MessageFailure
 from apps.messaging.services import delivery_attempts_reset
 
 DEAD_LETTER_QUEUES = {q.name: q for q in celeryconfig.DEAD_LETTER_QUEUES}
-# Headers the broker adds when it dead-letters; a replayed message starts clean.
+# Headers the broker adds when it dead-letters (and a quorum queue's count of failed
+# deliveries); a replayed message starts clean.
 _DEATH_HEADERS = (
     "x-death",
     "x-first-death-queue",
     "x-first-death-reason",
     "x-first-death-exchange",
+    "x-delivery-count",
 )
 
 
@@ -135,6 +137,12 @@ def _describe(dlq_name, message, failures):
     elif last_death.get("reason") == "expired":
         # Its expiration property (which our producers never set) ran out in the queue.
         reason = f"expired in {last_death.get('queue')} before a worker took it"
+    elif last_death.get("reason") == "delivery_limit":
+        # A quorum queue's backstop: every worker that held it died before counting it.
+        reason = (
+            f"returned unacknowledged more than {celeryconfig.QUORUM_DELIVERY_LIMIT} times "
+            f"in {last_death.get('queue')} (the broker's delivery limit)"
+        )
     elif message.content_type not in ("application/json", None):
         reason = f"rejected: content type {message.content_type!r} is not accepted"
     else:
@@ -263,7 +271,8 @@ def _republish(producer, message, original_queue):
         producer.publish(
             message.body,
             exchange=celeryconfig.WORK_EXCHANGE.name,
-            routing_key=original_queue,
+            # An urgent one goes back to its queue's urgent lane (quorum queues).
+            routing_key=celeryconfig.routing_key_for(original_queue, properties.get("priority")),
             headers=headers,
             content_type=message.content_type,
             content_encoding=message.content_encoding,

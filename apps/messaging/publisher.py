@@ -51,8 +51,10 @@ def publish(event, *, urgency=None, not_before=None):
     for an unknown event or urgency, or an event whose fields do not match its type.
     `urgency` ("low", "normal", "urgent") defaults to that of the message being
     consumed (so an urgent repair's notifications are urgent), else normal; celeryconfig
-    maps it to a priority on the queues that have one. The envelope carries the event's
-    name and version, the time, and its fields (`data`).
+    maps it to a priority on the queues of priority services, and the relay sends an
+    urgent one to its queue's urgent lane where there is one (quorum queues:
+    `celeryconfig.routing_key_for`). The envelope carries the event's name and version,
+    the time, and its fields (`data`).
     """
     priority = celeryconfig.priority_for_urgency(urgency or get_urgency())
     event_name = getattr(event, "NAME", None)
@@ -80,7 +82,7 @@ def publish(event, *, urgency=None, not_before=None):
                 task_name=task_name,
                 queue=queue,
                 payload=[envelope],
-                priority=priority if queue in celeryconfig.QUEUE_MAX_PRIORITY else None,
+                priority=priority if queue in celeryconfig.PRIORITY_QUEUES else None,
                 correlation_id=correlation_id,
                 not_before=not_before,
             )
@@ -487,7 +489,7 @@ class ConfirmingPublisher:
             row.task_name,
             message,
             exchange=celeryconfig.WORK_EXCHANGE.name,
-            routing_key=row.queue,
+            routing_key=celeryconfig.routing_key_for(row.queue, row.priority),
             retry=False,
             declare=[],
             priority=row.priority,

@@ -26,7 +26,12 @@ def topology_lines():
     lines.append(f"retry delay queues (header {config.RETRY_DELAY_HEADER}):")
     lines += [_queue_line(queue) for queue in config.DELAY_QUEUES]
     urgencies = ", ".join(f"{u}={p}" for u, p in config.URGENCY_PRIORITY.items())
-    lines.append(f"urgency -> priority: {urgencies} (on the priority queues only)")
+    lines.append(f"queue type: {config.BROKER_QUEUE_TYPE} (BROKER_QUEUE_TYPE)")
+    if config.URGENT_LANES:
+        lines.append("urgent lanes (urgent work for a queue goes to its lane, same workers):")
+        lines += [f"  {queue:<28} -> {lane}" for queue, lane in config.URGENT_LANES.items()]
+    else:
+        lines.append(f"urgency -> priority: {urgencies} (on the priority queues only)")
     lines.append("routes (task -> queue):")
     lines += [f"  {task:<44} -> {queue}" for task, queue in config.TASK_QUEUES.items()]
     lines.append("events (event -> consumers):")

@@ -187,6 +187,27 @@ class DeadLetteringConsumer(Consumer):
     It also declares the whole topology on every (re)connect, before consuming.
     """
 
+    class Blueprint(Consumer.Blueprint):
+        # Without Celery's native delayed delivery, which it adds when it sees quorum
+        # queues (28 more queues, bindings on every work queue): messages carry no ETA
+        # (TASK_HEADERS), retries wait in our own delay queues.
+        default_steps = [
+            step
+            for step in Consumer.Blueprint.default_steps
+            if step != "celery.worker.consumer.delayed_delivery:DelayedDelivery"
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A worker on a queue with an urgent lane (quorum queues) consumes the lane too,
+        # on the same channel: `-Q repair_requests` is repair_requests and
+        # repair_requests.urgent. Celery's per-consumer prefetch with quorum queues
+        # keeps one lane message in hand whatever the backlog: it runs next.
+        queues = self.app.amqp.queues
+        for queue in list(queues.consume_from):
+            if queue in celeryconfig.URGENT_LANES:
+                queues.select_add(queues[celeryconfig.URGENT_LANES[queue]])
+
     def connect(self):
         connection = super().connect()
         try:
@@ -272,7 +293,7 @@ class DeadLetteringConsumer(Consumer):
         from apps.messaging.services import message_failure_record
 
         headers = message.headers if isinstance(message.headers, dict) else {}
-        queue = (message.delivery_info or {}).get("routing_key", "")
+        queue = celeryconfig.work_queue_of((message.delivery_info or {}).get("routing_key", ""))
         logger.critical(
             "message dead-lettered unread: %s; queue=%s content_type=%r headers=%s body=%r",
             reason,

@@ -83,7 +83,12 @@ def test_broker_topology_prints_every_queue_route_event_and_worker(capsys):
     queues = celeryconfig.WORK_QUEUES + celeryconfig.DEAD_LETTER_QUEUES + celeryconfig.DELAY_QUEUES
     for queue in queues:
         assert f"\n  {queue.name} " in out, queue.name
-    assert "x-max-priority=9" in out and "x-message-ttl=3600000" in out
+    assert "x-message-ttl=3600000" in out
+    if celeryconfig.QUORUM:
+        assert "x-queue-type=quorum" in out and "x-max-priority" not in out
+        assert "  repair_requests              -> repair_requests.urgent\n" in out
+    else:
+        assert "x-max-priority=9" in out and ".urgent" not in out
     for task, queue in celeryconfig.TASK_QUEUES.items():
         assert f"  {task} " in out and f"-> {queue}\n" in out
     for event in celeryconfig.EVENT_SUBSCRIPTIONS:

@@ -191,13 +191,37 @@ def test_urgent_repair_jumps_a_backlog(clean_queues, start_worker):
         )
     committed_publish("probe.repair", {"key": "repair", "label": "urgent"}, urgency="urgent")
     assert outbox_publish_due() == 51
-    assert queue_depth("repair_requests") == 51
+    # Classic queues: all in repair_requests, by priority; quorum: the urgent one in its lane.
+    lane = celeryconfig.routing_key_for("repair_requests", celeryconfig.URGENCY_PRIORITY["urgent"])
+    assert sum(queue_depth(queue) for queue in {"repair_requests", lane}) == 51
     start_worker("repair_requests")
     wait_until(lambda: effects("repair") == 51, timeout=60, message="backlog processed")
     first_two = list(
         ProbeEffect.objects.filter(key="repair").values_list("priority", flat=True)[:2]
     )
     assert "urgent" in first_two
+
+
+def test_urgent_repair_published_behind_a_running_backlog_runs_next(clean_queues, start_worker):
+    # A worker busy with a backlog of 30 slow repairs (0.2 s each) when the urgent one
+    # arrives: it runs after the repair in hand (and, with classic queues, the one
+    # prefetched beside it), never after the backlog.
+    with transaction.atomic():
+        for i in range(30):
+            publish("probe.slow_repair", {"key": "busy", "label": f"normal-{i}"},
+                    urgency="normal")  # fmt: skip
+    assert outbox_publish_due() == 30
+    start_worker("repair_requests", relay=False)  # published by hand, at once
+    wait_until(lambda: effects("busy") >= 5, timeout=30, message="backlog draining")
+    handled_before = effects("busy")
+    committed_publish("probe.slow_repair", {"key": "busy", "label": "urgent"}, urgency="urgent")
+    assert outbox_publish_due() == 1
+    wait_until(lambda: ProbeEffect.objects.filter(key="busy", priority="urgent").exists(),
+               timeout=30, message="urgent repair handled")  # fmt: skip
+    order = list(ProbeEffect.objects.filter(key="busy").values_list("priority", flat=True))
+    overtaken_by = order.index("urgent") - handled_before
+    print(f"{celeryconfig.BROKER_QUEUE_TYPE}: urgent handled after {overtaken_by} more repairs")
+    assert overtaken_by <= 2, order
 
 
 def test_delayed_delivery_waits_for_not_before(clean_queues, start_worker, start_relay):

@@ -22,8 +22,25 @@ def test_every_queue_exists_with_its_arguments(broker_vhost):
         assert work["arguments"]["x-dead-letter-exchange"] == "propmgmt.dead_letter"
         assert work["arguments"]["x-dead-letter-routing-key"] == f"{name}.dlq"
         assert dlq["exists"] and dlq["durable"], f"{name}.dlq"
-    assert status["repair_requests"]["arguments"]["x-max-priority"] == 9
-    assert "x-max-priority" not in status["complaints"]["arguments"]
+    if celeryconfig.QUORUM:
+        for row in status.values():
+            assert row["arguments"]["x-queue-type"] == "quorum", row["name"]
+            assert "x-max-priority" not in row["arguments"], row["name"]
+        for name in (*celeryconfig.WORK_QUEUE_NAMES, *celeryconfig.LANE_QUEUES):
+            arguments = status[name]["arguments"]
+            assert arguments["x-dead-letter-strategy"] == "at-least-once", name
+            assert arguments["x-overflow"] == "reject-publish", name
+            assert arguments["x-delivery-limit"] == celeryconfig.QUORUM_DELIVERY_LIMIT, name
+        # An urgent lane dead-letters into its work queue's .dlq.
+        lane = status["repair_requests.urgent"]["arguments"]
+        assert lane["x-dead-letter-routing-key"] == "repair_requests.dlq"
+        delay = status[celeryconfig.delay_queue_name(5)]["arguments"]
+        assert delay["x-dead-letter-strategy"] == "at-least-once"
+        assert delay["x-message-ttl"] == 5000
+    else:
+        assert status["repair_requests"]["arguments"]["x-max-priority"] == 9
+        assert "x-max-priority" not in status["complaints"]["arguments"]
+        assert "repair_requests.urgent" not in status
 
 
 @pytest.mark.django_db  # status also counts the outbox's waiting and parked rows

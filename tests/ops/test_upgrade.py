@@ -12,6 +12,7 @@ from contextlib import closing
 
 import psycopg2
 import pytest
+from amqp.exceptions import NotFound
 from django.conf import settings
 from psycopg2 import sql
 
@@ -99,12 +100,14 @@ class Installation:
     def queues(self):
         """Each queue of the topology (dead letters and waiting retries too): ready
         messages and consumers."""
+        states = {}
         with broker_connection(self.broker_url) as broker:
             channel = broker.channel()
-            states = {
-                queue.name: channel.queue_declare(queue=queue.name, passive=True)[1:]
-                for queue in topology_queues()
-            }
+            for queue in topology_queues():
+                try:
+                    states[queue.name] = channel.queue_declare(queue=queue.name, passive=True)[1:]
+                except NotFound:  # not declared by the previous release (an urgent lane)
+                    channel = broker.channel()
             channel.close()
         return states
 
