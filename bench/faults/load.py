@@ -24,9 +24,10 @@ OPERATIONS = {"repair": 30, "urgent_repair": 6, "complaint": 22, "visit": 24, "w
 CARRIERS = ("ups", "dhl", "postal")
 # Where the desk stores the load's parcels (tells them from the demo's).
 PARCEL_SHELF = "fault suite shelf"
-# A parcel is handed over only once it waited this long (its resident has been told, as
-# a rule: a parcel picked up before its notice came is, by design, never told).
-PICK_UP_AFTER = 20.0
+# A parcel is handed over, a booking cancelled, only this long after it was made (its
+# resident has been told, as a rule: a parcel picked up or a booking cancelled before its
+# notice came is, by design, never told).
+SETTLE_SECONDS = 20.0
 # Bookings start on the next slot past this, so their reminder (an hour before, through
 # the outbox's delayed delivery) comes due a few minutes later, while the suite runs.
 BOOKING_LEAD = timedelta(hours=1, seconds=30)
@@ -72,7 +73,7 @@ class Load:
         self.outcomes = []
         self.arrived = []  # (guard, visitor id) that can be checked out
         self.parcels = []  # (logged at, guard, resident, parcel id) waiting at the desk
-        self.bookings = []  # (resident, reservation id) that can be cancelled
+        self.bookings = []  # (booked at, resident, reservation id) that can be cancelled
         self._lock = threading.Lock()
         self._names = itertools.count(1)
         self.stop = threading.Event()
@@ -211,9 +212,12 @@ class Load:
             self._book(session, rng)
         elif operation == "cancel":
             with self._lock:
-                if not self.bookings:
+                ready = [b for b in self.bookings if time.monotonic() - b[0] >= SETTLE_SECONDS]
+                if not ready:
                     return
-                resident, reservation = self.bookings.pop(rng.randrange(len(self.bookings)))
+                booking = ready[rng.randrange(len(ready))]
+                self.bookings.remove(booking)
+            _, resident, reservation = booking
             self._post(session, operation, resident, f"reservations/{reservation}/transition/",
                        {"status": "cancelled", "note": "fault suite"})  # fmt: skip
 
@@ -233,7 +237,7 @@ class Load:
     def _pick_up(self, session, rng):
         """The resident reads the parcel's pickup code, the desk hands it over with it."""
         with self._lock:
-            ready = [p for p in self.parcels if time.monotonic() - p[0] >= PICK_UP_AFTER]
+            ready = [p for p in self.parcels if time.monotonic() - p[0] >= SETTLE_SECONDS]
             if not ready:
                 return
             parcel = ready[rng.randrange(len(ready))]
@@ -259,7 +263,7 @@ class Load:
         })  # fmt: skip
         if booked is not None:
             with self._lock:
-                self.bookings.append((resident, booked["id"]))
+                self.bookings.append((time.monotonic(), resident, booked["id"]))
 
     def _client(self, index):
         rng = random.Random(self.random.random() + index)

@@ -374,7 +374,9 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
         "effects expected": sum(expected.values()) + sum(report_expected.values()),
         "notifications expected": sum(expected.values()),
         "notifications found": sum(found[k] for k in expected),
-        "told none by design": f"{len(untold)} (parcel picked up or booking cancelled first)",
+        "told none by design": "parcels picked up first {}, bookings cancelled first {}".format(
+            *(len({k[3] for k in untold if k[0] == t}) for t in maybe)
+        ),
         "parcels logged": Parcel.objects.filter(storage_location=PARCEL_SHELF).count(),
         "parcels picked up": Parcel.objects.filter(
             storage_location=PARCEL_SHELF, status=ParcelStatus.PICKED_UP
