@@ -6,6 +6,7 @@ client threads."""
 
 import itertools
 import random
+import re
 import threading
 import time
 import uuid
@@ -24,10 +25,12 @@ OPERATIONS = {"repair": 30, "urgent_repair": 6, "complaint": 22, "visit": 24, "w
 CARRIERS = ("ups", "dhl", "postal")
 # Where the desk stores the load's parcels (tells them from the demo's).
 PARCEL_SHELF = "fault suite shelf"
-# A parcel is handed over, a booking cancelled, only this long after it was made (its
-# resident has been told, as a rule: a parcel picked up or a booking cancelled before its
-# notice came is, by design, never told).
-SETTLE_SECONDS = 20.0
+# A parcel is handed over, a booking cancelled, only once its resident found its notice
+# in their in-app inbox (a parcel picked up or a booking cancelled before its notice came
+# is, by design, never told), looked for at most this often and this deep.
+SETTLE_SECONDS = 10.0
+INBOX_PAGES = 3
+PICKUP_CODE = re.compile(r"Your pickup code: (\S+)")
 # Bookings start on the next slot past this, so their reminder (an hour before, through
 # the outbox's delayed delivery) comes due a few minutes later, while the suite runs.
 BOOKING_LEAD = timedelta(hours=1, seconds=30)
@@ -72,7 +75,8 @@ class Load:
         self.tokens = {}
         self.outcomes = []
         self.arrived = []  # (guard, visitor id) that can be checked out
-        self.parcels = []  # (logged at, guard, resident, parcel id) waiting at the desk
+        # (logged at, guard, resident, parcel id, tracking number) waiting at the desk
+        self.parcels = []
         self.bookings = []  # (booked at, resident, reservation id) that can be cancelled
         self._lock = threading.Lock()
         self._names = itertools.count(1)
@@ -211,13 +215,14 @@ class Load:
         elif operation == "book":
             self._book(session, rng)
         elif operation == "cancel":
-            with self._lock:
-                ready = [b for b in self.bookings if time.monotonic() - b[0] >= SETTLE_SECONDS]
-                if not ready:
-                    return
-                booking = ready[rng.randrange(len(ready))]
-                self.bookings.remove(booking)
+            booking = self._settled(self.bookings, rng)
+            if booking is None:
+                return
             _, resident, reservation = booking
+            if not self._told(session, resident, f"Your booking #{reservation} of "):
+                with self._lock:
+                    self.bookings.append((time.monotonic(), resident, reservation))
+                return
             self._post(session, operation, resident, f"reservations/{reservation}/transition/",
                        {"status": "cancelled", "note": "fault suite"})  # fmt: skip
 
@@ -232,21 +237,49 @@ class Load:
         })  # fmt: skip
         if logged is not None:
             with self._lock:
-                self.parcels += [(time.monotonic(), guard, resident, p["id"]) for p in logged]
+                self.parcels += [
+                    (time.monotonic(), guard, resident, p["id"], p["tracking_number"])
+                    for p in logged
+                ]
+
+    def _settled(self, items, rng):
+        """Take one of `items` (made at, ...) at random, made SETTLE_SECONDS ago or more."""
+        with self._lock:
+            ready = [item for item in items if time.monotonic() - item[0] >= SETTLE_SECONDS]
+            if not ready:
+                return None
+            item = ready[rng.randrange(len(ready))]
+            items.remove(item)
+            return item
+
+    def _told(self, session, resident, text):
+        """The body of the resident's in-app notice containing `text`, if they have it."""
+        for page in range(1, INBOX_PAGES + 1):
+            inbox = self._post(session, "inbox", resident, f"notifications/?page={page}",
+                               method="get")  # fmt: skip
+            if inbox is None:
+                return None
+            for notice in inbox["results"]:
+                if text in notice["body_text"]:
+                    return notice["body_text"]
+            if not inbox["next"]:
+                return None
+        return None
 
     def _pick_up(self, session, rng):
-        """The resident reads the parcel's pickup code, the desk hands it over with it."""
-        with self._lock:
-            ready = [p for p in self.parcels if time.monotonic() - p[0] >= SETTLE_SECONDS]
-            if not ready:
-                return
-            parcel = ready[rng.randrange(len(ready))]
-            self.parcels.remove(parcel)
-        _, guard, resident, parcel_id = parcel
-        shown = self._post(session, "parcel_code", resident, f"parcels/{parcel_id}/", method="get")
-        if shown is not None:
-            self._post(session, "pick_up", guard, f"parcels/{parcel_id}/pick-up/",
-                       {"code": shown["pickup_code"]})  # fmt: skip
+        """The resident reads the parcel's pickup code in their notice, the desk hands the
+        parcel over with it (later, if the notice has not come yet)."""
+        parcel = self._settled(self.parcels, rng)
+        if parcel is None:
+            return
+        _, guard, resident, parcel_id, tracking_number = parcel
+        notice = self._told(session, resident, f"tracking {tracking_number},")
+        if notice is None:
+            with self._lock:
+                self.parcels.append((time.monotonic(), *parcel[1:]))
+            return
+        self._post(session, "pick_up", guard, f"parcels/{parcel_id}/pick-up/",
+                   {"code": PICKUP_CODE.search(notice).group(1)})  # fmt: skip
 
     def _book(self, session, rng):
         """A resident books the suite's studio at the property for one slot starting a

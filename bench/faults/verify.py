@@ -186,18 +186,6 @@ def _expected_reservation_notices(staff):
     return expected
 
 
-def told_maybe():
-    """Notices that are, by design, sent at most once rather than once: a parcel handed
-    over before its "parcel arrived" came, a booking cancelled before its confirmation
-    came (parcel_arrival_announce, reservation_booked_announce)."""
-    handed = Parcel.objects.exclude(status=ParcelStatus.WAITING)
-    picked_up = set(handed.values_list("id", flat=True))
-    cancelled = set(
-        _booked().filter(status=ReservationStatus.CANCELLED).values_list("id", flat=True)
-    )
-    return {"parcel_arrived_resident": picked_up, "reservation_status_resident": cancelled}
-
-
 def reminders_check(now):
     """Reminders due by `now` for confirmed bookings not yet started that were not sent,
     and reminders sent after the booking was cancelled; and how many are held for later."""
@@ -295,7 +283,6 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
     problems = []
     now = timezone.now()
     expected = expected_notifications()
-    maybe = told_maybe()
     found = Counter()
     by_key = {}
     notifications = Notification.objects.values_list(
@@ -309,8 +296,7 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
         by_key.setdefault(key, []).append((str(notification_id), status))
         if key not in expected:
             unexpected.append(key)
-    untold = [key for key in expected if found[key] == 0 and key[3] in maybe.get(key[0], ())]
-    lost_ours = [key for key in expected if found[key] == 0 and key not in untold]
+    lost_ours = [key for key in expected if found[key] == 0]
     duplicated_ours = {key: found[key] - 1 for key in expected if found[key] > 1}
     undelivered = [
         (key, notification_id, status)
@@ -374,9 +360,6 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
         "effects expected": sum(expected.values()) + sum(report_expected.values()),
         "notifications expected": sum(expected.values()),
         "notifications found": sum(found[k] for k in expected),
-        "told none by design": "parcels picked up first {}, bookings cancelled first {}".format(
-            *(len({k[3] for k in untold if k[0] == t}) for t in maybe)
-        ),
         "parcels logged": Parcel.objects.filter(storage_location=PARCEL_SHELF).count(),
         "parcels picked up": Parcel.objects.filter(
             storage_location=PARCEL_SHELF, status=ParcelStatus.PICKED_UP
