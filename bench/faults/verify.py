@@ -81,8 +81,8 @@ def held_notifications(now):
     held = OutboxMessage.objects.filter(published_at__isnull=True).exclude(_due_by(now))
     return {
         notification_id
-        for payload in held.values_list("payload", flat=True)
-        for notification_id in payload.get("data", {}).get("notification_ids", [])
+        for (envelope,) in held.values_list("payload", flat=True)  # the task's one argument
+        for notification_id in envelope["data"].get("notification_ids", [])
     }
 
 
