@@ -5,6 +5,7 @@ thread, process faults on another, both while the load goes on."""
 import random
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import psycopg2
@@ -88,6 +89,7 @@ class Chaos:
         # restart need the broker, and each fault's effect stays attributable.
         self._exclusive = threading.Lock()
         self.busy_queues = busy_queues  # kills hit the workers that have work
+        self.worker_hits = Counter()  # ...the one hit least so far first, so all get hit
         self.random = random.Random(seed)
         self.supervisor = supervisor
         self.node = node
@@ -139,8 +141,12 @@ class Chaos:
         sup = self.supervisor
         if fault.kind in ("kill_pool_child", "kill_worker"):
             busy = sup.workers(self.busy_queues)
-            alive = [name for name in busy if sup.procs[name].alive()]
-            fault.target = self.random.choice(alive or busy)
+            alive = [name for name in busy if sup.procs[name].alive()] or busy
+            least = min(self.worker_hits[name] for name in alive)
+            fault.target = self.random.choice(
+                [name for name in alive if self.worker_hits[name] == least]
+            )
+            self.worker_hits[fault.target] += 1
         if fault.kind == "kill_pool_child":
             pid = sup.kill_child(fault.target)
             fault.detail = f"pid {pid}" if pid else "no pool process alive (worker restarting)"

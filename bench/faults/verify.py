@@ -11,20 +11,27 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from django.db.models import F, Q
 from django.utils import timezone
 
 import celeryconfig
 from apps.accounts.models import Role
+from apps.amenities.models import Reservation, ReservationStatus
+from apps.amenities.services import REMINDER_BEFORE
 from apps.complaints.models import Complaint
+from apps.front_desk.models import Parcel, ParcelStatus
 from apps.messaging.broker import broker_connection
 from apps.messaging.models import MessageFailure, OutboxMessage, ProcessedMessage
 from apps.notifications.models import Notification, NotificationPreference
+from apps.notifications.selectors import preference_default
 from apps.properties.models import StaffAssignment
 from apps.repairs.models import RepairRequest
 from apps.reporting.facts import facts_from_rows
 from apps.reporting.models import DailyPropertyStat
 from apps.reporting.services import facts_fold, property_zones
 from apps.visitors.models import Visitor
+from bench.faults.load import PARCEL_SHELF
+from bench.faults.world import STUDIO_NAME
 
 # template -> the variable that names the object a notification is about
 OBJECT_VARIABLE = {
@@ -33,6 +40,10 @@ OBJECT_VARIABLE = {
     "complaint_filed_staff": "complaint_id",
     "visitor_arrived_security": "visitor_name",
     "visitor_arrived_host": "visitor_name",
+    "parcel_arrived_resident": "parcel_id",
+    "reservation_status_resident": "reservation_id",
+    "reservation_requested_staff": "reservation_id",
+    "reservation_reminder": "reservation_id",
 }
 PROVIDER_CHANNELS = ("sms", "email")
 # Figures that must be zero.
@@ -42,20 +53,37 @@ FAILING = (
     "duplicated report increments (ours)", "duplicated at provider (sms)",
     "duplicated at provider (email)", "unexpected notifications", "unpublished outbox rows",
     "published, not processed", "dead letters (in .dlq)", "message failures recorded",
-    "left in work queues",
+    "left in work queues", "lost reminders", "reminders after cancellation",
 )  # fmt: skip
 NOTIFICATION_ID_HEADER = re.compile(rb"^X-Notification-Id: (\S+)", re.MULTILINE)
 
 
-def outbox_pending():
-    """Outbox rows not yet published, and published rows no consumer has finished
-    (neither in the idempotency ledger nor recorded as failed)."""
-    unpublished = OutboxMessage.objects.filter(published_at__isnull=True).count()
+def _due_by(moment):
+    """Outbox rows to publish by `moment` (a row held by `not_before` waits until then)."""
+    return Q(not_before__isnull=True) | Q(not_before__lte=moment)
+
+
+def outbox_pending(due_by=None):
+    """Outbox rows due by `due_by` (default now) not yet published, and published rows
+    no consumer has finished (neither in the idempotency ledger nor recorded as failed)."""
+    due = _due_by(due_by or timezone.now())
+    unpublished = OutboxMessage.objects.filter(due, published_at__isnull=True).count()
     done = set(ProcessedMessage.objects.values_list("message_id", "consumer"))
     done |= set(MessageFailure.objects.values_list("message_id", "consumer"))
     rows = OutboxMessage.objects.filter(published_at__isnull=False).values_list("id", "task_name")
     unfinished = sum(1 for row_id, task in rows if (str(row_id), task) not in done)
     return unpublished, unfinished
+
+
+def held_notifications(now):
+    """Ids of notifications whose delivery is held in the outbox past `now` (a parcel's
+    email logged in the property's quiet hours waits until they end)."""
+    held = OutboxMessage.objects.filter(published_at__isnull=True).exclude(_due_by(now))
+    return {
+        notification_id
+        for (envelope,) in held.values_list("payload", flat=True)  # the task's one argument
+        for notification_id in envelope["data"].get("notification_ids", [])
+    }
 
 
 def queue_depths():
@@ -113,7 +141,84 @@ def expected_notifications():
                 expected.append(("visitor_arrived_security", "in_app", user_id, name))
         if host_id:
             expected.append(("visitor_arrived_host", "in_app", host_id, name))
+    expected += _expected_parcel_notices(staff)
+    expected += _expected_reservation_notices(staff)
     return Counter(expected)
+
+
+def _resident_channels(category):
+    """The resident's channels for `category` besides in-app, by the defaults (the load
+    stores no preferences, verify() checks that)."""
+    return [c for c in PROVIDER_CHANNELS if preference_default(category, c)]
+
+
+def _expected_parcel_notices(staff):
+    """One "parcel arrived" per parcel: in-app, and email/SMS by the defaults."""
+    expected = []
+    rows = Parcel.objects.values_list("id", "resident_id", "resident__email", "resident__phone")
+    for parcel_id, resident_id, email, phone in rows:
+        expected.append(("parcel_arrived_resident", "in_app", resident_id, parcel_id))
+        for channel in _resident_channels("parcel"):
+            if email if channel == "email" else phone:
+                expected.append(("parcel_arrived_resident", channel, resident_id, parcel_id))
+    return expected
+
+
+def _booked():
+    """Reservations made by booking (the demo's past visits were written as history)."""
+    return Reservation.objects.filter(starts_at__gt=F("created_at"))
+
+
+def _expected_reservation_notices(staff):
+    """A booking waiting for approval told to the property's managers, one confirmed at
+    once to its resident (in-app and email each); the reminder to the resident in-app,
+    where the reservation says it was reminded (reminders_check() checks the rest)."""
+    expected = []
+    rows = _booked().values_list(
+        "id", "property_id", "resident_id", "resident__email", "amenity__needs_approval",
+        "reminded_at",
+    )  # fmt: skip
+    for reservation_id, property_id, resident_id, email, needs_approval, reminded_at in rows:
+        if needs_approval:
+            for user_id, _, manager_email, _ in staff.get(property_id, {}).get(Role.MANAGER, []):
+                expected.append(("reservation_requested_staff", "in_app", user_id, reservation_id))
+                if manager_email:
+                    expected.append(
+                        ("reservation_requested_staff", "email", user_id, reservation_id)
+                    )
+        else:
+            expected.append(("reservation_status_resident", "in_app", resident_id, reservation_id))
+            if email:
+                expected.append(
+                    ("reservation_status_resident", "email", resident_id, reservation_id)
+                )
+        if reminded_at:
+            expected.append(("reservation_reminder", "in_app", resident_id, reservation_id))
+    return expected
+
+
+def reminders_check(now):
+    """Reminders due by `now` for confirmed bookings not yet started that were not sent,
+    and reminders sent after the booking was cancelled; and how many are held for later."""
+    confirmed = _booked().filter(status=ReservationStatus.CONFIRMED)
+    due = confirmed.filter(starts_at__lte=now + REMINDER_BEFORE, starts_at__gt=now)
+    lost = list(due.filter(reminded_at__isnull=True).values_list("id", flat=True))
+    late = [
+        reservation.id
+        for reservation in _booked()
+        .filter(status=ReservationStatus.CANCELLED, reminded_at__isnull=False)
+        .prefetch_related("history")
+        if any(
+            c.to_status == ReservationStatus.CANCELLED and c.changed_at < reservation.reminded_at
+            for c in reservation.history.all()
+        )
+    ]
+    figures = {
+        "reminders due": due.count() + confirmed.filter(starts_at__lte=now).count(),
+        "reminders sent": _booked().filter(reminded_at__isnull=False).count(),
+        "reminders held (due later)": confirmed.filter(starts_at__gt=now + REMINDER_BEFORE).count(),
+    }
+    return lost, late, figures
 
 
 def expected_report():
@@ -155,13 +260,21 @@ def provider_counts(sms_file, mail_dir):
 def _requests_lost(outcomes):
     """Accepted (2xx) requests whose object is not there (or not arrived)."""
     models = {"repair": RepairRequest, "urgent_repair": RepairRequest, "complaint": Complaint,
-              "pre_register": Visitor, "walk_in": Visitor}  # fmt: skip
+              "pre_register": Visitor, "walk_in": Visitor, "parcel": Parcel,
+              "book": Reservation}  # fmt: skip
+    # A step answered 200 is in the row.
+    steps = {"pick_up": Parcel.objects.filter(status=ParcelStatus.PICKED_UP),
+             "cancel": Reservation.objects.filter(status=ReservationStatus.CANCELLED)}  # fmt: skip
     lost = []
     for outcome in outcomes:
         if outcome.status is None or not 200 <= outcome.status < 300:
             continue
         model = models.get(outcome.operation)
-        if model is not None and not model.objects.filter(id=outcome.object_id).exists():
+        ids = outcome.object_id if isinstance(outcome.object_id, list) else [outcome.object_id]
+        if model is not None and model.objects.filter(id__in=ids).count() != len(ids):
+            lost.append(outcome)
+        step = steps.get(outcome.operation)
+        if step is not None and not step.filter(id=outcome.object_id).exists():
             lost.append(outcome)
     arrived = set(Visitor.objects.filter(arrived_at__isnull=False).values_list("id", flat=True))
     lost += [
@@ -179,6 +292,7 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
     probes = probes or {}
     probe_dead_letters = Counter(probes.values())
     problems = []
+    now = timezone.now()
     expected = expected_notifications()
     found = Counter()
     by_key = {}
@@ -195,11 +309,12 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
             unexpected.append(key)
     lost_ours = [key for key in expected if found[key] == 0]
     duplicated_ours = {key: found[key] - 1 for key in expected if found[key] > 1}
+    held_ids = held_notifications(now)
     undelivered = [
         (key, notification_id, status)
         for key in expected
         for notification_id, status in by_key.get(key, [])
-        if status != "sent"
+        if status != "sent" and not (status == "pending" and notification_id in held_ids)
     ]
 
     provider = provider_counts(sms_file, mail_dir)
@@ -230,7 +345,9 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
     }
 
     requests_lost = _requests_lost(outcomes)
-    unpublished, unfinished = outbox_pending()
+    reminders_lost, reminders_late, reminder_figures = reminders_check(now)
+    unpublished, unfinished = outbox_pending(now)
+    held = OutboxMessage.objects.filter(published_at__isnull=True).exclude(_due_by(now)).count()
     depths = queue_depths()
     dead_letters = {
         name: m - probe_dead_letters[name]
@@ -255,6 +372,19 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
         "effects expected": sum(expected.values()) + sum(report_expected.values()),
         "notifications expected": sum(expected.values()),
         "notifications found": sum(found[k] for k in expected),
+        "parcels logged": Parcel.objects.filter(storage_location=PARCEL_SHELF).count(),
+        "parcels picked up": Parcel.objects.filter(
+            storage_location=PARCEL_SHELF, status=ParcelStatus.PICKED_UP
+        ).count(),
+        "bookings": _booked().filter(amenity__name=STUDIO_NAME).count(),
+        "bookings cancelled": _booked()
+        .filter(amenity__name=STUDIO_NAME, status=ReservationStatus.CANCELLED)
+        .count(),
+        **reminder_figures,
+        "lost reminders": len(reminders_lost),
+        "reminders after cancellation": len(reminders_late),
+        "outbox rows held (not yet due)": held,
+        "notifications held (quiet hours)": len(held_ids),
         "report increments expected": sum(report_expected.values()),
         "report increments found": sum(report_actual.values()),
         "provider sms lines": sum(provider["sms"].values()),
@@ -291,6 +421,8 @@ def verify(outcomes, *, sms_file, mail_dir, probes=None):
         "duplicated report increments (ours)": list(report_duplicated.items())[:5],
         "duplicated at provider": list(provider_duplicated.items())[:10],
         "unexpected notifications": unexpected[:5],
+        "lost reminders": reminders_lost[:5],
+        "reminders after cancellation": reminders_late[:5],
         "dead letters": dead_letters,
         "message failures": failures[:5],
         "left in work queues": waiting,

@@ -1,6 +1,7 @@
 """The people and buildings the load runs against: the demo data (`seed_demo`) plus a few
 more properties with a full staff (two maintenance people at one, an off-duty guard at
-each), created through the services where there is one. Needs Django set up."""
+each), created through the services where there is one, and a studio at every property
+that residents book by the five minutes. Needs Django set up."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -10,12 +11,17 @@ from django.core.management import call_command
 from django.db import transaction
 
 from apps.accounts.models import Role, User
+from apps.amenities.models import Amenity
 from apps.ops.management.commands.seed_demo import DEMO_PASSWORD
-from apps.properties.models import Residency, StaffAssignment
+from apps.properties.models import Property, Residency, StaffAssignment
 from apps.properties.services import property_create, unit_create
 
 EXTRA_PROPERTIES = ("birch", "cedar", "maple")
 RESIDENTS_PER_PROPERTY = 3
+# The studio's slots: short, so a booking's reminder (an hour before) comes due while the
+# suite runs; open all day, room for every booking, cancellable until the start.
+STUDIO_SLOT_MINUTES = 5
+STUDIO_NAME = "Fault suite studio"
 
 
 @dataclass
@@ -26,6 +32,11 @@ class World:
     guards: dict = field(default_factory=dict)
     # property code -> unit ids (for walk-ins)
     units: dict = field(default_factory=dict)
+    # resident username -> their unit id (where the desk logs their parcels)
+    unit_of: dict = field(default_factory=dict)
+    # property code -> id of the studio its residents book
+    amenities: dict = field(default_factory=dict)
+    slot_minutes: int = STUDIO_SLOT_MINUTES
     password: str = DEMO_PASSWORD
 
 
@@ -69,6 +80,7 @@ def world_create():
                 resident = _user(f"{code}_resident{number + 1}", Role.RESIDENT, password=password)
                 Residency.objects.create(resident=resident, unit=unit, start_date=start)
                 world.residents[resident.username] = code
+                world.unit_of[resident.username] = unit.id
     # The demo's residents too: alice and bob live at Oak Court (demo staff), carol at Elm
     # House, which has no staff at all (her events report, nobody is told).
     world.guards["oak"] = "security"
@@ -77,4 +89,12 @@ def world_create():
         code = residency.unit.property.code
         world.residents[residency.resident.username] = code
         world.units.setdefault(code, []).append(residency.unit_id)
+        world.unit_of[residency.resident.username] = residency.unit_id
+    for code in set(world.residents.values()):
+        world.amenities[code] = Amenity.objects.create(
+            property=Property.objects.get(code=code), name=STUDIO_NAME,
+            kind="other", opens_at=datetime.time(0), closes_at=datetime.time(23, 55),
+            slot_minutes=STUDIO_SLOT_MINUTES, max_booking_minutes=STUDIO_SLOT_MINUTES,
+            capacity=1000,
+        ).id  # fmt: skip
     return world
