@@ -45,7 +45,7 @@ from bench.faults.chaos import Chaos, chaos_plan
 from bench.faults.database import PostgresServer
 from bench.faults.load import NO_RETRY_AFTER
 from bench.faults.node import RabbitNode
-from bench.faults.supervisor import Supervisor, procfile_commands
+from bench.faults.supervisor import Supervisor, system_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "faults"
@@ -338,7 +338,7 @@ def main(argv=None):
 
         call_command("broker", "declare")
         beat_schedule_disable()
-        supervisor = Supervisor(procfile_commands(ROOT / "Procfile"), cwd=ROOT, env=env,
+        supervisor = Supervisor(system_commands(ROOT), cwd=ROOT, env=env,
                                 log_dir=VAR / "logs", pids_file=VAR / "pids", log=log,
                                 seed=cfg["seed"])  # fmt: skip
         supervisor.start_all()

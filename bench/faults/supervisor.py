@@ -1,14 +1,15 @@
 """The system's processes as the Procfile runs them, each in its own process group, and
 restarted when they die (like a process manager with restart=always)."""
 
-import contextlib
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
+
+from devtools.processes import Process, procfile
+from devtools.processes import stop_all as processes_stop_all
 
 # The Procfile entries that make up the system under test (flower adds nothing to a
 # message's path; beat is there to come through database restarts, see probes.py).
@@ -18,15 +19,11 @@ WORKER_PREFIX = "worker-"
 MAX_STARTS = 100
 
 
-def procfile_commands(path):
-    commands = {}
-    for line in Path(path).read_text().splitlines():
-        name, sep, command = line.partition(":")
-        if sep and not line.startswith("#"):
-            commands[name.strip()] = command.strip()
+def system_commands(root):
+    """The Procfile's entries (at `root`) that make up the system under test."""
     return {
         name: command
-        for name, command in commands.items()
+        for name, command in procfile(root).items()
         if name in SYSTEM or name.startswith(WORKER_PREFIX)
     }
 
@@ -35,14 +32,6 @@ def worker_queues(command):
     """The queues a `celery worker -Q a,b` command line consumes."""
     words = command.split()
     return words[words.index("-Q") + 1].split(",") if "-Q" in words else []
-
-
-def children(pid):
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
 
 
 class Managed:
@@ -59,7 +48,7 @@ class Managed:
         return self.process.pid if self.process else None
 
     def alive(self):
-        return self.process is not None and self.process.poll() is None
+        return self.process is not None and self.process.popen.poll() is None
 
 
 class Supervisor:
@@ -84,17 +73,16 @@ class Supervisor:
         self._monitor.start()
 
     def _spawn(self, managed):
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_dir / f"{managed.name}.log", "ab") as out:
-            managed.process = subprocess.Popen(
-                ["sh", "-c", f"exec {managed.command}"],
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        # `exec`: the pid is the command's own (dash's `sh -c` does not replace itself),
+        # so its children are the pool's.
+        managed.process = Process(
+            ["sh", "-c", f"exec {managed.command}"],
+            log_dir=self.log_dir,
+            log_name=managed.name,
+            env=self.env,
+            cwd=self.cwd,
+            append=True,
+        )
         with self.pids_file.open("a") as pids:
             pids.write(f"{managed.process.pid}\n")
         managed.starts += 1
@@ -134,8 +122,7 @@ class Supervisor:
             if not managed.alive():
                 return None
             pid = managed.pid
-            os.killpg(pid, signal.SIGKILL)
-            managed.process.wait(timeout=10)
+            managed.process.kill()
             return pid
 
     def kill_child(self, name):
@@ -144,7 +131,7 @@ class Supervisor:
             managed = self.procs[name]
             if not managed.alive():
                 return None
-            pids = children(managed.pid)
+            pids = managed.process.children()
             if not pids:
                 return None
             pid = self.random.choice(pids)
@@ -161,30 +148,17 @@ class Supervisor:
             managed.hold = True
         try:
             if managed.alive():
-                managed.process.send_signal(signal.SIGTERM)
-                try:
-                    managed.process.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    os.killpg(managed.pid, signal.SIGKILL)
-                    managed.process.wait(timeout=10)
+                managed.process.stop(timeout)
         finally:
             with self._lock:
                 self._spawn(managed)
                 managed.hold = False
 
     def stop_all(self, timeout=20):
+        """SIGTERM to every process, then SIGKILL to what of each group is left (pool
+        processes, gunicorn workers) after `timeout`."""
         self._stop.set()
         with self._lock:
             for managed in self.procs.values():
                 managed.hold = True
-                if managed.alive():
-                    managed.process.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            for managed in self.procs.values():
-                if managed.process is None:
-                    continue
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    managed.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                # Whatever is left in the group (pool processes, gunicorn workers).
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(managed.pid, signal.SIGKILL)
+            processes_stop_all([m.process for m in self.procs.values() if m.process], timeout)
