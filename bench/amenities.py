@@ -55,8 +55,13 @@ def seed():
         )
         Residency.objects.create(resident=user, unit=unit, start_date=datetime.date(2026, 1, 1))
         residents.append(user)
-    common = {"property": prop, "opens_at": datetime.time(0), "closes_at": datetime.time(23),
-              "max_booking_minutes": 60, "booking_horizon_days": 365}  # fmt: skip
+    common = {
+        "property": prop,
+        "opens_at": datetime.time(0),
+        "closes_at": datetime.time(23),
+        "max_booking_minutes": 60,
+        "booking_horizon_days": 365,
+    }
     gym = Amenity.objects.create(name="Gym", kind="gym", capacity=CLIENTS * OPS, **common)
     room = Amenity.objects.create(name="Room", kind="party_room", capacity=1, **common)
     with connection.cursor() as cursor:
@@ -109,8 +114,9 @@ def main():
     def book(amenity, offset):
         def work(n):
             for op in range(OPS):
-                reservation_book(resident=residents[n], amenity=amenity,
-                                 **slot(offset + n * OPS + op, first_day))  # fmt: skip
+                reservation_book(
+                    resident=residents[n], amenity=amenity, **slot(offset + n * OPS + op, first_day)
+                )
 
         return work
 
@@ -151,8 +157,11 @@ def main():
     print(f"amenities bench: {CLIENTS} concurrent clients x {OPS} operations each")
     for name, rate in rates.items():
         print(f"  {name:20s} {rate:8,.0f} /s")
-    pairs = [("book shared gym", "plain insert"), ("book exclusive room", "plain insert"),
-             ("free slots", "plain select")]  # fmt: skip
+    pairs = [
+        ("book shared gym", "plain insert"),
+        ("book exclusive room", "plain insert"),
+        ("free slots", "plain select"),
+    ]
     for ours, plain in pairs:
         print(f"  {plain} / {ours}: {rates[plain] / rates[ours]:.1f}x")
 

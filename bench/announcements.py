@@ -103,11 +103,27 @@ LOG_DIR = ROOT / "var" / "bench-logs"
 
 def worker_start(queue, concurrency):
     argv = [
-        sys.executable, "-m", "celery", "-A", "propmgmt", "worker", "-Q", queue,
-        "-c", str(concurrency), "-P", "prefork", "-n", f"bench-{queue}@%h",
-        "--include", "bench.tasks", "--without-gossip", "--without-mingle",
-        "--loglevel", "WARNING",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "propmgmt",
+        "worker",
+        "-Q",
+        queue,
+        "-c",
+        str(concurrency),
+        "-P",
+        "prefork",
+        "-n",
+        f"bench-{queue}@%h",
+        "--include",
+        "bench.tasks",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "WARNING",
+    ]
     return Process(argv, log_dir=LOG_DIR, log_name=f"announcements-{queue}")
 
 
@@ -167,13 +183,16 @@ def main():
             "notifications_email",
             "notifications_sms",
         )
-        wait_for(lambda: all(consumers(q)[1] for q in queues),
-                 "the workers")  # fmt: skip
+        wait_for(lambda: all(consumers(q)[1] for q in queues), "the workers")
 
         announcement = announcement_create(
-            by=staff[Role.MANAGER], properties=[prop], category="emergency",
-            title="Gas leak: leave the building now", body="Use the stairs.", by_email=True,
-        )  # fmt: skip
+            by=staff[Role.MANAGER],
+            properties=[prop],
+            category="emergency",
+            title="Gas leak: leave the building now",
+            body="Use the stairs.",
+            by_email=True,
+        )
         started = time.perf_counter()
         announcement_send_now(announcement, by=staff[Role.MANAGER])
         expected = 2 * RESIDENTS
@@ -185,8 +204,9 @@ def main():
         repair = repair_request_submit(
             resident=resident, category="plumbing", description="Burst pipe", urgency="urgent"
         )
-        notices = Notification.objects.filter(template__startswith="repair_",
-                                              variables__repair_id=repair.pk)  # fmt: skip
+        notices = Notification.objects.filter(
+            template__startswith="repair_", variables__repair_id=repair.pk
+        )
         # maintenance in-app and email, the manager's SMS
         wait_for(lambda: notices.filter(status="sent").count() == 3, "the repair's notices")
         repair_latency = time.perf_counter() - repair_started
@@ -203,11 +223,15 @@ def main():
     noop_rate = NOOP / noop_seconds
     rate = expected / seconds
     print(f"no-op Celery drain ({NOTIFICATION_WORKERS} processes): {noop_rate:8.0f} tasks/s")
-    print(f"emergency broadcast to {RESIDENTS:,} residents (in-app + email, {expected:,} "
-          f"notifications, announcement {status}): {seconds:.1f} s")  # fmt: skip
+    print(
+        f"emergency broadcast to {RESIDENTS:,} residents (in-app + email, {expected:,} "
+        f"notifications, announcement {status}): {seconds:.1f} s"
+    )
     print(f"  delivery rate: {rate:8.0f} notifications/s ({rate / noop_rate:.2f}x the no-op drain)")
-    print(f"urgent repair's 3 notices during the broadcast: {repair_latency:.1f} s "
-          f"({pending_at_repair:,} broadcast notifications still undelivered then)")  # fmt: skip
+    print(
+        f"urgent repair's 3 notices during the broadcast: {repair_latency:.1f} s "
+        f"({pending_at_repair:,} broadcast notifications still undelivered then)"
+    )
 
 
 if __name__ == "__main__":

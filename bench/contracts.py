@@ -25,10 +25,19 @@ from apps.repairs.events import RepairStatusChanged  # noqa: E402
 RUNS, NUMBER = 5, 20_000
 NOW = datetime.datetime(2026, 12, 6, 12, 0, 0, 123456, tzinfo=datetime.UTC)
 FIELDS = {
-    "repair_id": 123456, "property_id": 12, "unit_id": 345, "resident_id": 6789,
-    "category": "plumbing", "urgency": "urgent", "requested_at": NOW, "status": "resolved",
-    "version": 5, "from_status": "in_progress", "changed_by_id": 42, "changed_at": NOW,
-}  # fmt: skip
+    "repair_id": 123456,
+    "property_id": 12,
+    "unit_id": 345,
+    "resident_id": 6789,
+    "category": "plumbing",
+    "urgency": "urgent",
+    "requested_at": NOW,
+    "status": "resolved",
+    "version": 5,
+    "from_status": "in_progress",
+    "changed_by_id": 42,
+    "changed_at": NOW,
+}
 
 
 def dataclass_ways():
@@ -69,8 +78,9 @@ def pydantic_ways():
     }
     config = pydantic.ConfigDict(frozen=True, strict=True)
     model = pydantic.create_model("RepairStatusChanged", __config__=config, **fields)
-    envelope = pydantic.create_model("Envelope", event=(str, ...), version=(int, ...),
-                                     data=(model, ...))  # fmt: skip
+    envelope = pydantic.create_model(
+        "Envelope", event=(str, ...), version=(int, ...), data=(model, ...)
+    )
 
     def encode():
         return envelope(event="bench", version=1, data=model(**FIELDS)).model_dump_json()
@@ -84,15 +94,20 @@ def best_microseconds(function):
 
 
 def main():
-    for name, ways in [("dataclass (project)", dataclass_ways), ("msgspec", msgspec_ways),
-                       ("pydantic", pydantic_ways)]:  # fmt: skip
+    for name, ways in [
+        ("dataclass (project)", dataclass_ways),
+        ("msgspec", msgspec_ways),
+        ("pydantic", pydantic_ways),
+    ]:
         try:
             encode, decode = ways()
         except ImportError:
             print(f"{name:20} not installed")
             continue
-        print(f"{name:20} build+encode {best_microseconds(encode):6.1f} µs   "
-              f"decode+validate {best_microseconds(decode):6.1f} µs")  # fmt: skip
+        print(
+            f"{name:20} build+encode {best_microseconds(encode):6.1f} µs   "
+            f"decode+validate {best_microseconds(decode):6.1f} µs"
+        )
 
 
 if __name__ == "__main__":

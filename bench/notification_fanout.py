@@ -105,14 +105,17 @@ def main(count, backend, profile):
                     template="generic",
                     variables={"content": "Water off 9-12"},
                     category="general",
-                ),  # fmt: skip
+                ),
                 profile,
             )
-            print(f"  {len(created)} notifications, "
-                  f"{OutboxMessage.objects.count() - before} outbox rows")  # fmt: skip
+            print(
+                f"  {len(created)} notifications, "
+                f"{OutboxMessage.objects.count() - before} outbox rows"
+            )
             ids = [n.id for n in created]
-            measured(f"delivery of {len(ids)} emails ({backend} backend)", lambda: deliver(ids),
-                     profile)  # fmt: skip
+            measured(
+                f"delivery of {len(ids)} emails ({backend} backend)", lambda: deliver(ids), profile
+            )
             written = len(os.listdir(settings.NOTIFICATION_EMAIL_FILE_PATH))
             print(f"  {len(mail.outbox) + written} emails sent")
             raise Rollback

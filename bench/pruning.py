@@ -114,8 +114,10 @@ def ms(seconds):
 def main():
     call_command("db_create")
     call_command("migrate", verbosity=0, interactive=False)
-    print(f"pruning bench: {ROWS:,} ledger rows in {DATABASE}, chunks of "
-          f"{settings.PRUNE_CHUNK_ROWS:,}")  # fmt: skip
+    print(
+        f"pruning bench: {ROWS:,} ledger rows in {DATABASE}, chunks of "
+        f"{settings.PRUNE_CHUNK_ROWS:,}"
+    )
     started = time.perf_counter()
     expected = generate(ROWS)
     print(f"  generated in {time.perf_counter() - started:.0f} s ({expected:,} past retention)")
@@ -135,10 +137,14 @@ def main():
     assert pruned == expected, (pruned, expected)
     print(f"  pruned {pruned:,} rows in {seconds:.1f} s: {pruned / seconds:,.0f} rows/s")
     for name, f in (("without pruning", baseline), ("during pruning", during)):
-        print(f"  consumer ledger insert {name}: {f['n']:,} inserts, median "
-              f"{ms(f['median'])}, p99 {ms(f['p99'])}, worst {ms(f['max'])}")  # fmt: skip
-    print(f"  worst during / without: {during['max'] / baseline['max']:.1f}x; "
-          f"p99 during / without: {during['p99'] / baseline['p99']:.1f}x")  # fmt: skip
+        print(
+            f"  consumer ledger insert {name}: {f['n']:,} inserts, median "
+            f"{ms(f['median'])}, p99 {ms(f['p99'])}, worst {ms(f['max'])}"
+        )
+    print(
+        f"  worst during / without: {during['max'] / baseline['max']:.1f}x; "
+        f"p99 during / without: {during['p99'] / baseline['p99']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,9 @@ ARGUMENTS = {
 
 
 def _connection():
-    broker = amqp.Connection(host="127.0.0.1:5672", userid="guest", password="guest",
-                             virtual_host=VHOST)  # fmt: skip
+    broker = amqp.Connection(
+        host="127.0.0.1:5672", userid="guest", password="guest", virtual_host=VHOST
+    )
     broker.connect()
     return broker
 
@@ -87,8 +88,9 @@ def measure(queue_type):
     queue = f"bench.{queue_type}"
     with _connection() as broker:
         channel = broker.channel()
-        channel.queue_declare(queue, durable=True, auto_delete=False,
-                              arguments=ARGUMENTS[queue_type])  # fmt: skip
+        channel.queue_declare(
+            queue, durable=True, auto_delete=False, arguments=ARGUMENTS[queue_type]
+        )
         published = publish_all(channel, queue)
         consumed = consume_all(broker.channel(), queue)
         channel.queue_delete(queue)

@@ -84,10 +84,16 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 RESIDENTS = 8
 CLIENTS = 8
 WORKERS = [
-    "worker-email", "worker-security", "worker-maintenance", "worker-customer-service",
-    "worker-reporting", "worker-notifications-email", "worker-notifications-sms",
-    "worker-notifications-in-app", "worker-announcements",
-]  # fmt: skip
+    "worker-email",
+    "worker-security",
+    "worker-maintenance",
+    "worker-customer-service",
+    "worker-reporting",
+    "worker-notifications-email",
+    "worker-notifications-sms",
+    "worker-notifications-in-app",
+    "worker-announcements",
+]
 EVERY_PROCESS = ["web", "relay", *WORKERS, "beat", "flower"]
 REPAIR = {"category": "heating", "description": "No heat in the living room", "urgency": "normal"}
 
@@ -119,8 +125,13 @@ class Processes:
 
     def start(self, name, argv=None, **env):
         """The Procfile's `name` line (or `argv`), its output appended to logs/<name>.log."""
-        self.running[name] = Process(argv or procfile_argv(name), log_dir=self._logs,
-                                     log_name=name, env=self.env(**env), append=True)  # fmt: skip
+        self.running[name] = Process(
+            argv or procfile_argv(name),
+            log_dir=self._logs,
+            log_name=name,
+            env=self.env(**env),
+            append=True,
+        )
 
     def _sample(self):
         while True:
@@ -348,8 +359,9 @@ def raw_kombu(count):
         producer = Producer(channel, exchange=queue.exchange, routing_key="bench.raw")
         started = time.monotonic()
         for _ in range(count):
-            producer.publish(body, delivery_mode=2, content_type="application/json",
-                             content_encoding="utf-8")  # fmt: skip
+            producer.publish(
+                body, delivery_mode=2, content_type="application/json", content_encoding="utf-8"
+            )
         channel.basic_qos(0, 1, False)  # a round trip: every confirm has arrived before it
         publish_rate = count / (time.monotonic() - started)
         consumed = [0]
@@ -377,7 +389,7 @@ def bench_rows(count, task_name, queue, envelope_for):
             queue=queue,
             payload=[envelope_for(i)],
             correlation_id="bench",
-        )  # fmt: skip
+        )
         for i in range(count)
     ]
 
@@ -448,8 +460,9 @@ def end_to_end(processes, tokens, prop, count):
     elapsed = done - started
     messages = ProcessedMessage.objects.count() - ledger_before
     cpu_after = cpu_seconds(processes)
-    cpu_ms = {name: (cpu_after[name] - cpu_before.get(name, 0)) * 1000 / count
-              for name in cpu_after}  # fmt: skip
+    cpu_ms = {
+        name: (cpu_after[name] - cpu_before.get(name, 0)) * 1000 / count for name in cpu_after
+    }
     return count / elapsed, messages / elapsed, cpu_ms
 
 
@@ -478,12 +491,20 @@ def backlog(processes, prop, count):
 
     def envelope(i):
         return {
-            "event": "repair.requested", "occurred_at": "2026-01-01T00:00:00+00:00",
-            "data": {"repair_id": base + i, "property_id": prop.id, "unit_id": 1,
-                     "resident_id": 1, "category": "plumbing", "urgency": "normal",
-                     "requested_at": "2026-01-01T00:00:00+00:00", "status": "submitted",
-                     "version": 1},
-        }  # fmt: skip
+            "event": "repair.requested",
+            "occurred_at": "2026-01-01T00:00:00+00:00",
+            "data": {
+                "repair_id": base + i,
+                "property_id": prop.id,
+                "unit_id": 1,
+                "resident_id": 1,
+                "category": "plumbing",
+                "urgency": "normal",
+                "requested_at": "2026-01-01T00:00:00+00:00",
+                "status": "submitted",
+                "version": 1,
+            },
+        }
 
     rows = bench_rows(count, "reporting.record_event", "reporting", envelope)
     queued_from = time.monotonic()
@@ -531,11 +552,29 @@ def main():
     signal.signal(signal.SIGTERM, _exit_on_signal)
     started_at = time.monotonic()
     prop, tokens = setup()
-    results = {key: [] for key in (
-        "raw_pub", "raw_con", "noop", "plain", "repairs", "repairs_off", "p99_on", "p99_off",
-        "p50_on", "e2e_repairs", "e2e_messages", "notice_p50", "notice_p99", "backlog_s",
-        "lost", "twice", "dead", "relay",
-    )}  # fmt: skip
+    results = {
+        key: []
+        for key in (
+            "raw_pub",
+            "raw_con",
+            "noop",
+            "plain",
+            "repairs",
+            "repairs_off",
+            "p99_on",
+            "p99_off",
+            "p50_on",
+            "e2e_repairs",
+            "e2e_messages",
+            "notice_p50",
+            "notice_p99",
+            "backlog_s",
+            "lost",
+            "twice",
+            "dead",
+            "relay",
+        )
+    }
     rss = {}
     cpu = {}
     processes = Processes()
@@ -547,39 +586,56 @@ def main():
             results["raw_pub"].append(publish_rate)
             results["raw_con"].append(consume_rate)
             results["noop"].append(noop_drain(processes, N["noop"]))
-            print(f"  raw publish {publish_rate:.0f}/s, consume {consume_rate:.0f}/s,"
-                  f" no-op drain {results['noop'][-1]:.0f}/s", flush=True)  # fmt: skip
+            print(
+                f"  raw publish {publish_rate:.0f}/s, consume {consume_rate:.0f}/s,"
+                f" no-op drain {results['noop'][-1]:.0f}/s",
+                flush=True,
+            )
 
             print(f"run {run + 1}/{RUNS}: API, publishing off, everything running", flush=True)
             start_everything(processes, BENCH_PUBLISH="off")
-            plain, _ = closed_loop(processes, tokens, "/bench/plain/", plain_body_for(prop),
-                                   seconds=N["load"])  # fmt: skip
+            plain, _ = closed_loop(
+                processes, tokens, "/bench/plain/", plain_body_for(prop), seconds=N["load"]
+            )
             results["plain"].append(plain)
-            off, _ = closed_loop(processes, tokens, "/api/v1/repairs/", repair_body,
-                                 seconds=N["load"])  # fmt: skip
+            off, _ = closed_loop(
+                processes, tokens, "/api/v1/repairs/", repair_body, seconds=N["load"]
+            )
             results["repairs_off"].append(off)
-            latencies = open_loop(processes, tokens, "/api/v1/repairs/", repair_body, 100,
-                                  N["load"])  # fmt: skip
+            latencies = open_loop(
+                processes, tokens, "/api/v1/repairs/", repair_body, 100, N["load"]
+            )
             results["p99_off"].append(percentile(latencies, 99))
             p99 = percentile(latencies, 99) * 1000
-            print(f"  plain {plain:.0f} req/s, repairs (off) {off:.0f} req/s,"
-                  f" p99 at 100/s {p99:.0f} ms", flush=True)  # fmt: skip
+            print(
+                f"  plain {plain:.0f} req/s, repairs (off) {off:.0f} req/s,"
+                f" p99 at 100/s {p99:.0f} ms",
+                flush=True,
+            )
             stop_group(processes, list(processes.running))
 
             print(f"run {run + 1}/{RUNS}: API and pipeline, publishing on", flush=True)
             reset_data()
             start_everything(processes)
-            on, _ = closed_loop(processes, tokens, "/api/v1/repairs/", repair_body,
-                                seconds=N["load"])  # fmt: skip
+            on, _ = closed_loop(
+                processes, tokens, "/api/v1/repairs/", repair_body, seconds=N["load"]
+            )
             results["repairs"].append(on)
-            latencies = open_loop(processes, tokens, "/api/v1/repairs/", repair_body, 100,
-                                  N["load"])  # fmt: skip
+            latencies = open_loop(
+                processes, tokens, "/api/v1/repairs/", repair_body, 100, N["load"]
+            )
             results["p99_on"].append(percentile(latencies, 99))
             results["p50_on"].append(percentile(latencies, 50))
-            print(f"  repairs (on) {on:.0f} req/s, p99 at 100/s"
-                  f" {percentile(latencies, 99) * 1000:.0f} ms", flush=True)  # fmt: skip
-            wait_until(lambda: notification_depth() == 0 and depth("repair_requests") == 0,
-                       600, "API load drained")  # fmt: skip
+            print(
+                f"  repairs (on) {on:.0f} req/s, p99 at 100/s"
+                f" {percentile(latencies, 99) * 1000:.0f} ms",
+                flush=True,
+            )
+            wait_until(
+                lambda: notification_depth() == 0 and depth("repair_requests") == 0,
+                600,
+                "API load drained",
+            )
 
             print(f"run {run + 1}/{RUNS}: end to end, {N['e2e']} repairs", flush=True)
             processes.sampling = True
@@ -628,38 +684,56 @@ def report(r, rss, cpu, elapsed):
         return med[a] / med[b] if med.get(b) else float("nan")
 
     print()
-    print(f"bench/throughput.py  size={SIZE}  runs={RUNS}  {time.strftime('%Y-%m-%d %H:%M')}"
-          f"  median (min-max); {elapsed / 60:.1f} min")  # fmt: skip
+    print(
+        f"bench/throughput.py  size={SIZE}  runs={RUNS}  {time.strftime('%Y-%m-%d %H:%M')}"
+        f"  median (min-max); {elapsed / 60:.1f} min"
+    )
     print("6. ceilings")
     print(f"   raw kombu publish, persistent, confirms : {spread(r['raw_pub'])} msg/s")
     print(f"   raw kombu consume, persistent, ack each : {spread(r['raw_con'])} msg/s")
     print(f"   no-op Celery drain (notifications pool) : {spread(r['noop'])} msg/s")
     print(f"   plain DRF create, token auth            : {spread(r['plain'])} req/s")
-    print(f"   one relay, outbox -> broker (backlog)   : {spread(r['relay'])} msg/s"
-          " (inserting the rows included)")  # fmt: skip
+    print(
+        f"   one relay, outbox -> broker (backlog)   : {spread(r['relay'])} msg/s"
+        " (inserting the rows included)"
+    )
     print("1. end to end (every Procfile process)")
-    print(f"   repairs fully delivered                 : {spread(r['e2e_repairs'], '{:.1f}')}"
-          f" repairs/s   (target >= 100)")  # fmt: skip
-    print(f"   messages consumed                       : {spread(r['e2e_messages'])} msg/s"
-          f"   = {ratio('e2e_messages', 'noop'):.2f}x no-op drain (target >= 0.3)")  # fmt: skip
+    print(
+        f"   repairs fully delivered                 : {spread(r['e2e_repairs'], '{:.1f}')}"
+        f" repairs/s   (target >= 100)"
+    )
+    print(
+        f"   messages consumed                       : {spread(r['e2e_messages'])} msg/s"
+        f"   = {ratio('e2e_messages', 'noop'):.2f}x no-op drain (target >= 0.3)"
+    )
     total = statistics.median([sum(run) for run in zip(*cpu.values(), strict=True)])
     budget = (os.cpu_count() or 1) * 1000 / 100
-    print(f"   CPU per repair, all processes           : {total:.0f} ms"
-          f" (at 100 repairs/s this machine has {budget:.0f} ms)")  # fmt: skip
+    print(
+        f"   CPU per repair, all processes           : {total:.0f} ms"
+        f" (at 100 repairs/s this machine has {budget:.0f} ms)"
+    )
     for name, values in sorted(cpu.items(), key=lambda item: -statistics.median(item[1])):
         if statistics.median(values) >= 0.5:
             print(f"     {name:38}: {spread(values, '{:.1f}')} ms")
     print("2. POST /api/v1/repairs/")
-    print(f"   closed loop, {CLIENTS} clients, publishing on  : {spread(r['repairs'])} req/s"
-          f"   = {ratio('repairs', 'plain'):.2f}x plain DRF (target >= 0.5)")  # fmt: skip
-    print(f"   closed loop, publishing off (web+relay) : {spread(r['repairs_off'])} req/s"
-          f"   on/off = {ratio('repairs', 'repairs_off'):.2f} (target >= 0.9)")  # fmt: skip
+    print(
+        f"   closed loop, {CLIENTS} clients, publishing on  : {spread(r['repairs'])} req/s"
+        f"   = {ratio('repairs', 'plain'):.2f}x plain DRF (target >= 0.5)"
+    )
+    print(
+        f"   closed loop, publishing off (web+relay) : {spread(r['repairs_off'])} req/s"
+        f"   on/off = {ratio('repairs', 'repairs_off'):.2f} (target >= 0.9)"
+    )
     ms = "{:.0f}"
-    print(f"   p99 at 100 req/s, publishing on         : "
-          f"{spread([v * 1000 for v in r['p99_on']], ms)} ms (target <= 50;"
-          f" p50 {med['p50_on'] * 1000:.0f} ms)")  # fmt: skip
-    print(f"   p99 at 100 req/s, publishing off        : "
-          f"{spread([v * 1000 for v in r['p99_off']], ms)} ms")  # fmt: skip
+    print(
+        f"   p99 at 100 req/s, publishing on         : "
+        f"{spread([v * 1000 for v in r['p99_on']], ms)} ms (target <= 50;"
+        f" p50 {med['p50_on'] * 1000:.0f} ms)"
+    )
+    print(
+        f"   p99 at 100 req/s, publishing off        : "
+        f"{spread([v * 1000 for v in r['p99_off']], ms)} ms"
+    )
     print("3. commit -> staff in-app notice at 50 repairs/s")
     print(
         f"   p50 {spread([v * 1000 for v in r['notice_p50']], ms)} ms, "
@@ -667,9 +741,11 @@ def report(r, rss, cpu, elapsed):
     )
     print(f"4. backlog of {N['backlog']} messages, workers started")
     drain_rates = [N["backlog"] / s for s in r["backlog_s"]]
-    print(f"   drain time {spread(r['backlog_s'], '{:.1f}')} s = {spread(drain_rates)} msg/s;"
-          f" lost {max(r['lost'])}, processed twice {max(r['twice'])},"
-          f" dead-lettered {max(r['dead'])}")  # fmt: skip
+    print(
+        f"   drain time {spread(r['backlog_s'], '{:.1f}')} s = {spread(drain_rates)} msg/s;"
+        f" lost {max(r['lost'])}, processed twice {max(r['twice'])},"
+        f" dead-lettered {max(r['dead'])}"
+    )
     print("5. peak RSS (MiB, the process group: main process and its pool)")
     for (phase, name), values in sorted(rss.items()):
         print(f"   {phase:8} {name:24}: {spread(values)}")

@@ -326,9 +326,13 @@ def main():
     started = time.monotonic()
     with open(LOG, "w") as log:
         make = subprocess.Popen(
-            ["make", "run"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            ["make", "run"],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     ids = {("session", make.pid), ("group", make.pid)}
     try:
         took = wait_ready(make)

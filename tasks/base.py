@@ -140,8 +140,9 @@ class ConsumerTask(Task):
             raise
         except EventContractError as exc:
             # It would fail the same way every time: dead-letter it now, naming the field.
-            logger.error("%s: message %s does not match its contract: %s", self.name,
-                         self.request.id, exc)  # fmt: skip
+            logger.error(
+                "%s: message %s does not match its contract: %s", self.name, self.request.id, exc
+            )
             self._dead_letter(args, kwargs, f"{type(exc).__name__}: {exc}")
         except (*self.transient_errors, SoftTimeLimitExceeded) as exc:
             if isinstance(exc, DATABASE_ERRORS):
@@ -174,15 +175,17 @@ class ConsumerTask(Task):
         if redelivered:
             if lost_workers > self.max_redeliveries:
                 if processed_message_seen(message_id, self.name):
-                    logger.info("message %s for %s is already done; acknowledged", message_id,
-                                self.name)  # fmt: skip
+                    logger.info(
+                        "message %s for %s is already done; acknowledged", message_id, self.name
+                    )
                     return False
                 self._dead_letter(
                     args, kwargs, f"redelivered {lost_workers} times after lost workers"
                 )
         elif retry and not delivery_retry_start(message_id, self.name, retry):
-            logger.info("retry %d of message %s for %s already ran; skipped", retry, message_id,
-                        self.name)  # fmt: skip
+            logger.info(
+                "retry %d of message %s for %s already ran; skipped", retry, message_id, self.name
+            )
             return False
         return True
 
@@ -260,8 +263,9 @@ class ConsumerTask(Task):
         except DATABASE_ERRORS as exc:
             # A dead letter without its reason cannot be understood or safely replayed:
             # hand the message back to its queue and let the database come back.
-            logger.error("could not record why %s failed (%r); back to %s", self.request.id,
-                         exc, queue)  # fmt: skip
+            logger.error(
+                "could not record why %s failed (%r); back to %s", self.request.id, exc, queue
+            )
             close_old_connections()
             time.sleep(REQUEUE_PAUSE_SECONDS)
             raise Reject(reason, requeue=True) from exc

@@ -176,9 +176,11 @@ def world(db):
     role; an admin; and a neighbour (another resident of A, in another unit)."""
     a = make_site("a")
     return World(
-        a=a, b=make_site("b"), admin=UserFactory(role=Role.ADMIN),
+        a=a,
+        b=make_site("b"),
+        admin=UserFactory(role=Role.ADMIN),
         neighbour=UserFactory(unit=UnitFactory(property=a.property)),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(scope="module")
@@ -192,8 +194,13 @@ def chromium():
         pytest.fail("chromium/chromedriver not found: run `bash scripts/browser.sh`")
     options = webdriver.ChromeOptions()
     options.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(arg)
     # The console is read by the tests that look for Content-Security-Policy violations.
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

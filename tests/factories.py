@@ -114,9 +114,11 @@ class WorkflowFactory(factory.django.DjangoModelFactory):
     def history(obj, create, extracted, **kwargs):
         if create:
             obj.history.create(
-                from_status="", to_status=obj.status, changed_by=obj.resident,
+                from_status="",
+                to_status=obj.status,
+                changed_by=obj.resident,
                 changed_at=obj.created_at,
-            )  # fmt: skip
+            )
 
 
 class RepairRequestFactory(WorkflowFactory):

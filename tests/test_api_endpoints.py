@@ -59,8 +59,12 @@ class TestAssets(ListRetrieveCases, CreateCases, UpdateCases):
         return AssetFactory(site=site)
 
     def create_data(self, site):
-        return {"property": site.property.pk, "name": "Lift A", "category": "lift",
-                "condition": "fair"}  # fmt: skip
+        return {
+            "property": site.property.pk,
+            "name": "Lift A",
+            "category": "lift",
+            "condition": "fair",
+        }
 
     def update_data(self, site):
         return {"name": "Lift B", "condition": "poor"}
@@ -71,8 +75,10 @@ class TestVisitors(ListRetrieveCases, CreateCases):
     readers = {"resident", "security", "manager", "admin"}
     creators = {"resident"}
     echoed = ("name", "purpose")
-    invalid = [({}, {"name", "expected_arrival"}), ({"name": "G", "expected_arrival": "soon"},
-                                                    {"expected_arrival"})]  # fmt: skip
+    invalid = [
+        ({}, {"name", "expected_arrival"}),
+        ({"name": "G", "expected_arrival": "soon"}, {"expected_arrival"}),
+    ]
 
     def make(self, site):
         return VisitorFactory(site=site)
@@ -92,14 +98,18 @@ class TestRepairs(ListRetrieveCases, CreateCases):
         ({"category": "roof", "description": "x"}, {"category"}),
         ({"category": "pest", "description": "   "}, {"description"}),
         ({"category": "pest", "description": "x", "urgency": "asap"}, {"urgency"}),
-        ({"category": "pest", "description": "x", "preferred_time": "yesterday"},
-         {"preferred_time"}),
-        ({"category": "pest", "description": "x", "preferred_time": "2001-01-01T10:00:00Z"},
-         {"preferred_time"}),
+        (
+            {"category": "pest", "description": "x", "preferred_time": "yesterday"},
+            {"preferred_time"},
+        ),
+        (
+            {"category": "pest", "description": "x", "preferred_time": "2001-01-01T10:00:00Z"},
+            {"preferred_time"},
+        ),
         ({"category": "pest", "description": "x" * 5001}, {"description"}),
         ({"category": "pest", "description": "x", "unit": "abc"}, {"unit"}),
         ({"category": ["pest"], "description": {"a": 1}}, {"category", "description"}),
-    ]  # fmt: skip
+    ]
 
     def make(self, site):
         return RepairRequestFactory(site=site)
@@ -119,9 +129,8 @@ class TestComplaints(ListRetrieveCases, CreateCases):
         ({"category": "noise", "subject": "", "description": "d"}, {"subject"}),
         ({"category": "noise", "subject": "s" * 201, "description": "d"}, {"subject"}),
         ({"category": "noise", "subject": "s", "description": "d", "unit": 0}, {"unit"}),
-        ({"category": "noise", "subject": ["s"], "description": None},
-         {"subject", "description"}),
-    ]  # fmt: skip
+        ({"category": "noise", "subject": ["s"], "description": None}, {"subject", "description"}),
+    ]
 
     def make(self, site):
         return ComplaintFactory(site=site)

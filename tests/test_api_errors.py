@@ -155,22 +155,44 @@ def test_an_unknown_dead_letter_queue_is_404_with_the_known_ones(admin):
 @pytest.mark.parametrize(
     ("error", "status", "body", "headers"),
     [
-        (Conflict("Not now.", allowed_transitions=["closed"], version=3), 409,
-         {"detail": "Not now.", "allowed_transitions": ["closed"], "version": 3}, {}),
-        (InvitationError("Expired.", field="invitation_token"), 400,
-         {"invitation_token": ["Expired."]}, {}),
+        (
+            Conflict("Not now.", allowed_transitions=["closed"], version=3),
+            409,
+            {"detail": "Not now.", "allowed_transitions": ["closed"], "version": 3},
+            {},
+        ),
+        (
+            InvitationError("Expired.", field="invitation_token"),
+            400,
+            {"invitation_token": ["Expired."]},
+            {},
+        ),
         (ConfirmationError("Used."), 400, {"token": ["Used."]}, {}),
-        (DeadLetterError("no dead letter 'x' in q"), 404,
-         {"detail": "no dead letter 'x' in q"}, {}),
+        (
+            DeadLetterError("no dead letter 'x' in q"),
+            404,
+            {"detail": "no dead letter 'x' in q"},
+            {},
+        ),
         (DeadLetterUnroutableError("x stays in q.dlq"), 409, {"detail": "x stays in q.dlq"}, {}),
-        (BrokerUnavailable(ConnectionRefusedError(111, "refused")), 503,
-         {"detail": "The message broker is unreachable; try again shortly."}, {}),
-        (LoginLocked(30), 429,
-         {"detail": "Too many failed logins; try again later. Expected available in 30 seconds."},
-         {"Retry-After": "30"}),
+        (
+            BrokerUnavailable(ConnectionRefusedError(111, "refused")),
+            503,
+            {"detail": "The message broker is unreachable; try again shortly."},
+            {},
+        ),
+        (
+            LoginLocked(30),
+            429,
+            {
+                "detail": "Too many failed logins; try again later. "
+                "Expected available in 30 seconds."
+            },
+            {"Retry-After": "30"},
+        ),
         (DjangoValidationError({"unit": ["Not yours."]}), 400, {"unit": ["Not yours."]}, {}),
     ],
-)  # fmt: skip
+)
 def test_each_domain_error_has_one_answer(error, status, body, headers):
     """Pure mapping (no request needed): the status, body and headers views used to build
     by hand in try/except blocks (tests/architecture/test_access_policy.py forbids those)."""

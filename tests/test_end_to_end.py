@@ -19,9 +19,13 @@ from tests.conftest import NOTIFICATION_QUEUES, wait_until
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 ALL_QUEUES = (
-    "user_registration", "visitor_management", "repair_requests", "complaints",
-    "reporting", *NOTIFICATION_QUEUES,
-)  # fmt: skip
+    "user_registration",
+    "visitor_management",
+    "repair_requests",
+    "complaints",
+    "reporting",
+    *NOTIFICATION_QUEUES,
+)
 
 
 @pytest.fixture
@@ -62,8 +66,11 @@ def test_registration_email_carries_a_working_activation_link(services, world):
     assert user.is_active
     # A unit code only claims the unit: the manager hears of it, the claimant has no unit yet.
     manager = world.a.staff["manager"]
-    wait_until(lambda: sent(user=manager, template="residency_claimed").count() == 2,
-               timeout=30, message="the claim notifications")  # fmt: skip
+    wait_until(
+        lambda: sent(user=manager, template="residency_claimed").count() == 2,
+        timeout=30,
+        message="the claim notifications",
+    )
     client = APIClient()
     client.force_authenticate(user)
     assert client.get("/api/v1/auth/me/").json()["unit"] is None
@@ -73,21 +80,29 @@ def test_an_invitation_email_carries_a_token_that_registers_a_resident(services,
     manager = APIClient()
     manager.force_authenticate(world.a.staff["manager"])
     invited = manager.post(
-        "/api/v1/invitations/", {"unit": world.a.unit.pk, "email": "invitee@example.com"},
+        "/api/v1/invitations/",
+        {"unit": world.a.unit.pk, "email": "invitee@example.com"},
         format="json",
-    )  # fmt: skip
+    )
     assert invited.status_code == 201, invited.content
-    wait_until(lambda: sent(address="invitee@example.com").exists(), timeout=30,
-               message="the invitation email")  # fmt: skip
+    wait_until(
+        lambda: sent(address="invitee@example.com").exists(),
+        timeout=30,
+        message="the invitation email",
+    )
     mail = "".join(p.read_text() for p in (services / "mail").iterdir())
     assert "To: invitee@example.com" in mail
     token = re.search(r"^([\w:-]{40,})$", mail, re.MULTILINE).group(1)
     response = APIClient().post(
         "/api/v1/auth/register/",
-        {"email": "invitee@example.com", "password": "a-long-unusual-passphrase-42",
-         "name": "In Vitee", "invitation_token": token},
+        {
+            "email": "invitee@example.com",
+            "password": "a-long-unusual-passphrase-42",
+            "name": "In Vitee",
+            "invitation_token": token,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 202, response.content
     residency = User.objects.get(email="invitee@example.com").residencies.get()
     assert (residency.unit, residency.status) == (world.a.unit, "approved")

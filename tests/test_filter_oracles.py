@@ -70,9 +70,10 @@ def test_every_id_filter_is_covered():
         (path, p["name"])
         for path, operations in schema["paths"].items()
         for p in operations.get("get", {}).get("parameters", [])
-        if p["in"] == "query" and p["schema"].get("type") in ("integer", "number")
+        if p["in"] == "query"
+        and p["schema"].get("type") in ("integer", "number")
         and p["name"] != "page"
-    }  # fmt: skip
+    }
     assert served == set(FILTERS)
 
 
@@ -104,10 +105,12 @@ def test_an_id_filter_answers_only_what_the_caller_sees(populated, api, path, pa
     field = FILTERS[(path, param)][0]
     client = api(world.user(role))
     visible = rows(client.get(path))
-    other_site = {"property": world.b.property.pk, "unit": world.b.unit.pk,
-                  "host": world.b.resident.pk,
-                  "amenity": Amenity.objects.filter(property=world.b.property).first().pk,
-                  }[param]  # fmt: skip
+    other_site = {
+        "property": world.b.property.pk,
+        "unit": world.b.unit.pk,
+        "host": world.b.resident.pk,
+        "amenity": Amenity.objects.filter(property=world.b.property).first().pk,
+    }[param]
     value = data.draw(
         st.one_of(st.sampled_from([other_site, 10**6, 0, -1, 2**63]), st.integers()),
         label=param,
@@ -121,45 +124,90 @@ def test_an_id_filter_answers_only_what_the_caller_sees(populated, api, path, pa
 
 # An id in a request body: (path, role, body(world, id), the other property's object).
 BODIES = {
-    "amenities.property": ("/api/v1/amenities/", "manager",
-                           lambda w, v: {"property": v, "name": "Gym", "kind": "gym"},
-                           lambda w: w.b.property),
-    "reservations.amenity": ("/api/v1/reservations/", "resident",
-                             lambda w, v: {**booking(w.a), "amenity": v},
-                             lambda w: Amenity.objects.create(property=w.b.property, name="Gym",
-                                                              kind="gym")),
-    "units.property": ("/api/v1/units/", "manager", lambda w, v: {"property": v, "code": "Z-1"},
-                       lambda w: w.b.property),
-    "assets.property": ("/api/v1/assets/", "maintenance",
-                        lambda w, v: {"property": v, "name": "Lift", "category": "lift"},
-                        lambda w: w.b.property),
-    "walk_in.unit": ("/api/v1/visitors/walk-in/", "security",
-                     lambda w, v: {"unit": v, "name": "Courier"}, lambda w: w.b.unit),
-    "walk_in.host": ("/api/v1/visitors/walk-in/", "security",
-                     lambda w, v: {"unit": w.a.unit.pk, "name": "Courier", "host": v},
-                     lambda w: w.b.resident),
-    "repairs.unit": ("/api/v1/repairs/", "resident",
-                     lambda w, v: {"category": "pest", "description": "x", "unit": v},
-                     lambda w: w.b.unit),
-    "complaints.unit": ("/api/v1/complaints/", "resident",
-                        lambda w, v: {"category": "noise", "subject": "s", "description": "d",
-                                      "unit": v}, lambda w: w.b.unit),
-    "parcels.unit": ("/api/v1/parcels/", "security",
-                     lambda w, v: {"unit": v, "carrier": "ups", "tracking_numbers": ["T1"]},
-                     lambda w: w.b.unit),
-    "parcels.resident": ("/api/v1/parcels/", "security",
-                         lambda w, v: {"unit": w.a.unit.pk, "carrier": "ups",
-                                       "tracking_numbers": ["T1"], "resident": v},
-                         lambda w: w.b.resident),
-    "invitations.unit": ("/api/v1/invitations/", "manager",
-                         lambda w, v: {"unit": v, "email": "i@example.com"}, lambda w: w.b.unit),
-    "announcements.properties": ("/api/v1/announcements/", "manager",
-                                 lambda w, v: {"properties": [v], "title": "t", "body": "b"},
-                                 lambda w: w.b.property),
-    "announcements.units": ("/api/v1/announcements/", "manager",
-                            lambda w, v: {"properties": [w.a.property.pk], "units": [v],
-                                          "title": "t", "body": "b"}, lambda w: w.b.unit),
-}  # fmt: skip
+    "amenities.property": (
+        "/api/v1/amenities/",
+        "manager",
+        lambda w, v: {"property": v, "name": "Gym", "kind": "gym"},
+        lambda w: w.b.property,
+    ),
+    "reservations.amenity": (
+        "/api/v1/reservations/",
+        "resident",
+        lambda w, v: {**booking(w.a), "amenity": v},
+        lambda w: Amenity.objects.create(property=w.b.property, name="Gym", kind="gym"),
+    ),
+    "units.property": (
+        "/api/v1/units/",
+        "manager",
+        lambda w, v: {"property": v, "code": "Z-1"},
+        lambda w: w.b.property,
+    ),
+    "assets.property": (
+        "/api/v1/assets/",
+        "maintenance",
+        lambda w, v: {"property": v, "name": "Lift", "category": "lift"},
+        lambda w: w.b.property,
+    ),
+    "walk_in.unit": (
+        "/api/v1/visitors/walk-in/",
+        "security",
+        lambda w, v: {"unit": v, "name": "Courier"},
+        lambda w: w.b.unit,
+    ),
+    "walk_in.host": (
+        "/api/v1/visitors/walk-in/",
+        "security",
+        lambda w, v: {"unit": w.a.unit.pk, "name": "Courier", "host": v},
+        lambda w: w.b.resident,
+    ),
+    "repairs.unit": (
+        "/api/v1/repairs/",
+        "resident",
+        lambda w, v: {"category": "pest", "description": "x", "unit": v},
+        lambda w: w.b.unit,
+    ),
+    "complaints.unit": (
+        "/api/v1/complaints/",
+        "resident",
+        lambda w, v: {"category": "noise", "subject": "s", "description": "d", "unit": v},
+        lambda w: w.b.unit,
+    ),
+    "parcels.unit": (
+        "/api/v1/parcels/",
+        "security",
+        lambda w, v: {"unit": v, "carrier": "ups", "tracking_numbers": ["T1"]},
+        lambda w: w.b.unit,
+    ),
+    "parcels.resident": (
+        "/api/v1/parcels/",
+        "security",
+        lambda w, v: {
+            "unit": w.a.unit.pk,
+            "carrier": "ups",
+            "tracking_numbers": ["T1"],
+            "resident": v,
+        },
+        lambda w: w.b.resident,
+    ),
+    "invitations.unit": (
+        "/api/v1/invitations/",
+        "manager",
+        lambda w, v: {"unit": v, "email": "i@example.com"},
+        lambda w: w.b.unit,
+    ),
+    "announcements.properties": (
+        "/api/v1/announcements/",
+        "manager",
+        lambda w, v: {"properties": [v], "title": "t", "body": "b"},
+        lambda w: w.b.property,
+    ),
+    "announcements.units": (
+        "/api/v1/announcements/",
+        "manager",
+        lambda w, v: {"properties": [w.a.property.pk], "units": [v], "title": "t", "body": "b"},
+        lambda w: w.b.unit,
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(BODIES))

@@ -118,24 +118,35 @@ def reservation(site, status="confirmed"):
     zone = zoneinfo.ZoneInfo(site.property.time_zone)
     starts = amenity_local(days_ahead(3), 10, zone=zone)
     return Reservation.objects.create(
-        amenity=room, property=site.property, unit=site.unit, resident=site.resident,
-        starts_at=starts, ends_at=starts + datetime.timedelta(hours=1), exclusive=True,
+        amenity=room,
+        property=site.property,
+        unit=site.unit,
+        resident=site.resident,
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1),
+        exclusive=True,
         status=status,
-    )  # fmt: skip
+    )
 
 
 def booking(site):
     """A booking of a new amenity at the site, tomorrow 10:00 in the property's zone."""
     zone = zoneinfo.ZoneInfo(site.property.time_zone)
     starts = amenity_local(days_ahead(3), 10, zone=zone)
-    return {"amenity": amenity_at(site.property).pk, "starts_at": starts.isoformat(),
-            "ends_at": (starts + datetime.timedelta(hours=1)).isoformat()}  # fmt: skip
+    return {
+        "amenity": amenity_at(site.property).pk,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + datetime.timedelta(hours=1)).isoformat(),
+    }
 
 
 def in_an_hour():
     return (timezone.now() + datetime.timedelta(hours=1)).isoformat()
 
 
+# The matrix's three tables (ENDPOINTS, ANONYMOUS_OK, EXPECTED) are read as tables, a row
+# an endpoint and a column a role: `# fmt: skip` on their closing braces keeps the rows
+# as written (ruff format would fold every row over several lines).
 # endpoint -> (schema method, schema path, make object, url(obj), body(site) or None)
 AUTH, P, U = "/api/v1/auth/", "/api/v1/properties/", "/api/v1/units/"
 A, V, R, C = "/api/v1/assets/", "/api/v1/visitors/", "/api/v1/repairs/", "/api/v1/complaints/"

@@ -28,8 +28,17 @@ S = services.S
 
 @admin.register(Amenity)
 class AmenityAdmin(AdminDeletesMixin, ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "kind", "property", "opens_at", "closes_at", "slot_minutes",
-                    "capacity", "needs_approval", "is_active")  # fmt: skip
+    list_display = (
+        "name",
+        "kind",
+        "property",
+        "opens_at",
+        "closes_at",
+        "slot_minutes",
+        "capacity",
+        "needs_approval",
+        "is_active",
+    )
     list_filter = ("kind", "needs_approval", "is_active", "property")
     search_fields = ("name", "property__name")
     list_select_related = ("property",)
@@ -53,9 +62,12 @@ class AmenityClosureAdmin(AdminDeletesMixin, ScopedAdminMixin, admin.ModelAdmin)
 
     def save_model(self, request, obj, form, change):
         closure = services.amenity_closure_announce(
-            user=request.user, amenity=obj.amenity, starts_on=obj.starts_on,
-            ends_on=obj.ends_on, reason=obj.reason,
-        )  # fmt: skip
+            user=request.user,
+            amenity=obj.amenity,
+            starts_on=obj.starts_on,
+            ends_on=obj.ends_on,
+            reason=obj.reason,
+        )
         obj.pk = closure.pk
 
     def has_change_permission(self, request, obj=None):
@@ -83,7 +95,7 @@ class WhenFilter(DefaultChoiceFilter):
                 starts_at__date__gte=_week_start(),
                 starts_at__date__lt=_week_start() + datetime.timedelta(days=7),
             ),
-        ),  # fmt: skip
+        ),
         "upcoming": ("Upcoming", lambda: Q(starts_at__gte=timezone.now())),
         "all": ("All", lambda: None),
     }
@@ -96,9 +108,12 @@ def _step(to_status, label, form=None):
         )
 
     return WorkflowStep(
-        name=to_status, label=label, run=run, form=form,
+        name=to_status,
+        label=label,
+        run=run,
+        form=form,
         available=lambda r: to_status in services.RESERVATION_WORKFLOW.allowed(r.status, STAFF),
-    )  # fmt: skip
+    )
 
 
 @admin.register(Reservation)
@@ -106,8 +121,7 @@ class ReservationAdmin(ApiFiledAdminMixin, WorkflowAdminMixin, ScopedAdminMixin,
     list_display = ("day", "time", "amenity", "resident", "unit", "status")
     list_display_links = ("day", "time")
     list_filter = (WhenFilter, "status", "amenity", "property")
-    search_fields = ("=id", "resident__username", "resident__email", "unit__code",
-                     "amenity__name")  # fmt: skip
+    search_fields = ("=id", "resident__username", "resident__email", "unit__code", "amenity__name")
     date_hierarchy = "starts_at"
     list_select_related = ("amenity__property", "resident", "unit")
     ordering = ("starts_at", "amenity__name")

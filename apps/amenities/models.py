@@ -48,26 +48,32 @@ class Amenity(models.Model):
         default=60, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )
     max_booking_minutes = models.PositiveSmallIntegerField(
-        default=120, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        default=120,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
         help_text="The longest booking; a multiple of the slot length.",
-    )  # fmt: skip
+    )
     capacity = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text="1: exclusive (one booking at a time); N: N people at once.",
-    )  # fmt: skip
+    )
     booking_horizon_days = models.PositiveSmallIntegerField(
-        default=30, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text="How many days ahead residents may book.",
-    )  # fmt: skip
+    )
     weekly_limit = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Bookings per resident per week (Monday to Sunday); empty: no limit.",
-    )  # fmt: skip
+    )
     needs_approval = models.BooleanField(default=False)
     cancellation_deadline_hours = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(24 * 30)],
+        default=0,
+        validators=[MaxValueValidator(24 * 30)],
         help_text="Residents may cancel until this many hours before the start.",
-    )  # fmt: skip
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -93,9 +99,11 @@ class Amenity(models.Model):
             raise ValidationError({"closes_at": "Closing time must be after opening time."})
         if self.slot_minutes and self.max_booking_minutes % self.slot_minutes:
             raise ValidationError(
-                {"max_booking_minutes": "The longest booking must be a whole number of slots "
-                 f"({self.slot_minutes} minutes each)."}
-            )  # fmt: skip
+                {
+                    "max_booking_minutes": "The longest booking must be a whole number of slots "
+                    f"({self.slot_minutes} minutes each)."
+                }
+            )
 
 
 class AmenityClosure(models.Model):
@@ -107,9 +115,12 @@ class AmenityClosure(models.Model):
     ends_on = models.DateField()
     reason = text_field(NOTE_MAX_LENGTH)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

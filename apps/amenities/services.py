@@ -149,9 +149,12 @@ def amenity_closure_announce(*, user, amenity, starts_on, ends_on, reason):
         raise Invalid("The closure must end on or after its first day.", field="ends_on")
     with transaction.atomic():
         closure = AmenityClosure.objects.create(
-            amenity=amenity, starts_on=starts_on, ends_on=ends_on, reason=reason,
+            amenity=amenity,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reason=reason,
             created_by=user,
-        )  # fmt: skip
+        )
         events.closure_announced(closure)
     return closure
 
@@ -249,10 +252,16 @@ def _start(resident, amenity, unit, starts_at, ends_at, status):
     """RESERVATION_WORKFLOW's first step, leaving the overlap rule to the database (a
     model validation would turn it into a 400 and race anyway)."""
     reservation = Reservation(
-        amenity=amenity, property=amenity.property, unit=unit, resident=resident,
-        starts_at=starts_at, ends_at=ends_at, exclusive=amenity.capacity == 1, status=status,
+        amenity=amenity,
+        property=amenity.property,
+        unit=unit,
+        resident=resident,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclusive=amenity.capacity == 1,
+        status=status,
         version=1,
-    )  # fmt: skip
+    )
     reservation.save()
     reservation.record_status("", by=resident, at=reservation.created_at)
     return reservation
@@ -307,10 +316,11 @@ def _resident_cancel_check(reservation, user, actor):
         )
         if timezone.now() > deadline:
             raise RESERVATION_WORKFLOW.refuse(
-                reservation, S.CANCELLED,
+                reservation,
+                S.CANCELLED,
                 reason=f"Residents may cancel until "
                 f"{reservation.amenity.cancellation_deadline_hours} hours before the start.",
-            )  # fmt: skip
+            )
 
 
 def reservation_transition(*, reservation, to_status, user, note="", expected_version=None):
@@ -323,9 +333,14 @@ def reservation_transition(*, reservation, to_status, user, note="", expected_ve
     check = None if user is None else partial(_resident_cancel_check, user=user, actor=actor)
     with transaction.atomic():
         reservation, change = RESERVATION_WORKFLOW.transition(
-            reservation, to_status, user=user, actor=actor, note=note,
-            expected_version=expected_version, check_access=check,
-        )  # fmt: skip
+            reservation,
+            to_status,
+            user=user,
+            actor=actor,
+            note=note,
+            expected_version=expected_version,
+            check_access=check,
+        )
         events.reservation_status_changed(reservation, change)
         if to_status == S.APPROVED:
             reservation, change = RESERVATION_WORKFLOW.transition(
@@ -363,9 +378,12 @@ def _tell(recipients, template, variables):
     sent = []
     for channel in ("in_app", "email"):
         sent += notifications_request_for(
-            recipients, channel=channel, template=template,
-            category=NOTICE_CATEGORY, variables=variables,
-        )  # fmt: skip
+            recipients,
+            channel=channel,
+            template=template,
+            category=NOTICE_CATEGORY,
+            variables=variables,
+        )
     return sent
 
 
@@ -427,9 +445,12 @@ def reservation_remind(reservation_id, *, now=None):
         reservation.reminded_at = now
         reservation.save(update_fields=["reminded_at"])
         return notifications_request_for(
-            [reservation.resident], channel="in_app", template="reservation_reminder",
-            category=NOTICE_CATEGORY, variables=_variables(reservation),
-        )  # fmt: skip
+            [reservation.resident],
+            channel="in_app",
+            template="reservation_reminder",
+            category=NOTICE_CATEGORY,
+            variables=_variables(reservation),
+        )
 
 
 def _office_cancel(reservations, note):
@@ -476,9 +497,11 @@ def reservations_cancel_for_move_out(*, resident_id, unit_id, now=None):
     office; the move job runs after their last day, so these start after the end) and
     tell them once, listing them."""
     upcoming = Reservation.objects.filter(
-        resident_id=resident_id, unit_id=unit_id, status__in=CANCELLABLE,
+        resident_id=resident_id,
+        unit_id=unit_id,
+        status__in=CANCELLABLE,
         starts_at__gt=now or timezone.now(),
-    ).order_by("starts_at", "pk")  # fmt: skip
+    ).order_by("starts_at", "pk")
     sent = []
     for resident, reservations in _office_cancel(upcoming, "The resident moved out.").items():
         variables = {

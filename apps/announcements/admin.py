@@ -25,8 +25,18 @@ from apps.core.admin import (
 from apps.core.workflow import STAFF
 
 S = AnnouncementStatus
-CREATE_FIELDS = ("properties", "audience", "floors", "units", "category", "title", "body",
-                 "by_email", "by_sms", "send_at")  # fmt: skip
+CREATE_FIELDS = (
+    "properties",
+    "audience",
+    "floors",
+    "units",
+    "category",
+    "title",
+    "body",
+    "by_email",
+    "by_sms",
+    "send_at",
+)
 
 
 class AnnouncementStatusChangeInline(StatusChangeInline):
@@ -49,8 +59,17 @@ def _available(to_status):
 
 @admin.register(Announcement)
 class AnnouncementAdmin(AdminDeletesMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("title", "category", "status", "audience", "send_at", "sent_at",
-                    "recipients_planned", "author", "created_at")  # fmt: skip
+    list_display = (
+        "title",
+        "category",
+        "status",
+        "audience",
+        "send_at",
+        "sent_at",
+        "recipients_planned",
+        "author",
+        "created_at",
+    )
     list_filter = ("status", "category", "audience")
     search_fields = ("title", "body")
     date_hierarchy = "created_at"
@@ -60,27 +79,42 @@ class AnnouncementAdmin(AdminDeletesMixin, WorkflowAdminMixin, ScopedAdminMixin,
     area = "management"
     workflow_steps = (
         WorkflowStep(
-            name="schedule", label="Schedule", form=ScheduleForm, available=_available(S.SCHEDULED),
+            name="schedule",
+            label="Schedule",
+            form=ScheduleForm,
+            available=_available(S.SCHEDULED),
             run=lambda a, user, send_at: services.announcement_schedule(
                 a, by=user, send_at=send_at
             ),
         ),
         WorkflowStep(
-            name="send", label="Send now", available=_available(S.SENDING),
+            name="send",
+            label="Send now",
+            available=_available(S.SENDING),
             run=lambda a, user: services.announcement_send_now(a, by=user),
         ),
         WorkflowStep(
-            name="cancel", label="Cancel", available=_available(S.CANCELLED),
+            name="cancel",
+            label="Cancel",
+            available=_available(S.CANCELLED),
             run=lambda a, user: services.announcement_cancel(a, by=user),
         ),
-    )  # fmt: skip
+    )
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return CREATE_FIELDS
         recipients_planned, progress, failures = self.seen_by(request)
-        return (*CREATE_FIELDS, "status", "author", recipients_planned, "sending_started_at",
-                "sent_at", progress, failures)  # fmt: skip
+        return (
+            *CREATE_FIELDS,
+            "status",
+            "author",
+            recipients_planned,
+            "sending_started_at",
+            "sent_at",
+            progress,
+            failures,
+        )
 
     def get_list_display(self, request):
         recipients_planned = self.seen_by(request)[0]
@@ -118,9 +152,10 @@ class AnnouncementAdmin(AdminDeletesMixin, WorkflowAdminMixin, ScopedAdminMixin,
                 if not rows:
                     return "none"
                 return format_html_join(
-                    "", "<div>{} by {}: {}</div>",
+                    "",
+                    "<div>{} by {}: {}</div>",
                     ((row["username"], row["channel"], row["reason"]) for row in rows),
-                )  # fmt: skip
+                )
 
             request.announcement_admin_seen_by = (recipients_planned, progress, failures)
         return request.announcement_admin_seen_by

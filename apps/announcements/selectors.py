@@ -139,9 +139,10 @@ def announcement_counts(announcement, seen_by=None):
     those waiting in a digest, batches done of planned, and planned users deleted before
     their batch (skipped); of the part `seen_by` sees."""
     recipients = _part_seen_by(
-        AnnouncementRecipient.objects.filter(announcement=announcement), seen_by,
+        AnnouncementRecipient.objects.filter(announcement=announcement),
+        seen_by,
         "batch__property",
-    )  # fmt: skip
+    )
     deliveries = {"sent": 0, "failed": 0, "pending": 0}
     failed = (NotificationStatus.FAILED, NotificationStatus.UNKNOWN)
     for field in NOTIFICATION_FIELDS.values():
@@ -161,9 +162,10 @@ def announcement_counts(announcement, seen_by=None):
     batches = _part_seen_by(
         AnnouncementBatch.objects.filter(announcement=announcement), seen_by, "property"
     ).aggregate(
-        total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False)),
+        total=Count("id"),
+        done=Count("id", filter=Q(done_at__isnull=False)),
         gone=Sum("recipients_gone"),
-    )  # fmt: skip
+    )
     return {
         "recipients": recipients.count(),
         **deliveries,

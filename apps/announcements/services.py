@@ -93,9 +93,19 @@ def _access_check(announcement, user):
 
 
 def announcement_create(
-    *, by, properties, title, body, category=AnnouncementCategory.GENERAL, audience="residents",
-    by_email=False, by_sms=False, floors=(), units=(), send_at=None,
-):  # fmt: skip
+    *,
+    by,
+    properties,
+    title,
+    body,
+    category=AnnouncementCategory.GENERAL,
+    audience="residents",
+    by_email=False,
+    by_sms=False,
+    floors=(),
+    units=(),
+    send_at=None,
+):
     """A manager (for their properties) or an admin writes a draft announcement; units,
     when given, must belong to its properties."""
     announcement_manage_authorize(by)
@@ -109,9 +119,17 @@ def announcement_create(
         raise ValidationError({"units": [f"Not in the chosen properties: {', '.join(stray)}."]})
     with transaction.atomic():
         announcement = ANNOUNCEMENT_WORKFLOW.start(
-            by=by, author=by, title=title, body=body, category=category, audience=audience,
-            by_email=by_email, by_sms=by_sms, floors=list(floors), send_at=send_at,
-        )  # fmt: skip
+            by=by,
+            author=by,
+            title=title,
+            body=body,
+            category=category,
+            audience=audience,
+            by_email=by_email,
+            by_sms=by_sms,
+            floors=list(floors),
+            send_at=send_at,
+        )
         announcement.properties.set(properties)
         announcement.units.set(units)
     logger.info("announcement %s drafted by %s", announcement.pk, by.pk)
@@ -122,9 +140,15 @@ def _step(announcement, to_status, *, user, apply=None, fields=(), note=""):
     check = None if user is None else (lambda locked: _access_check(locked, user))
     actor = SYSTEM if user is None else STAFF
     announcement, _ = ANNOUNCEMENT_WORKFLOW.transition(
-        announcement, to_status, user=user, actor=actor, note=note, check_access=check,
-        apply=apply, fields=fields,
-    )  # fmt: skip
+        announcement,
+        to_status,
+        user=user,
+        actor=actor,
+        note=note,
+        check_access=check,
+        apply=apply,
+        fields=fields,
+    )
     return announcement
 
 
@@ -141,9 +165,13 @@ def announcement_schedule(announcement, *, by, send_at=None):
 
     with transaction.atomic():
         announcement = _step(
-            announcement, S.SCHEDULED, user=by, apply=stamp, fields=["send_at"],
+            announcement,
+            S.SCHEDULED,
+            user=by,
+            apply=stamp,
+            fields=["send_at"],
             note=f"for {send_at.isoformat()}",
-        )  # fmt: skip
+        )
         events.announcement_send(announcement, not_before=send_at)
     logger.info("announcement %s scheduled for %s", announcement.pk, send_at.isoformat())
     return announcement
@@ -157,9 +185,12 @@ def announcement_send_now(announcement, *, by):
     announcement_manage_authorize(by)
     with transaction.atomic():
         announcement = _step(
-            announcement, S.SENDING, user=by, apply=_stamp_sending,
+            announcement,
+            S.SENDING,
+            user=by,
+            apply=_stamp_sending,
             fields=["sending_started_at"],
-        )  # fmt: skip
+        )
         events.announcement_send(announcement)
     logger.info("announcement %s sending now", announcement.pk)
     return announcement
@@ -185,12 +216,15 @@ def announcement_plan(announcement_id, *, now=None):
             _send_reschedule(announcement, now)
             return announcement
         announcement = _step(
-            announcement, S.SENDING, user=None, apply=_stamp_sending,
-            fields=["sending_started_at"], note="send time reached",
-        )  # fmt: skip
+            announcement,
+            S.SENDING,
+            user=None,
+            apply=_stamp_sending,
+            fields=["sending_started_at"],
+            note="send time reached",
+        )
     if announcement.status != S.SENDING or announcement.planned_at is not None:
-        logger.info("announcement %s is %s; nothing to plan", announcement_id,
-                    announcement.status)  # fmt: skip
+        logger.info("announcement %s is %s; nothing to plan", announcement_id, announcement.status)
         return announcement
     size = settings.ANNOUNCEMENT_BATCH_SIZE
     number = 0
@@ -201,9 +235,11 @@ def announcement_plan(announcement_id, *, now=None):
             number += 1
             total += len(chunk)
             batch = AnnouncementBatch.objects.create(
-                announcement=announcement, number=number, property_id=property_id,
+                announcement=announcement,
+                number=number,
+                property_id=property_id,
                 size=len(chunk),
-            )  # fmt: skip
+            )
             events.announcement_batch(announcement, batch, chunk)
     announcement.planned_at = now
     announcement.recipients_planned = total
@@ -222,9 +258,13 @@ def _send_reschedule(announcement, now):
     early = max(announcement.send_at - now, datetime.timedelta(seconds=1))
     not_before = announcement.send_at + early
     events.announcement_send(announcement, not_before=not_before)
-    logger.warning("announcement %s: send message %.1fs before its time by this worker's "
-                   "clock; re-scheduled for %s", announcement.pk, early.total_seconds(),
-                   not_before.isoformat())  # fmt: skip
+    logger.warning(
+        "announcement %s: send message %.1fs before its time by this worker's "
+        "clock; re-scheduled for %s",
+        announcement.pk,
+        early.total_seconds(),
+        not_before.isoformat(),
+    )
 
 
 def _recipients_insert(announcement, batch, user_ids, now):
@@ -256,14 +296,16 @@ def _throttled(announcement, user_ids, now):
     limit = settings.ANNOUNCEMENT_THROTTLE_PER_HOUR
     rows = (
         AnnouncementRecipient.objects.filter(
-            user_id__in=user_ids, created_at__gt=now - HOUR, created_at__lte=now,
+            user_id__in=user_ids,
+            created_at__gt=now - HOUR,
+            created_at__lte=now,
             digest__isnull=True,
         )
         .exclude(announcement=announcement)
         .exclude(announcement__category=AnnouncementCategory.EMERGENCY)
         .values("user_id")
         .annotate(n=Count("id"), oldest=Min("created_at"))
-    )  # fmt: skip
+    )
     return {row["user_id"]: row["oldest"] for row in rows if row["n"] >= limit}
 
 
@@ -275,13 +317,17 @@ def _notifications_request(announcement, users, *, channels, template, variables
     created = {}
     for channel in channels:
         notifications = notifications_request_for(
-            users, channel=channel, template=template, variables=variables,
+            users,
+            channel=channel,
+            template=template,
+            variables=variables,
             category="emergency" if emergency else "announcement",
-            requested_by=announcement.author, explicit=True,
+            requested_by=announcement.author,
+            explicit=True,
             urgency=events.announcement_urgency(announcement),
             not_before=None if channel == "in_app" else held_until,
             ignore_preferences=emergency,
-        )  # fmt: skip
+        )
         created[channel] = {n.user_id: n for n in notifications}
     return created
 
@@ -312,8 +358,12 @@ def announcement_batch_send(announcement_id, batch_number, user_ids, *, now=None
     if announcement.status != S.SENDING:
         batch.done_at, batch.skipped = now, True
         batch.save(update_fields=["done_at", "skipped"])
-        logger.info("announcement %s is %s: batch %s skipped", announcement_id,
-                    announcement.status, batch_number)  # fmt: skip
+        logger.info(
+            "announcement %s is %s: batch %s skipped",
+            announcement_id,
+            announcement.status,
+            batch_number,
+        )
         return batch
     new_ids, gone = _recipients_insert(announcement, batch, user_ids, now)
     folded = {} if announcement.is_emergency else _throttled(announcement, new_ids, now)
@@ -321,19 +371,28 @@ def announcement_batch_send(announcement_id, batch_number, user_ids, *, now=None
         _fold_into_digest(announcement, user_id, oldest + HOUR)
     users = list(User.objects.filter(id__in=[i for i in new_ids if i not in folded]))
     created = _notifications_request(
-        announcement, users, channels=announcement.channels, template="announcement",
-        variables=_variables(announcement), prop=batch.property, now=now,
-    )  # fmt: skip
-    _link(AnnouncementRecipient.objects.filter(announcement=announcement, user__in=users),
-          created)  # fmt: skip
+        announcement,
+        users,
+        channels=announcement.channels,
+        template="announcement",
+        variables=_variables(announcement),
+        prop=batch.property,
+        now=now,
+    )
+    _link(AnnouncementRecipient.objects.filter(announcement=announcement, user__in=users), created)
     batch.done_at, batch.recipients_gone = now, gone
     batch.save(update_fields=["done_at", "recipients_gone"])
     logger.info(
         "announcement %s batch %s: %d recipients (%d already had it, %d gone, %d into "
-        "digests), %s notifications", announcement_id, batch_number, len(new_ids),
-        len(user_ids) - len(new_ids) - gone, gone, len(folded),
+        "digests), %s notifications",
+        announcement_id,
+        batch_number,
+        len(new_ids),
+        len(user_ids) - len(new_ids) - gone,
+        gone,
+        len(folded),
         ", ".join(f"{len(v)} {k}" for k, v in created.items()),
-    )  # fmt: skip
+    )
     _finish(Announcement.objects.select_for_update().get(pk=announcement_id), now)
     return batch
 
@@ -362,10 +421,10 @@ def _finish(announcement, now):
         locked.sent_at = at
 
     # No total in the note: the history is shown to the managers of every property.
-    _step(announcement, S.SENT, user=None, apply=stamp, fields=["sent_at"],
-          note="every batch done")  # fmt: skip
-    logger.info("announcement %s sent to %d recipients", announcement.pk,
-                announcement.recipients_planned)  # fmt: skip
+    _step(announcement, S.SENT, user=None, apply=stamp, fields=["sent_at"], note="every batch done")
+    logger.info(
+        "announcement %s sent to %d recipients", announcement.pk, announcement.recipients_planned
+    )
 
 
 def _fold_into_digest(announcement, user_id, due_at):
@@ -410,14 +469,20 @@ def announcement_digest_send(digest_id, *, now=None):
     channels = [c for c in NOTIFICATION_FIELDS if any(c in a.channels for a in announcements)]
     variables = {"titles": [a.title for a in announcements], "count": len(announcements)}
     created = _notifications_request(
-        announcements[0], [digest.user], channels=channels, template="announcement_digest",
-        variables=variables, prop=recipients[0].batch.property, now=now,
-    )  # fmt: skip
+        announcements[0],
+        [digest.user],
+        channels=channels,
+        template="announcement_digest",
+        variables=variables,
+        prop=recipients[0].batch.property,
+        now=now,
+    )
     for recipient in recipients:
         chosen = {c: v for c, v in created.items() if c in recipient.announcement.channels}
         _link([recipient], chosen)
-    logger.info("digest %s of %d announcements sent to user %s", digest_id, len(recipients),
-                digest.user_id)  # fmt: skip
+    logger.info(
+        "digest %s of %d announcements sent to user %s", digest_id, len(recipients), digest.user_id
+    )
     return digest
 
 

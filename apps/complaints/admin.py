@@ -74,13 +74,29 @@ def _step(to_status, label, form=None):
 
 @admin.register(Complaint)
 class ComplaintAdmin(ApiFiledAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "subject", "category", "status", "property", "unit", "resident",
-                    "created_at", "resolved_at", "rating")  # fmt: skip
+    list_display = (
+        "id",
+        "subject",
+        "category",
+        "status",
+        "property",
+        "unit",
+        "resident",
+        "created_at",
+        "resolved_at",
+        "rating",
+    )
     list_display_links = ("id", "subject")
-    list_filter = (ComplaintStateFilter, "status", "category",
-                   "property", "rating")  # fmt: skip
-    search_fields = ("=id", "subject", "description", "unit__code", "resident__username",
-                     "resident__email", "property__name")  # fmt: skip
+    list_filter = (ComplaintStateFilter, "status", "category", "property", "rating")
+    search_fields = (
+        "=id",
+        "subject",
+        "description",
+        "unit__code",
+        "resident__username",
+        "resident__email",
+        "property__name",
+    )
     date_hierarchy = "created_at"
     list_select_related = ("property", "unit", "resident")
     ordering = ("created_at",)  # oldest first

@@ -12,9 +12,11 @@ def complaints_visible_to(user):
     """Residents: the complaints they filed (read only once they moved out); customer
     service and managers: their properties'; admins: all; other roles: none."""
     queryset = scope_to_user(
-        Complaint.objects.select_related("property", "unit", "resident"), user, AREA,
+        Complaint.objects.select_related("property", "unit", "resident"),
+        user,
+        AREA,
         filed_by_field="resident",
-    )  # fmt: skip
+    )
     if user.role == Role.RESIDENT and not user_is_admin(user):
         # A complaint is personal: flatmates do not see each other's.
         queryset = queryset.filter(resident=user)

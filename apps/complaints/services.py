@@ -66,15 +66,21 @@ def complaint_file(*, resident, category, subject, description, unit=None):
     """A resident files a complaint for their current unit; it starts `open`."""
     complaint_file_authorize(resident)
     unit = resident_unit_for(
-        resident, unit,
+        resident,
+        unit,
         missing="You have no current unit to complain about.",
         foreign="You can only file complaints for your current unit.",
-    )  # fmt: skip
+    )
     with transaction.atomic():
         complaint = COMPLAINT_WORKFLOW.start(
-            by=resident, property_id=unit.property_id, unit=unit, resident=resident,
-            category=category, subject=subject, description=description,
-        )  # fmt: skip
+            by=resident,
+            property_id=unit.property_id,
+            unit=unit,
+            resident=resident,
+            category=category,
+            subject=subject,
+            description=description,
+        )
         events.complaint_filed(complaint)
     return complaint
 
@@ -110,11 +116,16 @@ def complaint_transition(*, complaint, to_status, user, note="", expected_versio
     actor = complaint_transition_authorize(user)
     with transaction.atomic():
         complaint, change = COMPLAINT_WORKFLOW.transition(
-            complaint, to_status, user=user, actor=actor, note=note,
+            complaint,
+            to_status,
+            user=user,
+            actor=actor,
+            note=note,
             expected_version=expected_version,
             check_access=lambda locked: workflow_access_check(locked, user, actor, AREA),
-            apply=_stamp_resolution, fields=["resolved_at"],
-        )  # fmt: skip
+            apply=_stamp_resolution,
+            fields=["resolved_at"],
+        )
         events.complaint_updated(
             complaint, change=events.CHANGE_STATUS, from_status=change.from_status
         )
@@ -154,13 +165,18 @@ def complaint_filed_announce(complaint_id):
     complaint = Complaint.objects.select_related("unit", "property").get(id=complaint_id)
     staff = staff_for_property(complaint.property_id, [Role.CUSTOMER_SERVICE])
     return notifications_request_for(
-        staff, channel="in_app", template="complaint_filed_staff", category="complaint",
+        staff,
+        channel="in_app",
+        template="complaint_filed_staff",
+        category="complaint",
         variables={
-            "complaint_id": complaint.id, "category": complaint.get_category_display(),
-            "subject": complaint.subject, "unit": complaint.unit.code,
+            "complaint_id": complaint.id,
+            "category": complaint.get_category_display(),
+            "subject": complaint.subject,
+            "unit": complaint.unit.code,
             "property": complaint.property.name,
         },
-    )  # fmt: skip
+    )
 
 
 def complaint_update_announce(complaint_id, *, change, comment_id=None, version):
@@ -174,10 +190,13 @@ def complaint_update_announce(complaint_id, *, change, comment_id=None, version)
     if change == "status" and version < complaint.version:
         return None
     return notification_request(
-        user=complaint.resident, channel="in_app", template="complaint_updated_resident",
+        user=complaint.resident,
+        channel="in_app",
+        template="complaint_updated_resident",
         category="complaint",
         variables={
-            "complaint_id": complaint.id, "status": complaint.get_status_display(),
+            "complaint_id": complaint.id,
+            "status": complaint.get_status_display(),
             "comment": comment.body if comment else "",
         },
-    )  # fmt: skip
+    )

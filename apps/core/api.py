@@ -144,14 +144,13 @@ def workflow_schema(noun, *, detail, create_request, summaries, list_description
     list_summary, retrieve_summary, create_summary = summaries
     return extend_schema_view(
         list=extend_schema(summary=list_summary, description=list_description),
-        retrieve=extend_schema(
-            summary=retrieve_summary, responses={200: detail, 404: errors[404]}
-        ),
+        retrieve=extend_schema(summary=retrieve_summary, responses={200: detail, 404: errors[404]}),
         create=extend_schema(
-            summary=create_summary, request=create_request,
+            summary=create_summary,
+            request=create_request,
             responses={201: detail, 400: errors[400], 403: errors[403]},
         ),
-    )  # fmt: skip
+    )
 
 
 class WorkflowFilter(FilterSet):

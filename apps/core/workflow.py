@@ -110,8 +110,11 @@ class Workflow:
         obj = self.model(status=status or self.statuses.values[0], version=1, **fields)
         # A related object passed as an instance was loaded, so it exists: checking it
         # again would cost a query each (the database's foreign keys remain the backstop).
-        obj.full_clean(exclude=[f.name for f in obj._meta.concrete_fields
-                                if f.is_relation and f.is_cached(obj)])  # fmt: skip
+        obj.full_clean(
+            exclude=[
+                f.name for f in obj._meta.concrete_fields if f.is_relation and f.is_cached(obj)
+            ]
+        )
         # Inside the caller's transaction no savepoint is needed: an error rolls it back.
         with transaction.atomic(savepoint=False):
             obj.save()
@@ -142,9 +145,18 @@ class Workflow:
         return frm
 
     def transition(
-        self, obj, to_status, *, user, actor=ANYONE, note="", expected_version=None,
-        check_access=None, apply=None, fields=(),
-    ):  # fmt: skip
+        self,
+        obj,
+        to_status,
+        *,
+        user,
+        actor=ANYONE,
+        note="",
+        expected_version=None,
+        check_access=None,
+        apply=None,
+        fields=(),
+    ):
         """Lock `obj`, check who acts (`check_access(obj)`), take the step, let `apply(obj,
         now)` set the step's own fields (named in `fields`), save, and record the history
         row. Returns (obj, history row); the caller publishes its event in the same
@@ -201,6 +213,9 @@ class WorkflowModel(models.Model):
 
     def record_status(self, from_status, *, by, at, note=""):
         return self.history.create(
-            from_status=from_status, to_status=self.status, changed_by=by, changed_at=at,
+            from_status=from_status,
+            to_status=self.status,
+            changed_by=by,
+            changed_at=at,
             note=note or "",
-        )  # fmt: skip
+        )

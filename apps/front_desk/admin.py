@@ -58,8 +58,15 @@ class ParcelLogForm(forms.ModelForm):
 
     class Meta:
         model = Parcel
-        fields = ("tracking_numbers", "unit", "resident", "carrier", "size",
-                  "storage_location", "note")  # fmt: skip
+        fields = (
+            "tracking_numbers",
+            "unit",
+            "resident",
+            "carrier",
+            "size",
+            "storage_location",
+            "note",
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,9 +87,11 @@ class ParcelLogForm(forms.ModelForm):
             return data
         try:
             data["resident"], data["tracking_numbers"] = services.parcels_log_check(
-                by=self.by, unit=data["unit"], tracking_numbers=data["tracking_numbers"],
+                by=self.by,
+                unit=data["unit"],
+                tracking_numbers=data["tracking_numbers"],
                 resident=data.get("resident"),
-            )  # fmt: skip
+            )
         except Invalid as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         return data
@@ -90,47 +99,82 @@ class ParcelLogForm(forms.ModelForm):
 
 class PickUpForm(forms.Form):
     code = forms.CharField(
-        required=False, max_length=PICKUP_CODE_LENGTH, label="Pickup code",
+        required=False,
+        max_length=PICKUP_CODE_LENGTH,
+        label="Pickup code",
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
         help_text="The code the resident was sent.",
-    )  # fmt: skip
+    )
     collected_by = forms.CharField(
-        required=False, max_length=200, label="Or: collected by",
+        required=False,
+        max_length=200,
+        label="Or: collected by",
         help_text="A person the resident authorised (say how in the note).",
-    )  # fmt: skip
+    )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
 
 
 def _step(to_status, label, run, form):
     return WorkflowStep(
-        name=to_status, label=label, run=run, form=form,
+        name=to_status,
+        label=label,
+        run=run,
+        form=form,
         available=lambda parcel: to_status in services.PARCEL_WORKFLOW.allowed(parcel.status),
-    )  # fmt: skip
+    )
 
 
 @admin.register(Parcel)
 class ParcelAdmin(DeskLoggedAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "tracking_number", "carrier", "unit", "resident", "size",
-                    "storage_location", "status", "recipient_moved_out", "created_at",
-                    "picked_up_at")  # fmt: skip
+    list_display = (
+        "id",
+        "tracking_number",
+        "carrier",
+        "unit",
+        "resident",
+        "size",
+        "storage_location",
+        "status",
+        "recipient_moved_out",
+        "created_at",
+        "picked_up_at",
+    )
     list_display_links = ("id", "tracking_number")
-    list_filter = (ParcelStateFilter, "status", "recipient_moved_out", "carrier", "size",
-                   "property")  # fmt: skip
-    search_fields = ("=id", "tracking_number", "unit__code", "resident__username",
-                     "resident__email", "resident__last_name", "storage_location")  # fmt: skip
+    list_filter = (
+        ParcelStateFilter,
+        "status",
+        "recipient_moved_out",
+        "carrier",
+        "size",
+        "property",
+    )
+    search_fields = (
+        "=id",
+        "tracking_number",
+        "unit__code",
+        "resident__username",
+        "resident__email",
+        "resident__last_name",
+        "storage_location",
+    )
     date_hierarchy = "created_at"
     list_select_related = ("unit", "resident")
     ordering = ("created_at",)  # the oldest waiting first
     inlines = [ParcelStatusChangeInline]
     workflow_steps = (
-        _step(S.PICKED_UP, "Hand over",
-              lambda parcel, user, **data: services.parcel_pick_up(parcel=parcel, by=user, **data),
-              PickUpForm),
-        _step(S.RETURNED, "Return to sender",
-              lambda parcel, user, note="": services.parcel_return(parcel=parcel, by=user,
-                                                                  note=note),
-              NoteForm),
-    )  # fmt: skip
+        _step(
+            S.PICKED_UP,
+            "Hand over",
+            lambda parcel, user, **data: services.parcel_pick_up(parcel=parcel, by=user, **data),
+            PickUpForm,
+        ),
+        _step(
+            S.RETURNED,
+            "Return to sender",
+            lambda parcel, user, note="": services.parcel_return(parcel=parcel, by=user, note=note),
+            NoteForm,
+        ),
+    )
 
     property_path = "property"
     area = services.AREA
@@ -169,15 +213,21 @@ class ParcelAdmin(DeskLoggedAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, ad
             return
         data = form.cleaned_data
         parcels = services.parcels_log(
-            by=request.user, unit=data["unit"], resident=data["resident"],
-            carrier=data["carrier"], tracking_numbers=data["tracking_numbers"],
-            size=data["size"], storage_location=data["storage_location"], note=data["note"],
-        )  # fmt: skip
+            by=request.user,
+            unit=data["unit"],
+            resident=data["resident"],
+            carrier=data["carrier"],
+            tracking_numbers=data["tracking_numbers"],
+            size=data["size"],
+            storage_location=data["storage_location"],
+            note=data["note"],
+        )
         obj.pk = parcels[0].pk
         self.message_user(
-            request, f"{counted(len(parcels), 'parcel')} logged for {parcels[0].resident}; "
+            request,
+            f"{counted(len(parcels), 'parcel')} logged for {parcels[0].resident}; "
             "they are told with their pickup code.",
-        )  # fmt: skip
+        )
 
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "title": "Log arriving parcels"}

@@ -59,9 +59,11 @@ class Parcel(WorkflowModel):
     )
     size = models.CharField(max_length=16, choices=ParcelSize.choices, default=ParcelSize.SMALL)
     storage_location = models.CharField(
-        max_length=100, blank=True, validators=[printable_line],
+        max_length=100,
+        blank=True,
+        validators=[printable_line],
         help_text='Where it is kept, e.g. "shelf B3".',
-    )  # fmt: skip
+    )
     note = text_field(NOTE_MAX_LENGTH, blank=True)
     pickup_code = models.CharField(max_length=PICKUP_CODE_LENGTH)
     logged_by = models.ForeignKey(

@@ -114,9 +114,16 @@ def parcels_log_check(*, by, unit, tracking_numbers, resident=None):
 
 
 def parcels_log(
-    *, by, unit, carrier, tracking_numbers, resident=None, size="small", storage_location="",
+    *,
+    by,
+    unit,
+    carrier,
+    tracking_numbers,
+    resident=None,
+    size="small",
+    storage_location="",
     note="",
-):  # fmt: skip
+):
     """The desk logs parcels that arrived for one resident of `unit` (the unit's resident
     when `resident` is None): one parcel per tracking number, all with one pickup code;
     each publishes `parcel.arrived`, so the resident is told. Returns the parcels."""
@@ -128,10 +135,18 @@ def parcels_log(
         parcels = []
         for number in numbers:
             parcel = PARCEL_WORKFLOW.start(
-                by=by, property=unit.property, unit=unit, resident=resident, carrier=carrier,
-                tracking_number=number, size=size, storage_location=storage_location,
-                note=note, pickup_code=code, logged_by=by,
-            )  # fmt: skip
+                by=by,
+                property=unit.property,
+                unit=unit,
+                resident=resident,
+                carrier=carrier,
+                tracking_number=number,
+                size=size,
+                storage_location=storage_location,
+                note=note,
+                pickup_code=code,
+                logged_by=by,
+            )
             events.parcel_arrived(parcel)
             parcels.append(parcel)
     return parcels
@@ -141,12 +156,17 @@ def _step(parcel, to_status, *, by, note="", apply=None, fields=()):
     actor = STAFF if by is None else parcel_desk_authorize(by)
     with transaction.atomic():
         parcel, change = PARCEL_WORKFLOW.transition(
-            parcel, to_status, user=by, actor=actor, note=note,
-            check_access=None if by is None else (
-                lambda locked: workflow_access_check(locked, by, actor, AREA)
-            ),
-            apply=apply, fields=fields,
-        )  # fmt: skip
+            parcel,
+            to_status,
+            user=by,
+            actor=actor,
+            note=note,
+            check_access=None
+            if by is None
+            else (lambda locked: workflow_access_check(locked, by, actor, AREA)),
+            apply=apply,
+            fields=fields,
+        )
         events.parcel_status_changed(parcel, change)
     return parcel
 
@@ -170,9 +190,13 @@ def parcel_pick_up(*, parcel, by, code="", collected_by="", note=""):
 
     how = f"Collected by {collected_by}: {note}" if collected_by else "Pickup code given."
     return _step(
-        parcel, S.PICKED_UP, by=by, note=f"{how} {note if code else ''}".strip(), apply=apply,
+        parcel,
+        S.PICKED_UP,
+        by=by,
+        note=f"{how} {note if code else ''}".strip(),
+        apply=apply,
         fields=["picked_up_at", "collected_by"],
-    )  # fmt: skip
+    )
 
 
 def parcel_return(*, parcel, by, note=""):
@@ -207,11 +231,14 @@ def _resident_tell(parcel, template, now):
     sent = []
     for channel in ("in_app", "email", "sms"):
         sent += notifications_request_for(
-            [parcel.resident], channel=channel, template=template, category="parcel",
+            [parcel.resident],
+            channel=channel,
+            template=template,
+            category="parcel",
             variables=_parcel_variables(parcel),
             not_before=None if channel == "in_app" else held_until,
             ignore_preferences=channel == "in_app",
-        )  # fmt: skip
+        )
     return sent
 
 
@@ -278,16 +305,28 @@ def parcels_return_lists_send(*, days=14, now=None):
                 continue
             desk = staff_for_property(prop.pk, [Role.SECURITY, Role.MANAGER])
             rows = [
-                {"parcel_id": p.pk, "unit": p.unit.code, "resident": str(p.resident),
-                 "tracking_number": p.tracking_number, "storage_location": p.storage_location,
-                 "arrived_on": _local_day(prop, p.created_at).isoformat()}
+                {
+                    "parcel_id": p.pk,
+                    "unit": p.unit.code,
+                    "resident": str(p.resident),
+                    "tracking_number": p.tracking_number,
+                    "storage_location": p.storage_location,
+                    "arrived_on": _local_day(prop, p.created_at).isoformat(),
+                }
                 for p in parcels
-            ]  # fmt: skip
+            ]
             notifications_request_for(
-                desk, channel="in_app", template="parcel_return_list_staff", category="parcel",
-                variables={"property": prop.name, "days": days, "parcels": rows,
-                           "count": len(rows)},
-            )  # fmt: skip
+                desk,
+                channel="in_app",
+                template="parcel_return_list_staff",
+                category="parcel",
+                variables={
+                    "property": prop.name,
+                    "days": days,
+                    "parcels": rows,
+                    "count": len(rows),
+                },
+            )
             sent += 1
     return sent
 
@@ -309,17 +348,33 @@ def residency_end_follow(*, resident_id, unit_id, end_date):
     waiting.update(recipient_moved_out=True)
     desk = staff_for_property(unit.property_id, [Role.SECURITY, Role.MANAGER])
     variables = {
-        "resident": str(resident), "unit": unit.code, "property": unit.property.name,
+        "resident": str(resident),
+        "unit": unit.code,
+        "property": unit.property.name,
         "end_date": end_date,
         "visitors": [
-            {"name": v.name, "expected_arrival": timezone.localtime(v.expected_arrival)
-             .strftime("%Y-%m-%d %H:%M")} for v in cancelled
+            {
+                "name": v.name,
+                "expected_arrival": timezone.localtime(v.expected_arrival).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+            }
+            for v in cancelled
         ],
-        "parcels": [{"parcel_id": p.pk, "tracking_number": p.tracking_number,
-                     "storage_location": p.storage_location} for p in flagged],
-    }  # fmt: skip
+        "parcels": [
+            {
+                "parcel_id": p.pk,
+                "tracking_number": p.tracking_number,
+                "storage_location": p.storage_location,
+            }
+            for p in flagged
+        ],
+    }
     notifications_request_for(
-        desk, channel="in_app", template="residency_ended_desk", category="parcel",
+        desk,
+        channel="in_app",
+        template="residency_ended_desk",
+        category="parcel",
         variables=variables,
-    )  # fmt: skip
+    )
     return cancelled, flagged

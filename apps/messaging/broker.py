@@ -189,13 +189,22 @@ def queue_migrate(name):
             if consumers:
                 raise BrokerManagementError(f"{name} has {consumers} consumers; stop them first")
         wanted = queue.bind(channel)
-        parked = Queue(holding, queue.exchange, routing_key=queue.routing_key, durable=True,
-                       binding_arguments=queue.binding_arguments)(channel)  # fmt: skip
+        parked = Queue(
+            holding,
+            queue.exchange,
+            routing_key=queue.routing_key,
+            durable=True,
+            binding_arguments=queue.binding_arguments,
+        )(channel)
         parked.declare()  # bound like the queue: publishes during the move land here
         carried = 0
         if rebuild:
-            channel.queue_unbind(name, queue.exchange.name, queue.routing_key or "",
-                                 arguments=queue.binding_arguments)  # fmt: skip
+            channel.queue_unbind(
+                name,
+                queue.exchange.name,
+                queue.routing_key or "",
+                arguments=queue.binding_arguments,
+            )
             carried = _move_messages(channel, name, holding)
             channel.queue_delete(name, if_empty=True)
             # A fresh channel for the new queue: RabbitMQ 3.10's channel keeps the state
@@ -205,8 +214,9 @@ def queue_migrate(name):
             channel = connection.channel()
             wanted, parked = queue.bind(channel), parked.bind(channel)
         wanted.declare()
-        parked.unbind_from(queue.exchange, routing_key=queue.routing_key,
-                           arguments=queue.binding_arguments)  # fmt: skip
+        parked.unbind_from(
+            queue.exchange, routing_key=queue.routing_key, arguments=queue.binding_arguments
+        )
         _move_messages(channel, holding, name)
         channel.queue_delete(holding, if_empty=True)
         channel.close()

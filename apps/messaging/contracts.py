@@ -204,14 +204,12 @@ def _checked(event_type, data):
     for field in _fields(event_type):
         if field.name not in data:
             if field.default is dataclasses.MISSING:
-                raise EventContractError(event_type.NAME, event_type.VERSION, field.name,
-                                         "missing")  # fmt: skip
+                raise EventContractError(event_type.NAME, event_type.VERSION, field.name, "missing")
             continue
         try:
             values[field.name] = field.decode(data[field.name])
         except _Mismatch as exc:
-            raise EventContractError(event_type.NAME, event_type.VERSION, field.name,
-                                     exc) from None  # fmt: skip
+            raise EventContractError(event_type.NAME, event_type.VERSION, field.name, exc) from None
     return values
 
 

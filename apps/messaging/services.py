@@ -58,9 +58,12 @@ def delivery_worker_lost(message_id, consumer):
     at the hard time limit): called by the worker's main process, before the message is
     requeued; the hold is cleared so that the next copy does not count it again."""
     return _delivery_attempt_upsert(
-        message_id, consumer, lost_workers=1, holding=False,
+        message_id,
+        consumer,
+        lost_workers=1,
+        holding=False,
         on_conflict="redeliveries = old.redeliveries + 1, holding = false",
-    )  # fmt: skip
+    )
 
 
 def delivery_attempt_hold(message_id, consumer, *, redelivered):
@@ -76,10 +79,13 @@ def delivery_attempt_hold(message_id, consumer, *, redelivered):
         "p.message_id = old.message_id AND p.consumer = old.consumer) THEN 1 ELSE 0 END"
     )
     return _delivery_attempt_upsert(
-        message_id, consumer, lost_workers=0, holding=True,
+        message_id,
+        consumer,
+        lost_workers=0,
+        holding=True,
         on_conflict=f"redeliveries = old.redeliveries {counted if redelivered else ''}, "
         "holding = true",
-    )  # fmt: skip
+    )
 
 
 def delivery_attempt_release(message_id, consumer):

@@ -64,11 +64,14 @@ def _within_time_limits(value):
         and len(value) == 2
         and all(
             seconds is None
-            or (isinstance(seconds, int | float) and not isinstance(seconds, bool)
-                and 0 < seconds <= limit)
+            or (
+                isinstance(seconds, int | float)
+                and not isinstance(seconds, bool)
+                and 0 < seconds <= limit
+            )
             for seconds, limit in zip(value, limits, strict=True)
         )
-    )  # fmt: skip
+    )
 
 
 def _count(value):

@@ -50,8 +50,9 @@ class NotificationAdmin(admin.ModelAdmin):
     )
     def resend_selected(self, request, queryset):
         try:
-            resent = notifications_resend(list(queryset.values_list("id", flat=True)),
-                                          by=request.user)  # fmt: skip
+            resent = notifications_resend(
+                list(queryset.values_list("id", flat=True)), by=request.user
+            )
         except Conflict as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return

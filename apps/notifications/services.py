@@ -139,17 +139,28 @@ def notifications_request_for(
     ]
     skipped = len(unique) - len(recipients)
     if skipped:
-        logger.info("%d of %d users opted out of %s over %s or have no address",
-                    skipped, len(unique), category, channel)  # fmt: skip
+        logger.info(
+            "%d of %d users opted out of %s over %s or have no address",
+            skipped,
+            len(unique),
+            category,
+            channel,
+        )
     notifications = _notifications_build(
-        recipients, channel=channel, template=template, variables=variables,
-        category=category, subject=subject, requested_by=requested_by,
-    )  # fmt: skip
+        recipients,
+        channel=channel,
+        template=template,
+        variables=variables,
+        category=category,
+        subject=subject,
+        requested_by=requested_by,
+    )
     return _notifications_create(notifications, urgency=urgency, not_before=not_before)
 
 
-def _notifications_build(users, *, channel, template, variables, category, subject,
-                         requested_by, address=""):  # fmt: skip
+def _notifications_build(
+    users, *, channel, template, variables, category, subject, requested_by, address=""
+):
     """Unsaved notifications, one per user (None: to `address` only), rendered once."""
     variables = dict(variables or {})
     rendered_subject, body_text, body_html = _render(template, variables, channel)
@@ -196,17 +207,29 @@ def notification_request(
         raise NotificationRequestError("an in-app notification needs a user")
     if user is not None and not address:
         created = notifications_request_for(
-            [user], channel=channel, template=template, variables=variables,
-            category=category, subject=subject, requested_by=requested_by, explicit=explicit,
-        )  # fmt: skip
+            [user],
+            channel=channel,
+            template=template,
+            variables=variables,
+            category=category,
+            subject=subject,
+            requested_by=requested_by,
+            explicit=explicit,
+        )
         return created[0] if created else None
     if user is not None and not users_opted_in([user], category, channel, explicit=explicit):
         logger.info("user %s opted out of %s over %s", user.pk, category, channel)
         return None
     notifications = _notifications_build(
-        [user], address=address, channel=channel, template=template, variables=variables,
-        category=category, subject=subject, requested_by=requested_by,
-    )  # fmt: skip
+        [user],
+        address=address,
+        channel=channel,
+        template=template,
+        variables=variables,
+        category=category,
+        subject=subject,
+        requested_by=requested_by,
+    )
     return _notifications_create(notifications)[0]
 
 
@@ -223,8 +246,16 @@ def notification_render(notification):
 # Written row by row only for the few notifications that need more than the attempt's
 # one UPDATE: those turned `unknown` or resent, and those requested before bodies were
 # rendered.
-_REWRITTEN_FIELDS = ["status", "attempt_started_at", "last_error", "subject", "body_text",
-                     "body_html", "resends", "resend_requested_at"]  # fmt: skip
+_REWRITTEN_FIELDS = [
+    "status",
+    "attempt_started_at",
+    "last_error",
+    "subject",
+    "body_text",
+    "body_html",
+    "resends",
+    "resend_requested_at",
+]
 
 
 def notifications_deliver(notification_ids, *, resend=False):
@@ -324,8 +355,11 @@ def _rest_requeue(notification_ids, failures, *, resend=False):
             _resends_publish(
                 Notification.objects.filter(id__in=notification_ids, status=Status.UNKNOWN)
             )
-    logger.warning("batch stopped at the soft time limit; %d of %d notifications re-queued",
-                   len(rest), len(notification_ids))  # fmt: skip
+    logger.warning(
+        "batch stopped at the soft time limit; %d of %d notifications re-queued",
+        len(rest),
+        len(notification_ids),
+    )
 
 
 def _unknown_outcome_reason(notification):
@@ -352,10 +386,13 @@ def _outcome_unknown(notification, reason, now):
     ):
         after = settings.NOTIFICATION_UNKNOWN_RESEND_AFTER
         notification.resend_requested_at = now
-        history.append(_status_set(
-            notification, Status.UNKNOWN,
-            f"{notification.category}: resent in {after}s, marked as a possible duplicate",
-        ))  # fmt: skip
+        history.append(
+            _status_set(
+                notification,
+                Status.UNKNOWN,
+                f"{notification.category}: resent in {after}s, marked as a possible duplicate",
+            )
+        )
     return history
 
 
@@ -399,8 +436,9 @@ def _attempts_start(backend, notification_ids, *, resend=False):
                 )
                 rewritten.append(notification)
             elif notification.status in (Status.SENT, Status.UNKNOWN):
-                logger.info("notification %s is %s; not sending again", notification.id,
-                            notification.status)  # fmt: skip
+                logger.info(
+                    "notification %s is %s; not sending again", notification.id, notification.status
+                )
                 continue
             if notification.attempt_started_at is not None:
                 started = notification.attempt_started_at.isoformat()
@@ -411,8 +449,9 @@ def _attempts_start(backend, notification_ids, *, resend=False):
                     unknown.append(notification)
                     continue
                 detail = f"; resent with the same idempotency key after attempt from {started}"
-                logger.warning("notification %s: attempt without outcome%s", notification.id,
-                               detail)  # fmt: skip
+                logger.warning(
+                    "notification %s: attempt without outcome%s", notification.id, detail
+                )
             if not notification.is_rendered:
                 notification_render(notification)
                 rewritten.append(notification)
@@ -507,10 +546,13 @@ def notifications_attempt_failed(errors, *, retry_in=None):
         notification.last_error = error[:5000]
         if notification.status == Status.PENDING:  # the delivery stopped before it
             return [_status_set(notification, Status.PENDING, f"not attempted: {error}{when}")]
-        return [_status_set(
-            notification, Status.PENDING,
-            f"attempt {notification.attempts} failed: {error}{when}",
-        )]  # fmt: skip
+        return [
+            _status_set(
+                notification,
+                Status.PENDING,
+                f"attempt {notification.attempts} failed: {error}{when}",
+            )
+        ]
 
     _settle(errors, retry)
 

@@ -62,18 +62,20 @@ class MessagingCollector:
         backlog = outbox_stats()
         failures = selectors.message_failures_by_consumer()
         yield GaugeMetricFamily(
-            "propmgmt_outbox_unpublished", "Due outbox rows not yet published",
+            "propmgmt_outbox_unpublished",
+            "Due outbox rows not yet published",
             value=backlog["unpublished"],
-        )  # fmt: skip
+        )
         yield GaugeMetricFamily(
             "propmgmt_outbox_oldest_unpublished_age_seconds",
             "Age of the oldest due unpublished outbox row (0 when none)",
             value=backlog["oldest_unpublished_age"],
         )
         yield GaugeMetricFamily(
-            "propmgmt_outbox_parked", "Outbox rows parked after repeated failures",
+            "propmgmt_outbox_parked",
+            "Outbox rows parked after repeated failures",
             value=backlog["parked"],
-        )  # fmt: skip
+        )
         dead = GaugeMetricFamily(
             "propmgmt_consumer_dead_lettered",
             "Messages a consumer dead-lettered (failure records still kept)",

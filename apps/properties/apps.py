@@ -9,10 +9,17 @@ class PropertiesConfig(AppConfig):
     # Managers look after their properties' units, residents and staff assignments.
     role_permissions = {
         Role.MANAGER: (
-            "view_property", "change_property",
-            "view_unit", "add_unit", "change_unit",
-            "view_residency", "add_residency", "change_residency",
-            "view_staffassignment", "add_staffassignment", "change_staffassignment",
+            "view_property",
+            "change_property",
+            "view_unit",
+            "add_unit",
+            "change_unit",
+            "view_residency",
+            "add_residency",
+            "change_residency",
+            "view_staffassignment",
+            "add_staffassignment",
+            "change_staffassignment",
             "delete_staffassignment",
         ),
-    }  # fmt: skip
+    }

@@ -78,9 +78,12 @@ class Residency(models.Model):
         max_length=16, choices=Status.choices, default=Status.APPROVED, db_index=True
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     # When the office's job (residency_moves_process) saw the move-in and the move-out
     # take effect, and published residency.started / residency.ended: once each.

@@ -75,12 +75,19 @@ def residency_moves_process(*, now=None):
     today = timezone.localdate(now)
     approved = Residency.objects.filter(status=Residency.Status.APPROVED)
     started = _moves_claim(
-        approved.filter(Q(end_date__isnull=True) | Q(end_date__gte=today),
-                        start_date__lte=today, started_at__isnull=True),
-        "started_at", events.residency_started, now,
-    )  # fmt: skip
+        approved.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today),
+            start_date__lte=today,
+            started_at__isnull=True,
+        ),
+        "started_at",
+        events.residency_started,
+        now,
+    )
     ended = _moves_claim(
         approved.filter(end_date__lt=today, ended_at__isnull=True),
-        "ended_at", events.residency_ended, now,
-    )  # fmt: skip
+        "ended_at",
+        events.residency_ended,
+        now,
+    )
     return started, ended

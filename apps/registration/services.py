@@ -60,9 +60,15 @@ def user_confirmation_url(user) -> str:
 
 
 def user_register(
-    *, email, password, unit: Unit | None = None, invitation_token="", first_name="",
-    last_name="", phone="",
-) -> User | None:  # fmt: skip
+    *,
+    email,
+    password,
+    unit: Unit | None = None,
+    invitation_token="",
+    first_name="",
+    last_name="",
+    phone="",
+) -> User | None:
     """Register an inactive resident, or, when the email already has an account, publish
     `user.registration_repeated` instead and change nothing.
 
@@ -99,9 +105,11 @@ def user_register(
                         )
                     elif unit is not None:
                         Residency.objects.create(
-                            resident=user, unit=unit, start_date=timezone.localdate(),
+                            resident=user,
+                            unit=unit,
+                            start_date=timezone.localdate(),
                             status=Residency.Status.PENDING,
-                        )  # fmt: skip
+                        )
             except IntegrityError:
                 # Registered concurrently (or the email is someone's username).
                 existing = User.objects.filter(email__iexact=email).first() or (
@@ -183,9 +191,12 @@ def invitation_create(*, by, unit: Unit, email) -> Invitation:
     email = User.objects.normalize_email(email).strip().lower()
     with transaction.atomic():
         invitation = Invitation(
-            unit=unit, email=email, invited_by=by, nonce=secrets.token_hex(16),
+            unit=unit,
+            email=email,
+            invited_by=by,
+            nonce=secrets.token_hex(16),
             expires_at=timezone.now() + timedelta(seconds=settings.INVITATION_MAX_AGE),
-        )  # fmt: skip
+        )
         invitation.full_clean()
         invitation.save()
         events.invitation_created(invitation)
@@ -200,8 +211,9 @@ def invitation_revoke(invitation: Invitation, *, by) -> Invitation:
             raise Conflict(
                 f"This invitation is {invitation.status}; only a pending one can be revoked. "
                 "Allowed: none.",
-                status=invitation.status, allowed_transitions=[],
-            )  # fmt: skip
+                status=invitation.status,
+                allowed_transitions=[],
+            )
         invitation.status = Invitation.Status.REVOKED
         invitation.save(update_fields=["status"])
     return invitation
@@ -289,8 +301,9 @@ def residency_decide(residency: Residency, *, by, approve: bool) -> Residency:
             raise Conflict(
                 f"This residency is {residency.status}, not pending: it cannot be "
                 f"{target}. Allowed from '{residency.status}': none (final status).",
-                status=residency.status, allowed_transitions=[],
-            )  # fmt: skip
+                status=residency.status,
+                allowed_transitions=[],
+            )
         residency.status = target
         residency.decided_by, residency.decided_at = by, timezone.now()
         if not approve:
@@ -322,7 +335,7 @@ def residency_claim_notify(residency_id):
             category="account",
             user=manager,
             variables=variables,
-        )  # fmt: skip
+        )
         for manager in managers
         for channel in ("in_app", "email")
     ]

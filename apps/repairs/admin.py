@@ -80,13 +80,27 @@ def _step(to_status, label, form=None):
 class RepairRequestAdmin(
     ApiFiledAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin
 ):
-    list_display = ("id", "urgency", "status", "category", "property", "unit", "resident",
-                    "created_at", "resolved_at")  # fmt: skip
+    list_display = (
+        "id",
+        "urgency",
+        "status",
+        "category",
+        "property",
+        "unit",
+        "resident",
+        "created_at",
+        "resolved_at",
+    )
     list_display_links = ("id", "urgency")
-    list_filter = (RepairStateFilter, "status", "urgency", "category",
-                   "property")  # fmt: skip
-    search_fields = ("=id", "description", "unit__code", "resident__username",
-                     "resident__email", "property__name")  # fmt: skip
+    list_filter = (RepairStateFilter, "status", "urgency", "category", "property")
+    search_fields = (
+        "=id",
+        "description",
+        "unit__code",
+        "resident__username",
+        "resident__email",
+        "property__name",
+    )
     date_hierarchy = "created_at"
     list_select_related = ("property", "unit", "resident")
     # Urgent first (the urgency values sort by severity), then the oldest.

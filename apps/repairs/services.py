@@ -104,16 +104,23 @@ def repair_request_submit(
     several); the request starts `submitted` and `repair.requested` is published."""
     repair_submit_authorize(resident)
     unit = resident_unit_for(
-        resident, unit,
+        resident,
+        unit,
         missing="You have no current unit to request a repair for.",
         foreign="You can only request repairs for your current unit.",
-    )  # fmt: skip
+    )
     with transaction.atomic():
         repair = REPAIR_WORKFLOW.start(
-            by=resident, property=unit.property, unit=unit, resident=resident,
-            category=category, description=description, urgency=urgency,
-            preferred_time=preferred_time, preferred_window=preferred_window or "",
-        )  # fmt: skip
+            by=resident,
+            property=unit.property,
+            unit=unit,
+            resident=resident,
+            category=category,
+            description=description,
+            urgency=urgency,
+            preferred_time=preferred_time,
+            preferred_window=preferred_window or "",
+        )
         events.repair_requested(repair)
     return repair
 
@@ -136,13 +143,18 @@ def repair_transition(*, repair, to_status, user, note="", expected_version=None
     actor = STAFF if user is None else repair_transition_authorize(user, to_status)
     with transaction.atomic():
         repair, change = REPAIR_WORKFLOW.transition(
-            repair, to_status, user=user, actor=actor, note=note,
+            repair,
+            to_status,
+            user=user,
+            actor=actor,
+            note=note,
             expected_version=expected_version,
-            check_access=None if user is None else (
-                lambda locked: workflow_access_check(locked, user, actor, AREA)
-            ),
-            apply=_stamp_resolution, fields=["resolved_at"],
-        )  # fmt: skip
+            check_access=None
+            if user is None
+            else (lambda locked: workflow_access_check(locked, user, actor, AREA)),
+            apply=_stamp_resolution,
+            fields=["resolved_at"],
+        )
         events.repair_status_changed(repair, change)
     return repair
 
@@ -169,15 +181,21 @@ def repair_request_announce(repair_id):
     sent = []
     for channel in ("in_app", "email"):
         sent += notifications_request_for(
-            maintenance, channel=channel, template="repair_requested_staff",
-            category="repair", variables=variables,
-        )  # fmt: skip
+            maintenance,
+            channel=channel,
+            template="repair_requested_staff",
+            category="repair",
+            variables=variables,
+        )
     if repair.urgency == RepairUrgency.URGENT:
         managers = staff_for_property(repair.property_id, [Role.MANAGER])
         sent += notifications_request_for(
-            managers, channel="sms", template="repair_urgent_manager",
-            category="repair_urgent", variables=variables,
-        )  # fmt: skip
+            managers,
+            channel="sms",
+            template="repair_urgent_manager",
+            category="repair_urgent",
+            variables=variables,
+        )
     return sent
 
 
@@ -190,6 +208,9 @@ def repair_status_announce(repair_id, version):
     if version < repair.version or repair.resident is None:
         return None
     return notification_request(
-        user=repair.resident, channel="in_app", template="repair_status_resident",
-        category="repair", variables=_repair_variables(repair),
-    )  # fmt: skip
+        user=repair.resident,
+        channel="in_app",
+        template="repair_status_resident",
+        category="repair",
+        variables=_repair_variables(repair),
+    )

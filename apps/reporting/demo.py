@@ -28,11 +28,14 @@ URGENCY_WEIGHTS = {"low": 2, "normal": 6, "urgent": 1}
 STEP_HOURS = {"urgent": (0.2, 3, 1, 2), "normal": (10, 24, 36, 8), "low": (30, 72, 72, 8)}
 VISITOR_HOURS = [8, 9, 10, 10, 11, 11, 12, 13, 14, 15, 16, 17, 17, 18, 18, 19, 19, 20]
 ASSETS = [
-    ("Lift A", "lift", "48000.00", "good", 400), ("Lift B", "lift", "52000.00", "fair", 25),
-    ("Boiler", "boiler", "12500.00", "fair", 80), ("Main door", "door", "3200.00", "good", 700),
-    ("Rooftop HVAC", "hvac", "27000.00", "poor", 15), ("Switchboard", "electrical",
-    "8800.00", "good", 200), ("Water pumps", "plumbing", "6400.00", "broken", -30),
-]  # fmt: skip
+    ("Lift A", "lift", "48000.00", "good", 400),
+    ("Lift B", "lift", "52000.00", "fair", 25),
+    ("Boiler", "boiler", "12500.00", "fair", 80),
+    ("Main door", "door", "3200.00", "good", 700),
+    ("Rooftop HVAC", "hvac", "27000.00", "poor", 15),
+    ("Switchboard", "electrical", "8800.00", "good", 200),
+    ("Water pumps", "plumbing", "6400.00", "broken", -30),
+]
 
 
 def demo_history_seed(properties, seed=2026):
@@ -88,29 +91,46 @@ def _repairs(rng, residencies, worker, days, now):
             urgency = rng.choices(list(URGENCY_WEIGHTS), weights=URGENCY_WEIGHTS.values())[0]
             at = created = _at(rng, start, 7, 22)
             steps = [("", "submitted", created)]
-            targets = ["cancelled"] if rng.random() < 0.05 else [
-                "acknowledged", "scheduled", "in_progress", "resolved", "closed",
-            ]  # fmt: skip
+            targets = (
+                ["cancelled"]
+                if rng.random() < 0.05
+                else [
+                    "acknowledged",
+                    "scheduled",
+                    "in_progress",
+                    "resolved",
+                    "closed",
+                ]
+            )
             for target, mean in zip(targets, [*STEP_HOURS[urgency], 72], strict=False):
                 at += timedelta(hours=rng.expovariate(1 / mean))
                 steps.append((steps[-1][1], target, at))
             if at > now:
                 continue  # history is finished work: today's open work is the live demo's
             repair = RepairRequest(
-                property_id=residency.unit.property_id, unit=residency.unit,
-                resident=residency.resident, category=rng.choice(RepairCategory.values),
-                urgency=urgency, description=f"{MARKER} {urgency} repair",
-                status=steps[-1][1], version=len(steps),
+                property_id=residency.unit.property_id,
+                unit=residency.unit,
+                resident=residency.resident,
+                category=rng.choice(RepairCategory.values),
+                urgency=urgency,
+                description=f"{MARKER} {urgency} repair",
+                status=steps[-1][1],
+                version=len(steps),
                 resolved_at=next((when for _, to, when in steps if to == "resolved"), None),
-            )  # fmt: skip
+            )
             planned.append((repair, steps))
     RepairRequest.objects.bulk_create([repair for repair, _ in planned])
     RepairStatusChange.objects.bulk_create(
-        RepairStatusChange(repair=repair, from_status=frm, to_status=to, changed_at=when,
-                           changed_by=worker if frm else repair.resident)
+        RepairStatusChange(
+            repair=repair,
+            from_status=frm,
+            to_status=to,
+            changed_at=when,
+            changed_by=worker if frm else repair.resident,
+        )
         for repair, steps in planned
         for frm, to, when in steps
-    )  # fmt: skip
+    )
     _created_at_set(RepairRequest, [(r.id, steps[0][2], steps[-1][2]) for r, steps in planned])
 
 
@@ -128,11 +148,15 @@ def _complaints(rng, residencies, days, now):
         if at > now:
             continue
         complaint = Complaint(
-            property_id=residency.unit.property_id, unit=residency.unit,
-            resident=residency.resident, category=rng.choice(ComplaintCategory.values),
-            subject="Demo complaint", description=MARKER, status=steps[-1][1],
+            property_id=residency.unit.property_id,
+            unit=residency.unit,
+            resident=residency.resident,
+            category=rng.choice(ComplaintCategory.values),
+            subject="Demo complaint",
+            description=MARKER,
+            status=steps[-1][1],
             version=len(steps),
-        )  # fmt: skip
+        )
         if complaint.status == "resolved":
             complaint.resolved_at = steps[-1][2]
             rated_at = steps[-1][2] + timedelta(hours=rng.uniform(1, 48))
@@ -160,11 +184,19 @@ def _visitors(rng, prop, residencies, days, now):
             departed = arrived + timedelta(hours=rng.uniform(0.3, 4))
             if departed > now:
                 continue
-            planned.append(Visitor(
-                unit=residency.unit, property=prop, host=residency.resident, name="Demo visitor",
-                expected_arrival=arrived, status="departed", arrived_at=arrived,
-                departed_at=departed, version=3,
-            ))  # fmt: skip
+            planned.append(
+                Visitor(
+                    unit=residency.unit,
+                    property=prop,
+                    host=residency.resident,
+                    name="Demo visitor",
+                    expected_arrival=arrived,
+                    status="departed",
+                    arrived_at=arrived,
+                    departed_at=departed,
+                    version=3,
+                )
+            )
     Visitor.objects.bulk_create(planned)
     VisitorStatusChange.objects.bulk_create(
         VisitorStatusChange(visitor=visitor, from_status=frm, to_status=to, changed_at=when)
@@ -185,35 +217,53 @@ def _parcels(rng, prop, residencies, days, now):
             residency = rng.choice(residencies)
             arrived = start + timedelta(hours=rng.uniform(9, 17))
             returned = rng.random() < 0.05
-            done = arrived + (timedelta(days=14) if returned else
-                              timedelta(hours=rng.choice([1, 3, 6, 20, 26, 48, 70])))  # fmt: skip
+            done = arrived + (
+                timedelta(days=14)
+                if returned
+                else timedelta(hours=rng.choice([1, 3, 6, 20, 26, 48, 70]))
+            )
             if done > now:
                 continue
             status = ParcelStatus.RETURNED if returned else ParcelStatus.PICKED_UP
-            planned.append(Parcel(
-                property=prop, unit=residency.unit, resident=residency.resident,
-                carrier=rng.choice(["postal", "ups", "dhl", "amazon"]),
-                tracking_number=f"DEMO{len(planned):06d}", note=MARKER, pickup_code="000000",
-                status=status, version=2,
-                picked_up_at=None if returned else done, returned_at=done if returned else None,
-                collected_by="" if returned else str(residency.resident),
-            ))  # fmt: skip
+            planned.append(
+                Parcel(
+                    property=prop,
+                    unit=residency.unit,
+                    resident=residency.resident,
+                    carrier=rng.choice(["postal", "ups", "dhl", "amazon"]),
+                    tracking_number=f"DEMO{len(planned):06d}",
+                    note=MARKER,
+                    pickup_code="000000",
+                    status=status,
+                    version=2,
+                    picked_up_at=None if returned else done,
+                    returned_at=done if returned else None,
+                    collected_by="" if returned else str(residency.resident),
+                )
+            )
             planned[-1].demo_times = (arrived, done)
     Parcel.objects.bulk_create(planned)
     _created_at_set(Parcel, [(p.id, *p.demo_times) for p in planned])
     ParcelStatusChange.objects.bulk_create(
         ParcelStatusChange(parcel=parcel, from_status=frm, to_status=to, changed_at=at)
         for parcel in planned
-        for frm, to, at in (("", ParcelStatus.WAITING, parcel.demo_times[0]),
-                            (ParcelStatus.WAITING, parcel.status, parcel.demo_times[1]))
-    )  # fmt: skip
+        for frm, to, at in (
+            ("", ParcelStatus.WAITING, parcel.demo_times[0]),
+            (ParcelStatus.WAITING, parcel.status, parcel.demo_times[1]),
+        )
+    )
 
 
 def _assets(prop):
     today = timezone.localdate()
     for name, category, cost, condition, warranty_days in ASSETS:
         Asset.objects.get_or_create(
-            property=prop, name=name,
-            defaults={"category": category, "cost": Decimal(cost), "condition": condition,
-                      "warranty_end": today + timedelta(days=warranty_days)},
-        )  # fmt: skip
+            property=prop,
+            name=name,
+            defaults={
+                "category": category,
+                "cost": Decimal(cost),
+                "condition": condition,
+                "warranty_end": today + timedelta(days=warranty_days),
+            },
+        )

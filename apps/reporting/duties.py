@@ -36,9 +36,12 @@ DIGEST_TIME = time(7, 0)
 # A digest not sent by then (beat was down) is skipped rather than sent late in the day.
 DIGEST_LATEST = time(10, 0)
 OPEN_REPAIR_STATUSES = [
-    RepairStatus.SUBMITTED, RepairStatus.ACKNOWLEDGED, RepairStatus.SCHEDULED,
-    RepairStatus.IN_PROGRESS, RepairStatus.REOPENED,
-]  # fmt: skip
+    RepairStatus.SUBMITTED,
+    RepairStatus.ACKNOWLEDGED,
+    RepairStatus.SCHEDULED,
+    RepairStatus.IN_PROGRESS,
+    RepairStatus.REOPENED,
+]
 
 
 def duty_notice_claim(duty, subject_id, level=""):
@@ -68,14 +71,19 @@ def repair_sla_escalate(now=None):
                     continue
                 managers = staff_for_property(repair.property_id, [Role.MANAGER])
                 notifications_request_for(
-                    managers, channel="in_app", template="repair_sla_escalation",
+                    managers,
+                    channel="in_app",
+                    template="repair_sla_escalation",
                     category="repair_urgent" if urgency == RepairUrgency.URGENT else "repair",
                     variables={
-                        "repair_id": repair.id, "category": repair.get_category_display(),
-                        "urgency": repair.get_urgency_display(), "unit": repair.unit.code,
-                        "property": repair.property.name, "limit": limit_text(limit),
+                        "repair_id": repair.id,
+                        "category": repair.get_category_display(),
+                        "urgency": repair.get_urgency_display(),
+                        "unit": repair.unit.code,
+                        "property": repair.property.name,
+                        "limit": limit_text(limit),
                     },
-                )  # fmt: skip
+                )
                 escalated += 1
                 logger.info("repair %s not acknowledged within %s: escalated", repair.id, level)
     return escalated
@@ -98,9 +106,11 @@ def repairs_auto_close(now=None, days=None):
     for repair in due:
         try:
             repair_transition(
-                repair=repair, to_status=RepairStatus.CLOSED, user=None,
+                repair=repair,
+                to_status=RepairStatus.CLOSED,
+                user=None,
                 note=f"Closed automatically {days} days after it was resolved.",
-            )  # fmt: skip
+            )
         except Conflict:
             continue  # closed or reopened meanwhile (e.g. by a concurrent run)
         closed += 1
@@ -121,12 +131,16 @@ def visitors_overstay_report(now=None):
                 continue
             security = staff_for_property(visitor.property_id, [Role.SECURITY], on_duty_only=True)
             notifications_request_for(
-                security, channel="in_app", template="visitor_overstay", category="visitor",
+                security,
+                channel="in_app",
+                template="visitor_overstay",
+                category="visitor",
                 variables={
-                    "visitor": visitor.name, "unit": visitor.unit.code,
+                    "visitor": visitor.name,
+                    "unit": visitor.unit.code,
                     "arrived_at": timezone.localtime(visitor.arrived_at).strftime("%Y-%m-%d %H:%M"),
                 },
-            )  # fmt: skip
+            )
             reported += 1
     return reported
 
@@ -162,12 +176,16 @@ def manager_digests_send(now=None):
         variables = {**_digest_variables(prop, since, now), "day": local.date().isoformat()}
         for manager in staff_for_property(prop.id, [Role.MANAGER]):
             with transaction.atomic():
-                if not duty_notice_claim("manager_digest", f"{prop.id}:{manager.id}",
-                                         local.date().isoformat()):  # fmt: skip
+                if not duty_notice_claim(
+                    "manager_digest", f"{prop.id}:{manager.id}", local.date().isoformat()
+                ):
                     continue
                 notifications_request_for(
-                    [manager], channel="email", template="manager_digest", category="general",
+                    [manager],
+                    channel="email",
+                    template="manager_digest",
+                    category="general",
                     variables=variables,
-                )  # fmt: skip
+                )
                 sent += 1
     return sent

@@ -84,19 +84,27 @@ REPAIR_STATUS_METRICS = {
 
 def repair_requested_fact(repair):
     return ReportFact(
-        "repair", repair.repair_id, "requested", REPAIR_REQUESTED, repair.property_id,
-        repair.requested_at, counters=[Counter(Metric.REPAIRS_OPENED, repair.category,
-                                                repair.urgency)],
-    )  # fmt: skip
+        "repair",
+        repair.repair_id,
+        "requested",
+        REPAIR_REQUESTED,
+        repair.property_id,
+        repair.requested_at,
+        counters=[Counter(Metric.REPAIRS_OPENED, repair.category, repair.urgency)],
+    )
 
 
 def repair_status_fact(change):
     """Resolved, cancelled and reopened repairs move the counters; the acknowledgement of
     a new request and every resolution add a duration measured from the request."""
     fact = ReportFact(
-        "repair", change.repair_id, f"status:v{change.version}", REPAIR_STATUS_CHANGED,
-        change.property_id, change.changed_at,
-    )  # fmt: skip
+        "repair",
+        change.repair_id,
+        f"status:v{change.version}",
+        REPAIR_STATUS_CHANGED,
+        change.property_id,
+        change.changed_at,
+    )
     metric = REPAIR_STATUS_METRICS.get(change.status)
     if metric is not None:
         fact.counters.append(Counter(metric, change.category, change.urgency))
@@ -114,9 +122,14 @@ def repair_status_fact(change):
 # --- complaints ---------------------------------------------------------------------
 def complaint_filed_fact(complaint):
     return ReportFact(
-        "complaint", complaint.complaint_id, "filed", COMPLAINT_FILED, complaint.property_id,
-        complaint.occurred_at, counters=[Counter(Metric.COMPLAINTS_FILED, complaint.category)],
-    )  # fmt: skip
+        "complaint",
+        complaint.complaint_id,
+        "filed",
+        COMPLAINT_FILED,
+        complaint.property_id,
+        complaint.occurred_at,
+        counters=[Counter(Metric.COMPLAINTS_FILED, complaint.category)],
+    )
 
 
 def complaint_resolved_fact(update):
@@ -125,43 +138,66 @@ def complaint_resolved_fact(update):
     if update.change != CHANGE_STATUS or update.status != ComplaintStatus.RESOLVED:
         return None
     return ReportFact(
-        "complaint", update.complaint_id, "resolved", COMPLAINT_UPDATED, update.property_id,
-        update.occurred_at, counters=[Counter(Metric.COMPLAINTS_RESOLVED, update.category)],
-    )  # fmt: skip
+        "complaint",
+        update.complaint_id,
+        "resolved",
+        COMPLAINT_UPDATED,
+        update.property_id,
+        update.occurred_at,
+        counters=[Counter(Metric.COMPLAINTS_RESOLVED, update.category)],
+    )
 
 
 def complaint_rated_fact(complaint):
     return ReportFact(
-        "complaint", complaint.complaint_id, "rated", COMPLAINT_RATED, complaint.property_id,
+        "complaint",
+        complaint.complaint_id,
+        "rated",
+        COMPLAINT_RATED,
+        complaint.property_id,
         complaint.rated_at,
         counters=[Counter(Metric.COMPLAINTS_RATED, complaint.category, total=complaint.rating)],
-    )  # fmt: skip
+    )
 
 
 # --- visitors -----------------------------------------------------------------------
 def visitor_arrived_fact(visitor):
     # The hour of arrival is filled in when the fact is folded (it needs the time zone).
     return ReportFact(
-        "visitor", visitor.visitor_id, "arrived", VISITOR_ARRIVED, visitor.property_id,
-        visitor.arrived_at or visitor.occurred_at, counters=[Counter(Metric.VISITOR_ARRIVALS)],
-    )  # fmt: skip
+        "visitor",
+        visitor.visitor_id,
+        "arrived",
+        VISITOR_ARRIVED,
+        visitor.property_id,
+        visitor.arrived_at or visitor.occurred_at,
+        counters=[Counter(Metric.VISITOR_ARRIVALS)],
+    )
 
 
 # --- parcels ------------------------------------------------------------------------
 def parcel_arrived_fact(parcel):
     return ReportFact(
-        "parcel", parcel.parcel_id, "arrived", PARCEL_ARRIVED, parcel.property_id,
-        parcel.arrived_at, counters=[Counter(Metric.PARCELS_RECEIVED)],
-    )  # fmt: skip
+        "parcel",
+        parcel.parcel_id,
+        "arrived",
+        PARCEL_ARRIVED,
+        parcel.property_id,
+        parcel.arrived_at,
+        counters=[Counter(Metric.PARCELS_RECEIVED)],
+    )
 
 
 def parcel_status_fact(change):
     """A pickup counts, with its time since arrival (a histogram bucket); so does a return.
     Both steps are final: each happens once per parcel."""
     fact = ReportFact(
-        "parcel", change.parcel_id, change.status, PARCEL_STATUS_CHANGED, change.property_id,
+        "parcel",
+        change.parcel_id,
+        change.status,
+        PARCEL_STATUS_CHANGED,
+        change.property_id,
         change.changed_at,
-    )  # fmt: skip
+    )
     if change.status == ParcelStatus.PICKED_UP:
         fact.counters.append(Counter(Metric.PARCELS_PICKED_UP))
         seconds = max(int((change.changed_at - change.arrived_at).total_seconds()), 0)
@@ -183,9 +219,14 @@ def residency_move_fact(move):
     """A move-in (residency.started) or a move-out (residency.ended): once each per
     residency."""
     return ReportFact(
-        "residency", move.residency_id, move.NAME.split(".")[1], move.NAME, move.property_id,
-        move.at, counters=[Counter(MOVE_METRICS[move.NAME])],
-    )  # fmt: skip
+        "residency",
+        move.residency_id,
+        move.NAME.split(".")[1],
+        move.NAME,
+        move.property_id,
+        move.at,
+        counters=[Counter(MOVE_METRICS[move.NAME])],
+    )
 
 
 # The events the reporting consumer counts, each with the builder of its fact (None when
@@ -246,70 +287,135 @@ def facts_from_rows(start, end, property_ids=None):
         return queryset.filter(**{f"{prop}__in": property_ids})
 
     repairs = scoped(RepairRequest.objects.filter(created_at__gte=start, created_at__lt=end))
-    yield from map(repair_requested_fact, _rows(
-        repairs, repair_id=F("id"), property_id=None, category=None, urgency=None,
-        requested_at=F("created_at"),
-    ))  # fmt: skip
+    yield from map(
+        repair_requested_fact,
+        _rows(
+            repairs,
+            repair_id=F("id"),
+            property_id=None,
+            category=None,
+            urgency=None,
+            requested_at=F("created_at"),
+        ),
+    )
     changes = scoped(
         RepairStatusChange.objects.filter(
-            changed_at__gte=start, changed_at__lt=end, to_status__in=[
-                RepairStatus.ACKNOWLEDGED, *REPAIR_STATUS_METRICS,
+            changed_at__gte=start,
+            changed_at__lt=end,
+            to_status__in=[
+                RepairStatus.ACKNOWLEDGED,
+                *REPAIR_STATUS_METRICS,
             ],
-        ), "repair__property_id",
-    ).select_related("repair")  # fmt: skip
+        ),
+        "repair__property_id",
+    ).select_related("repair")
     changes = list(changes)
     for change, version in zip(changes, _repair_versions(changes), strict=True):
         repair = change.repair
-        fact = repair_status_fact(SimpleNamespace(
-            repair_id=repair.id, property_id=repair.property_id, category=repair.category,
-            urgency=repair.urgency, version=version, from_status=change.from_status,
-            status=change.to_status, changed_at=change.changed_at,
-            requested_at=repair.created_at,
-        ))  # fmt: skip
+        fact = repair_status_fact(
+            SimpleNamespace(
+                repair_id=repair.id,
+                property_id=repair.property_id,
+                category=repair.category,
+                urgency=repair.urgency,
+                version=version,
+                from_status=change.from_status,
+                status=change.to_status,
+                changed_at=change.changed_at,
+                requested_at=repair.created_at,
+            )
+        )
         if fact is not None:
             yield fact
     complaints = scoped(Complaint.objects.filter(created_at__gte=start, created_at__lt=end))
-    yield from map(complaint_filed_fact, _rows(
-        complaints, complaint_id=F("id"), property_id=None, category=None,
-        occurred_at=F("created_at"),
-    ))  # fmt: skip
+    yield from map(
+        complaint_filed_fact,
+        _rows(
+            complaints,
+            complaint_id=F("id"),
+            property_id=None,
+            category=None,
+            occurred_at=F("created_at"),
+        ),
+    )
     resolutions = scoped(
         ComplaintStatusChange.objects.filter(
             changed_at__gte=start, changed_at__lt=end, to_status=ComplaintStatus.RESOLVED
-        ), "complaint__property_id",
-    )  # fmt: skip
-    yield from map(complaint_resolved_fact, _rows(
-        resolutions, complaint_id=None, property_id=F("complaint__property_id"),
-        category=F("complaint__category"), occurred_at=F("changed_at"),
-        change=Value(CHANGE_STATUS), status=F("to_status"),
-    ))  # fmt: skip
+        ),
+        "complaint__property_id",
+    )
+    yield from map(
+        complaint_resolved_fact,
+        _rows(
+            resolutions,
+            complaint_id=None,
+            property_id=F("complaint__property_id"),
+            category=F("complaint__category"),
+            occurred_at=F("changed_at"),
+            change=Value(CHANGE_STATUS),
+            status=F("to_status"),
+        ),
+    )
     rated = scoped(Complaint.objects.filter(rated_at__gte=start, rated_at__lt=end))
-    yield from map(complaint_rated_fact, _rows(
-        rated.exclude(rating=None), complaint_id=F("id"), property_id=None, category=None,
-        rating=None, rated_at=None,
-    ))  # fmt: skip
+    yield from map(
+        complaint_rated_fact,
+        _rows(
+            rated.exclude(rating=None),
+            complaint_id=F("id"),
+            property_id=None,
+            category=None,
+            rating=None,
+            rated_at=None,
+        ),
+    )
     visitors = scoped(Visitor.objects.filter(arrived_at__gte=start, arrived_at__lt=end))
-    yield from map(visitor_arrived_fact, _rows(
-        visitors, visitor_id=F("id"), property_id=None, arrived_at=None,
-    ))  # fmt: skip
+    yield from map(
+        visitor_arrived_fact,
+        _rows(
+            visitors,
+            visitor_id=F("id"),
+            property_id=None,
+            arrived_at=None,
+        ),
+    )
     parcels = scoped(Parcel.objects.filter(created_at__gte=start, created_at__lt=end))
-    yield from map(parcel_arrived_fact, _rows(
-        parcels, parcel_id=F("id"), property_id=None, arrived_at=F("created_at"),
-    ))  # fmt: skip
+    yield from map(
+        parcel_arrived_fact,
+        _rows(
+            parcels,
+            parcel_id=F("id"),
+            property_id=None,
+            arrived_at=F("created_at"),
+        ),
+    )
     handed = scoped(
         ParcelStatusChange.objects.filter(
-            changed_at__gte=start, changed_at__lt=end,
+            changed_at__gte=start,
+            changed_at__lt=end,
             to_status__in=[ParcelStatus.PICKED_UP, ParcelStatus.RETURNED],
-        ), "parcel__property_id",
-    )  # fmt: skip
-    yield from map(parcel_status_fact, _rows(
-        handed, parcel_id=None, property_id=F("parcel__property_id"), status=F("to_status"),
-        changed_at=None, arrived_at=F("parcel__created_at"),
-    ))  # fmt: skip
+        ),
+        "parcel__property_id",
+    )
+    yield from map(
+        parcel_status_fact,
+        _rows(
+            handed,
+            parcel_id=None,
+            property_id=F("parcel__property_id"),
+            status=F("to_status"),
+            changed_at=None,
+            arrived_at=F("parcel__created_at"),
+        ),
+    )
     for move in MOVE_METRICS:
         for residency_id, property_id, at in residencies_moved(
             move.split(".")[1], start, end, property_ids
         ):
-            yield residency_move_fact(SimpleNamespace(
-                NAME=move, residency_id=residency_id, property_id=property_id, at=at,
-            ))  # fmt: skip
+            yield residency_move_fact(
+                SimpleNamespace(
+                    NAME=move,
+                    residency_id=residency_id,
+                    property_id=property_id,
+                    at=at,
+                )
+            )

@@ -62,12 +62,13 @@ def _scoped(queryset, property_ids, date_from=None, date_to=None):
 def _counters(metrics, group, property_ids, date_from, date_to, group_by):
     """{(period, property_id, *group): {metric: (count, total)}}."""
     rows = (
-        _scoped(DailyPropertyStat.objects.filter(metric__in=metrics), property_ids, date_from,
-                date_to)
+        _scoped(
+            DailyPropertyStat.objects.filter(metric__in=metrics), property_ids, date_from, date_to
+        )
         .annotate(period=_period(group_by))
         .values("period", "property_id", *group, "metric")
         .annotate(n=Sum("count"), sum=Sum("total"))
-    )  # fmt: skip
+    )
     table = defaultdict(dict)
     for row in rows:
         key = (row["period"], row["property_id"], *(row[g] for g in group))
@@ -174,14 +175,22 @@ def repairs_report(*, property_ids, date_from, date_to, group_by):
             ack_counts, ack_seconds, resolve_counts, resolve_seconds = values[len(counters) :]
             ack = _histogram(ack_counts, ack_seconds)
             resolve = _histogram(resolve_counts, resolve_seconds)
-            rows.append({
-                "period": start, "property_id": key[0], "category": key[1], "urgency": key[2],
-                **counts, "backlog": backlog[key],
-                "acknowledged": ack[0], "acknowledge_avg_seconds": ack[1],
-                "acknowledge_p90_seconds": ack[2],
-                "resolutions": resolve[0], "resolve_avg_seconds": resolve[1],
-                "resolve_p90_seconds": resolve[2],
-            })  # fmt: skip
+            rows.append(
+                {
+                    "period": start,
+                    "property_id": key[0],
+                    "category": key[1],
+                    "urgency": key[2],
+                    **counts,
+                    "backlog": backlog[key],
+                    "acknowledged": ack[0],
+                    "acknowledge_avg_seconds": ack[1],
+                    "acknowledge_p90_seconds": ack[2],
+                    "resolutions": resolve[0],
+                    "resolve_avg_seconds": resolve[1],
+                    "resolve_p90_seconds": resolve[2],
+                }
+            )
     return rows
 
 
@@ -193,12 +202,17 @@ def complaints_report(*, property_ids, date_from, date_to, group_by):
     rows = []
     for (start, property_id, category), counts in sorted(counters.items()):
         rated, stars = counts.get(Metric.COMPLAINTS_RATED, (0, 0))
-        rows.append({
-            "period": start, "property_id": property_id, "category": category,
-            "filed": counts.get(Metric.COMPLAINTS_FILED, (0, 0))[0],
-            "resolved": counts.get(Metric.COMPLAINTS_RESOLVED, (0, 0))[0],
-            "rated": rated, "rating_avg": round(stars / rated, 2) if rated else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "period": start,
+                "property_id": property_id,
+                "category": category,
+                "filed": counts.get(Metric.COMPLAINTS_FILED, (0, 0))[0],
+                "resolved": counts.get(Metric.COMPLAINTS_RESOLVED, (0, 0))[0],
+                "rated": rated,
+                "rating_avg": round(stars / rated, 2) if rated else None,
+            }
+        )
     return rows
 
 
@@ -208,10 +222,14 @@ def visitors_report(*, property_ids, date_from, date_to, group_by):
         [Metric.VISITOR_ARRIVALS], ("category",), property_ids, date_from, date_to, group_by
     )
     return [
-        {"period": start, "property_id": property_id, "hour": int(hour),
-         "arrivals": counts[Metric.VISITOR_ARRIVALS][0]}
+        {
+            "period": start,
+            "property_id": property_id,
+            "hour": int(hour),
+            "arrivals": counts[Metric.VISITOR_ARRIVALS][0],
+        }
         for (start, property_id, hour), counts in sorted(counters.items())
-    ]  # fmt: skip
+    ]
 
 
 def parcels_report(*, property_ids, date_from, date_to, group_by):
@@ -230,14 +248,17 @@ def parcels_report(*, property_ids, date_from, date_to, group_by):
     rows = []
     for (start, property_id), counts in sorted(counters.items()):
         times = buckets.get((start, property_id), [])
-        rows.append({
-            "period": start, "property_id": property_id,
-            "received": counts.get(Metric.PARCELS_RECEIVED, (0, 0))[0],
-            "picked_up": counts.get(Metric.PARCELS_PICKED_UP, (0, 0))[0],
-            "returned": counts.get(Metric.PARCELS_RETURNED, (0, 0))[0],
-            "pickup_median_seconds": histogram_percentile(times, 0.5),
-            "pickup_p90_seconds": histogram_percentile(times, 0.9),
-        })  # fmt: skip
+        rows.append(
+            {
+                "period": start,
+                "property_id": property_id,
+                "received": counts.get(Metric.PARCELS_RECEIVED, (0, 0))[0],
+                "picked_up": counts.get(Metric.PARCELS_PICKED_UP, (0, 0))[0],
+                "returned": counts.get(Metric.PARCELS_RETURNED, (0, 0))[0],
+                "pickup_median_seconds": histogram_percentile(times, 0.5),
+                "pickup_p90_seconds": histogram_percentile(times, 0.9),
+            }
+        )
     return rows
 
 
@@ -306,15 +327,23 @@ def amenities_report(*, property_ids, date_from, date_to, group_by):
         for amenity in amenities.values():
             closed = amenity.closures.all()
             open_hours = amenity.capacity * sum(
-                _open_hours(amenity, day) for day in days
+                _open_hours(amenity, day)
+                for day in days
                 if not any(c.starts_on <= day <= c.ends_on for c in closed)
-            )  # fmt: skip
+            )
             bookings, cancellations, no_shows, booked = counts.get((start, amenity.pk), [0] * 4)
-            rows.append({
-                "period": start, "property_id": amenity.property_id, "amenity_id": amenity.pk,
-                "amenity": amenity.name, "bookings": bookings, "cancellations": cancellations,
-                "no_shows": no_shows, "booked_hours": round(booked, 2),
-                "open_hours": round(open_hours, 2),
-                "utilisation": round(booked / open_hours, 4) if open_hours else None,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "period": start,
+                    "property_id": amenity.property_id,
+                    "amenity_id": amenity.pk,
+                    "amenity": amenity.name,
+                    "bookings": bookings,
+                    "cancellations": cancellations,
+                    "no_shows": no_shows,
+                    "booked_hours": round(booked, 2),
+                    "open_hours": round(open_hours, 2),
+                    "utilisation": round(booked / open_hours, 4) if open_hours else None,
+                }
+            )
     return rows

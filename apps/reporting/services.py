@@ -62,8 +62,9 @@ PERIOD_HISTOGRAMS = {
     Measure.RESOLVE: ("resolve_counts", "resolve_seconds"),
 }
 PERIOD_VALUES = (
-    *PERIOD_COUNTERS.values(), *(f for fields in PERIOD_HISTOGRAMS.values() for f in fields)
-)  # fmt: skip
+    *PERIOD_COUNTERS.values(),
+    *(f for fields in PERIOD_HISTOGRAMS.values() for f in fields),
+)
 
 
 def property_zones(property_ids):
@@ -110,13 +111,23 @@ def facts_fold(facts, zones):
             if counter.metric in PERIOD_COUNTERS:
                 at = list(PERIOD_COUNTERS).index(counter.metric)
                 for span in SPANS:
-                    key = (fact.property_id, span, period_start(local.date(), span),
-                           counter.category, counter.urgency)  # fmt: skip
+                    key = (
+                        fact.property_id,
+                        span,
+                        period_start(local.date(), span),
+                        counter.category,
+                        counter.urgency,
+                    )
                     repair_periods[key][at] += 1
         for duration in fact.durations:
             for span in SPANS:
-                key = (fact.property_id, span, period_start(local.date(), span),
-                       duration.category, duration.urgency)  # fmt: skip
+                key = (
+                    fact.property_id,
+                    span,
+                    period_start(local.date(), span),
+                    duration.category,
+                    duration.urgency,
+                )
                 _histogram_add(repair_periods[key], duration.measure, duration.seconds)
     return counters, repair_periods
 
@@ -232,9 +243,9 @@ def _stored(model, key_fields, value_fields, date_from, date_to, property_ids, *
     if property_ids is not None:
         rows = rows.filter(property_id__in=property_ids)
     return {
-        tuple(row[:-len(value_fields)]): list(row[-len(value_fields):])
+        tuple(row[: -len(value_fields)]): list(row[-len(value_fields) :])
         for row in rows.values_list(*key_fields, *value_fields)
-    }  # fmt: skip
+    }
 
 
 def _mend(model, key_fields, value_fields, expected, stored):
@@ -254,22 +265,37 @@ def _mend(model, key_fields, value_fields, expected, stored):
 
 def _asset_snapshots_mend(property_ids):
     """Bring every asset's snapshot up to the asset row, where the row is newer or differs."""
-    assets = Asset.objects.all() if property_ids is None else Asset.objects.filter(
-        property_id__in=property_ids
-    )  # fmt: skip
+    assets = (
+        Asset.objects.all()
+        if property_ids is None
+        else Asset.objects.filter(property_id__in=property_ids)
+    )
     stored = {s.asset_id: s for s in AssetSnapshot.objects.filter(asset_id__in=assets.values("id"))}
     changed = 0
     with connection.cursor() as cursor:
         for asset in assets:
             values = [
-                asset.id, asset.property_id, asset.category, asset.condition, asset.cost,
-                asset.status, asset.warranty_end, asset.version, asset.updated_at,
-            ]  # fmt: skip
+                asset.id,
+                asset.property_id,
+                asset.category,
+                asset.condition,
+                asset.cost,
+                asset.status,
+                asset.warranty_end,
+                asset.version,
+                asset.updated_at,
+            ]
             snapshot = stored.get(asset.id)
             current = snapshot and [
-                snapshot.asset_id, snapshot.property_id, snapshot.category, snapshot.condition,
-                snapshot.cost, snapshot.status, snapshot.warranty_end, snapshot.version,
-            ]  # fmt: skip
+                snapshot.asset_id,
+                snapshot.property_id,
+                snapshot.category,
+                snapshot.condition,
+                snapshot.cost,
+                snapshot.status,
+                snapshot.warranty_end,
+                snapshot.version,
+            ]
             if current == values[:-1]:
                 continue
             if snapshot is not None:
@@ -315,21 +341,42 @@ def report_period_reconcile(date_from, date_to, property_ids=None):
         )
         changed = {
             "counters": _mend(
-                DailyPropertyStat, COUNTER_KEY, ("count", "total"), counters,
-                _stored(DailyPropertyStat, COUNTER_KEY, ("count", "total"), date_from, date_to,
-                        property_ids),
+                DailyPropertyStat,
+                COUNTER_KEY,
+                ("count", "total"),
+                counters,
+                _stored(
+                    DailyPropertyStat,
+                    COUNTER_KEY,
+                    ("count", "total"),
+                    date_from,
+                    date_to,
+                    property_ids,
+                ),
             ),
             "repair_periods": sum(
                 _mend(
-                    RepairPeriodStat, PERIOD_KEY, PERIOD_VALUES,
-                    {k: v for k, v in repair_periods.items()
-                     if k[1] == span and period_start(date_from, span) <= k[2] <= date_to},
-                    _stored(RepairPeriodStat, PERIOD_KEY, PERIOD_VALUES,
-                            period_start(date_from, span), date_to, property_ids, span=span),
+                    RepairPeriodStat,
+                    PERIOD_KEY,
+                    PERIOD_VALUES,
+                    {
+                        k: v
+                        for k, v in repair_periods.items()
+                        if k[1] == span and period_start(date_from, span) <= k[2] <= date_to
+                    },
+                    _stored(
+                        RepairPeriodStat,
+                        PERIOD_KEY,
+                        PERIOD_VALUES,
+                        period_start(date_from, span),
+                        date_to,
+                        property_ids,
+                        span=span,
+                    ),
                 )
                 for span in SPANS
             ),
             "assets": _asset_snapshots_mend(property_ids),
-        }  # fmt: skip
+        }
     logger.info("reconciled reports %s..%s: %s", date_from, date_to, changed)
     return changed

@@ -75,10 +75,18 @@ def _step(action, to_status, label, service):
 
 @admin.register(Visitor)
 class VisitorAdmin(DeskLoggedAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "unit", "host", "status", "expected_arrival", "arrived_at",
-                    "on_site_for", "departed_at", "walk_in")  # fmt: skip
-    list_filter = (VisitorDayFilter, "status", "walk_in",
-                   "property")  # fmt: skip
+    list_display = (
+        "name",
+        "unit",
+        "host",
+        "status",
+        "expected_arrival",
+        "arrived_at",
+        "on_site_for",
+        "departed_at",
+        "walk_in",
+    )
+    list_filter = (VisitorDayFilter, "status", "walk_in", "property")
     search_fields = ("name", "vehicle_plate", "unit__code", "host__email")
     date_hierarchy = "expected_arrival"
     list_select_related = ("unit", "host")
@@ -120,9 +128,12 @@ class VisitorAdmin(DeskLoggedAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, a
             return
         data = form.cleaned_data
         visitor = services.visitor_walk_in(
-            by=request.user, unit=data["unit"], name=data["name"],
-            purpose=data["purpose"], vehicle_plate=data["vehicle_plate"],
-        )  # fmt: skip
+            by=request.user,
+            unit=data["unit"],
+            name=data["name"],
+            purpose=data["purpose"],
+            vehicle_plate=data["vehicle_plate"],
+        )
         obj.pk = visitor.pk
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -62,9 +62,11 @@ def visitor_expect_authorize(user):
 def visitor_desk_authorize(user):
     """Checking in and out and registering walk-ins: the gate's work."""
     return workflow_actor_required(
-        user, AREA, STAFF,
+        user,
+        AREA,
+        STAFF,
         message="Only security, managers and admins check visitors in and out.",
-    )  # fmt: skip
+    )
 
 
 def visitor_access_check(visitor, user):
@@ -81,17 +83,24 @@ def visitor_expect(
     in several)."""
     visitor_expect_authorize(host)
     unit = resident_unit_for(
-        host, unit,
+        host,
+        unit,
         missing="You have no current residency, so you cannot register visitors.",
         foreign="You can only register visitors for your current unit.",
-    )  # fmt: skip
+    )
     if expected_arrival < timezone.now():
         raise ValidationError({"expected_arrival": ["The expected arrival is in the past."]})
     with transaction.atomic():
         visitor = VISITOR_WORKFLOW.start(
-            by=host, unit=unit, property_id=unit.property_id, host=host, name=name,
-            expected_arrival=expected_arrival, purpose=purpose, vehicle_plate=vehicle_plate,
-        )  # fmt: skip
+            by=host,
+            unit=unit,
+            property_id=unit.property_id,
+            host=host,
+            name=name,
+            expected_arrival=expected_arrival,
+            purpose=purpose,
+            vehicle_plate=vehicle_plate,
+        )
         events.visitor_expected(visitor)
     return visitor
 
@@ -105,10 +114,20 @@ def visitor_walk_in(*, by, unit, name, host=None, purpose="", vehicle_plate="") 
     now = timezone.now()
     with transaction.atomic():
         visitor = VISITOR_WORKFLOW.start(
-            by=by, status=S.ARRIVED, at=now, unit=unit, property_id=unit.property_id,
-            host=host, name=name, expected_arrival=now, purpose=purpose,
-            vehicle_plate=vehicle_plate, walk_in=True, arrived_at=now, checked_in_by=by,
-        )  # fmt: skip
+            by=by,
+            status=S.ARRIVED,
+            at=now,
+            unit=unit,
+            property_id=unit.property_id,
+            host=host,
+            name=name,
+            expected_arrival=now,
+            purpose=purpose,
+            vehicle_plate=vehicle_plate,
+            walk_in=True,
+            arrived_at=now,
+            checked_in_by=by,
+        )
         events.visitor_arrived(visitor)
     return visitor
 
@@ -123,10 +142,14 @@ def _step(visitor, to_status, by, actor, *, at_field=None, by_field=None):
             setattr(locked, by_field, by)
 
     visitor, _ = VISITOR_WORKFLOW.transition(
-        visitor, to_status, user=by, actor=actor,
+        visitor,
+        to_status,
+        user=by,
+        actor=actor,
         check_access=lambda locked: visitor_access_check(locked, by),
-        apply=stamp, fields=[at_field, by_field] if at_field else [],
-    )  # fmt: skip
+        apply=stamp,
+        fields=[at_field, by_field] if at_field else [],
+    )
     return visitor
 
 
@@ -173,13 +196,19 @@ def visitor_arrival_announce(visitor_id):
     }
     security = staff_for_property(visitor.property_id, [Role.SECURITY], on_duty_only=True)
     sent = notifications_request_for(
-        security, channel="in_app", template="visitor_arrived_security",
-        category="visitor", variables=variables,
-    )  # fmt: skip
+        security,
+        channel="in_app",
+        template="visitor_arrived_security",
+        category="visitor",
+        variables=variables,
+    )
     if visitor.host_id:
         host = notification_request(
-            user=visitor.host, channel="in_app", template="visitor_arrived_host",
-            category="visitor", variables=variables,
-        )  # fmt: skip
+            user=visitor.host,
+            channel="in_app",
+            template="visitor_arrived_host",
+            category="visitor",
+            variables=variables,
+        )
         sent += [host] if host else []
     return sent

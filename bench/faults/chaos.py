@@ -21,9 +21,16 @@ class Fault:
 
 
 def chaos_plan(
-    *, kills, relay_kills, web_worker_kills, db_terminations, db_restarts, db_crashes,
-    broker_down, seed,
-):  # fmt: skip
+    *,
+    kills,
+    relay_kills,
+    web_worker_kills,
+    db_terminations,
+    db_restarts,
+    db_crashes,
+    broker_down,
+    seed,
+):
     rng = random.Random(seed)
     plan = []
     for _ in range(kills):
@@ -72,9 +79,21 @@ def database_sessions_terminate(url):
 
 class Chaos:
     def __init__(
-        self, plan, *, supervisor, node, database, database_url, progress, planned, log,
-        deadline, seed, busy_queues, beat_log,
-    ):  # fmt: skip
+        self,
+        plan,
+        *,
+        supervisor,
+        node,
+        database,
+        database_url,
+        progress,
+        planned,
+        log,
+        deadline,
+        seed,
+        busy_queues,
+        beat_log,
+    ):
         self.plan = plan
         self.database = database  # the suite's own PostgresServer
         self.beat_log = beat_log
@@ -223,9 +242,10 @@ class Chaos:
             problems.append(f"beat did not read and send {beat_probe}")
         recovered = time.monotonic() - back
         restarted = [
-            name for name, pid in before.items()
+            name
+            for name, pid in before.items()
             if sup.procs[name].pid != pid or not sup.procs[name].alive()
-        ]  # fmt: skip
+        ]
         if restarted:
             problems.append(f"restarted or dead after the database restart: {restarted}")
         self.problems += [f"{kind} {label}: {problem}" for problem in problems]

@@ -58,8 +58,16 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.base, SERVER_USER, SERVER_USER)
             shutil.chown(self.base / "socket", SERVER_USER, SERVER_USER)
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--no-instructions")  # fmt: skip
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-instructions",
+        )
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 "\n# the fault suite's server: see bench/faults/database.py\n"
@@ -72,8 +80,18 @@ class PostgresServer:
 
     def start(self, timeout=60):
         started = time.monotonic()
-        self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.base / "server.log"),
-                  "-w", "-t", str(timeout), timeout=timeout + 10)  # fmt: skip
+        self._run(
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "server.log"),
+            "-w",
+            "-t",
+            str(timeout),
+            timeout=timeout + 10,
+        )
         self.starts += 1
         return time.monotonic() - started
 
@@ -81,9 +99,20 @@ class PostgresServer:
         """`pg_ctl restart -m fast`: every session is ended, the server shuts down cleanly
         and starts again. Returns the seconds it took."""
         started = time.monotonic()
-        self._run("pg_ctl", "restart", "-D", str(self.data), "-m", "fast", "-w",
-                  "-t", str(timeout), "-l", str(self.base / "server.log"),
-                  timeout=timeout + 10)  # fmt: skip
+        self._run(
+            "pg_ctl",
+            "restart",
+            "-D",
+            str(self.data),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            str(timeout),
+            "-l",
+            str(self.base / "server.log"),
+            timeout=timeout + 10,
+        )
         self.starts += 1
         return time.monotonic() - started
 
@@ -98,5 +127,16 @@ class PostgresServer:
     def stop(self):
         if self.running():
             with contextlib.suppress(subprocess.SubprocessError):
-                self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w",
-                          "-t", "30", check=False, timeout=40)  # fmt: skip
+                self._run(
+                    "pg_ctl",
+                    "stop",
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    "30",
+                    check=False,
+                    timeout=40,
+                )

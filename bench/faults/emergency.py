@@ -106,8 +106,9 @@ def seed(residents, properties):
 
     with connection.cursor() as cursor:
         cursor.execute(SEED, {"properties": properties, "per_property": residents // properties})
-    return User.objects.create(username="estate-admin", email="admin@example.com",
-                               role=Role.ADMIN, is_staff=True)  # fmt: skip
+    return User.objects.create(
+        username="estate-admin", email="admin@example.com", role=Role.ADMIN, is_staff=True
+    )
 
 
 def provider_emails():
@@ -139,14 +140,16 @@ def check(emergency, ordinary, residents):
         )
         per_recipient = Counter((user_id, channel) for _, user_id, channel, _, _ in rows)
         statuses = Counter(status for *_, status, _ in rows)
-        email_rows = [(str(i), status, resends) for i, _, c, status, resends in rows
-                      if c == "email"]  # fmt: skip
+        email_rows = [
+            (str(i), status, resends) for i, _, c, status, resends in rows if c == "email"
+        ]
         at_provider = [len(emails.get(i, [])) for i, _, _ in email_rows]
         unmarked_extra = sum(
             copies[1:].count(False) for i, _, _ in email_rows for copies in [emails.get(i, [])]
         )
-        resent = [copies for i, _, resends in email_rows if resends
-                  for copies in [emails.get(i, [])]]  # fmt: skip
+        resent = [
+            copies for i, _, resends in email_rows if resends for copies in [emails.get(i, [])]
+        ]
         f = {
             "recipients": len({user for user, _ in per_recipient}),
             "notifications": len(rows),
@@ -165,24 +168,29 @@ def check(emergency, ordinary, residents):
         }
         figures[label] = f
         if f["recipients"] != residents or f["twice in our table"]:
-            problems.append(f"{label}: {f['recipients']} of {residents} residents, "
-                            f"{f['twice in our table']} twice in our table")  # fmt: skip
+            problems.append(
+                f"{label}: {f['recipients']} of {residents} residents, "
+                f"{f['twice in our table']} twice in our table"
+            )
         if f["extra copies not marked possible duplicate"]:
             problems.append(f"{label}: a copy at the provider not marked possible duplicate")
         if at_least_once:
             if set(statuses) != {"sent"} or f["emails never at provider"]:
                 never = f["emails never at provider"]
-                problems.append(f"{label}: not every resident got it ({dict(statuses)}, "
-                                f"{never} never at the provider)")  # fmt: skip
+                problems.append(
+                    f"{label}: not every resident got it ({dict(statuses)}, "
+                    f"{never} never at the provider)"
+                )
         else:
             if f["emails at provider more than once"] or f["resent after an unknown outcome"]:
                 problems.append(f"{label}: sent more than once")
             if set(statuses) - {"sent", "unknown"}:
                 problems.append(f"{label}: left {dict(statuses)}")
             never = sum(
-                1 for (i, status, _), n in zip(email_rows, at_provider, strict=True)
+                1
+                for (i, status, _), n in zip(email_rows, at_provider, strict=True)
                 if status == "sent" and n == 0
-            )  # fmt: skip
+            )
             if never:
                 problems.append(f"{label}: {never} marked sent never reached the provider")
     return figures, problems
@@ -202,14 +210,20 @@ def main(argv=None):
     started = time.monotonic()
     subprocess.run(["rm", "-rf", str(VAR)], check=True)
     (VAR / "mail").mkdir(parents=True)
-    log(f"size {size}: {residents} residents in {properties} properties, {kills} kills of "
-        f"the email worker, seed {seed_value}")  # fmt: skip
+    log(
+        f"size {size}: {residents} residents in {properties} properties, {kills} kills of "
+        f"the email worker, seed {seed_value}"
+    )
 
     from bench.faults.run import database_recreate
 
     database_recreate(env["DATABASE_URL"])
-    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
-                   cwd=ROOT, env=env, check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     import django
 
     django.setup()
@@ -233,24 +247,37 @@ def main(argv=None):
         "--without-gossip --without-mingle --loglevel WARNING"
         for name, queues in WORKERS.items()
     }
-    supervisor = Supervisor(commands, cwd=ROOT, env=env, log_dir=VAR / "logs",
-                            pids_file=VAR / "pids", log=log, seed=seed_value)  # fmt: skip
+    supervisor = Supervisor(
+        commands,
+        cwd=ROOT,
+        env=env,
+        log_dir=VAR / "logs",
+        pids_file=VAR / "pids",
+        log=log,
+        seed=seed_value,
+    )
     try:
         supervisor.start_all()
         consumed = {queue for queues in WORKERS.values() for queue in queues.split()[0].split(",")}
-        if not wait_until(
-            lambda: all(queue_depths()[queue][1] for queue in consumed), 120
-        ):  # fmt: skip
+        if not wait_until(lambda: all(queue_depths()[queue][1] for queue in consumed), 120):
             raise SystemExit("the workers did not start consuming")
         estate = list(Property.objects.filter(code__startswith="estate"))
         ordinary = announcement_create(
-            by=admin, properties=estate, category="general", by_email=True,
-            title="Window cleaning on Thursday", body="Please close your windows.",
-        )  # fmt: skip
+            by=admin,
+            properties=estate,
+            category="general",
+            by_email=True,
+            title="Window cleaning on Thursday",
+            body="Please close your windows.",
+        )
         emergency = announcement_create(
-            by=admin, properties=estate, category="emergency", by_email=True,
-            title="Gas leak: leave the building now", body="Use the stairs.",
-        )  # fmt: skip
+            by=admin,
+            properties=estate,
+            category="emergency",
+            by_email=True,
+            title="Gas leak: leave the building now",
+            body="Use the stairs.",
+        )
         load_started = time.monotonic()
         announcement_send_now(ordinary, by=admin)
         announcement_send_now(emergency, by=admin)
@@ -264,13 +291,15 @@ def main(argv=None):
             )
             for fraction in fractions:
                 target = int(fraction * residents)
-                if not wait_until(lambda t=target: emails.filter(status="sent").count() >= t,
-                                  300, pause=0.05):  # fmt: skip
+                if not wait_until(
+                    lambda t=target: emails.filter(status="sent").count() >= t, 300, pause=0.05
+                ):
                     return
                 pid = supervisor.kill_group("worker-notifications-email")
                 sent = emails.filter(status="sent").count()
-                fired.append(f"{time.monotonic() - load_started:.1f}s at {sent} {label} "
-                             f"sent (pid {pid})")  # fmt: skip
+                fired.append(
+                    f"{time.monotonic() - load_started:.1f}s at {sent} {label} sent (pid {pid})"
+                )
                 log(f"kill -9 of the email worker at {sent} of {residents} {label} emails sent")
 
         kill_midway("emergency", emergency, KILL_AT[:kills])
@@ -285,8 +314,9 @@ def main(argv=None):
             close_old_connections()
             pending = Notification.objects.filter(status__in=("pending", "processing")).count()
             unpublished, unfinished = outbox_pending()
-            emergency_open = Notification.objects.filter(
-                category="emergency").exclude(status="sent").count()  # fmt: skip
+            emergency_open = (
+                Notification.objects.filter(category="emergency").exclude(status="sent").count()
+            )
             return pending == unpublished == unfinished == emergency_open == 0
 
         timeout = 300 if size == "small" else 1200
@@ -300,10 +330,14 @@ def main(argv=None):
     finally:
         supervisor.stop_all()
         vhost_delete(VHOST)
-    print(f"\nemergency under faults: size {size}, seed {seed_value}, {residents} residents, "
-          f"done in {seconds:.0f}s (total {time.monotonic() - started:.0f}s)")  # fmt: skip
-    print(f"  kills of the email worker      {fired} (and the announcements worker after the "
-          "emergency's)")  # fmt: skip
+    print(
+        f"\nemergency under faults: size {size}, seed {seed_value}, {residents} residents, "
+        f"done in {seconds:.0f}s (total {time.monotonic() - started:.0f}s)"
+    )
+    print(
+        f"  kills of the email worker      {fired} (and the announcements worker after the "
+        "emergency's)"
+    )
     print(f"  announcements                  {states}")
     print(
         "  process starts                 "

@@ -20,8 +20,18 @@ import requests
 REPAIR_CATEGORIES = ("plumbing", "electrical", "heating", "appliance", "structural", "pest")
 COMPLAINT_CATEGORIES = ("noise", "cleanliness", "security", "neighbour", "billing", "other")
 # What a client does next, by weight.
-OPERATIONS = {"repair": 30, "urgent_repair": 6, "complaint": 22, "visit": 24, "walk_in": 10,
-              "check_out": 8, "parcel": 10, "pick_up": 6, "book": 10, "cancel": 4}  # fmt: skip
+OPERATIONS = {
+    "repair": 30,
+    "urgent_repair": 6,
+    "complaint": 22,
+    "visit": 24,
+    "walk_in": 10,
+    "check_out": 8,
+    "parcel": 10,
+    "pick_up": 6,
+    "book": 10,
+    "cancel": 4,
+}
 CARRIERS = ("ups", "dhl", "postal")
 # Where the desk stores the load's parcels (tells them from the demo's).
 PARCEL_SHELF = "fault suite shelf"
@@ -38,10 +48,20 @@ REQUEST_TIMEOUT = 30
 # Marks a 503 answer without the Retry-After header the API promises with it.
 NO_RETRY_AFTER = "Retry-After missing: "
 # The events these requests cause (and the notifications their consumers request).
-EVENTS = ("repair.requested", "complaint.filed", "visitor.expected", "visitor.arrived",
-          "visitor.departed", "parcel.arrived", "parcel.status_changed", "reservation.booked",
-          "reservation.status_changed", "reservation.reminder_due",
-          "notification.email_batch_requested", "notification.in_app_batch_requested")  # fmt: skip
+EVENTS = (
+    "repair.requested",
+    "complaint.filed",
+    "visitor.expected",
+    "visitor.arrived",
+    "visitor.departed",
+    "parcel.arrived",
+    "parcel.status_changed",
+    "reservation.booked",
+    "reservation.status_changed",
+    "reservation.reminder_due",
+    "notification.email_batch_requested",
+    "notification.in_app_batch_requested",
+)
 
 
 def busy_queues():
@@ -170,22 +190,40 @@ class Load:
 
     def run_operation(self, session, rng, operation):
         if operation in ("repair", "urgent_repair"):
-            self._post(session, operation, self._resident(rng), "repairs/", {
-                "category": rng.choice(REPAIR_CATEGORIES),
-                "description": f"fault suite {uuid.uuid4().hex[:8]}",
-                "urgency": "urgent" if operation == "urgent_repair" else "normal",
-            })  # fmt: skip
+            self._post(
+                session,
+                operation,
+                self._resident(rng),
+                "repairs/",
+                {
+                    "category": rng.choice(REPAIR_CATEGORIES),
+                    "description": f"fault suite {uuid.uuid4().hex[:8]}",
+                    "urgency": "urgent" if operation == "urgent_repair" else "normal",
+                },
+            )
         elif operation == "complaint":
-            self._post(session, operation, self._resident(rng), "complaints/", {
-                "category": rng.choice(COMPLAINT_CATEGORIES),
-                "subject": "fault suite", "description": f"complaint {uuid.uuid4().hex[:8]}",
-            })  # fmt: skip
+            self._post(
+                session,
+                operation,
+                self._resident(rng),
+                "complaints/",
+                {
+                    "category": rng.choice(COMPLAINT_CATEGORIES),
+                    "subject": "fault suite",
+                    "description": f"complaint {uuid.uuid4().hex[:8]}",
+                },
+            )
         elif operation == "visit":
             resident = self._resident(rng)
             guard = self.world.guards[self.world.residents[resident]]
             arrival = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-            visitor = self._post(session, "pre_register", resident, "visitors/",
-                                 {"name": self._name(), "expected_arrival": arrival})  # fmt: skip
+            visitor = self._post(
+                session,
+                "pre_register",
+                resident,
+                "visitors/",
+                {"name": self._name(), "expected_arrival": arrival},
+            )
             visitor = visitor and visitor["id"]
             checked_in = visitor is not None and self._post(
                 session, "check_in", guard, f"visitors/{visitor}/check-in/"
@@ -196,9 +234,13 @@ class Load:
         elif operation == "walk_in":
             code = rng.choice(sorted(self.world.units))
             guard = self.world.guards[code]
-            visitor = self._post(session, operation, guard, "visitors/walk-in/",
-                                 {"unit": rng.choice(self.world.units[code]),
-                                  "name": self._name()})  # fmt: skip
+            visitor = self._post(
+                session,
+                operation,
+                guard,
+                "visitors/walk-in/",
+                {"unit": rng.choice(self.world.units[code]), "name": self._name()},
+            )
             if visitor is not None:
                 with self._lock:
                     self.arrived.append((guard, visitor["id"]))
@@ -223,18 +265,31 @@ class Load:
                 with self._lock:
                     self.bookings.append((time.monotonic(), resident, reservation))
                 return
-            self._post(session, operation, resident, f"reservations/{reservation}/transition/",
-                       {"status": "cancelled", "note": "fault suite"})  # fmt: skip
+            self._post(
+                session,
+                operation,
+                resident,
+                f"reservations/{reservation}/transition/",
+                {"status": "cancelled", "note": "fault suite"},
+            )
 
     def _parcel_log(self, session, rng):
         """The desk logs one or two parcels for a resident (by their unit)."""
         resident = self._resident(rng)
         guard = self.world.guards[self.world.residents[resident]]
         numbers = [f"FS{uuid.uuid4().hex[:14].upper()}" for _ in range(rng.choice((1, 1, 2)))]
-        logged = self._post(session, "parcel", guard, "parcels/", {
-            "unit": self.world.unit_of[resident], "carrier": rng.choice(CARRIERS),
-            "tracking_numbers": numbers, "storage_location": PARCEL_SHELF,
-        })  # fmt: skip
+        logged = self._post(
+            session,
+            "parcel",
+            guard,
+            "parcels/",
+            {
+                "unit": self.world.unit_of[resident],
+                "carrier": rng.choice(CARRIERS),
+                "tracking_numbers": numbers,
+                "storage_location": PARCEL_SHELF,
+            },
+        )
         if logged is not None:
             with self._lock:
                 self.parcels += [
@@ -255,8 +310,9 @@ class Load:
     def _told(self, session, resident, text):
         """The body of the resident's in-app notice containing `text`, if they have it."""
         for page in range(1, INBOX_PAGES + 1):
-            inbox = self._post(session, "inbox", resident, f"notifications/?page={page}",
-                               method="get")  # fmt: skip
+            inbox = self._post(
+                session, "inbox", resident, f"notifications/?page={page}", method="get"
+            )
             if inbox is None:
                 return None
             for notice in inbox["results"]:
@@ -278,8 +334,13 @@ class Load:
             with self._lock:
                 self.parcels.append((time.monotonic(), *parcel[1:]))
             return
-        self._post(session, "pick_up", guard, f"parcels/{parcel_id}/pick-up/",
-                   {"code": PICKUP_CODE.search(notice).group(1)})  # fmt: skip
+        self._post(
+            session,
+            "pick_up",
+            guard,
+            f"parcels/{parcel_id}/pick-up/",
+            {"code": PICKUP_CODE.search(notice).group(1)},
+        )
 
     def _book(self, session, rng):
         """A resident books the suite's studio at the property for one slot starting a
@@ -290,10 +351,17 @@ class Load:
         earliest = datetime.now(UTC) + BOOKING_LEAD
         midnight = earliest.replace(hour=0, minute=0, second=0, microsecond=0)
         starts = midnight + -(-(earliest - midnight) // slot) * slot
-        booked = self._post(session, "book", resident, "reservations/", {
-            "amenity": amenity, "starts_at": starts.isoformat(),
-            "ends_at": (starts + slot).isoformat(),
-        })  # fmt: skip
+        booked = self._post(
+            session,
+            "book",
+            resident,
+            "reservations/",
+            {
+                "amenity": amenity,
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + slot).isoformat(),
+            },
+        )
         if booked is not None:
             with self._lock:
                 self.bookings.append((time.monotonic(), resident, booked["id"]))

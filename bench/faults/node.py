@@ -40,9 +40,16 @@ def port_open(port, host="127.0.0.1"):
 
 class RabbitNode:
     def __init__(
-        self, base_dir, *, amqp_port, management_port, dist_port, log, node_name=NODE_NAME,
+        self,
+        base_dir,
+        *,
+        amqp_port,
+        management_port,
+        dist_port,
+        log,
+        node_name=NODE_NAME,
         advanced_config="[].",
-    ):  # fmt: skip
+    ):
         """`advanced_config`: Erlang terms for advanced.config (settings rabbitmq.conf
         has no key for, say a channel tick for tests)."""
         self.base = Path(base_dir)

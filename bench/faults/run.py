@@ -59,14 +59,34 @@ DUE_SOON = 20
 
 SIZES = {
     # ~3-4 minutes on a 2-core machine; runs in CI.
-    "small": {"requests": 400, "kills": 6, "relay_kills": 1, "web_worker_kills": 1,
-              "db_terminations": 1, "db_restarts": 1, "db_crashes": 1,
-              "broker_down": 10, "clients": 4, "max_load_seconds": 240, "drain_seconds": 240},
+    "small": {
+        "requests": 400,
+        "kills": 6,
+        "relay_kills": 1,
+        "web_worker_kills": 1,
+        "db_terminations": 1,
+        "db_restarts": 1,
+        "db_crashes": 1,
+        "broker_down": 10,
+        "clients": 4,
+        "max_load_seconds": 240,
+        "drain_seconds": 240,
+    },
     # What docs/RELIABILITY.md reports.
-    "full": {"requests": 10000, "kills": 24, "relay_kills": 3, "web_worker_kills": 2,
-             "db_terminations": 3, "db_restarts": 2, "db_crashes": 1,
-             "broker_down": 30, "clients": 6, "max_load_seconds": 3600, "drain_seconds": 900},
-}  # fmt: skip
+    "full": {
+        "requests": 10000,
+        "kills": 24,
+        "relay_kills": 3,
+        "web_worker_kills": 2,
+        "db_terminations": 3,
+        "db_restarts": 2,
+        "db_crashes": 1,
+        "broker_down": 30,
+        "clients": 6,
+        "max_load_seconds": 3600,
+        "drain_seconds": 900,
+    },
+}
 
 
 def log(message):
@@ -139,8 +159,14 @@ def leftovers_kill():
 
 def database_recreate(url):
     db = environ.Env.db_url_config(url)
-    params = {"dbname": "postgres", "user": db.get("USER"), "password": db.get("PASSWORD"),
-              "host": db.get("HOST"), "port": db.get("PORT"), "connect_timeout": 10}  # fmt: skip
+    params = {
+        "dbname": "postgres",
+        "user": db.get("USER"),
+        "password": db.get("PASSWORD"),
+        "host": db.get("HOST"),
+        "port": db.get("PORT"),
+        "connect_timeout": 10,
+    }
     connection = psycopg2.connect(**{k: v for k, v in params.items() if v})
     connection.autocommit = True
     with connection.cursor() as cursor:
@@ -223,8 +249,10 @@ def tamper():
     DailyPropertyStat.objects.filter(pk=DailyPropertyStat.objects.first().pk).update(
         count=F("count") + 1
     )
-    log("tampered: 1 SMS and 1 email twice at the provider, 1 in-app notification lost, "
-        "1 duplicated, 1 report counter +1")  # fmt: skip
+    log(
+        "tampered: 1 SMS and 1 email twice at the provider, 1 in-app notification lost, "
+        "1 duplicated, 1 report counter +1"
+    )
 
 
 def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems, timings):
@@ -293,8 +321,13 @@ def main(argv=None):
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     cfg = config(parser.parse_args(argv).size)
     started = time.monotonic()
-    node = RabbitNode(VAR / "rabbitmq", amqp_port=cfg["amqp_port"], dist_port=cfg["dist_port"],
-                      management_port=cfg["management_port"], log=log)  # fmt: skip
+    node = RabbitNode(
+        VAR / "rabbitmq",
+        amqp_port=cfg["amqp_port"],
+        dist_port=cfg["dist_port"],
+        management_port=cfg["management_port"],
+        log=log,
+    )
     postgres = PostgresServer(VAR / "postgresql", port=cfg["postgres_port"], log=log)
     cfg["database_url"] = postgres.url
     env = system_env(cfg, node)
@@ -319,8 +352,12 @@ def main(argv=None):
         postgres.prepare()
         postgres.start()
         database_recreate(cfg["database_url"])
-        subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
-                       cwd=ROOT, env=env, check=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         booting.join(timeout=240)
         if "took" not in boot:
             raise RuntimeError("the RabbitMQ node did not come up; see var/faults/rabbitmq/log")
@@ -338,9 +375,15 @@ def main(argv=None):
 
         call_command("broker", "declare")
         beat_schedule_disable()
-        supervisor = Supervisor(system_commands(ROOT), cwd=ROOT, env=env,
-                                log_dir=VAR / "logs", pids_file=VAR / "pids", log=log,
-                                seed=cfg["seed"])  # fmt: skip
+        supervisor = Supervisor(
+            system_commands(ROOT),
+            cwd=ROOT,
+            env=env,
+            log_dir=VAR / "logs",
+            pids_file=VAR / "pids",
+            log=log,
+            seed=cfg["seed"],
+        )
         supervisor.start_all()
         world = world_create()  # while the processes boot
         base_url = f"http://127.0.0.1:{cfg['web_port']}"
@@ -350,18 +393,32 @@ def main(argv=None):
 
         load = Load(base_url, world, clients=cfg["clients"], seed=cfg["seed"], log=log)
         load.login_all()
-        plan = chaos_plan(kills=cfg["kills"],
-                          relay_kills=cfg["relay_kills"], web_worker_kills=cfg["web_worker_kills"],
-                          db_terminations=cfg["db_terminations"],
-                          db_restarts=cfg["db_restarts"], db_crashes=cfg["db_crashes"],
-                          broker_down=cfg["broker_down"], seed=cfg["seed"])  # fmt: skip
+        plan = chaos_plan(
+            kills=cfg["kills"],
+            relay_kills=cfg["relay_kills"],
+            web_worker_kills=cfg["web_worker_kills"],
+            db_terminations=cfg["db_terminations"],
+            db_restarts=cfg["db_restarts"],
+            db_crashes=cfg["db_crashes"],
+            broker_down=cfg["broker_down"],
+            seed=cfg["seed"],
+        )
         load_started = time.monotonic()
         deadline = load_started + cfg["max_load_seconds"]
-        chaos = Chaos(plan, supervisor=supervisor, node=node, database=postgres,
-                      database_url=cfg["database_url"], beat_log=VAR / "logs" / "beat.log",
-                      progress=lambda: load.answered,
-                      planned=cfg["requests"], log=log, deadline=deadline,
-                      seed=cfg["seed"], busy_queues=busy_queues())  # fmt: skip
+        chaos = Chaos(
+            plan,
+            supervisor=supervisor,
+            node=node,
+            database=postgres,
+            database_url=cfg["database_url"],
+            beat_log=VAR / "logs" / "beat.log",
+            progress=lambda: load.answered,
+            planned=cfg["requests"],
+            log=log,
+            deadline=deadline,
+            seed=cfg["seed"],
+            busy_queues=busy_queues(),
+        )
         load.start()
         chaos.start()
         last = 0.0
@@ -385,8 +442,11 @@ def main(argv=None):
             probes=chaos.probes,
         )
         problems += chaos.problems
-        timings = {"load": load_seconds, "total": time.monotonic() - started,
-                   "drain": f"{drained:.0f}s" if drained is not None else "NOT QUIET"}  # fmt: skip
+        timings = {
+            "load": load_seconds,
+            "total": time.monotonic() - started,
+            "drain": f"{drained:.0f}s" if drained is not None else "NOT QUIET",
+        }
         if drained is None:
             problems.append("the system did not become quiet")
         accepted = print_report(

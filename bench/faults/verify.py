@@ -48,13 +48,24 @@ OBJECT_VARIABLE = {
 PROVIDER_CHANNELS = ("sms", "email")
 # Figures that must be zero.
 FAILING = (
-    "lost requests", "lost notifications (ours)", "undelivered notifications (ours)",
-    "lost at provider", "lost report increments", "duplicated notifications (ours)",
-    "duplicated report increments (ours)", "duplicated at provider (sms)",
-    "duplicated at provider (email)", "unexpected notifications", "unpublished outbox rows",
-    "published, not processed", "dead letters (in .dlq)", "message failures recorded",
-    "left in work queues", "lost reminders", "reminders after cancellation",
-)  # fmt: skip
+    "lost requests",
+    "lost notifications (ours)",
+    "undelivered notifications (ours)",
+    "lost at provider",
+    "lost report increments",
+    "duplicated notifications (ours)",
+    "duplicated report increments (ours)",
+    "duplicated at provider (sms)",
+    "duplicated at provider (email)",
+    "unexpected notifications",
+    "unpublished outbox rows",
+    "published, not processed",
+    "dead letters (in .dlq)",
+    "message failures recorded",
+    "left in work queues",
+    "lost reminders",
+    "reminders after cancellation",
+)
 NOTIFICATION_ID_HEADER = re.compile(rb"^X-Notification-Id: (\S+)", re.MULTILINE)
 
 
@@ -175,9 +186,13 @@ def _expected_reservation_notices(staff):
     where the reservation says it was reminded (reminders_check() checks the rest)."""
     expected = []
     rows = _booked().values_list(
-        "id", "property_id", "resident_id", "resident__email", "amenity__needs_approval",
+        "id",
+        "property_id",
+        "resident_id",
+        "resident__email",
+        "amenity__needs_approval",
         "reminded_at",
-    )  # fmt: skip
+    )
     for reservation_id, property_id, resident_id, email, needs_approval, reminded_at in rows:
         if needs_approval:
             for user_id, _, manager_email, _ in staff.get(property_id, {}).get(Role.MANAGER, []):
@@ -259,12 +274,20 @@ def provider_counts(sms_file, mail_dir):
 
 def _requests_lost(outcomes):
     """Accepted (2xx) requests whose object is not there (or not arrived)."""
-    models = {"repair": RepairRequest, "urgent_repair": RepairRequest, "complaint": Complaint,
-              "pre_register": Visitor, "walk_in": Visitor, "parcel": Parcel,
-              "book": Reservation}  # fmt: skip
+    models = {
+        "repair": RepairRequest,
+        "urgent_repair": RepairRequest,
+        "complaint": Complaint,
+        "pre_register": Visitor,
+        "walk_in": Visitor,
+        "parcel": Parcel,
+        "book": Reservation,
+    }
     # A step answered 200 is in the row.
-    steps = {"pick_up": Parcel.objects.filter(status=ParcelStatus.PICKED_UP),
-             "cancel": Reservation.objects.filter(status=ReservationStatus.CANCELLED)}  # fmt: skip
+    steps = {
+        "pick_up": Parcel.objects.filter(status=ParcelStatus.PICKED_UP),
+        "cancel": Reservation.objects.filter(status=ReservationStatus.CANCELLED),
+    }
     lost = []
     for outcome in outcomes:
         if outcome.status is None or not 200 <= outcome.status < 300:

@@ -62,9 +62,13 @@ def world_create():
     with transaction.atomic():
         for index, code in enumerate(EXTRA_PROPERTIES):
             prop = property_create(by=admin, name=f"{code.title()} Place", code=code)
-            staff = [("manager", Role.MANAGER, True), ("maint", Role.MAINTENANCE, True),
-                     ("guard", Role.SECURITY, True), ("guard_off", Role.SECURITY, False),
-                     ("care", Role.CUSTOMER_SERVICE, True)]  # fmt: skip
+            staff = [
+                ("manager", Role.MANAGER, True),
+                ("maint", Role.MAINTENANCE, True),
+                ("guard", Role.SECURITY, True),
+                ("guard_off", Role.SECURITY, False),
+                ("care", Role.CUSTOMER_SERVICE, True),
+            ]
             if index == 0:
                 staff.append(("maint2", Role.MAINTENANCE, True))
             for suffix, role, on_duty in staff:
@@ -92,9 +96,13 @@ def world_create():
         world.unit_of[residency.resident.username] = residency.unit_id
     for code in set(world.residents.values()):
         world.amenities[code] = Amenity.objects.create(
-            property=Property.objects.get(code=code), name=STUDIO_NAME,
-            kind="other", opens_at=datetime.time(0), closes_at=datetime.time(23, 55),
-            slot_minutes=STUDIO_SLOT_MINUTES, max_booking_minutes=STUDIO_SLOT_MINUTES,
+            property=Property.objects.get(code=code),
+            name=STUDIO_NAME,
+            kind="other",
+            opens_at=datetime.time(0),
+            closes_at=datetime.time(23, 55),
+            slot_minutes=STUDIO_SLOT_MINUTES,
+            max_booking_minutes=STUDIO_SLOT_MINUTES,
             capacity=1000,
-        ).id  # fmt: skip
+        ).id
     return world

@@ -10,12 +10,30 @@ class PlainItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlainItem
         fields = [
-            "id", "property", "unit", "resident", "category", "description", "urgency",
-            "preferred_time", "preferred_window", "status", "version", "created_at",
-            "updated_at", "resolved_at",
-        ]  # fmt: skip
-        read_only_fields = ["id", "resident", "status", "version", "created_at", "updated_at",
-                            "resolved_at"]  # fmt: skip
+            "id",
+            "property",
+            "unit",
+            "resident",
+            "category",
+            "description",
+            "urgency",
+            "preferred_time",
+            "preferred_window",
+            "status",
+            "version",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+        ]
+        read_only_fields = [
+            "id",
+            "resident",
+            "status",
+            "version",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+        ]
 
 
 class PlainItemViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -207,8 +207,9 @@ def test_password_reset_confirm_works_once_and_revokes_every_token(user):
     assert done.status_code == 200, done.content
     assert as_token(key).get(ME).status_code == 401
     assert login(password=NEW_PASSWORD).status_code == 200
-    again = APIClient().post(RESET_CONFIRM, {**body, "new_password": "yet-another-pass-88"},
-                             format="json")  # fmt: skip
+    again = APIClient().post(
+        RESET_CONFIRM, {**body, "new_password": "yet-another-pass-88"}, format="json"
+    )
     assert again.status_code == 400 and "token" in again.json()
     bad_uid = APIClient().post(RESET_CONFIRM, {**body, "uid": "!!"}, format="json")
     assert bad_uid.status_code == 400

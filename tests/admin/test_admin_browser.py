@@ -115,8 +115,12 @@ def test_maintenance_resolves_a_repair(staff, working_demo):
     repair.refresh_from_db()
     assert repair.status == "resolved"
     assert list(repair.history.values_list("to_status", flat=True)) == [
-        "submitted", "acknowledged", "scheduled", "in_progress", "resolved"
-    ]  # fmt: skip
+        "submitted",
+        "acknowledged",
+        "scheduled",
+        "in_progress",
+        "resolved",
+    ]
     # The resident hears about it, as when the step is taken through the API.
     wait_until(
         lambda: (
@@ -149,8 +153,10 @@ def test_security_checks_a_visitor_in_and_out_and_registers_a_walk_in(staff, wor
     visitor.refresh_from_db()
     assert visitor.status == "departed" and visitor.checked_out_by.username == "security"
     assert list(visitor.history.values_list("to_status", flat=True)) == [
-        "expected", "arrived", "departed"
-    ]  # fmt: skip
+        "expected",
+        "arrived",
+        "departed",
+    ]
     # A walk-in: registered on arrival, on site at once.
     staff.open("/admin/visitors/visitor/add/")
     assert "Register a walk-in visitor" in staff.text()
@@ -202,8 +208,15 @@ def test_manager_sees_repairs_visitors_and_complaints_of_their_property(staff, d
     index = staff.text()
     for line in ("1 urgent repair open", "1 more expected today", "1 new complaint open"):
         assert line in index
-    for section in ("Repair requests", "Visitors", "Complaints", "Units", "Residencies",
-                    "Staff assignments", "Users"):  # fmt: skip
+    for section in (
+        "Repair requests",
+        "Visitors",
+        "Complaints",
+        "Units",
+        "Residencies",
+        "Staff assignments",
+        "Users",
+    ):
         assert section in index
     assert "Outbox messages" not in index and "Periodic tasks" not in index
     for path, own, other in (

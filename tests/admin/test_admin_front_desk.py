@@ -26,9 +26,14 @@ def desk(demo):
 def log_form(**changes):
     return {
         "tracking_numbers": "1ZSCAN0001\r\n1ZSCAN0002\r\n\r\n1ZSCAN0001\r\n",  # scanned twice
-        "unit": Unit.objects.get(code="OAK-102").pk, "resident": "", "carrier": "ups",
-        "size": "medium", "storage_location": "shelf C2", "note": "", **changes,
-    }  # fmt: skip
+        "unit": Unit.objects.get(code="OAK-102").pk,
+        "resident": "",
+        "carrier": "ups",
+        "size": "medium",
+        "storage_location": "shelf C2",
+        "note": "",
+        **changes,
+    }
 
 
 def test_the_desk_logs_scanned_parcels_for_the_units_resident(desk):

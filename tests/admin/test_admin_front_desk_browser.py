@@ -45,8 +45,9 @@ def test_security_logs_scanned_parcels_and_hands_one_over(desk):
     assert "2 parcels logged for" in desk.text(), desk.text()[:1500]
     parcels = list(Parcel.objects.filter(tracking_number__startswith="1ZBROWSER").order_by("pk"))
     assert [(p.tracking_number, p.resident.username, p.storage_location) for p in parcels] == [
-        ("1ZBROWSER0001", "bob", "shelf D4"), ("1ZBROWSER0002", "bob", "shelf D4"),
-    ]  # fmt: skip
+        ("1ZBROWSER0001", "bob", "shelf D4"),
+        ("1ZBROWSER0002", "bob", "shelf D4"),
+    ]
     told = Notification.objects.filter(
         user__username="bob",
         template="parcel_arrived_resident",

@@ -418,8 +418,14 @@ def test_actions_and_steps_on_other_property_objects_change_nothing(world, label
     choices = action_form.fields["action"].choices if action_form else []
     actions = [name for name, _ in choices if name]
     # Confirmed at once: a step's form filled in, a deletion confirmed ("post").
-    form_data = {"workflow_apply": "1", "post": "yes", "note": "x", "body": "x",
-                 "when": FUTURE, "send_at": FUTURE}  # fmt: skip
+    form_data = {
+        "workflow_apply": "1",
+        "post": "yes",
+        "note": "x",
+        "body": "x",
+        "when": FUTURE,
+        "send_at": FUTURE,
+    }
     for action in actions:
         before = state(other)
         client.post(url(model), {"action": action, "_selected_action": [other.pk], **form_data})
@@ -447,8 +453,12 @@ def test_autocomplete_offers_nothing_of_the_other_property(world, role):
     client = world.clients[role]
     checked = 0
     for model, field in autocomplete_sources():
-        query = {"app_label": model._meta.app_label, "model_name": model._meta.model_name,
-                 "field_name": field.name, "term": ""}  # fmt: skip
+        query = {
+            "app_label": model._meta.app_label,
+            "model_name": model._meta.model_name,
+            "field_name": field.name,
+            "term": "",
+        }
         response = client.get("/admin/autocomplete/", query)
         if not may(role, model, "add") and not may(role, model, "change"):
             assert response.status_code == 403, (model, field.name, response.status_code)

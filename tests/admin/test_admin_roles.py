@@ -49,10 +49,27 @@ PAGES = {
     "parcels": "/admin/front_desk/parcel/",
     "log_parcels": "/admin/front_desk/parcel/add/",
 }
-MANAGER_PAGES = {"repairs", "assets", "visitors", "walk_in", "complaints", "properties",
-                 "units", "residencies", "invitations", "invite", "staff_assignments",
-                 "users", "announcements", "announce", "amenities", "closures",
-                 "reservations", "parcels", "log_parcels"}  # fmt: skip
+MANAGER_PAGES = {
+    "repairs",
+    "assets",
+    "visitors",
+    "walk_in",
+    "complaints",
+    "properties",
+    "units",
+    "residencies",
+    "invitations",
+    "invite",
+    "staff_assignments",
+    "users",
+    "announcements",
+    "announce",
+    "amenities",
+    "closures",
+    "reservations",
+    "parcels",
+    "log_parcels",
+}
 OPENS = {
     "maintenance": {"repairs", "assets"},
     "security": {"visitors", "walk_in", "parcels", "log_parcels"},
@@ -65,12 +82,24 @@ INDEX = {
     "maintenance": {"repairs.repairrequest", "assets.asset"},
     "security": {"visitors.visitor", "front_desk.parcel"},
     "customer_service": {"complaints.complaint"},
-    "manager": {"repairs.repairrequest", "assets.asset", "visitors.visitor",
-                "complaints.complaint", "properties.property", "properties.unit",
-                "properties.residency", "properties.staffassignment", "accounts.user",
-                "registration.invitation", "announcements.announcement", "amenities.amenity",
-                "amenities.amenityclosure", "amenities.reservation", "front_desk.parcel"},
-}  # fmt: skip
+    "manager": {
+        "repairs.repairrequest",
+        "assets.asset",
+        "visitors.visitor",
+        "complaints.complaint",
+        "properties.property",
+        "properties.unit",
+        "properties.residency",
+        "properties.staffassignment",
+        "accounts.user",
+        "registration.invitation",
+        "announcements.announcement",
+        "amenities.amenity",
+        "amenities.amenityclosure",
+        "amenities.reservation",
+        "front_desk.parcel",
+    },
+}
 
 
 def logged_in(username):
@@ -111,9 +140,15 @@ def test_each_demo_user_opens_what_their_role_works_with_and_nothing_else(demo, 
 
 @pytest.mark.parametrize(
     "role, kind",
-    [("maintenance", "repair"), ("security", "visitor"), ("customer_service", "complaint"),
-     ("manager", "repair"), ("manager", "visitor"), ("manager", "complaint")],
-)  # fmt: skip
+    [
+        ("maintenance", "repair"),
+        ("security", "visitor"),
+        ("customer_service", "complaint"),
+        ("manager", "repair"),
+        ("manager", "visitor"),
+        ("manager", "complaint"),
+    ],
+)
 def test_staff_open_their_property_objects_only(demo, role, kind):
     client = logged_in(role)
     model = {"repair": RepairRequest, "visitor": Visitor, "complaint": Complaint}[kind]
@@ -171,9 +206,12 @@ def test_index_summarises_the_waiting_work(demo):
     assert texts["customer_service"] == ["1 new complaint open, 0 in review"]
     # The manager's is all three (in the order the apps are installed).
     assert texts["manager"] == [
-        texts["security"][0], *texts["maintenance"], *texts["customer_service"],
-        "0 announcements sending, 0 scheduled", texts["security"][1],
-    ]  # fmt: skip
+        texts["security"][0],
+        *texts["maintenance"],
+        *texts["customer_service"],
+        "0 announcements sending, 0 scheduled",
+        texts["security"][1],
+    ]
     assert "Waiting for you" in logged_in("maintenance").get("/admin/").content.decode()
 
 
@@ -184,9 +222,14 @@ def user_url(user):
 def user_form(user, role):
     """The user's change form in the admin as shown, with another role picked."""
     return {
-        "username": user.username, "email": user.email, "first_name": user.first_name,
-        "last_name": user.last_name, "phone": user.phone, "role": role, "is_active": "on",
-    }  # fmt: skip
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "role": role,
+        "is_active": "on",
+    }
 
 
 def test_a_role_change_in_the_admin_applies_from_the_next_request(demo):
@@ -271,9 +314,13 @@ def test_complaint_bulk_steps_go_through_the_service(demo):
     assert page.status_code == 200 and 'name="note"' in page.content.decode()
     client.post(
         PAGES["complaints"],
-        {"action": "step_resolved", "_selected_action": [complaint.pk],
-         "workflow_apply": "1", "note": "Talked to the neighbour"},
-    )  # fmt: skip
+        {
+            "action": "step_resolved",
+            "_selected_action": [complaint.pk],
+            "workflow_apply": "1",
+            "note": "Talked to the neighbour",
+        },
+    )
     complaint.refresh_from_db()
     assert complaint.status == "resolved"
     assert complaint.history.last().note == "Talked to the neighbour"
@@ -362,9 +409,11 @@ def test_overstaying_visitors_stand_out(demo):
 def pending_claim(username, unit_code):
     """Someone registered (and confirmed) with a unit code: a pending residency."""
     return ResidencyFactory(
-        resident=UserFactory(username=username), unit=Unit.objects.get(code=unit_code),
-        start_date=timezone.localdate(), status=Residency.Status.PENDING,
-    )  # fmt: skip
+        resident=UserFactory(username=username),
+        unit=Unit.objects.get(code=unit_code),
+        start_date=timezone.localdate(),
+        status=Residency.Status.PENDING,
+    )
 
 
 def test_a_manager_approves_and_rejects_claims_of_their_property_only(demo):
@@ -402,8 +451,10 @@ def test_a_manager_invites_to_their_own_units_through_the_service(demo):
     client.post(PAGES["invite"], {"unit": oak.pk, "email": "New.Person@example.com"})
     invitation = Invitation.objects.get()
     assert (invitation.unit, invitation.email, invitation.status) == (
-        oak, "new.person@example.com", "pending"
-    )  # fmt: skip
+        oak,
+        "new.person@example.com",
+        "pending",
+    )
     [event] = OutboxMessage.objects.filter(event="invitation.created")
     assert event.payload[0]["data"] == {"invitation_id": invitation.pk}
     client.post(PAGES["invitations"], {"action": "revoke", "_selected_action": [invitation.pk]})

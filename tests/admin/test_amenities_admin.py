@@ -20,10 +20,15 @@ def booked(amenity, resident_unit, resident, day, hour, status="confirmed"):
     zone = zoneinfo.ZoneInfo(amenity.property.time_zone)
     start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=zone)
     return Reservation.objects.create(
-        amenity=amenity, property=amenity.property, unit=resident_unit, resident=resident,
-        starts_at=start, ends_at=start + datetime.timedelta(hours=1),
-        exclusive=amenity.capacity == 1, status=status,
-    )  # fmt: skip
+        amenity=amenity,
+        property=amenity.property,
+        unit=resident_unit,
+        resident=resident,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=1),
+        exclusive=amenity.capacity == 1,
+        status=status,
+    )
 
 
 def test_todays_day_list_and_steps(demo):
@@ -55,15 +60,18 @@ def test_todays_day_list_and_steps(demo):
     url = f"{LIST}{in_three_days.pk}/step/approved/"
     assert client.post(url, {"workflow_apply": "1"}).status_code == 302
     assert Reservation.objects.get(pk=in_three_days.pk).status == "confirmed"
-    assert OutboxMessage.objects.filter(event="reservation.status_changed",
-                                        payload__0__data__reservation_id=in_three_days.pk,
-                                        payload__0__data__status="confirmed").exists()  # fmt: skip
+    assert OutboxMessage.objects.filter(
+        event="reservation.status_changed",
+        payload__0__data__reservation_id=in_three_days.pk,
+        payload__0__data__status="confirmed",
+    ).exists()
     # No-show only once it has started.
     if earlier.starts_at <= timezone.now():
         client.post(f"{LIST}{earlier.pk}/step/no_show/", {"workflow_apply": "1"})
         assert Reservation.objects.get(pk=earlier.pk).status == "no_show"
-    response = client.post(f"{LIST}{in_three_days.pk}/step/no_show/", {"workflow_apply": "1"},
-                           follow=True)  # fmt: skip
+    response = client.post(
+        f"{LIST}{in_three_days.pk}/step/no_show/", {"workflow_apply": "1"}, follow=True
+    )
     assert "started" in response.content.decode()
     assert Reservation.objects.get(pk=in_three_days.pk).status == "confirmed"
     # Another property's booking has no page for this manager.
@@ -74,17 +82,28 @@ def test_a_closure_announced_in_the_admin_is_published(demo):
     lift = Amenity.objects.get(property__code="oak", name="Service lift")
     day = timezone.localdate() + datetime.timedelta(days=40)
     client = logged_in("manager")
-    response = client.post("/admin/amenities/amenityclosure/add/", {
-        "amenity": lift.pk, "starts_on": day, "ends_on": day, "reason": "Lift inspection",
-    })  # fmt: skip
+    response = client.post(
+        "/admin/amenities/amenityclosure/add/",
+        {
+            "amenity": lift.pk,
+            "starts_on": day,
+            "ends_on": day,
+            "reason": "Lift inspection",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     closure = AmenityClosure.objects.get(amenity=lift, reason="Lift inspection")
     assert OutboxMessage.objects.filter(
         event="amenity.closure_announced", payload__0__data__closure_id=closure.pk
     ).exists()
     # Ending before it starts is refused on the form.
-    response = client.post("/admin/amenities/amenityclosure/add/", {
-        "amenity": lift.pk, "starts_on": day, "ends_on": day - datetime.timedelta(days=1),
-        "reason": "x",
-    })  # fmt: skip
+    response = client.post(
+        "/admin/amenities/amenityclosure/add/",
+        {
+            "amenity": lift.pk,
+            "starts_on": day,
+            "ends_on": day - datetime.timedelta(days=1),
+            "reason": "x",
+        },
+    )
     assert response.status_code == 200

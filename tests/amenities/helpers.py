@@ -8,10 +8,15 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 def amenity(prop, **fields):
     defaults = {
-        "name": "Party room", "kind": "party_room", "opens_at": datetime.time(8),
-        "closes_at": datetime.time(22), "slot_minutes": 60, "max_booking_minutes": 180,
-        "capacity": 1, "booking_horizon_days": 60,
-    }  # fmt: skip
+        "name": "Party room",
+        "kind": "party_room",
+        "opens_at": datetime.time(8),
+        "closes_at": datetime.time(22),
+        "slot_minutes": 60,
+        "max_booking_minutes": 180,
+        "capacity": 1,
+        "booking_horizon_days": 60,
+    }
     return Amenity.objects.create(property=prop, **{**defaults, **fields})
 
 

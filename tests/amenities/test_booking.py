@@ -51,8 +51,13 @@ def test_resident_books_and_the_time_is_taken_for_the_next(site, world, api):
 def test_the_database_refuses_an_overlap_whoever_writes(site):
     room = amenity(site.property)
     day = days_ahead(2)
-    fields = {"amenity": room, "property": site.property, "unit": site.unit,
-              "resident": site.resident, "exclusive": True}  # fmt: skip
+    fields = {
+        "amenity": room,
+        "property": site.property,
+        "unit": site.unit,
+        "resident": site.resident,
+        "exclusive": True,
+    }
     Reservation.objects.create(starts_at=local(day, 10), ends_at=local(day, 12), **fields)
     with (
         pytest.raises(IntegrityError, match="reservation_exclusive_no_overlap"),
@@ -104,11 +109,21 @@ def test_weekly_limit_counts_the_residents_live_bookings_of_the_week(site, api):
     gym = amenity(site.property, name="Gym", kind="gym", capacity=10, weekly_limit=2)
     monday = days_ahead(7) - datetime.timedelta(days=days_ahead(7).weekday())
     for d in (0, 1):
-        r = book(api, site.resident, gym, local(monday + datetime.timedelta(d), 9),
-                 local(monday + datetime.timedelta(d), 10))  # fmt: skip
+        r = book(
+            api,
+            site.resident,
+            gym,
+            local(monday + datetime.timedelta(d), 9),
+            local(monday + datetime.timedelta(d), 10),
+        )
         assert r.status_code == 201, r.data
-    r = book(api, site.resident, gym, local(monday + datetime.timedelta(6), 9),
-             local(monday + datetime.timedelta(6), 10))  # fmt: skip
+    r = book(
+        api,
+        site.resident,
+        gym,
+        local(monday + datetime.timedelta(6), 9),
+        local(monday + datetime.timedelta(6), 10),
+    )
     assert r.status_code == 400 and "Weekly limit" in r.data["starts_at"][0]
     # The next Monday is another week; a cancelled booking frees its place in the count.
     next_monday = monday + datetime.timedelta(7)
@@ -117,8 +132,12 @@ def test_weekly_limit_counts_the_residents_live_bookings_of_the_week(site, api):
         == 201
     )
     first = Reservation.objects.filter(resident=site.resident).order_by("starts_at").first()
-    assert api(site.resident).post(f"{R}{first.pk}/transition/", {"status": "cancelled"},
-                                   format="json").status_code == 200  # fmt: skip
+    assert (
+        api(site.resident)
+        .post(f"{R}{first.pk}/transition/", {"status": "cancelled"}, format="json")
+        .status_code
+        == 200
+    )
     sunday = monday + datetime.timedelta(6)
     assert book(api, site.resident, gym, local(sunday, 9), local(sunday, 10)).status_code == 201
 
@@ -191,8 +210,9 @@ def test_residents_list_only_their_own(site, world, api):
 
 
 def test_free_slots_of_a_shared_amenity_count_places(site, world, api):
-    gym = amenity(site.property, name="Gym", capacity=2, opens_at=datetime.time(6),
-                  closes_at=datetime.time(9))  # fmt: skip
+    gym = amenity(
+        site.property, name="Gym", capacity=2, opens_at=datetime.time(6), closes_at=datetime.time(9)
+    )
     day = days_ahead(2)
     book(api, site.resident, gym, local(day, 6), local(day, 8))
     book(api, world.neighbour, gym, local(day, 7), local(day, 8))
@@ -218,9 +238,14 @@ def test_free_slots_of_a_shared_amenity_count_places(site, world, api):
     ],
 )
 def test_slots_on_the_days_clocks_change(site, api, day, starts):
-    lift = amenity(site.property, name="Service lift", kind="service_lift",
-                   booking_horizon_days=365, opens_at=datetime.time(1),
-                   closes_at=datetime.time(5))  # fmt: skip
+    lift = amenity(
+        site.property,
+        name="Service lift",
+        kind="service_lift",
+        booking_horizon_days=365,
+        opens_at=datetime.time(1),
+        closes_at=datetime.time(5),
+    )
     r = api(site.resident).get(f"/api/v1/amenities/{lift.pk}/slots/", {"date": day.isoformat()})
     assert r.status_code == 200, r.data
     got = [datetime.datetime.fromisoformat(s["starts_at"]) for s in r.data["slots"]]

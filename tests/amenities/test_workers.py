@@ -73,8 +73,9 @@ def test_a_cancelled_booking_is_not_reminded(world, api, clean_queues, start_wor
     day = days_ahead(2)
     reservation = book(api, site.resident, gym, local(day, 9), local(day, 10))
     wait_until(lambda: notices(site.resident, "reservation_status_resident").count() == 2)
-    r = api(site.resident).post(f"{R}{reservation.pk}/transition/", {"status": "cancelled"},
-                                format="json")  # fmt: skip
+    r = api(site.resident).post(
+        f"{R}{reservation.pk}/transition/", {"status": "cancelled"}, format="json"
+    )
     assert r.status_code == 200
     row = reminder_row(reservation)
     OutboxMessage.objects.filter(pk=row.pk).update(not_before=timezone.now())
@@ -98,9 +99,11 @@ def test_a_closure_cancels_covered_bookings_and_tells_each_resident_once(
     mine = [book(api, site.resident, gym, local(closed, h), local(closed, h + 1)) for h in (9, 11)]
     theirs = book(api, world.neighbour, gym, local(closed, 9), local(closed, 10))
     kept = book(api, site.resident, gym, local(open_day, 9), local(open_day, 10))
-    r = api(manager).post(f"/api/v1/amenities/{gym.pk}/closures/",
-                          {"starts_on": str(closed), "ends_on": str(closed), "reason": "Painting"},
-                          format="json")  # fmt: skip
+    r = api(manager).post(
+        f"/api/v1/amenities/{gym.pk}/closures/",
+        {"starts_on": str(closed), "ends_on": str(closed), "reason": "Painting"},
+        format="json",
+    )
     assert r.status_code == 201, r.data
     wait_until(lambda: notices(world.neighbour, "amenity_closure_resident").count() == 2)
     wait_until(lambda: notices(site.resident, "amenity_closure_resident").count() == 2)
@@ -110,6 +113,9 @@ def test_a_closure_cancels_covered_bookings_and_tells_each_resident_once(
     told = notices(site.resident, "amenity_closure_resident").get(channel="in_app")
     assert "Painting" in told.body_text and told.body_text.count(str(closed)) >= 2
     # A booking on the closed day is refused from now on.
-    body = {"amenity": gym.pk, "starts_at": local(closed, 15).isoformat(),
-            "ends_at": local(closed, 16).isoformat()}  # fmt: skip
+    body = {
+        "amenity": gym.pk,
+        "starts_at": local(closed, 15).isoformat(),
+        "ends_at": local(closed, 16).isoformat(),
+    }
     assert api(site.resident).post(R, body, format="json").status_code == 400

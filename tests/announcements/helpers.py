@@ -50,9 +50,12 @@ def notifications_about(announcement):
 
 def draft(site, **fields):
     return services.announcement_create(
-        by=site.staff["manager"], properties=[site.property], title=f"To {site.property}",
-        body="Lift B out of service.", **fields,
-    )  # fmt: skip
+        by=site.staff["manager"],
+        properties=[site.property],
+        title=f"To {site.property}",
+        body="Lift B out of service.",
+        **fields,
+    )
 
 
 def sent(site):

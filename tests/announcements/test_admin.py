@@ -27,15 +27,23 @@ def manager_client(demo):
 
 def test_manager_writes_a_draft_for_their_property_only(manager_client):
     oak, elm = Property.objects.get(code="oak"), Property.objects.get(code="elm")
-    form = {"properties": [oak.pk], "audience": "residents", "floors": "[]",
-            "category": "general", "title": "Lift B out of service", "body": "Until Monday.",
-            "by_email": "on"}  # fmt: skip
+    form = {
+        "properties": [oak.pk],
+        "audience": "residents",
+        "floors": "[]",
+        "category": "general",
+        "title": "Lift B out of service",
+        "body": "Until Monday.",
+        "by_email": "on",
+    }
     assert manager_client.post(f"{LIST}add/", form).status_code == 302
     created = Announcement.objects.get(title="Lift B out of service")
     assert created.author == User.objects.get(username="manager")
     assert (created.status, list(created.properties.all()), created.channels) == (
-        "draft", [oak], ["in_app", "email"]
-    )  # fmt: skip
+        "draft",
+        [oak],
+        ["in_app", "email"],
+    )
     assert list(created.history.values_list("to_status", flat=True)) == ["draft"]
     refused = manager_client.post(f"{LIST}add/", {**form, "properties": [elm.pk], "title": "x"})
     assert refused.status_code == 200 and not Announcement.objects.filter(title="x").exists()
@@ -45,9 +53,11 @@ def test_manager_writes_a_draft_for_their_property_only(manager_client):
 
 def test_other_properties_announcements_are_not_shown(manager_client):
     elm = services.announcement_create(
-        by=User.objects.get(username="admin"), properties=[Property.objects.get(code="elm")],
-        title="Elm only", body="b",
-    )  # fmt: skip
+        by=User.objects.get(username="admin"),
+        properties=[Property.objects.get(code="elm")],
+        title="Elm only",
+        body="b",
+    )
     assert "Elm only" not in manager_client.get(LIST).content.decode()
     assert manager_client.get(f"{LIST}{elm.pk}/change/").status_code == 302  # not found
 
@@ -89,9 +99,12 @@ def test_a_manager_sees_only_their_propertys_part_of_a_shared_announcement(manag
     recipients, counts and failures in the admin, never Elm's (as in the API)."""
     admin_user = User.objects.get(username="admin")
     shared = services.announcement_create(
-        by=admin_user, properties=list(Property.objects.filter(code__in=["oak", "elm"])),
-        title="Water off on Sunday", body="From 9 to 12.", by_email=True,
-    )  # fmt: skip
+        by=admin_user,
+        properties=list(Property.objects.filter(code__in=["oak", "elm"])),
+        title="Water off on Sunday",
+        body="From 9 to 12.",
+        by_email=True,
+    )
     services.announcement_send_now(shared, by=admin_user)
     services.announcement_plan(shared.pk)
     run_batches(shared)

@@ -21,10 +21,15 @@ def test_manager_writes_previews_sends_and_follows_progress(world, api):
     client = api(world.a.staff["manager"])
     created = client.post(
         URL,
-        {"properties": [world.a.property.pk], "title": "Fire-alarm test", "body": "Friday 10:00",
-         "channels": ["email"], "category": "maintenance"},
+        {
+            "properties": [world.a.property.pk],
+            "title": "Fire-alarm test",
+            "body": "Friday 10:00",
+            "channels": ["email"],
+            "category": "maintenance",
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert created.status_code == 201, created.data
     body = created.json()
     assert body["status"] == "draft" and body["channels"] == ["in_app", "email"]
@@ -38,9 +43,16 @@ def test_manager_writes_previews_sends_and_follows_progress(world, api):
     detail = client.get(f"{URL}{pk}/").json()
     assert detail["status"] == "sent"
     assert detail["counts"] == {
-        "recipients": 2, "sent": 0, "failed": 0, "pending": 4, "read": 0, "in_digest": 0,
-        "batches": 1, "batches_done": 1, "gone": 0,
-    }  # fmt: skip
+        "recipients": 2,
+        "sent": 0,
+        "failed": 0,
+        "pending": 4,
+        "read": 0,
+        "in_digest": 0,
+        "batches": 1,
+        "batches_done": 1,
+        "gone": 0,
+    }
     assert [h["to_status"] for h in detail["history"]] == ["draft", "sending", "sent"]
     refused = client.post(f"{URL}{pk}/cancel/")
     assert refused.status_code == 409
@@ -53,9 +65,15 @@ def test_bad_input_is_400_with_field_messages(world, api):
     assert answer.status_code == 400
     assert {"properties", "title", "body", "channels"} <= set(answer.json())
     foreign = client.post(
-        URL, {"properties": [world.a.property.pk], "units": [world.b.unit.pk], "title": "t",
-              "body": "b"}, format="json",
-    )  # fmt: skip
+        URL,
+        {
+            "properties": [world.a.property.pk],
+            "units": [world.b.unit.pk],
+            "title": "t",
+            "body": "b",
+        },
+        format="json",
+    )
     assert foreign.status_code == 400 and "units" in foreign.json()
     pk = draft(world.a).pk
     past = (timezone.now() - datetime.timedelta(minutes=1)).isoformat()

@@ -34,8 +34,14 @@ def claimant(unit_code, email="stranger@example.com"):
 def emergency_sent_by(client, site, **fields):
     """An emergency announcement by email and SMS to the site's residents, sent through
     the API and fanned out; its id."""
-    body = {"properties": [site.property.pk], "title": "Gas leak", "body": "Leave now.",
-            "category": "emergency", "channels": ["email", "sms"], **fields}  # fmt: skip
+    body = {
+        "properties": [site.property.pk],
+        "title": "Gas leak",
+        "body": "Leave now.",
+        "category": "emergency",
+        "channels": ["email", "sms"],
+        **fields,
+    }
     created = client.post(URL, body, format="json")
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
@@ -73,9 +79,12 @@ def test_a_claimant_receives_no_announcement(world, api, decision):
 def two_property_announcement(world):
     """An admin's announcement to A and B, sent, with one failed delivery at each."""
     announcement = services.announcement_create(
-        by=world.admin, properties=[world.a.property, world.b.property], title="Both",
-        body="b", by_email=True,
-    )  # fmt: skip
+        by=world.admin,
+        properties=[world.a.property, world.b.property],
+        title="Both",
+        body="b",
+        by_email=True,
+    )
     services.announcement_send_now(announcement, by=world.admin)
     services.announcement_plan(announcement.pk)
     run_batches(announcement)

@@ -87,8 +87,9 @@ def test_cancel_before_its_time_sends_nothing(world, clean_queues, start_worker,
     [row] = OutboxMessage.objects.filter(event="announcement.send")
     wait_until(
         lambda: ProcessedMessage.objects.filter(message_id=str(row.id)).exists(),
-        timeout=20, message="the delayed send message consumed",
-    )  # fmt: skip
+        timeout=20,
+        message="the delayed send message consumed",
+    )
     assert status_of(announcement) == "cancelled"
     assert not AnnouncementRecipient.objects.filter(announcement=announcement).exists()
     assert not notifications_about(announcement).exists()
@@ -107,15 +108,21 @@ def test_cancel_during_sending_stops_the_batches_not_started(world, clean_queues
         services.announcement_batch_send(announcement.pk, first["batch"], first["user_ids"])
     services.announcement_cancel(announcement, by=manager)
     start_worker("announcements")
-    wait_until(lambda: queue_depth("announcements") == 0 and not announcement.batches.filter(
-        done_at__isnull=True).exists(), message="every batch consumed")  # fmt: skip
+    wait_until(
+        lambda: (
+            queue_depth("announcements") == 0
+            and not announcement.batches.filter(done_at__isnull=True).exists()
+        ),
+        message="every batch consumed",
+    )
     assert list(announcement.batches.values_list("skipped", flat=True)) == [False, True, True]
     assert notifications_about(announcement).count() == 2
     assert status_of(announcement) == "cancelled"
 
 
-def test_a_recipient_deleted_after_planning_is_skipped_by_the_worker(world, clean_queues,
-                                                                     start_worker):  # fmt: skip
+def test_a_recipient_deleted_after_planning_is_skipped_by_the_worker(
+    world, clean_queues, start_worker
+):
     """The batch is consumed, not dead-lettered: the announcement is sent to the others
     and counts the one gone."""
     announcement = announce(world)
@@ -141,8 +148,9 @@ def test_quiet_hours_hold_email_then_release_it(world, clean_queues, start_worke
     in_app = wait_until(lambda: sent.filter(channel="in_app").first(), message="in-app now")
     assert in_app.sent_at < end
     assert not sent.filter(channel="email").exists()  # held
-    email = wait_until(lambda: sent.filter(channel="email").first(), timeout=20,
-                       message="email after quiet hours")  # fmt: skip
+    email = wait_until(
+        lambda: sent.filter(channel="email").first(), timeout=20, message="email after quiet hours"
+    )
     assert email.sent_at >= end
 
 
@@ -155,13 +163,13 @@ def test_emergency_bypasses_quiet_hours_and_opt_outs(
     quiet_hours(world.a.property, ends_in=datetime.timedelta(hours=2))
     resident = world.a.resident
     NotificationPreferenceFactory(user=resident, category="emergency", channel="email")
-    emergency = announce(world, category="emergency", title="Gas leak: leave now",
-                         by_email=True)  # fmt: skip
+    emergency = announce(world, category="emergency", title="Gas leak: leave now", by_email=True)
     services.announcement_send_now(emergency, by=world.a.staff["manager"])
     sent = notifications_about(emergency).filter(user=resident, status="sent")
     wait_until(lambda: sent.count() == 2, timeout=20, message="in-app and email, now")
-    rows = OutboxMessage.objects.filter(event="announcement.batch",
-                                        payload__0__data__announcement_id=emergency.pk)  # fmt: skip
+    rows = OutboxMessage.objects.filter(
+        event="announcement.batch", payload__0__data__announcement_id=emergency.pk
+    )
     assert {row.priority for row in rows} == {9}
 
 
@@ -188,8 +196,11 @@ def test_throttle_folds_into_a_digest_sent_when_the_hour_frees(
     digests = Notification.objects.filter(user=world.a.resident, template="announcement_digest")
     time.sleep(1)
     assert not digests.exists()
-    digest = wait_until(lambda: digests.filter(status="sent").first(), timeout=20,
-                        message="digest when the hour frees")  # fmt: skip
+    digest = wait_until(
+        lambda: digests.filter(status="sent").first(),
+        timeout=20,
+        message="digest when the hour frees",
+    )
     assert digest.sent_at >= frees_at and "Bins moved" in digest.body_text
     assert AnnouncementRecipient.objects.get(announcement=over).in_app_notification == digest
 
@@ -205,13 +216,19 @@ def test_worker_killed_mid_broadcast_and_dead_letters_replayed_deliver_each_once
     first = start_worker("announcements", env=env)
     announcement = announce(world, by_email=True)
     services.announcement_send_now(announcement, by=world.a.staff["manager"])
-    wait_until(lambda: announcement.batches.filter(done_at__isnull=False).exists(), timeout=60,
-               message="a first batch done")  # fmt: skip
+    wait_until(
+        lambda: announcement.batches.filter(done_at__isnull=False).exists(),
+        timeout=60,
+        message="a first batch done",
+    )
     first.kill()
     assert announcement.batches.filter(done_at__isnull=True).exists()
     start_worker("announcements", env=env)
-    wait_until(lambda: queue_depth("announcements.dlq") >= 1, timeout=30,
-               message="the batch in hand dead-lettered")  # fmt: skip
+    wait_until(
+        lambda: queue_depth("announcements.dlq") >= 1,
+        timeout=30,
+        message="the batch in hand dead-lettered",
+    )
     wait_until(lambda: queue_depth("announcements") == 0, timeout=120, message="the rest done")
     letters = dead_letters_list("announcements")
     assert letters and all("redelivered" in letter["reason"] for letter in letters)

@@ -11,10 +11,16 @@ pytestmark = pytest.mark.django_db
 def create(client, property_id, **extra):
     return client.post(
         "/api/v1/assets/",
-        {"property": property_id, "name": "Lift A", "category": "lift", "condition": "good",
-         "cost": "25000.00", **extra},
+        {
+            "property": property_id,
+            "name": "Lift A",
+            "category": "lift",
+            "condition": "good",
+            "cost": "25000.00",
+            **extra,
+        },
         format="json",
-    )  # fmt: skip
+    )
 
 
 def test_create_update_retire_publish_versions(api, world):

@@ -96,18 +96,29 @@ def test_validation_400s(api, prop, tech):
     client = api(tech)
     bad = client.post(
         A,
-        {"property": prop.id, "name": "Lift", "category": "lift", "purchase_date": "2026-05-01",
-         "warranty_end": "2026-01-01", "condition": "shiny"},
+        {
+            "property": prop.id,
+            "name": "Lift",
+            "category": "lift",
+            "purchase_date": "2026-05-01",
+            "warranty_end": "2026-01-01",
+            "condition": "shiny",
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert bad.status_code == 400
     assert {"condition"} <= set(bad.json())
     bad = client.post(
         A,
-        {"property": prop.id, "name": "Lift", "category": "lift", "purchase_date": "2026-05-01",
-         "warranty_end": "2026-01-01"},
+        {
+            "property": prop.id,
+            "name": "Lift",
+            "category": "lift",
+            "purchase_date": "2026-05-01",
+            "warranty_end": "2026-01-01",
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert bad.status_code == 400 and "warranty_end" in bad.json()
     assert client.post(A, {}, format="json").json().keys() >= {"property", "name", "category"}
     asset = new_asset(prop, tech)
@@ -165,11 +176,20 @@ def test_admin_edit_goes_through_the_service(prop, tech):
     client = Client()
     client.force_login(tech)
     form = {
-        "property": prop.id, "name": "Boiler 1", "category": "boiler", "location": "",
-        "serial": "", "purchase_date": "", "cost": "1200.50", "condition": "broken",
-        "warranty_end": "", "events-TOTAL_FORMS": "1", "events-INITIAL_FORMS": "1",
-        "events-MIN_NUM_FORMS": "0", "events-MAX_NUM_FORMS": "1000",
-    }  # fmt: skip
+        "property": prop.id,
+        "name": "Boiler 1",
+        "category": "boiler",
+        "location": "",
+        "serial": "",
+        "purchase_date": "",
+        "cost": "1200.50",
+        "condition": "broken",
+        "warranty_end": "",
+        "events-TOTAL_FORMS": "1",
+        "events-INITIAL_FORMS": "1",
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+    }
     response = client.post(f"/admin/assets/asset/{asset.id}/change/", form)
     assert response.status_code == 302, response.content.decode()[:3000]
     asset.refresh_from_db()

@@ -36,20 +36,29 @@ def test_resident_files_complaint(world, api):
     assert r.status_code == 201, r.data
     c = Complaint.objects.get(pk=r.data["id"])
     assert (c.status, c.version, c.unit, c.property, c.resident) == (
-        S.OPEN, 1, site.unit, site.property, site.resident,
-    )  # fmt: skip
+        S.OPEN,
+        1,
+        site.unit,
+        site.property,
+        site.resident,
+    )
     assert r.data["comments"] == []
     assert r.data["history"][0]["to_status"] == "open"
     rows = OutboxMessage.objects.filter(event="complaint.filed").order_by("task_name")
     assert [m.task_name for m in rows] == [
-        "customer_service.notify_complaint_filed", "reporting.record_event",
-    ]  # fmt: skip
+        "customer_service.notify_complaint_filed",
+        "reporting.record_event",
+    ]
     assert rows[0].queue == "complaints"
     assert rows[0].payload[0]["data"] == {
-        "complaint_id": c.pk, "property_id": site.property.pk, "unit_id": site.unit.pk,
-        "resident_id": site.resident.pk, "category": "cleanliness", "status": "open",
+        "complaint_id": c.pk,
+        "property_id": site.property.pk,
+        "unit_id": site.unit.pk,
+        "resident_id": site.resident.pk,
+        "category": "cleanliness",
+        "status": "open",
         "version": 1,
-    }  # fmt: skip
+    }
 
 
 def test_file_for_other_unit_is_400(world, api):
@@ -79,13 +88,23 @@ def test_each_legal_step(world, api, from_status, to_status, role):
     assert (c.status, c.version) == (to_status, 2)
     change = ComplaintStatusChange.objects.filter(complaint=c).last()
     assert (change.from_status, change.to_status, change.changed_by, change.note) == (
-        from_status, to_status, user, "n",
-    )  # fmt: skip
+        from_status,
+        to_status,
+        user,
+        "n",
+    )
     assert updated_data() == {
-        "complaint_id": c.pk, "property_id": world.a.property.pk, "unit_id": world.a.unit.pk,
-        "resident_id": world.a.resident.pk, "category": "noise", "change": "status",
-        "from_status": from_status, "status": to_status, "comment_id": None, "version": 2,
-    }  # fmt: skip
+        "complaint_id": c.pk,
+        "property_id": world.a.property.pk,
+        "unit_id": world.a.unit.pk,
+        "resident_id": world.a.resident.pk,
+        "category": "noise",
+        "change": "status",
+        "from_status": from_status,
+        "status": to_status,
+        "comment_id": None,
+        "version": 2,
+    }
     assert (c.resolved_at is not None) == (to_status in (S.RESOLVED,))
 
 
@@ -138,11 +157,17 @@ def test_staff_reply_and_resident_comment(world, api):
     comment = ComplaintComment.objects.get(pk=r.data["id"])
     assert (comment.author, comment.body) == (cs, "We are on it")
     assert updated_data() == {
-        "complaint_id": c.pk, "property_id": world.a.property.pk, "unit_id": world.a.unit.pk,
-        "resident_id": world.a.resident.pk, "category": "noise", "change": "reply",
-        "from_status": "in_review", "status": "in_review", "comment_id": comment.pk,
+        "complaint_id": c.pk,
+        "property_id": world.a.property.pk,
+        "unit_id": world.a.unit.pk,
+        "resident_id": world.a.resident.pk,
+        "category": "noise",
+        "change": "reply",
+        "from_status": "in_review",
+        "status": "in_review",
+        "comment_id": comment.pk,
         "version": 2,
-    }  # fmt: skip
+    }
     OutboxMessage.objects.all().delete()
     r = api(world.a.resident).post(f"{detail(c)}comments/", {"body": "Thanks"}, format="json")
     assert r.status_code == 201
@@ -151,8 +176,9 @@ def test_staff_reply_and_resident_comment(world, api):
     assert [x["body"] for x in thread] == ["We are on it", "Thanks"]
     assert thread[0]["author_role"] == "customer_service"
     assert [x["body"] for x in api(world.a.resident).get(detail(c)).data["comments"]] == [
-        "We are on it", "Thanks",
-    ]  # fmt: skip
+        "We are on it",
+        "Thanks",
+    ]
 
 
 @pytest.mark.parametrize("body", [{}, {"body": ""}, {"body": "x" * 5001}, {"body": None}])
@@ -263,8 +289,9 @@ def test_list_scoping_filters_ordering(world, api):
     assert cs.get(URL).data["count"] == 2
     assert [x["id"] for x in cs.get(URL, {"status": "resolved"}).data["results"]] == [a2.pk]
     assert [x["id"] for x in cs.get(URL, {"ordering": "created_at"}).data["results"]] == [
-        a1.pk, a2.pk,
-    ]  # fmt: skip
+        a1.pk,
+        a2.pk,
+    ]
     assert [x["id"] for x in cs.get(URL, {"rated": "true"}).data["results"]] == [a2.pk]
     assert cs.get(URL, {"property": world.b.property.pk}).data["count"] == 0
     assert cs.get(URL, {"created_from": "2999-01-01"}).data["count"] == 0

@@ -17,26 +17,39 @@ def test_the_api_refuses_oversized_text_with_field_messages(api, world):
     resident, site = api(world.a.resident), world.a
     cases = [
         (resident, "/api/v1/repairs/", {"category": "pest", "description": LONG}, "description"),
-        (resident, "/api/v1/complaints/",
-         {"category": "noise", "subject": "s", "description": LONG}, "description"),
-    ]  # fmt: skip
+        (
+            resident,
+            "/api/v1/complaints/",
+            {"category": "noise", "subject": "s", "description": LONG},
+            "description",
+        ),
+    ]
     complaint = ComplaintFactory(site=site, status="resolved")
     repair = RepairRequestFactory(site=site)
     cases += [
         (resident, f"/api/v1/complaints/{complaint.pk}/comments/", {"body": LONG}, "body"),
-        (resident, f"/api/v1/complaints/{complaint.pk}/rate/",
-         {"rating": 4, "comment": LONG_NOTE}, "comment"),
-        (api(site.staff["maintenance"]), f"/api/v1/repairs/{repair.pk}/transition/",
-         {"status": "acknowledged", "note": LONG_NOTE}, "note"),
-    ]  # fmt: skip
+        (
+            resident,
+            f"/api/v1/complaints/{complaint.pk}/rate/",
+            {"rating": 4, "comment": LONG_NOTE},
+            "comment",
+        ),
+        (
+            api(site.staff["maintenance"]),
+            f"/api/v1/repairs/{repair.pk}/transition/",
+            {"status": "acknowledged", "note": LONG_NOTE},
+            "note",
+        ),
+    ]
     for client, url, body, field in cases:
         response = client.post(url, body, format="json")
         assert response.status_code == 400, (url, response.content)
         assert field in response.json(), (url, response.json())
     just_fits = resident.post(
-        "/api/v1/repairs/", {"category": "pest", "description": "x" * TEXT_MAX_LENGTH},
+        "/api/v1/repairs/",
+        {"category": "pest", "description": "x" * TEXT_MAX_LENGTH},
         format="json",
-    )  # fmt: skip
+    )
     assert just_fits.status_code == 201, just_fits.content
 
 

@@ -15,9 +15,13 @@ def errors_of(**declared):
 
 @pytest.mark.parametrize(
     "declared, expected",
-    [({}, ["core.E001"]), ({"property_path": "building"}, ["core.E001"]),
-     ({"property_path": ("property", "residencies__nowhere")}, ["core.E001"]),
-     ({"property_path": "property"}, []), ({"property_path": ("property", "pk")}, [])],
-)  # fmt: skip
+    [
+        ({}, ["core.E001"]),
+        ({"property_path": "building"}, ["core.E001"]),
+        ({"property_path": ("property", "residencies__nowhere")}, ["core.E001"]),
+        ({"property_path": "property"}, []),
+        ({"property_path": ("property", "pk")}, []),
+    ],
+)
 def test_a_scoped_admin_declares_a_lookup_its_model_has(declared, expected):
     assert errors_of(**declared) == expected

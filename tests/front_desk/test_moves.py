@@ -37,8 +37,9 @@ def moved(metric):
 
 
 @pytest.mark.broker
-def test_a_move_out_with_a_visitor_expected_and_a_parcel_waiting(clean_queues, start_worker,
-                                                                 world, api):  # fmt: skip
+def test_a_move_out_with_a_visitor_expected_and_a_parcel_waiting(
+    clean_queues, start_worker, world, api
+):
     site = world.a
     visitor = VisitorFactory(site=site)
     parcel = ParcelFactory(site=site)
@@ -52,15 +53,22 @@ def test_a_move_out_with_a_visitor_expected_and_a_parcel_waiting(clean_queues, s
     # Rights end at once, before any job runs (the residency rule).
     assert resident.get("/api/v1/parcels/").json()["count"] == 0
     assert resident.get(f"/api/v1/visitors/{visitor.pk}/").status_code == 404
-    assert resident.post("/api/v1/repairs/", {"category": "pest", "description": "x"},
-                         format="json").status_code == 400  # fmt: skip
+    assert (
+        resident.post(
+            "/api/v1/repairs/", {"category": "pest", "description": "x"}, format="json"
+        ).status_code
+        == 400
+    )
 
     start_worker("reporting", "front_desk", *NOTIFICATION_QUEUES, concurrency=2)
     for _ in range(2):
         app.send_task("scheduled.residency_moves_process", expires=60)
     wait_until(lambda: processed("scheduled.residency_moves_process") == 2, message="both runs")
-    wait_until(lambda: processed("front_desk.notify_residency_ended") == 1, timeout=30,
-               message="the desk told of the move-out")  # fmt: skip
+    wait_until(
+        lambda: processed("front_desk.notify_residency_ended") == 1,
+        timeout=30,
+        message="the desk told of the move-out",
+    )
     assert OutboxMessage.objects.filter(event="residency.ended").count() == 3  # three subscribers
     visitor.refresh_from_db()
     parcel.refresh_from_db()
@@ -82,9 +90,10 @@ def test_a_move_out_with_a_visitor_expected_and_a_parcel_waiting(clean_queues, s
 def test_a_planned_move_in_starts_on_its_day_once(world, observe_events):
     newcomer = UserFactory()
     planned = ResidencyFactory(
-        resident=newcomer, unit=world.a.unit,
+        resident=newcomer,
+        unit=world.a.unit,
         start_date=timezone.localdate() + datetime.timedelta(days=2),
-    )  # fmt: skip
+    )
     residency_moves_process()
     started = [e.payload[0]["data"]["residency_id"] for e in observe_events("residency.started")]
     assert planned.pk not in started  # not yet

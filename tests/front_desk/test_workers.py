@@ -35,15 +35,19 @@ def desk(clean_queues, start_worker):
 def test_the_resident_is_told_each_parcel_with_its_pickup_code(desk, world, api):
     no_quiet_hours(world.a.property)
     r = api(world.a.staff["security"]).post(
-        URL, {"unit": world.a.unit.pk, "carrier": "fedex", "tracking_numbers": ["FX1", "FX2"]},
+        URL,
+        {"unit": world.a.unit.pk, "carrier": "fedex", "tracking_numbers": ["FX1", "FX2"]},
         format="json",
-    )  # fmt: skip
+    )
     assert r.status_code == 201, r.data
     code = Parcel.objects.get(pk=r.data[0]["id"]).pickup_code
     resident = world.a.resident
     told = Notification.objects.filter(user=resident, template="parcel_arrived_resident")
-    wait_until(lambda: told.filter(status="sent").count() == 4, timeout=30,
-               message="in-app and email for both parcels")  # fmt: skip
+    wait_until(
+        lambda: told.filter(status="sent").count() == 4,
+        timeout=30,
+        message="in-app and email for both parcels",
+    )
     assert sorted(told.values_list("channel", flat=True)) == ["email", "email", "in_app", "in_app"]
     assert all(code in n.body_text for n in told)
     assert not told.filter(channel="sms").exists()  # SMS is off unless the resident opts in
@@ -71,11 +75,16 @@ def test_email_waits_for_quiet_hours_and_in_app_does_not(desk, world, api):
     )
     assert r.status_code == 201
     told = Notification.objects.filter(user=world.a.resident, template="parcel_arrived_resident")
-    wait_until(lambda: told.filter(channel="in_app", status="sent").exists(), timeout=30,
-               message="the in-app notice")  # fmt: skip
+    wait_until(
+        lambda: told.filter(channel="in_app", status="sent").exists(),
+        timeout=30,
+        message="the in-app notice",
+    )
     assert sorted(told.values_list("channel", "status")) == [
-        ("email", "pending"), ("in_app", "sent"), ("sms", "pending"),
-    ]  # fmt: skip
+        ("email", "pending"),
+        ("in_app", "sent"),
+        ("sms", "pending"),
+    ]
 
 
 def test_an_email_opt_out_is_respected(desk, world, api):
@@ -131,16 +140,21 @@ def test_the_desk_list_of_parcels_to_return_goes_once_a_day(desk, world, api):
     assert r.status_code == 200 and r.data["status"] == "returned"
 
 
-def test_the_parcel_report_is_kept_current_by_the_reporting_consumer(clean_queues, start_worker,
-                                                                      world, api):  # fmt: skip
+def test_the_parcel_report_is_kept_current_by_the_reporting_consumer(
+    clean_queues, start_worker, world, api
+):
     from apps.reporting.services import report_period_reconcile
 
     start_worker("reporting")
     desk = api(world.a.staff["security"])
-    ids = [p["id"] for p in desk.post(
-        URL, {"unit": world.a.unit.pk, "carrier": "ups", "tracking_numbers": ["R1", "R2", "R3"]},
-        format="json",
-    ).data]  # fmt: skip
+    ids = [
+        p["id"]
+        for p in desk.post(
+            URL,
+            {"unit": world.a.unit.pk, "carrier": "ups", "tracking_numbers": ["R1", "R2", "R3"]},
+            format="json",
+        ).data
+    ]
     # Arrived two hours ago: picked up after about two hours.
     Parcel.objects.filter(pk__in=ids).update(
         created_at=timezone.now() - datetime.timedelta(hours=2)

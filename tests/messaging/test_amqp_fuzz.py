@@ -136,8 +136,13 @@ def hostile_messages(draw):
         headers["id"] = str(uuid.uuid4())
     if draw(st.booleans()) and "compression" in headers:  # compressed, maybe mismatched
         body = zlib.compress(body)
-    return {"queue": draw(st.sampled_from(QUEUES)), "headers": headers,
-            "properties": draw(properties), "body": body, "key": None}  # fmt: skip
+    return {
+        "queue": draw(st.sampled_from(QUEUES)),
+        "headers": headers,
+        "properties": draw(properties),
+        "body": body,
+        "key": None,
+    }
 
 
 @st.composite
@@ -177,12 +182,20 @@ def publish_raw(messages):
     connection = None
     for message in messages:
         if connection is None:
-            connection = Connection(django_settings.CELERY_BROKER_URL, transport_options={
-                "confirm_publish": True, "read_timeout": 30, "write_timeout": 30})  # fmt: skip
+            connection = Connection(
+                django_settings.CELERY_BROKER_URL,
+                transport_options={
+                    "confirm_publish": True,
+                    "read_timeout": 30,
+                    "write_timeout": 30,
+                },
+            )
         msg = amqp.Message(
-            message["body"], application_headers=message["headers"], delivery_mode=2,
+            message["body"],
+            application_headers=message["headers"],
+            delivery_mode=2,
             **message["properties"],
-        )  # fmt: skip
+        )
         try:
             connection.default_channel.basic_publish(
                 msg, exchange=celeryconfig.WORK_EXCHANGE.name, routing_key=message["queue"]

@@ -126,8 +126,9 @@ def test_relay_and_worker_fail_over_to_another_node_and_the_repair_gets_through(
     # The worker and the relay list the nodes from rabbit-2 (a deployment spreads its
     # processes by listing the nodes in another order per machine): both connect there
     # and reach the queue on rabbit-1 through the cluster.
-    worker = start_worker("repair_requests", env={"TEST_BROKER_HOSTS": _hosts(2, 3, 1)},
-                          relay=False)  # fmt: skip
+    worker = start_worker(
+        "repair_requests", env={"TEST_BROKER_HOSTS": _hosts(2, 3, 1)}, relay=False
+    )
     relay = start_relay(TEST_BROKER_HOSTS=_hosts(2, 3, 1))
     with transaction.atomic():
         publish(probe_event("probe.repair", {"key": "before", "label": "normal"}))

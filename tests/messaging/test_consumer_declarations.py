@@ -57,8 +57,9 @@ def test_a_worker_line_honours_its_own_then_the_global_knobs_then_its_defaults()
 
     def expanded(**env):
         command = worker_command(maintenance)
-        result = subprocess.run(["sh", "-c", f'echo "{command}"'], env=env, text=True,
-                                capture_output=True, check=True)  # fmt: skip
+        result = subprocess.run(
+            ["sh", "-c", f'echo "{command}"'], env=env, text=True, capture_output=True, check=True
+        )
         return result.stdout.split()
 
     defaults = expanded()

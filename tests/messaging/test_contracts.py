@@ -29,20 +29,29 @@ OLD_REPAIR_REQUESTED = {
     "event": "repair.requested",
     "occurred_at": AT,
     "data": {
-        "repair_id": 41, "property_id": 8, "unit_id": 3, "resident_id": 4,
-        "category": "heating", "urgency": "urgent", "requested_at": AT,
-        "status": "submitted", "version": 1,
+        "repair_id": 41,
+        "property_id": 8,
+        "unit_id": 3,
+        "resident_id": 4,
+        "category": "heating",
+        "urgency": "urgent",
+        "requested_at": AT,
+        "status": "submitted",
+        "version": 1,
     },
-}  # fmt: skip
+}
 DATA = OLD_REPAIR_REQUESTED["data"]
 
 
 def outbox_row(envelope, task_name, queue):
     """An outbox row as any release could have left it (the relay publishes it as is)."""
     return OutboxMessage.objects.create(
-        event=envelope.get("event", ""), task_name=task_name, queue=queue,
-        payload=[envelope], correlation_id="contracts",
-    )  # fmt: skip
+        event=envelope.get("event", ""),
+        task_name=task_name,
+        queue=queue,
+        payload=[envelope],
+        correlation_id="contracts",
+    )
 
 
 def test_the_event_table_in_messaging_md_is_the_one_the_types_give():
@@ -63,9 +72,16 @@ def test_an_envelope_without_a_version_is_read_as_version_1_of_todays_shape():
 
 
 def test_decoding_gives_back_what_was_encoded():
-    asset = AssetUpdated(asset_id=1, property_id=2, category="lift", condition="good",
-                         cost=Decimal("10.50"), status="active",
-                         warranty_end=datetime.date(2027, 1, 31), version=3)  # fmt: skip
+    asset = AssetUpdated(
+        asset_id=1,
+        property_id=2,
+        category="lift",
+        condition="good",
+        cost=Decimal("10.50"),
+        status="active",
+        warranty_end=datetime.date(2027, 1, 31),
+        version=3,
+    )
     envelope = {"event": asset.NAME, "version": 1, "occurred_at": AT, "data": event_encode(asset)}
     assert envelope["data"]["cost"] == "10.50" and envelope["data"]["warranty_end"] == "2027-01-31"
     assert event_decode(envelope) == asset
@@ -75,17 +91,15 @@ def test_decoding_gives_back_what_was_encoded():
     ("change", "field", "problem"),
     [
         ({"data": {**DATA, "repair_id": None}}, "repair_id", "expected int"),
-        ({"data": {k: v for k, v in DATA.items() if k != "unit_id"}},
-         "unit_id", "missing"),
-        ({"data": {**DATA, "requested_at": "yesterday"}}, "requested_at",
-         "not a datetime"),
+        ({"data": {k: v for k, v in DATA.items() if k != "unit_id"}}, "unit_id", "missing"),
+        ({"data": {**DATA, "requested_at": "yesterday"}}, "requested_at", "not a datetime"),
         ({"data": {**DATA, "version": True}}, "version", "expected int"),
         ({"version": 7}, "version", "unknown version"),
         ({"event": "repair.exploded"}, "event", "unknown event"),
         ({"data": ["not", "an", "object"]}, "data", "not an object"),
         ({"occurred_at": None}, "occurred_at", "missing"),
     ],
-)  # fmt: skip
+)
 def test_a_payload_that_does_not_match_names_the_field(change, field, problem):
     with pytest.raises(EventContractError) as raised:
         event_decode({**OLD_REPAIR_REQUESTED, **change})
@@ -101,13 +115,19 @@ def test_a_worker_reads_old_shapes_and_dead_letters_bad_payloads_naming_the_fiel
     old = outbox_row(OLD_REPAIR_REQUESTED, "reporting.record_event", "reporting")
     bad_type = outbox_row(
         {"event": "probe.happened", "occurred_at": AT, "data": {"key": 5}},
-        "probe.record", "reporting",
-    )  # fmt: skip
+        "probe.record",
+        "reporting",
+    )
     missing = outbox_row(
-        {"event": "repair.requested", "version": 1, "occurred_at": AT,
-         "data": {k: v for k, v in DATA.items() if k != "property_id"}},
-        "reporting.record_event", "reporting",
-    )  # fmt: skip
+        {
+            "event": "repair.requested",
+            "version": 1,
+            "occurred_at": AT,
+            "data": {k: v for k, v in DATA.items() if k != "property_id"},
+        },
+        "reporting.record_event",
+        "reporting",
+    )
     unknown_version = outbox_row(
         {**OLD_REPAIR_REQUESTED, "version": 2}, "reporting.record_event", "reporting"
     )
@@ -115,8 +135,11 @@ def test_a_worker_reads_old_shapes_and_dead_letters_bad_payloads_naming_the_fiel
     # The old shape was counted as a repair requested.
     [stat] = DailyPropertyStat.objects.filter(property_id=8)
     assert (stat.metric, stat.category, stat.urgency, stat.count) == (
-        "repairs_opened", "heating", "urgent", 1,
-    )  # fmt: skip
+        "repairs_opened",
+        "heating",
+        "urgent",
+        1,
+    )
     reasons = {failure.message_id: failure for failure in MessageFailure.objects.all()}
     assert str(old.id) not in reasons
     for row, words in [

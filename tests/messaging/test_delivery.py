@@ -208,16 +208,18 @@ def test_urgent_repair_published_behind_a_running_backlog_runs_next(clean_queues
     # prefetched beside it), never after the backlog.
     with transaction.atomic():
         for i in range(30):
-            publish("probe.slow_repair", {"key": "busy", "label": f"normal-{i}"},
-                    urgency="normal")  # fmt: skip
+            publish("probe.slow_repair", {"key": "busy", "label": f"normal-{i}"}, urgency="normal")
     assert outbox_publish_due() == 30
     start_worker("repair_requests", relay=False)  # published by hand, at once
     wait_until(lambda: effects("busy") >= 5, timeout=30, message="backlog draining")
     handled_before = effects("busy")
     committed_publish("probe.slow_repair", {"key": "busy", "label": "urgent"}, urgency="urgent")
     assert outbox_publish_due() == 1
-    wait_until(lambda: ProbeEffect.objects.filter(key="busy", priority="urgent").exists(),
-               timeout=30, message="urgent repair handled")  # fmt: skip
+    wait_until(
+        lambda: ProbeEffect.objects.filter(key="busy", priority="urgent").exists(),
+        timeout=30,
+        message="urgent repair handled",
+    )
     order = list(ProbeEffect.objects.filter(key="busy").values_list("priority", flat=True))
     overtaken_by = order.index("urgent") - handled_before
     print(f"{celeryconfig.BROKER_QUEUE_TYPE}: urgent handled after {overtaken_by} more repairs")

@@ -97,21 +97,30 @@ def test_every_rule_deletes_only_what_is_past_its_retention():
     tokens = [ApiTokenFactory(user=user, expires_at=days_ago(d)) for d in (8, 6, -1)]
 
     result = {
-        **messaging_records_prune(), **notifications_prune(), "api_tokens": api_tokens_prune(),
-    }  # fmt: skip
+        **messaging_records_prune(),
+        **notifications_prune(),
+        "api_tokens": api_tokens_prune(),
+    }
 
     assert ids(ProcessedMessage) == {ledger[1].pk}
     assert ids(DeliveryAttempt) == {attempts[1].pk}
     assert ids(MessageFailure) == {failures[1].pk}
     assert ids(Notification) == {sent_mid.pk, sent_new.pk, unknown_old.pk, pending_old.pk}
     assert ids(NotificationStatusChange) == {
-        sent_new_change.pk, unknown_change.pk, pending_change.pk,
-    }  # fmt: skip
+        sent_new_change.pk,
+        unknown_change.pk,
+        pending_change.pk,
+    }
     assert ids(ApiToken) == {tokens[1].pk, tokens[2].pk}
     assert result == {
-        "outbox": 0, "ledger": 1, "delivery_attempts": 1, "message_failures": 1,
-        "notification_history": 3, "notifications": 2, "api_tokens": 1,
-    }  # fmt: skip
+        "outbox": 0,
+        "ledger": 1,
+        "delivery_attempts": 1,
+        "message_failures": 1,
+        "notification_history": 3,
+        "notifications": 2,
+        "api_tokens": 1,
+    }
 
 
 def test_pruning_deletes_in_chunks_and_stops_at_its_deadline(settings):

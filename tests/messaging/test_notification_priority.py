@@ -36,8 +36,13 @@ def test_broker_migrate_gives_an_existing_queue_new_arguments_keeping_its_messag
         old(channel).declare()
         producer = Producer(channel, exchange=celeryconfig.WORK_EXCHANGE)
         for i in range(100):
-            producer.publish({"n": i}, routing_key="notifications", headers={"id": f"m{i}"},
-                             delivery_mode=2, priority=i % 10)  # fmt: skip
+            producer.publish(
+                {"n": i},
+                routing_key="notifications",
+                headers={"id": f"m{i}"},
+                delivery_mode=2,
+                priority=i % 10,
+            )
     with pytest.raises(CommandError, match="notifications .*broker migrate"):
         call_command("broker", "declare")
 
@@ -73,16 +78,22 @@ def test_urgent_repair_sms_overtakes_a_backlog_of_ordinary_notifications(
     UserFactory(role="maintenance", property=prop)
     # A backlog on the SMS queue, where the urgent repair's SMS goes too.
     for i in range(2000):
-        notification_request(channel="sms", template="generic", variables={"content": f"{i}"},
-                             category="general", address=f"+1555{i:07}")  # fmt: skip
+        notification_request(
+            channel="sms",
+            template="generic",
+            variables={"content": f"{i}"},
+            category="general",
+            address=f"+1555{i:07}",
+        )
     while outbox_publish_due():
         pass
     start_worker("repair_requests")
     start_worker(*NOTIFICATION_QUEUES, env={"SMS_FILE_PATH": ""})  # log only
     ordinary = Notification.objects.filter(category="general")
     wait_until(lambda: ordinary.filter(status="sent").exists(), message="backlog draining")
-    repair_request_submit(resident=resident, category="plumbing", description="Burst pipe",
-                          urgency="urgent")  # fmt: skip
+    repair_request_submit(
+        resident=resident, category="plumbing", description="Burst pipe", urgency="urgent"
+    )
     sms = wait_until(
         lambda: Notification.objects.filter(user=manager, channel="sms", status="sent").first(),
         timeout=120,

@@ -106,8 +106,13 @@ def test_invalid_messages_dead_letter_with_a_reason_and_the_worker_lives_on(
         assert words in letters[ids[name]]["reason"], name
     # The same worker still serves well-formed messages, the time limits Celery's
     # send_task and beat put in every message (the task's configured ones) included.
-    app.send_task("probe.record", args=[{**EVENT, "data": {"key": "with-limits"}}],
-                  queue="reporting", time_limit=300, soft_time_limit=240)  # fmt: skip
+    app.send_task(
+        "probe.record",
+        args=[{**EVENT, "data": {"key": "with-limits"}}],
+        queue="reporting",
+        time_limit=300,
+        soft_time_limit=240,
+    )
     wait_until(lambda: ProbeEffect.objects.filter(key="with-limits").exists())
     with transaction.atomic():
         publish(probe_event("probe.happened", {"key": "after-poison"}))

@@ -23,11 +23,20 @@ pytestmark = pytest.mark.django_db
 
 
 def repair_requested(repair_id=7, **fields):
-    return RepairRequested(**{
-        "repair_id": repair_id, "property_id": 1, "unit_id": 2, "resident_id": 3,
-        "category": "plumbing", "urgency": "normal", "requested_at": timezone.now(),
-        "status": "submitted", "version": 1, **fields,
-    })  # fmt: skip
+    return RepairRequested(
+        **{
+            "repair_id": repair_id,
+            "property_id": 1,
+            "unit_id": 2,
+            "resident_id": 3,
+            "category": "plumbing",
+            "urgency": "normal",
+            "requested_at": timezone.now(),
+            "status": "submitted",
+            "version": 1,
+            **fields,
+        }
+    )
 
 
 def email_batch(*ids):
@@ -100,9 +109,17 @@ def test_correlation_id_comes_from_the_context():
     token = set_correlation_id("req-123")
     try:
         rows = publish(
-            VisitorArrived(visitor_id=1, property_id=1, unit_id=1, host_id=None, name="V",
-                           status="arrived", version=2, arrived_at=timezone.now())
-        )  # fmt: skip
+            VisitorArrived(
+                visitor_id=1,
+                property_id=1,
+                unit_id=1,
+                host_id=None,
+                name="V",
+                status="arrived",
+                version=2,
+                arrived_at=timezone.now(),
+            )
+        )
     finally:
         reset_correlation_id(token)
     assert {r.correlation_id for r in rows} == {"req-123"}

@@ -20,8 +20,11 @@ pytestmark = pytest.mark.broker
 
 
 def event(key, **data):
-    return {"event": "probe.happened", "occurred_at": timezone.now().isoformat(),
-            "data": {"key": key, **data}}  # fmt: skip
+    return {
+        "event": "probe.happened",
+        "occurred_at": timezone.now().isoformat(),
+        "data": {"key": key, **data},
+    }
 
 
 def test_a_requeue_after_an_unpublishable_retry_pauses_and_counts_no_lost_worker(
@@ -35,10 +38,14 @@ def test_a_requeue_after_an_unpublishable_retry_pauses_and_counts_no_lost_worker
         channel.close()
     try:
         message_id = str(uuid.uuid4())
-        app.send_task("probe.flaky", args=[event("flaky")], queue="notifications",
-                      task_id=message_id)  # fmt: skip
-        wait_until(lambda: worker.logs().count("could not schedule the retry") >= 2,
-                   timeout=20, message="the retry failed and the message came back")  # fmt: skip
+        app.send_task(
+            "probe.flaky", args=[event("flaky")], queue="notifications", task_id=message_id
+        )
+        wait_until(
+            lambda: worker.logs().count("could not schedule the retry") >= 2,
+            timeout=20,
+            message="the retry failed and the message came back",
+        )
         # No spin: each requeue waits (REQUEUE_PAUSE_SECONDS, 2 s) before it.
         attempts = worker.logs().count("could not schedule the retry")
         time.sleep(6)
@@ -58,11 +65,15 @@ def test_a_message_already_done_is_acknowledged_not_dead_lettered_past_the_limit
 ):
     worker = start_worker("reporting", relay=False, env={"MESSAGE_MAX_REDELIVERIES": "0"})
     message_id = str(uuid.uuid4())
-    app.send_task("probe.die_after_commit", args=[event("done")], queue="reporting",
-                  task_id=message_id)  # fmt: skip
+    app.send_task(
+        "probe.die_after_commit", args=[event("done")], queue="reporting", task_id=message_id
+    )
     wait_until(lambda: "WorkerLostError" in worker.logs(), message="the worker was lost")
-    wait_until(lambda: queue_depth("reporting") == 0 and "already done" in worker.logs(),
-               timeout=20, message="the redelivered copy settled")  # fmt: skip
+    wait_until(
+        lambda: queue_depth("reporting") == 0 and "already done" in worker.logs(),
+        timeout=20,
+        message="the redelivered copy settled",
+    )
     assert ProbeEffect.objects.filter(key="done").count() == 1
     assert queue_depth("reporting.dlq") == 0
     assert not MessageFailure.objects.filter(message_id=message_id).exists()
@@ -83,6 +94,9 @@ def test_failure_records_survive_a_terminated_database_connection_of_the_worker(
         )
     raw_publish("reporting", b"[]", "application/json", {"id": second, "task": "probe.record"})
     wait_until(lambda: queue_depth("reporting.dlq") == 2, message="both dead-lettered")
-    wait_until(lambda: MessageFailure.objects.filter(message_id=second).exists(), timeout=5,
-               message=f"the second reason recorded:\n{worker.logs()[-3000:]}")  # fmt: skip
+    wait_until(
+        lambda: MessageFailure.objects.filter(message_id=second).exists(),
+        timeout=5,
+        message=f"the second reason recorded:\n{worker.logs()[-3000:]}",
+    )
     assert worker.popen.poll() is None

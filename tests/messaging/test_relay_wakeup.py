@@ -41,7 +41,9 @@ def test_relay_listens_again_after_losing_its_connection(clean_queues, start_rel
             " WHERE application_name = 'outbox_relay_listener' AND datname = current_database()"
         )
         assert cursor.rowcount == 1
-    wait_until(lambda: relay.logs().count("listening for outbox notifications") == 2,
-               message="listening again")  # fmt: skip
+    wait_until(
+        lambda: relay.logs().count("listening for outbox notifications") == 2,
+        message="listening again",
+    )
     row = committed("after-reconnect")
     wait_until(lambda: published_by(relay, row), message="published on notification")

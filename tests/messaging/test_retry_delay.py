@@ -60,13 +60,21 @@ def test_retry_due_in_20s_survives_a_worker_kill_and_runs_once_on_time(clean_que
 
 def test_a_retry_scheduled_twice_runs_once(clean_queues, start_worker):
     worker = start_worker("repair_requests")
-    envelope = {"event": "probe.retried", "occurred_at": timezone.now().isoformat(),
-                "data": {"key": "twice"}}  # fmt: skip
+    envelope = {
+        "event": "probe.retried",
+        "occurred_at": timezone.now().isoformat(),
+        "data": {"key": "twice"},
+    }
     # As if a worker died after publishing the retry and before acknowledging the attempt,
     # and the redelivered attempt published the same retry again.
     for _ in range(2):
-        app.send_task("probe.transient_once", args=[envelope], task_id="retry-twice",
-                      retries=1, queue="repair_requests")  # fmt: skip
+        app.send_task(
+            "probe.transient_once",
+            args=[envelope],
+            task_id="retry-twice",
+            retries=1,
+            queue="repair_requests",
+        )
     wait_until(lambda: "retry 1 of message retry-twice" in worker.logs(), message="skip")
     assert len(effects("twice")) == 1
 
@@ -79,8 +87,10 @@ def test_urgent_repairs_overtake_normal_ones_while_retries_wait(clean_queues, st
     # One commit, so the relay publishes the backlog as one batch.
     with transaction.atomic():
         for i in range(20):
-            publish(probe_event("probe.slow_repair", {"key": "backlog", "label": f"normal-{i}"}),
-                    urgency="normal")  # fmt: skip
+            publish(
+                probe_event("probe.slow_repair", {"key": "backlog", "label": f"normal-{i}"}),
+                urgency="normal",
+            )
         publish(
             probe_event("probe.slow_repair", {"key": "backlog", "label": "urgent"}),
             urgency="urgent",

@@ -90,11 +90,12 @@ def test_task_events_are_published_without_waiting_for_confirms(clean_queues, st
         channels = management(f"vhosts/{vhost}/channels")
         # A channel whose connection just closed has no details (an empty list).
         return [
-            c for c in channels
+            c
+            for c in channels
             if isinstance(c["connection_details"], dict)
             and c["connection_details"].get("peer_port") in ports
             and c.get("message_stats", {}).get("publish", 0) >= 15
-        ]  # fmt: skip
+        ]
 
     # The management API's channel statistics lag by a few seconds.
     channels = wait_until(event_channels, timeout=30, message="the events in the stats")

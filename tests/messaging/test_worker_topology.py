@@ -31,8 +31,11 @@ def test_worker_on_an_empty_vhost_declares_its_topology(empty_vhost, start_worke
     assert missing == []  # work, dead-letter and retry delay queues
     # So a permanent failure is dead-lettered, not dropped by the broker.
     message_id = str(uuid.uuid4())
-    envelope = {"event": "probe.breakable", "occurred_at": timezone.now().isoformat(),
-                "data": {"key": "k"}}  # fmt: skip
+    envelope = {
+        "event": "probe.breakable",
+        "occurred_at": timezone.now().isoformat(),
+        "data": {"key": "k"},
+    }
     with broker_connection(confirm_publish=True) as connection:
         Producer(connection.default_channel).publish(
             json.dumps([[envelope], {}, {}]),
@@ -50,8 +53,9 @@ def test_worker_on_an_empty_vhost_declares_its_topology(empty_vhost, start_worke
 def test_worker_refuses_to_start_when_a_queue_has_other_arguments(empty_vhost, start_worker):
     # A queue declared by an older release, without the dead-lettering arguments.
     with broker_connection() as connection:
-        Queue("complaints", celeryconfig.WORK_EXCHANGE, routing_key="complaints",
-              durable=True)(connection.default_channel).declare()  # fmt: skip
+        Queue("complaints", celeryconfig.WORK_EXCHANGE, routing_key="complaints", durable=True)(
+            connection.default_channel
+        ).declare()
     worker = start_worker("complaints", env={"TEST_BROKER_VHOST": empty_vhost}, wait=False)
     assert worker.popen.wait(60) != 0
     logs = worker.logs()

@@ -11,9 +11,12 @@ pytestmark = pytest.mark.django_db
 
 def in_app(user, text="hello"):
     return notification_request(
-        channel="in_app", template="generic", variables={"content": text},
-        category="general", user=user,
-    )  # fmt: skip
+        channel="in_app",
+        template="generic",
+        variables={"content": text},
+        category="general",
+        user=user,
+    )
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,14 @@ pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 def request_for(users, channel, **options):
     with transaction.atomic():
         return notifications_request_for(
-            users, channel=channel, template="generic", variables={"content": "Lift B out"},
-            category="announcement", explicit=channel == "sms", **options,
-        )  # fmt: skip
+            users,
+            channel=channel,
+            template="generic",
+            variables={"content": "Lift B out"},
+            category="announcement",
+            explicit=channel == "sms",
+            **options,
+        )
 
 
 def residents(count, prefix="+1555"):
@@ -45,21 +50,26 @@ def webhook_env(webhook, **env):
     }
 
 
-def test_slow_sms_does_not_hold_up_email_and_in_app(clean_queues, start_worker, webhook,
-                                                    tmp_path):  # fmt: skip
+def test_slow_sms_does_not_hold_up_email_and_in_app(clean_queues, start_worker, webhook, tmp_path):
     webhook.status, webhook.delay = 200, 2.0
     start_worker("notifications_sms", env=webhook_env(webhook))
-    start_worker("notifications_email", env={
-        "NOTIFICATION_EMAIL_BACKEND": "apps.notifications.channels.FileEmailBackend",
-        "NOTIFICATION_EMAIL_FILE_PATH": str(tmp_path),
-    })  # fmt: skip
+    start_worker(
+        "notifications_email",
+        env={
+            "NOTIFICATION_EMAIL_BACKEND": "apps.notifications.channels.FileEmailBackend",
+            "NOTIFICATION_EMAIL_FILE_PATH": str(tmp_path),
+        },
+    )
     start_worker("notifications_in_app")
     sms = request_for(residents(4), "sms")  # one batch: 4 calls of 2 s in turn
     others = UserFactory.create_batch(20)
     email, in_app = request_for(others, "email"), request_for(others, "in_app")
 
-    wait_until(lambda: set(statuses(email + in_app)) == {"sent"}, timeout=60,
-               message="email and in-app delivered")  # fmt: skip
+    wait_until(
+        lambda: set(statuses(email + in_app)) == {"sent"},
+        timeout=60,
+        message="email and in-app delivered",
+    )
     assert "pending" in statuses(sms) or "processing" in statuses(sms)  # SMS still going
     wait_until(lambda: set(statuses(sms)) == {"sent"}, timeout=60, message="SMS delivered")
     rows = Notification.objects.filter(id__in=[n.id for n in sms + email + in_app])
@@ -70,11 +80,14 @@ def test_slow_sms_does_not_hold_up_email_and_in_app(clean_queues, start_worker, 
 
 def test_worker_killed_mid_batch_sends_each_email_once(clean_queues, start_worker, tmp_path):
     mail_dir = tmp_path / "mail"
-    worker = start_worker("notifications_email", env={
-        "NOTIFICATION_EMAIL_BACKEND": "tests.probe.backends.CrashingFileEmail",
-        "NOTIFICATION_EMAIL_FILE_PATH": str(mail_dir),
-        "PROBE_CRASH_MARKER": str(tmp_path / "crashed"),
-    })  # fmt: skip
+    worker = start_worker(
+        "notifications_email",
+        env={
+            "NOTIFICATION_EMAIL_BACKEND": "tests.probe.backends.CrashingFileEmail",
+            "NOTIFICATION_EMAIL_FILE_PATH": str(mail_dir),
+            "PROBE_CRASH_MARKER": str(tmp_path / "crashed"),
+        },
+    )
     email = request_for(UserFactory.create_batch(25), "email")
     assert OutboxMessage.objects.filter(event="notification.email_batch_requested").count() == 1
     wait_until(lambda: set(statuses(email)) == {"sent"}, timeout=60, message="batch sent")
@@ -88,16 +101,24 @@ def test_worker_killed_mid_batch_sends_each_email_once(clean_queues, start_worke
     }
 
 
-def test_provider_without_keys_killed_mid_batch_leaves_one_unknown(clean_queues, start_worker,
-                                                                   webhook, tmp_path):  # fmt: skip
+def test_provider_without_keys_killed_mid_batch_leaves_one_unknown(
+    clean_queues, start_worker, webhook, tmp_path
+):
     webhook.status = 200
-    start_worker("notifications_sms", env=webhook_env(
-        webhook, NOTIFICATION_SMS_BACKEND="tests.probe.backends.CrashingWebhookSmsWithoutKeys",
-        PROBE_CRASH_MARKER=str(tmp_path / "crashed"),
-    ))  # fmt: skip
+    start_worker(
+        "notifications_sms",
+        env=webhook_env(
+            webhook,
+            NOTIFICATION_SMS_BACKEND="tests.probe.backends.CrashingWebhookSmsWithoutKeys",
+            PROBE_CRASH_MARKER=str(tmp_path / "crashed"),
+        ),
+    )
     sms = request_for(residents(5), "sms")
-    wait_until(lambda: "pending" not in statuses(sms) and "processing" not in statuses(sms),
-               timeout=60, message="batch settled")  # fmt: skip
+    wait_until(
+        lambda: "pending" not in statuses(sms) and "processing" not in statuses(sms),
+        timeout=60,
+        message="batch settled",
+    )
     # Without keys, one notification's attempt at a time is open: only the one in flight
     # when the worker died is unknown; the others were sent once, none blind twice.
     assert statuses(sms) == ["sent"] * 4 + ["unknown"]
@@ -108,12 +129,16 @@ def test_provider_without_keys_killed_mid_batch_leaves_one_unknown(clean_queues,
 def test_dead_lettered_batch_replay_sends_only_the_failed(clean_queues, start_worker, webhook):
     webhook.status = 200
     webhook.failing = {"+1555000001"}
-    start_worker("notifications_sms", env=webhook_env(
-        webhook, NOTIFICATION_MAX_RETRIES="1", NOTIFICATION_RETRY_BACKOFF="0",
-    ))  # fmt: skip
+    start_worker(
+        "notifications_sms",
+        env=webhook_env(
+            webhook,
+            NOTIFICATION_MAX_RETRIES="1",
+            NOTIFICATION_RETRY_BACKOFF="0",
+        ),
+    )
     sms = request_for(residents(3), "sms")
-    wait_until(lambda: queue_depth("notifications_sms.dlq") == 1, timeout=60,
-               message="dead letter")  # fmt: skip
+    wait_until(lambda: queue_depth("notifications_sms.dlq") == 1, timeout=60, message="dead letter")
     assert statuses(sms) == ["failed", "sent", "sent"]
     failed = Notification.objects.get(status="failed")
     assert failed.user.phone == "+1555000001" and "503" in failed.last_error
@@ -153,15 +178,24 @@ def test_a_single_notification_row_from_before_batches_is_still_delivered(
 ):
     start_worker("notifications")  # worker-notifications-email drains it in the Procfile
     with transaction.atomic():
-        [notification] = request_for([UserFactory()], "in_app", not_before=timezone.now()
-                                     + datetime.timedelta(hours=1))  # fmt: skip
+        [notification] = request_for(
+            [UserFactory()], "in_app", not_before=timezone.now() + datetime.timedelta(hours=1)
+        )
     # An outbox row as the code before batches wrote it (the relay publishes what it finds).
     old = OutboxMessageFactory(
-        event="notification.requested", task_name="notifications.deliver", queue="notifications",
-        payload=[{"event": "notification.requested", "occurred_at": timezone.now().isoformat(),
-                  "data": {"notification_id": str(notification.id)}}],
-        priority=5, correlation_id="before-batches",
-    )  # fmt: skip
+        event="notification.requested",
+        task_name="notifications.deliver",
+        queue="notifications",
+        payload=[
+            {
+                "event": "notification.requested",
+                "occurred_at": timezone.now().isoformat(),
+                "data": {"notification_id": str(notification.id)},
+            }
+        ],
+        priority=5,
+        correlation_id="before-batches",
+    )
     wait_until(lambda: statuses([notification]) == ["sent"], timeout=30, message="delivered")
     old.refresh_from_db()
     assert old.published_at is not None

@@ -55,10 +55,16 @@ def test_every_template_renders_with_its_variables(world):
         "account_confirmation": {"name": "A", "confirm_url": "u"},
         "account_exists": {"name": "A", "login_url": "u"},
         "visitor_arrived_security": {
-            "visitor_name": "V", "unit": "U1", "property": "P", "arrived_at": "10:00",
+            "visitor_name": "V",
+            "unit": "U1",
+            "property": "P",
+            "arrived_at": "10:00",
         },
         "visitor_arrived_host": {
-            "visitor_name": "V", "unit": "U1", "property": "P", "arrived_at": "10:00",
+            "visitor_name": "V",
+            "unit": "U1",
+            "property": "P",
+            "arrived_at": "10:00",
         },
         "repair_requested_staff": {"repair_id": 1, "category": "plumbing", "urgency": "high"},
         "repair_urgent_manager": {"repair_id": 1, "category": "plumbing"},
@@ -66,17 +72,23 @@ def test_every_template_renders_with_its_variables(world):
         "complaint_filed_staff": {"complaint_id": 1, "category": "noise"},
         "complaint_updated_resident": {"complaint_id": 1, "change": "status", "status": "resolved"},
         "generic": {"content": "Hello"},
-    }  # fmt: skip
+    }
     for template, variables in cases.items():
         n = notification_request(
-            channel="email", template=template, variables=variables, category="general",
+            channel="email",
+            template=template,
+            variables=variables,
+            category="general",
             user=world.a.resident,
-        )  # fmt: skip
+        )
         assert n.subject and n.body_text and n.body_html, template
     sms = notification_request(
-        channel="sms", template="repair_urgent_manager", variables=cases["repair_urgent_manager"],
-        category="repair_urgent", address="+15550100",
-    )  # fmt: skip
+        channel="sms",
+        template="repair_urgent_manager",
+        variables=cases["repair_urgent_manager"],
+        category="repair_urgent",
+        address="+15550100",
+    )
     assert len(sms.body_text) <= 160
     with pytest.raises(NotificationRequestError):
         notification_request(
@@ -86,9 +98,12 @@ def test_every_template_renders_with_its_variables(world):
 
 def test_in_app_delivery_just_marks_sent(world):
     n = notification_request(
-        channel="in_app", template="generic", variables={"content": "hi"}, category="general",
+        channel="in_app",
+        template="generic",
+        variables={"content": "hi"},
+        category="general",
         user=world.a.resident,
-    )  # fmt: skip
+    )
     notification_deliver(n.id)
     n.refresh_from_db()
     assert n.status == "sent" and n.read_at is None
@@ -101,9 +116,13 @@ def test_preferences_defaults_and_opt_outs(world):
 
     def request(channel, category, **kw):
         return notification_request(
-            channel=channel, template="generic", variables={"content": "x"},
-            category=category, user=user, **kw,
-        )  # fmt: skip
+            channel=channel,
+            template="generic",
+            variables={"content": "x"},
+            category=category,
+            user=user,
+            **kw,
+        )
 
     assert request("email", "repair") is not None
     assert request("in_app", "visitor") is not None
@@ -124,9 +143,12 @@ def test_preferences_defaults_and_opt_outs(world):
 
 def test_failed_attempts_and_failure_are_recorded_and_sent_stays_sent(world):
     n = notification_request(
-        channel="sms", template="generic", variables={"content": "x"}, category="general",
+        channel="sms",
+        template="generic",
+        variables={"content": "x"},
+        category="general",
         address="+15550100",
-    )  # fmt: skip
+    )
     notification_attempt_failed(n.id, "SmsWebhookTransientError: 503", retry_in=2)
     notification_mark_failed(n.id, "retries exhausted: 503")
     n.refresh_from_db()
@@ -148,9 +170,12 @@ def test_failed_attempts_and_failure_are_recorded_and_sent_stays_sent(world):
 def test_sms_console_backend_writes_a_line(world, settings, tmp_path):
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
     n = notification_request(
-        channel="sms", template="generic", variables={"content": "Boiler fixed"},
-        category="general", address="+15550100",
-    )  # fmt: skip
+        channel="sms",
+        template="generic",
+        variables={"content": "Boiler fixed"},
+        category="general",
+        address="+15550100",
+    )
     notification_deliver(n.id)
     line = (tmp_path / "sms.log").read_text()
     assert "+15550100" in line and "Boiler fixed" in line and str(n.id) in line

@@ -20,10 +20,12 @@ def test_worker_sends_text_and_html_email(clean_queues, start_worker, tmp_path):
     )
     with transaction.atomic():
         notification = notification_request(
-            channel="email", template="account_exists",
+            channel="email",
+            template="account_exists",
             variables={"name": "Bob", "login_url": "http://localhost:8000/login"},
-            category="account", address="bob@example.com",
-        )  # fmt: skip
+            category="account",
+            address="bob@example.com",
+        )
     wait_until(lambda: Notification.objects.get(id=notification.id).status == "sent")
     [written] = list(tmp_path.iterdir())
     message = written.read_text()

@@ -63,9 +63,12 @@ def crashing_worker(clean_queues, start_worker, tmp_path):
 def request(channel, address):
     with transaction.atomic():
         notification = notification_request(
-            channel=channel, template="generic", variables={"content": "Lift out of order"},
-            category="general", address=address,
-        )  # fmt: skip
+            channel=channel,
+            template="generic",
+            variables={"content": "Lift out of order"},
+            category="general",
+            address=address,
+        )
     return str(notification.id)
 
 

@@ -20,9 +20,12 @@ def request_emails(count):
     users = [UserFactory(email=f"tenant{i}@example.com") for i in range(count)]
     with transaction.atomic():
         notifications = notifications_request_for(
-            users, channel="email", template="generic", variables={"content": "Gas check"},
+            users,
+            channel="email",
+            template="generic",
+            variables={"content": "Gas check"},
             category="announcement",
-        )  # fmt: skip
+        )
     return [str(n.id) for n in notifications]
 
 
@@ -34,14 +37,19 @@ def settled(ids):
     return not {"pending", "processing"} & set(statuses(ids))
 
 
-def test_a_hung_mail_server_times_out_and_the_outcome_is_unknown(clean_queues, start_worker,
-                                                                 smtp_provider):  # fmt: skip
+def test_a_hung_mail_server_times_out_and_the_outcome_is_unknown(
+    clean_queues, start_worker, smtp_provider
+):
     """The server took the message and never answered: after EMAIL_TIMEOUT the attempt
     ends, its outcome unknown (the server may have accepted it), not sent again."""
     smtp_provider.delay = 60
-    start_worker("notifications_email", env=smtp_provider.worker_env(
-        EMAIL_TIMEOUT="1", NOTIFICATION_RETRY_BACKOFF="0",
-    ))  # fmt: skip
+    start_worker(
+        "notifications_email",
+        env=smtp_provider.worker_env(
+            EMAIL_TIMEOUT="1",
+            NOTIFICATION_RETRY_BACKOFF="0",
+        ),
+    )
     [notification_id] = request_emails(1)
     wait_until(lambda: settled([notification_id]), timeout=20, message="attempt ended")
     notification = Notification.objects.get(id=notification_id)
@@ -56,9 +64,14 @@ def test_a_slow_batch_stops_at_the_soft_time_limit_and_requeues_the_rest(
     some, the one in flight at the limit is left unknown, the rest go in a new message.
     Every email reached the provider exactly once."""
     smtp_provider.delay = 1.0
-    worker = start_worker("notifications_email", env=smtp_provider.worker_env(
-        NOTIFICATION_SOFT_TIME_LIMIT="3", EMAIL_TIMEOUT="10", NOTIFICATION_RETRY_BACKOFF="0",
-    ))  # fmt: skip
+    worker = start_worker(
+        "notifications_email",
+        env=smtp_provider.worker_env(
+            NOTIFICATION_SOFT_TIME_LIMIT="3",
+            EMAIL_TIMEOUT="10",
+            NOTIFICATION_RETRY_BACKOFF="0",
+        ),
+    )
     ids = request_emails(6)
     wait_until(lambda: settled(ids), timeout=60, message="batch settled")
     time.sleep(1)

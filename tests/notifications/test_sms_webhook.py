@@ -35,9 +35,12 @@ def sms_worker(clean_queues, start_worker, webhook):
 def send_sms(text="Lift out of order"):
     with transaction.atomic():
         notification = notification_request(
-            channel="sms", template="generic", variables={"content": text},
-            category="general", address="+15550100",
-        )  # fmt: skip
+            channel="sms",
+            template="generic",
+            variables={"content": text},
+            category="general",
+            address="+15550100",
+        )
     return str(notification.id)
 
 
@@ -50,8 +53,9 @@ def test_webhook_down_retries_then_fails_and_replay_sends_once(sms_worker, webho
     history = list(notification.history.order_by("at", "id"))
     # Each attempt is committed before the provider is called, and so is its outcome.
     assert [h.status for h in history] == ["pending"] + ["processing", "pending"] * 2 + [
-        "processing", "failed",
-    ]  # fmt: skip
+        "processing",
+        "failed",
+    ]
     assert "attempt 1 failed" in history[2].detail and "503" in history[2].detail
     assert notification.attempts == 3
     [letter] = dead_letters_list("notifications_sms")
@@ -101,8 +105,10 @@ def test_webhook_success_posts_to_body_and_id(sms_worker, webhook):
     notification = Notification.objects.get(id=notification_id)
     assert notification.attempts == 1 and notification.sent_at
     assert [h.status for h in notification.history.order_by("at", "id")] == [
-        "pending", "processing", "sent",
-    ]  # fmt: skip
+        "pending",
+        "processing",
+        "sent",
+    ]
 
 
 def test_webhook_4xx_is_permanent_no_retry(sms_worker, webhook):

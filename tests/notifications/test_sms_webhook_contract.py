@@ -21,9 +21,12 @@ def sms(settings, webhook):
     settings.SMS_WEBHOOK_URL, settings.SMS_WEBHOOK_TIMEOUT = webhook.url, 2
     with transaction.atomic():
         return notification_request(
-            channel="sms", template="generic", variables={"content": "Lift out of order"},
-            category="general", address="+15550100",
-        )  # fmt: skip
+            channel="sms",
+            template="generic",
+            variables={"content": "Lift out of order"},
+            category="general",
+            address="+15550100",
+        )
 
 
 def test_the_request_carries_the_key_and_the_bearer_token(sms, webhook, settings):
@@ -48,10 +51,15 @@ def test_without_a_token_no_authorization_header_is_sent(sms, webhook, settings)
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(500, SmsWebhookTransientError), (503, SmsWebhookTransientError),
-     (429, SmsWebhookTransientError), (400, SmsWebhookPermanentError),
-     (401, SmsWebhookPermanentError), (404, SmsWebhookPermanentError)],
-)  # fmt: skip
+    [
+        (500, SmsWebhookTransientError),
+        (503, SmsWebhookTransientError),
+        (429, SmsWebhookTransientError),
+        (400, SmsWebhookPermanentError),
+        (401, SmsWebhookPermanentError),
+        (404, SmsWebhookPermanentError),
+    ],
+)
 def test_which_answers_retry_and_which_fail(sms, webhook, status, error):
     webhook.status = status
     with pytest.raises(error):

@@ -34,9 +34,12 @@ def request_emails(count, category="announcement"):
     users = [UserFactory(email=f"resident{next(_emails)}@example.com") for _ in range(count)]
     with transaction.atomic():
         notifications = notifications_request_for(
-            users, channel="email", template="generic", variables={"content": "Water off"},
+            users,
+            channel="email",
+            template="generic",
+            variables={"content": "Water off"},
             category=category,
-        )  # fmt: skip
+        )
     return sorted(str(n.id) for n in notifications)  # the order a batch is sent in
 
 
@@ -57,13 +60,19 @@ def probe_env(smtp_provider, backend, tmp_path, **env):
     )
 
 
-def test_outcome_lost_with_the_database_session_stays_unknown(clean_queues, start_worker,
-                                                              smtp_provider, tmp_path):  # fmt: skip
+def test_outcome_lost_with_the_database_session_stays_unknown(
+    clean_queues, start_worker, smtp_provider, tmp_path
+):
     """(a) The provider accepted the first email; the session that would record it was
     terminated. The retry sends the second, never the first again."""
-    worker = start_worker("notifications_email", env=probe_env(
-        smtp_provider, "DatabaseLosingSmtpEmail", tmp_path,
-    ))  # fmt: skip
+    worker = start_worker(
+        "notifications_email",
+        env=probe_env(
+            smtp_provider,
+            "DatabaseLosingSmtpEmail",
+            tmp_path,
+        ),
+    )
     first, second = request_emails(2)
     wait_until(lambda: settled([first, second]), timeout=60, message="batch settled")
     time.sleep(1)  # a wrong second copy would come now
@@ -102,12 +111,19 @@ def test_dead_lettered_then_replayed_never_resends_the_unknown_one(
     """(c) The worker died after the provider accepted the first email; the redelivery
     limit dead-letters the batch; the replay sends the second only. Then an operator's
     explicit resend sends the first once more, marked as a possible duplicate."""
-    start_worker("notifications_email", env=probe_env(
-        smtp_provider, "CrashingSmtpEmail", tmp_path, MESSAGE_MAX_REDELIVERIES="0",
-    ))  # fmt: skip
+    start_worker(
+        "notifications_email",
+        env=probe_env(
+            smtp_provider,
+            "CrashingSmtpEmail",
+            tmp_path,
+            MESSAGE_MAX_REDELIVERIES="0",
+        ),
+    )
     first, second = request_emails(2)
-    wait_until(lambda: queue_depth("notifications_email.dlq") == 1, timeout=60,
-               message="dead letter")  # fmt: skip
+    wait_until(
+        lambda: queue_depth("notifications_email.dlq") == 1, timeout=60, message="dead letter"
+    )
     assert statuses([first, second]) == ["unknown", "failed"]
 
     [letter] = dead_letters_list("notifications_email")
@@ -142,9 +158,15 @@ def test_emergency_of_unknown_outcome_is_resent_after_the_bound(
     """Emergencies are at least once: the unknown one is resent after
     NOTIFICATION_UNKNOWN_RESEND_AFTER seconds, marked as a possible duplicate; an
     ordinary one in the same batch of events stays at most once (the tests above)."""
-    start_worker("notifications_email", env=probe_env(
-        smtp_provider, "CrashingSmtpEmail", tmp_path, NOTIFICATION_UNKNOWN_RESEND_AFTER="2",
-    ))  # fmt: skip
+    start_worker(
+        "notifications_email",
+        env=probe_env(
+            smtp_provider,
+            "CrashingSmtpEmail",
+            tmp_path,
+            NOTIFICATION_UNKNOWN_RESEND_AFTER="2",
+        ),
+    )
     [emergency] = request_emails(1, category="emergency")
     wait_until(lambda: statuses([emergency]) == ["sent"], timeout=60, message="resent")
     time.sleep(1)
@@ -179,8 +201,9 @@ def test_admin_action_resends_only_unknown_ones_once(settings, client):
     page = "/admin/notifications/notification/"
 
     def resend(*ids):
-        return client.post(page, {"action": "resend_selected", "_selected_action": ids},
-                           follow=True)  # fmt: skip
+        return client.post(
+            page, {"action": "resend_selected", "_selected_action": ids}, follow=True
+        )
 
     def resend_messages():
         rows = OutboxMessage.objects.filter(payload__0__data__resend=True)

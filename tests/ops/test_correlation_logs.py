@@ -48,8 +48,9 @@ def test_one_request_id_through_web_workers_and_notifications(
     assert response.headers["X-Request-ID"] == trail
     notification = wait_until(
         lambda: Notification.objects.filter(user=staff, status="sent").first(),
-        timeout=30, message="the staff notification sent",
-    )  # fmt: skip
+        timeout=30,
+        message="the staff notification sent",
+    )
     rows = wait_until(
         lambda: (
             (r := list(OutboxMessage.objects.filter(correlation_id=trail))) and len(r) == 3 and r
@@ -115,13 +116,25 @@ def test_log_format_json_gives_one_json_object_per_line(clean_queues, start_work
     wait_until(lambda: f"probe.record[{row.id}] succeeded" in worker.logs())
     records = [json.loads(line) for line in worker.logs().splitlines() if line.startswith("{")]
     assert records and all(
-        {"time", "level", "process", "queue", "task_name", "message_id", "correlation_id",
-         "message"} <= set(record) for record in records
-    )  # fmt: skip
+        {
+            "time",
+            "level",
+            "process",
+            "queue",
+            "task_name",
+            "message_id",
+            "correlation_id",
+            "message",
+        }
+        <= set(record)
+        for record in records
+    )
     about_row = [r for r in records if r["message_id"] == str(row.id)]
     for record in about_row:
         assert (record["correlation_id"], record["queue"], record["task_name"]) == (
-            "json-trail-1", "reporting", "probe.record",
-        )  # fmt: skip
+            "json-trail-1",
+            "reporting",
+            "probe.record",
+        )
     assert any(r["message"] == "probe effect j" for r in about_row)
     assert any(r["message"].endswith("received") for r in about_row)

@@ -17,8 +17,12 @@ pytestmark = pytest.mark.broker
 def run_scenario(web, *options, timeout=240):
     return subprocess.run(
         [sys.executable, "manage.py", "demo", "--scenario", "--url", web.url(), *options],
-        cwd=ROOT, env=process_env(), capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_the_scenario_runs_twice_in_a_row_against_the_running_system(
@@ -69,8 +73,12 @@ def test_the_scenario_without_a_web_process_says_why_in_one_line(clean_queues, t
     nobody = f"http://127.0.0.1:{free_port()}"
     result = subprocess.run(
         [sys.executable, "manage.py", "demo", "--scenario", "--url", nobody, "--timeout", "2"],
-        cwd=ROOT, env=process_env(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip() == (

@@ -66,9 +66,12 @@ def dead_letter_one(queue):
     with broker_connection(confirm_publish=True) as connection:
         Producer(connection.default_channel).publish(
             [{"event": "probe.happened", "data": {}}],
-            exchange=celeryconfig.WORK_EXCHANGE.name, routing_key=queue, serializer="json",
-            headers={"task": "probe.record", "id": str(uuid.uuid4())}, delivery_mode=2,
-        )  # fmt: skip
+            exchange=celeryconfig.WORK_EXCHANGE.name,
+            routing_key=queue,
+            serializer="json",
+            headers={"task": "probe.record", "id": str(uuid.uuid4())},
+            delivery_mode=2,
+        )
         channel = connection.channel()
         index = celeryconfig.WORK_QUEUE_NAMES.index(queue)
         celeryconfig.WORK_QUEUES[index](channel).get(no_ack=False).reject(requeue=False)

@@ -68,10 +68,15 @@ def test_metrics_after_traffic(clean_queues, start_worker, start_service, settin
     )
     # Web requests by view and status, added up over both gunicorn workers.
     assert front_door_answered(scraped) == 3
-    assert value(scraped, "django_http_responses_total_by_status_view_method_total",
-                 status="401") == 1  # fmt: skip
-    assert value(scraped, "django_http_requests_latency_seconds_by_view_method_count",
-                 view="front-door") == 3  # fmt: skip
+    assert (
+        value(scraped, "django_http_responses_total_by_status_view_method_total", status="401") == 1
+    )
+    assert (
+        value(
+            scraped, "django_http_requests_latency_seconds_by_view_method_count", view="front-door"
+        )
+        == 3
+    )
     # Queues: depth, consumers, dead letters.
     assert value(scraped, "propmgmt_broker_up") == 1
     assert value(scraped, "propmgmt_queue_consumers", queue="reporting") == 1
@@ -94,8 +99,9 @@ def test_metrics_after_traffic(clean_queues, start_worker, start_service, settin
 
     tasks = wait_until(
         lambda: (s := flower_scrape()) and events(s, "probe.flaky", "task-failed") and s,
-        timeout=30, message="Flower saw the failure",
-    )  # fmt: skip
+        timeout=30,
+        message="Flower saw the failure",
+    )
     assert events(tasks, "probe.record", "task-succeeded") == 2
     assert events(tasks, "probe.record", "task-received") == 2
     assert events(tasks, "probe.flaky", "task-retried") == 2

@@ -68,8 +68,12 @@ class Installation:
     def manage(self, root, *args):
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
-            cwd=root, env=self.env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            cwd=root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, f"{root}: {args}:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
@@ -78,10 +82,11 @@ class Installation:
 
     def start(self, root, *names):
         services = [
-            Service(name, root=root, TEST_BROKER_VHOST=self.vhost,
-                    DATABASE_URL=self.env["DATABASE_URL"])
+            Service(
+                name, root=root, TEST_BROKER_VHOST=self.vhost, DATABASE_URL=self.env["DATABASE_URL"]
+            )
             for name in names
-        ]  # fmt: skip
+        ]
         self.started += services
         return services
 
@@ -213,8 +218,10 @@ def test_upgrade_from_the_previous_release_does_every_request_once(previous_rele
     assert opened == filed == 4 * BATCH
     assert set(notifications.values()) == {1}
     assert Counter(channel for _, channel, _ in notifications) == {
-        "in_app": 8 * BATCH, "email": 4 * BATCH, "sms": 2 * BATCH,
-    }  # fmt: skip
+        "in_app": 8 * BATCH,
+        "email": 4 * BATCH,
+        "sms": 2 * BATCH,
+    }
     assert {status for _, _, status in notifications} == {"sent"}
     # Every message published once and consumed once, nothing left anywhere.
     [(outbox, unpublished, ledger, failures)] = installation.query(

@@ -33,9 +33,12 @@ def _database_session_terminate_once():
     settings = connection.settings_dict
     pid = connection.connection.info.backend_pid
     admin = psycopg2.connect(
-        dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"],
-        host=settings["HOST"], port=settings["PORT"],
-    )  # fmt: skip
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"],
+    )
     with admin:
         admin.autocommit = True
         with admin.cursor() as cursor:

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 from apps.messaging.contracts import Event, event_named
 
 PROBE_EVENT_NAMES = (
-    "probe.happened", "probe.slow", "probe.breakable", "probe.flaky", "probe.poison",
-    "probe.repair", "probe.retried", "probe.slow_repair", "probe.db_blip",
-    "probe.fail_slowly", "probe.done_then_lost",
-)  # fmt: skip
+    "probe.happened",
+    "probe.slow",
+    "probe.breakable",
+    "probe.flaky",
+    "probe.poison",
+    "probe.repair",
+    "probe.retried",
+    "probe.slow_repair",
+    "probe.db_blip",
+    "probe.fail_slowly",
+    "probe.done_then_lost",
+)
 
 
 @dataclass(frozen=True)

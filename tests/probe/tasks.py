@@ -96,8 +96,7 @@ def slow_repair(self, event):
     time.sleep(0.2 if event.seconds is None else event.seconds)
 
 
-@shared_task(bind=True, name="probe.db_blip", retry_jitter=False,
-             retry_backoff_factor=1)  # fmt: skip
+@shared_task(bind=True, name="probe.db_blip", retry_jitter=False, retry_backoff_factor=1)
 def db_blip(self, event):
     # The first attempt loses its database connection, as in a PostgreSQL restart.
     if not self.request.retries:

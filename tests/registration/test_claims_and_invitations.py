@@ -64,8 +64,9 @@ def test_a_stranger_with_a_unit_code_is_not_a_resident_until_approved(api, world
     me = client.get("/api/v1/auth/me/").json()
     assert (me["unit"], me["property_ids"]) == (None, [])
     expected = (timezone.now() + datetime.timedelta(hours=1)).isoformat()
-    visitor = client.post("/api/v1/visitors/", {"name": "Eve", "expected_arrival": expected},
-                          format="json")  # fmt: skip
+    visitor = client.post(
+        "/api/v1/visitors/", {"name": "Eve", "expected_arrival": expected}, format="json"
+    )
     assert visitor.status_code == 400, visitor.content
     complaint = client.post(
         "/api/v1/complaints/",
@@ -85,9 +86,7 @@ def test_confirming_tells_the_managers_and_approval_gives_the_unit(api, world):
     assert event.payload[0]["data"]["residency_id"] == claim.pk
     manager = world.a.staff["manager"]
     notifications = residency_claim_notify(claim.pk)
-    assert {(n.user, n.channel) for n in notifications} == {
-        (manager, "in_app"), (manager, "email")
-    }  # fmt: skip
+    assert {(n.user, n.channel) for n in notifications} == {(manager, "in_app"), (manager, "email")}
     assert stranger.email in notifications[1].body_text
 
     approved = api(manager).post(f"{RESIDENCIES}{claim.pk}/approve/")

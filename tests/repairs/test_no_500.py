@@ -24,15 +24,22 @@ def objects(world):
 @pytest.mark.parametrize(
     "path",
     [
-        f"/api/v1/repairs/{HUGE}/", f"/api/v1/complaints/{HUGE}/comments/",
-        f"/api/v1/repairs/?property={HUGE}", "/api/v1/repairs/?property=1.5",
-        "/api/v1/repairs/?property=1e400", "/api/v1/repairs/?page=abc",
-        "/api/v1/repairs/?page=99999", "/api/v1/repairs/?created_from=2024-02-30",
-        "/api/v1/repairs/?ordering=-urgency,nope,,", "/api/v1/complaints/?rated=maybe",
-        f"/api/v1/complaints/?unit={HUGE}", "/api/v1/repairs/?status=%00",
-        "/api/v1/repairs/-1/", "/api/v1/repairs/%00/history/",
+        f"/api/v1/repairs/{HUGE}/",
+        f"/api/v1/complaints/{HUGE}/comments/",
+        f"/api/v1/repairs/?property={HUGE}",
+        "/api/v1/repairs/?property=1.5",
+        "/api/v1/repairs/?property=1e400",
+        "/api/v1/repairs/?page=abc",
+        "/api/v1/repairs/?page=99999",
+        "/api/v1/repairs/?created_from=2024-02-30",
+        "/api/v1/repairs/?ordering=-urgency,nope,,",
+        "/api/v1/complaints/?rated=maybe",
+        f"/api/v1/complaints/?unit={HUGE}",
+        "/api/v1/repairs/?status=%00",
+        "/api/v1/repairs/-1/",
+        "/api/v1/repairs/%00/history/",
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("role", ["resident", "admin", "maintenance", "customer_service"])
 def test_odd_queries(world, api, objects, path, role):
     r = api(world.user(role)).get(path)
@@ -44,21 +51,25 @@ def test_odd_queries(world, api, objects, path, role):
     [
         ("/api/v1/repairs/", {"category": "pest", "description": "x", "unit": HUGE}),
         ("/api/v1/repairs/", {"category": "pest", "description": "x\x00y"}),
-        ("/api/v1/repairs/", {"category": "pest", "description": "x",
-                              "preferred_time": "9999-12-31T23:59:59Z"}),
+        (
+            "/api/v1/repairs/",
+            {"category": "pest", "description": "x", "preferred_time": "9999-12-31T23:59:59Z"},
+        ),
         ("/api/v1/repairs/", [1, 2]),
         ("/api/v1/repairs/", "just a string"),
         ("/api/v1/repairs/{r}/transition/", {"status": "cancelled", "version": HUGE}),
         ("/api/v1/repairs/{r}/transition/", {"status": "cancelled", "note": {"a": 1}}),
         ("/api/v1/repairs/{r}/transition/", ["cancelled"]),
-        ("/api/v1/complaints/", {"category": "noise", "subject": "s", "description": "d",
-                                 "unit": -5}),
+        (
+            "/api/v1/complaints/",
+            {"category": "noise", "subject": "s", "description": "d", "unit": -5},
+        ),
         ("/api/v1/complaints/{c}/comments/", {"body": "\x00"}),
         ("/api/v1/complaints/{c}/rate/", {"rating": HUGE}),
         ("/api/v1/complaints/{c}/rate/", {"rating": True}),
         ("/api/v1/complaints/{c}/transition/", {"status": "resolved", "version": -1}),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("role", ["resident", "admin", "customer_service"])
 def test_odd_bodies(world, api, objects, path, body, role):
     repair, complaint = objects

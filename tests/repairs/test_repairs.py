@@ -37,28 +37,42 @@ def rows(event):
 )
 def test_resident_submits_for_own_unit(world, api, urgency, priority):
     site = world.a
-    body = {"category": "heating", "description": "No heat", "urgency": urgency,
-            "preferred_window": "weekday mornings"}  # fmt: skip
+    body = {
+        "category": "heating",
+        "description": "No heat",
+        "urgency": urgency,
+        "preferred_window": "weekday mornings",
+    }
     r = api(site.resident).post(URL, body, format="json")
     assert r.status_code == 201, r.data
     repair = RepairRequest.objects.get(pk=r.data["id"])
     assert (repair.status, repair.version, repair.unit, repair.property) == (
-        S.SUBMITTED, 1, site.unit, site.property,
-    )  # fmt: skip
+        S.SUBMITTED,
+        1,
+        site.unit,
+        site.property,
+    )
     assert r.data["history"][0]["to_status"] == "submitted"
     assert r.data["allowed_transitions"] == ["cancelled"]
     msgs = rows("repair.requested")
     assert [m.task_name for m in msgs] == [
-        "maintenance.notify_repair_requested", "reporting.record_event",
-    ]  # fmt: skip
+        "maintenance.notify_repair_requested",
+        "reporting.record_event",
+    ]
     maintenance = msgs[0]
     assert maintenance.queue == "repair_requests"
     assert maintenance.priority == priority
     assert maintenance.payload[0]["data"] == {
-        "repair_id": repair.pk, "property_id": site.property.pk, "unit_id": site.unit.pk,
-        "resident_id": site.resident.pk, "category": "heating", "urgency": urgency,
-        "requested_at": repair.created_at.isoformat(), "status": "submitted", "version": 1,
-    }  # fmt: skip
+        "repair_id": repair.pk,
+        "property_id": site.property.pk,
+        "unit_id": site.unit.pk,
+        "resident_id": site.resident.pk,
+        "category": "heating",
+        "urgency": urgency,
+        "requested_at": repair.created_at.isoformat(),
+        "status": "submitted",
+        "version": 1,
+    }
 
 
 def test_urgent_priority_is_nine(world):
@@ -132,8 +146,11 @@ def test_each_legal_step(world, api, from_status, to_status):
     assert repair.version == 2
     change = RepairStatusChange.objects.filter(repair=repair).last()
     assert (change.from_status, change.to_status, change.changed_by, change.note) == (
-        from_status, to_status, user, "ok",
-    )  # fmt: skip
+        from_status,
+        to_status,
+        user,
+        "ok",
+    )
     assert r.data["history"][-1]["to_status"] == to_status
     msgs = rows("repair.status_changed")
     assert len(msgs) == 2
@@ -141,12 +158,19 @@ def test_each_legal_step(world, api, from_status, to_status):
     assert maintenance.priority == celeryconfig.URGENCY_PRIORITY["urgent"]
     data = maintenance.payload[0]["data"]
     assert data == {
-        "repair_id": repair.pk, "property_id": world.a.property.pk, "unit_id": world.a.unit.pk,
-        "resident_id": world.a.resident.pk, "category": "plumbing", "urgency": "urgent",
+        "repair_id": repair.pk,
+        "property_id": world.a.property.pk,
+        "unit_id": world.a.unit.pk,
+        "resident_id": world.a.resident.pk,
+        "category": "plumbing",
+        "urgency": "urgent",
         "requested_at": repair.created_at.isoformat(),
-        "from_status": from_status, "status": to_status, "version": 2,
-        "changed_by_id": user.pk, "changed_at": change.changed_at.isoformat(),
-    }  # fmt: skip
+        "from_status": from_status,
+        "status": to_status,
+        "version": 2,
+        "changed_by_id": user.pk,
+        "changed_at": change.changed_at.isoformat(),
+    }
     if to_status == S.RESOLVED:
         assert repair.resolved_at is not None
 
@@ -191,10 +215,16 @@ def test_full_lifecycle_with_reopen(world, api):
     repair = RepairRequestFactory(site=world.a)
     staff, resident = api(world.a.staff["maintenance"]), api(world.a.resident)
     steps = [
-        (staff, "acknowledged"), (staff, "scheduled"), (staff, "in_progress"),
-        (staff, "resolved"), (resident, "reopened"), (staff, "scheduled"),
-        (staff, "in_progress"), (staff, "resolved"), (resident, "closed"),
-    ]  # fmt: skip
+        (staff, "acknowledged"),
+        (staff, "scheduled"),
+        (staff, "in_progress"),
+        (staff, "resolved"),
+        (resident, "reopened"),
+        (staff, "scheduled"),
+        (staff, "in_progress"),
+        (staff, "resolved"),
+        (resident, "closed"),
+    ]
     for client, target in steps:
         r = client.post(f"{detail(repair)}transition/", {"status": target}, format="json")
         assert r.status_code == 200, (target, r.data)
@@ -382,8 +412,9 @@ def test_list_scoping_filters_and_ordering(world, api):
     assert r.data["count"] == 2
     assert {x["id"] for x in r.data["results"]} == {low.pk, urgent.pk}
     assert [x["id"] for x in maint.get(URL, {"ordering": "-urgency"}).data["results"]] == [
-        urgent.pk, low.pk,
-    ]  # fmt: skip
+        urgent.pk,
+        low.pk,
+    ]
     assert [x["id"] for x in maint.get(URL, {"status": "acknowledged"}).data["results"]] == [
         urgent.pk
     ]
@@ -405,9 +436,14 @@ def test_list_scoping_filters_and_ordering(world, api):
 
 @pytest.mark.parametrize(
     "params",
-    [{"status": "nope"}, {"created_from": "not-a-date"}, {"property": "x"},
-     {"urgency": "x"}, {"category": "x"}],
-)  # fmt: skip
+    [
+        {"status": "nope"},
+        {"created_from": "not-a-date"},
+        {"property": "x"},
+        {"urgency": "x"},
+        {"category": "x"},
+    ],
+)
 def test_bad_filters_are_400(world, api, params):
     RepairRequestFactory(site=world.a)
     assert api(world.admin).get(URL, params).status_code == 400

@@ -48,8 +48,10 @@ def test_demo_manager_sees_every_chart_drawn_with_data(live_server, chromium):
         )
     )
     assert chromium.find_element(By.ID, "report-status").text == ""
-    charts = {name: (datasets, points, drawn) for name, datasets, points, drawn in
-              chromium.execute_script(CHART_DATA)}  # fmt: skip
+    charts = {
+        name: (datasets, points, drawn)
+        for name, datasets, points, drawn in chromium.execute_script(CHART_DATA)
+    }
     assert sorted(charts) == sorted(CHARTS)
     for name, (datasets, points, drawn) in charts.items():
         assert datasets >= 1 and points > 0 and drawn, (name, charts[name])

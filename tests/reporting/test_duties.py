@@ -27,8 +27,9 @@ def told(template, user=None):
 
 
 def test_sla_escalation_tells_managers_once_per_repair_and_level(world):
-    urgent = repair_request_submit(resident=world.a.resident, category="heating",
-                                   description="no heat", urgency="urgent")  # fmt: skip
+    urgent = repair_request_submit(
+        resident=world.a.resident, category="heating", description="no heat", urgency="urgent"
+    )
     normal = repair_request_submit(resident=world.a.resident, category="other", description="x")
     now = timezone.now()
     assert duties.repair_sla_escalate(now + 50 * 60 * datetime.timedelta(seconds=1)) == 0
@@ -66,8 +67,10 @@ def test_resolved_repairs_close_after_the_configured_days_unless_reopened(world,
     assert duties.repairs_auto_close() == 0  # twice: closed once
     statuses = dict(RepairRequest.objects.values_list("pk", "status"))
     assert (statuses[old.pk], statuses[recent.pk], statuses[reopened.pk]) == (
-        "closed", "resolved", "reopened",
-    )  # fmt: skip
+        "closed",
+        "resolved",
+        "reopened",
+    )
     last = RepairRequest.objects.get(pk=old.pk).history.last()
     assert last.changed_by is None and "automatically" in last.note
 

@@ -31,16 +31,30 @@ def count(metric, **filters):
 
 def repair(event, version, status, **extra):
     return envelope(
-        event, repair_id=7, property_id=1, unit_id=3, resident_id=4, category="plumbing",
-        urgency="urgent", status=status, version=version, requested_at=DAY.isoformat(),
+        event,
+        repair_id=7,
+        property_id=1,
+        unit_id=3,
+        resident_id=4,
+        category="plumbing",
+        urgency="urgent",
+        status=status,
+        version=version,
+        requested_at=DAY.isoformat(),
         **extra,
-    )  # fmt: skip
+    )
 
 
 def test_repair_events_count_once_by_day_category_and_urgency():
     requested = repair("repair.requested", 1, "submitted")
-    resolved = repair("repair.status_changed", 5, "resolved", from_status="in_progress",
-                      changed_by_id=None, changed_at=DAY.isoformat())  # fmt: skip
+    resolved = repair(
+        "repair.status_changed",
+        5,
+        "resolved",
+        from_status="in_progress",
+        changed_by_id=None,
+        changed_at=DAY.isoformat(),
+    )
     # Out of order and twice each (a replay or re-publish has a new message id).
     for event in (resolved, requested, resolved, requested):
         report_event_record(event)
@@ -50,9 +64,18 @@ def test_repair_events_count_once_by_day_category_and_urgency():
 
 
 def test_the_day_is_when_it_happened_not_when_it_was_processed():
-    late = envelope("visitor.arrived", when=DAY - datetime.timedelta(days=3), visitor_id=1,
-                    property_id=2, unit_id=1, host_id=1, name="x", status="arrived", version=2,
-                    arrived_at=None)  # fmt: skip
+    late = envelope(
+        "visitor.arrived",
+        when=DAY - datetime.timedelta(days=3),
+        visitor_id=1,
+        property_id=2,
+        unit_id=1,
+        host_id=1,
+        name="x",
+        status="arrived",
+        version=2,
+        arrived_at=None,
+    )
     report_event_record(late)
     assert count("visitor_arrivals", property_id=2, day=(DAY - datetime.timedelta(days=3)).date())
 
@@ -63,8 +86,17 @@ def test_events_reporting_is_not_subscribed_to_are_refused():
 
 
 def asset(version, condition, event="asset.updated", cost="100.00"):
-    return envelope(event, asset_id=9, property_id=1, category="lift", condition=condition,
-                    cost=cost, status="active", warranty_end=None, version=version)  # fmt: skip
+    return envelope(
+        event,
+        asset_id=9,
+        property_id=1,
+        category="lift",
+        condition=condition,
+        cost=cost,
+        status="active",
+        warranty_end=None,
+        version=version,
+    )
 
 
 def test_asset_snapshot_keeps_the_newest_version_whatever_the_order():
@@ -81,15 +113,31 @@ def test_report_api_is_for_managers_and_admins_scoped_to_their_properties(api, w
     a, b = world.a.property.id, world.b.property.id
     for property_id in (a, b):
         report_event_record(
-            envelope("visitor.arrived", visitor_id=property_id, property_id=property_id,
-                     unit_id=1, host_id=None, name="V", status="arrived", version=2,
-                     arrived_at=None)
-        )  # fmt: skip
+            envelope(
+                "visitor.arrived",
+                visitor_id=property_id,
+                property_id=property_id,
+                unit_id=1,
+                host_id=None,
+                name="V",
+                status="arrived",
+                version=2,
+                arrived_at=None,
+            )
+        )
         asset_snapshot_record(
-            envelope("asset.created", asset_id=property_id, property_id=property_id,
-                     category="lift", condition="good", cost="10.00", status="active",
-                     warranty_end=None, version=1)
-        )  # fmt: skip
+            envelope(
+                "asset.created",
+                asset_id=property_id,
+                property_id=property_id,
+                category="lift",
+                condition="good",
+                cost="10.00",
+                status="active",
+                warranty_end=None,
+                version=1,
+            )
+        )
     manager = api(world.user("manager"))
     daily = manager.get("/api/v1/reports/daily/").json()["results"]
     assert [(r["property_id"], r["metric"], r["count"]) for r in daily] == [

@@ -25,10 +25,16 @@ from tests.conftest import make_site, queue_depth, wait_until
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 REPAIR = {
-    "repair_id": 11, "property_id": 5, "unit_id": 1, "resident_id": 1,
-    "category": "electrical", "urgency": "normal", "status": "submitted", "version": 1,
+    "repair_id": 11,
+    "property_id": 5,
+    "unit_id": 1,
+    "resident_id": 1,
+    "category": "electrical",
+    "urgency": "normal",
+    "status": "submitted",
+    "version": 1,
     "requested_at": timezone.now(),
-}  # fmt: skip
+}
 
 
 def processed(consumer):
@@ -36,9 +42,16 @@ def processed(consumer):
 
 
 def asset(version, condition):
-    return AssetUpdated(asset_id=21, property_id=5, category="boiler", condition=condition,
-                        cost=Decimal("1500.50"), status="active", warranty_end=None,
-                        version=version)  # fmt: skip
+    return AssetUpdated(
+        asset_id=21,
+        property_id=5,
+        category="boiler",
+        condition=condition,
+        cost=Decimal("1500.50"),
+        status="active",
+        warranty_end=None,
+        version=version,
+    )
 
 
 def test_reporting_worker_counts_once_and_keeps_newest_asset(clean_queues, start_worker):
@@ -49,8 +62,18 @@ def test_reporting_worker_counts_once_and_keeps_newest_asset(clean_queues, start
     with transaction.atomic():
         publish(RepairRequested(**REPAIR))  # re-published: a new message id
         publish(asset(2, "good"))  # late and older
-        publish(VisitorExpected(visitor_id=1, property_id=5, unit_id=1, host_id=None, name="V",
-                                status="expected", version=1, arrived_at=None))  # fmt: skip
+        publish(
+            VisitorExpected(
+                visitor_id=1,
+                property_id=5,
+                unit_id=1,
+                host_id=None,
+                name="V",
+                status="expected",
+                version=1,
+                arrived_at=None,
+            )
+        )
     wait_until(
         lambda: (
             processed("reporting.record_event") == 2
@@ -60,8 +83,11 @@ def test_reporting_worker_counts_once_and_keeps_newest_asset(clean_queues, start
     )
     [row] = DailyPropertyStat.objects.filter(property_id=5)
     assert (row.metric, row.category, row.urgency, row.count) == (
-        "repairs_opened", "electrical", "normal", 1,
-    )  # fmt: skip
+        "repairs_opened",
+        "electrical",
+        "normal",
+        1,
+    )
     assert row.day == timezone.localdate()  # the occurred_at date
     snapshot = AssetSnapshot.objects.get(asset_id=21)
     assert (snapshot.version, snapshot.condition, snapshot.cost) == (3, "poor", Decimal("1500.50"))
@@ -70,8 +96,11 @@ def test_reporting_worker_counts_once_and_keeps_newest_asset(clean_queues, start
 
 def test_unknown_event_is_dead_lettered(clean_queues, start_worker):
     start_worker("reporting")
-    envelope = {"event": "repair.exploded", "occurred_at": "2026-11-20T10:00:00+00:00",
-                "data": {"repair_id": 1}}  # fmt: skip
+    envelope = {
+        "event": "repair.exploded",
+        "occurred_at": "2026-11-20T10:00:00+00:00",
+        "data": {"repair_id": 1},
+    }
     app.send_task("reporting.record_event", args=[envelope])
     wait_until(lambda: queue_depth("reporting.dlq") == 1, message="dead letter")
 
@@ -83,11 +112,13 @@ def test_reports_kept_by_the_worker_agree_with_a_recomputation(clean_queues, sta
     repair = repair_request_submit(resident=site.resident, category="pest", description="ants")
     for step in ("acknowledged", "scheduled", "in_progress", "resolved"):
         repair = repair_transition(repair=repair, to_status=step, user=site.staff["maintenance"])
-    complaint = complaint_file(resident=site.resident, category="noise", subject="s",
-                               description="d")  # fmt: skip
+    complaint = complaint_file(
+        resident=site.resident, category="noise", subject="s", description="d"
+    )
     for step in ("in_review", "resolved"):
-        complaint = complaint_transition(complaint=complaint, to_status=step,
-                                         user=site.staff["customer_service"])  # fmt: skip
+        complaint = complaint_transition(
+            complaint=complaint, to_status=step, user=site.staff["customer_service"]
+        )
     complaint_rate(complaint=complaint, user=site.resident, rating=5)
     # requested + 4 steps + filed + 2 steps + rated
     wait_until(lambda: processed("reporting.record_event") == 9, message="events processed")
@@ -102,8 +133,9 @@ def test_reports_kept_by_the_worker_agree_with_a_recomputation(clean_queues, sta
 def test_scheduled_jobs_sent_twice_at_once_tell_nobody_twice(clean_queues, start_worker):
 
     site = make_site("sla")
-    repair = repair_request_submit(resident=site.resident, category="heating",
-                                   description="no heat", urgency="urgent")  # fmt: skip
+    repair = repair_request_submit(
+        resident=site.resident, category="heating", description="no heat", urgency="urgent"
+    )
     RepairRequest.objects.filter(pk=repair.pk).update(
         created_at=timezone.now() - datetime.timedelta(hours=2)
     )

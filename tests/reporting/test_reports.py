@@ -51,26 +51,35 @@ def backdate_repair(repair, hours):
 def activity(world):
     """Real repairs, complaints, visitors and assets at property A, through the services."""
     site, staff = world.a, world.a.staff
-    quick = repair_request_submit(resident=site.resident, category="plumbing",
-                                  description="tap", urgency="urgent")  # fmt: skip
-    slow = repair_request_submit(resident=site.resident, category="plumbing",
-                                 description="sink", urgency="urgent")  # fmt: skip
+    quick = repair_request_submit(
+        resident=site.resident, category="plumbing", description="tap", urgency="urgent"
+    )
+    slow = repair_request_submit(
+        resident=site.resident, category="plumbing", description="sink", urgency="urgent"
+    )
     backdate_repair(quick, 2)
     backdate_repair(slow, 10)
     for repair in (quick, slow):
         for step in ("acknowledged", "scheduled", "in_progress", "resolved"):
             repair = repair_transition(repair=repair, to_status=step, user=staff["maintenance"])
     repair_request_submit(resident=site.resident, category="heating", description="cold")
-    complaint = complaint_file(resident=site.resident, category="noise", subject="s",
-                               description="d")  # fmt: skip
+    complaint = complaint_file(
+        resident=site.resident, category="noise", subject="s", description="d"
+    )
     for step in ("in_review", "resolved"):
-        complaint = complaint_transition(complaint=complaint, to_status=step,
-                                         user=staff["customer_service"])  # fmt: skip
+        complaint = complaint_transition(
+            complaint=complaint, to_status=step, user=staff["customer_service"]
+        )
     complaint_rate(complaint=complaint, user=site.resident, rating=4)
     visitor_walk_in(by=staff["security"], unit=site.unit, name="Guest")
-    asset_create(by=world.admin, property=site.property, name="Lift 1", category="lift",
-                 cost=Decimal("5000.00"),
-                 warranty_end=timezone.localdate() + datetime.timedelta(days=20))  # fmt: skip
+    asset_create(
+        by=world.admin,
+        property=site.property,
+        name="Lift 1",
+        category="lift",
+        cost=Decimal("5000.00"),
+        warranty_end=timezone.localdate() + datetime.timedelta(days=20),
+    )
 
 
 def envelopes(task_name):
@@ -91,8 +100,10 @@ def test_events_twice_in_any_order_agree_with_a_recomputation_from_source_rows(w
     replay_shuffled_twice()
     today = timezone.localdate()
     assert report_period_reconcile(today - datetime.timedelta(days=1), today) == {
-        "counters": 0, "repair_periods": 0, "assets": 0,
-    }  # fmt: skip
+        "counters": 0,
+        "repair_periods": 0,
+        "assets": 0,
+    }
     rows = {}  # summed over days (a backdated request may fall on yesterday)
     for r in DailyPropertyStat.objects.filter(property_id=world.a.property.id):
         count, total = rows.get((r.metric, r.category, r.urgency), (0, 0))
@@ -141,8 +152,12 @@ def test_periods_the_range_covers_in_part_count_only_its_days_and_carry_the_back
     since, tomorrow = today - datetime.timedelta(days=1), today + datetime.timedelta(days=1)
 
     def totals(date_from, date_to, group_by):
-        rows = repairs_report(property_ids=[world.a.property.id], date_from=date_from,
-                              date_to=date_to, group_by=group_by)  # fmt: skip
+        rows = repairs_report(
+            property_ids=[world.a.property.id],
+            date_from=date_from,
+            date_to=date_to,
+            group_by=group_by,
+        )
         last = max(row["period"] for row in rows)
         summed = ("opened", "resolved", "cancelled", "acknowledged", "resolutions")
         return {
@@ -150,12 +165,20 @@ def test_periods_the_range_covers_in_part_count_only_its_days_and_carry_the_back
             "backlog": sum(row["backlog"] for row in rows if row["period"] == last),
         }
 
-    expected = {"opened": 3, "resolved": 2, "cancelled": 0, "acknowledged": 2,
-                "resolutions": 2, "backlog": 1}  # fmt: skip
+    expected = {
+        "opened": 3,
+        "resolved": 2,
+        "cancelled": 0,
+        "acknowledged": 2,
+        "resolutions": 2,
+        "backlog": 1,
+    }
     for group_by in ("day", "week", "month"):
         assert totals(since, today, group_by) == expected, group_by
-        assert totals(tomorrow, tomorrow, group_by) == {**dict.fromkeys(expected, 0),
-                                                        "backlog": 1}, group_by  # fmt: skip
+        assert totals(tomorrow, tomorrow, group_by) == {
+            **dict.fromkeys(expected, 0),
+            "backlog": 1,
+        }, group_by
 
 
 def test_p90_is_the_mean_of_the_bucket_it_falls_in():
@@ -178,14 +201,17 @@ def test_complaints_visitors_and_assets_reports_and_csv(api, world):
     assert visitors["arrivals"] == 1 and visitors["hour"] == timezone.localtime().hour
     [assets] = manager.get("/api/v1/reports/assets/").json()
     assert (assets["total_cost"], assets["warranty_ending_30"], assets["warranty_ending_90"]) == (
-        "5000.00", 1, 1,
-    )  # fmt: skip
+        "5000.00",
+        1,
+        1,
+    )
     answer = manager.get("/api/v1/reports/complaints/", {"format": "csv"})
     assert answer["Content-Type"].startswith("text/csv")
     [row] = list(csv.DictReader(io.StringIO(answer.content.decode())))
     assert (row["category"], row["filed"], row["rating_avg"]) == ("noise", "1", "4.0")
-    empty = manager.get("/api/v1/reports/visitors/", {"format": "csv", "from": "2020-01-01",
-                                                       "to": "2020-01-31"})  # fmt: skip
+    empty = manager.get(
+        "/api/v1/reports/visitors/", {"format": "csv", "from": "2020-01-01", "to": "2020-01-31"}
+    )
     assert empty.content.decode().strip() == "period,property_id,hour,arrivals"
 
 
@@ -193,22 +219,58 @@ def test_complaints_visitors_and_assets_reports_and_csv(api, world):
 def test_reports_are_for_managers_of_the_property_and_admins(api, world, path):
     for site in (world.a, world.b):
         now, pk = timezone.now(), site.property.id
-        report_event_record(VisitorArrived(
-            visitor_id=pk, property_id=pk, unit_id=1, host_id=None, name="V", status="arrived",
-            version=2, arrived_at=None, occurred_at=now,
-        ))  # fmt: skip
-        report_event_record(ComplaintFiled(
-            complaint_id=pk, property_id=pk, unit_id=1, resident_id=1, category="noise",
-            version=1, status="open", occurred_at=now,
-        ))  # fmt: skip
-        report_event_record(RepairRequested(
-            repair_id=pk, property_id=pk, unit_id=1, resident_id=1, category="pest",
-            urgency="low", requested_at=now, status="submitted", version=1, occurred_at=now,
-        ))  # fmt: skip
-        asset_snapshot_record(AssetCreated(
-            asset_id=pk, property_id=pk, category="lift", condition="good",
-            cost=Decimal("1.00"), status="active", warranty_end=None, version=1, occurred_at=now,
-        ))  # fmt: skip
+        report_event_record(
+            VisitorArrived(
+                visitor_id=pk,
+                property_id=pk,
+                unit_id=1,
+                host_id=None,
+                name="V",
+                status="arrived",
+                version=2,
+                arrived_at=None,
+                occurred_at=now,
+            )
+        )
+        report_event_record(
+            ComplaintFiled(
+                complaint_id=pk,
+                property_id=pk,
+                unit_id=1,
+                resident_id=1,
+                category="noise",
+                version=1,
+                status="open",
+                occurred_at=now,
+            )
+        )
+        report_event_record(
+            RepairRequested(
+                repair_id=pk,
+                property_id=pk,
+                unit_id=1,
+                resident_id=1,
+                category="pest",
+                urgency="low",
+                requested_at=now,
+                status="submitted",
+                version=1,
+                occurred_at=now,
+            )
+        )
+        asset_snapshot_record(
+            AssetCreated(
+                asset_id=pk,
+                property_id=pk,
+                category="lift",
+                condition="good",
+                cost=Decimal("1.00"),
+                status="active",
+                warranty_end=None,
+                version=1,
+                occurred_at=now,
+            )
+        )
     url = f"/api/v1/reports/{path}/"
     a, b = world.a.property.id, world.b.property.id
     mine = api(world.user("manager")).get(url).json()
@@ -249,5 +311,7 @@ def test_reconciliation_mends_a_corrupted_report_and_logs_it(world, caplog):
     # Mended and marked applied: the same events again change nothing.
     replay_shuffled_twice()
     assert report_period_reconcile(today - datetime.timedelta(days=1), today) == {
-        "counters": 0, "repair_periods": 0, "assets": 0,
-    }  # fmt: skip
+        "counters": 0,
+        "repair_periods": 0,
+        "assets": 0,
+    }

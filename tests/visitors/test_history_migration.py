@@ -39,9 +39,13 @@ def test_visitor_events_become_status_changes_and_back():
 
         def visitor(name, status):
             return Visitor.objects.create(
-                unit_id=unit.pk, property_id=unit.property_id, host_id=resident.pk, name=name,
-                status=status, expected_arrival=t0,
-            )  # fmt: skip
+                unit_id=unit.pk,
+                property_id=unit.property_id,
+                host_id=resident.pk,
+                name=name,
+                status=status,
+                expected_arrival=t0,
+            )
 
         visits = {
             "departed": visitor("Ada", "departed"),

@@ -186,8 +186,9 @@ def test_the_services_authorize_whoever_calls_them(site):
     # Security of the property cancels an expected visit too.
     cancelled = services.visitor_cancel(visitor, by=site["security"])
     assert (cancelled.status, cancelled.history.last().changed_by) == (
-        "cancelled", site["security"],
-    )  # fmt: skip
+        "cancelled",
+        site["security"],
+    )
 
 
 def test_the_409_names_the_allowed_steps_like_every_workflow(site):

@@ -113,7 +113,9 @@ def test_check_out_stamps_who_and_when_and_only_visitor_staff_may(api, world, ev
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["checked_out_by"], body["version"]) == (
-        "departed", security.id, 2,
-    )  # fmt: skip
+        "departed",
+        security.id,
+        2,
+    )
     assert body["departed_at"] is not None
     assert events() == ["visitor.departed"]

@@ -79,7 +79,9 @@ class PasswordChangeView(APIView):
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user_password_change(
-            request.user, **serializer.validated_data, request=request,
+            request.user,
+            **serializer.validated_data,
+            request=request,
             keep_token=_current_token(request),
-        )  # fmt: skip
+        )
         return Response({"detail": "Your password is changed; your other sessions are logged out."})

@@ -34,9 +34,13 @@ class AmenityClosureSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_field(
-    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "08:00",
-     "description": "Wall-clock time in the property's time zone (no offset)."}
-)  # fmt: skip
+    {
+        "type": "string",
+        "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
+        "example": "08:00",
+        "description": "Wall-clock time in the property's time zone (no offset).",
+    }
+)
 class WallClockTimeField(serializers.TimeField):
     """A time of day on the property's clock: "HH:MM" or "HH:MM:SS" (OpenAPI's "time"
     format would demand an offset, which a daily opening hour has none of)."""
@@ -58,11 +62,24 @@ class AmenitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Amenity
         fields = [
-            "id", "property", "name", "kind", "opens_at", "closes_at", "time_zone",
-            "slot_minutes", "max_booking_minutes", "capacity", "exclusive",
-            "booking_horizon_days", "weekly_limit", "needs_approval",
-            "cancellation_deadline_hours", "is_active", "created_at",
-        ]  # fmt: skip
+            "id",
+            "property",
+            "name",
+            "kind",
+            "opens_at",
+            "closes_at",
+            "time_zone",
+            "slot_minutes",
+            "max_booking_minutes",
+            "capacity",
+            "exclusive",
+            "booking_horizon_days",
+            "weekly_limit",
+            "needs_approval",
+            "cancellation_deadline_hours",
+            "is_active",
+            "created_at",
+        ]
         read_only_fields = ["id", "time_zone", "exclusive", "created_at"]
 
     @extend_schema_field(serializers.BooleanField())
@@ -133,10 +150,21 @@ class ReservationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Reservation
         fields = [
-            "id", "amenity", "amenity_name", "property", "unit", "resident", "starts_at",
-            "ends_at", "time_zone", "status", "version", "created_at", "updated_at",
+            "id",
+            "amenity",
+            "amenity_name",
+            "property",
+            "unit",
+            "resident",
+            "starts_at",
+            "ends_at",
+            "time_zone",
+            "status",
+            "version",
+            "created_at",
+            "updated_at",
             "allowed_transitions",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
 

@@ -187,9 +187,11 @@ class ReservationViewSet(WorkflowViewSet):
     @action(detail=True, methods=["post"], filterset_fields=None)
     def transition(self, request, pk=None):
         return self.step(
-            request, services.reservation_transition, "reservation",
+            request,
+            services.reservation_transition,
+            "reservation",
             authorize=services.reservation_transition_authorize,
-        )  # fmt: skip
+        )
 
     @extend_schema(
         summary="A reservation's status history, oldest first",

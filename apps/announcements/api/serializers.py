@@ -25,12 +25,14 @@ class CountsSerializer(serializers.Serializer):
     failed = serializers.IntegerField(help_text="Deliveries failed (see failures/).")
     pending = serializers.IntegerField(help_text="Deliveries requested, not sent yet.")
     read = serializers.IntegerField(help_text="Recipients who read it in-app.")
-    in_digest = serializers.IntegerField(help_text="Recipients over the hourly throttle, "
-                                         "waiting for their digest.")  # fmt: skip
+    in_digest = serializers.IntegerField(
+        help_text="Recipients over the hourly throttle, waiting for their digest."
+    )
     batches = serializers.IntegerField()
     batches_done = serializers.IntegerField()
-    gone = serializers.IntegerField(help_text="Planned recipients deleted before their "
-                                    "batch ran: skipped.")  # fmt: skip
+    gone = serializers.IntegerField(
+        help_text="Planned recipients deleted before their batch ran: skipped."
+    )
 
 
 class AnnouncementSerializer(serializers.ModelSerializer):
@@ -45,10 +47,26 @@ class AnnouncementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Announcement
         fields = [
-            "id", "properties", "floors", "units", "audience", "category", "title", "body",
-            "channels", "send_at", "author", "status", "version", "recipients_planned",
-            "created_at", "updated_at", "sending_started_at", "sent_at", "allowed_transitions",
-        ]  # fmt: skip
+            "id",
+            "properties",
+            "floors",
+            "units",
+            "audience",
+            "category",
+            "title",
+            "body",
+            "channels",
+            "send_at",
+            "author",
+            "status",
+            "version",
+            "recipients_planned",
+            "created_at",
+            "updated_at",
+            "sending_started_at",
+            "sent_at",
+            "allowed_transitions",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.IntegerField())
@@ -96,16 +114,21 @@ MAX_PROPERTIES, MAX_UNITS = 100, 1000
 
 
 class AnnouncementCreateSerializer(serializers.Serializer):
-    properties = CappedIdsField(properties_managed_by, max_length=MAX_PROPERTIES,
-                                allow_empty=False)  # fmt: skip
+    properties = CappedIdsField(properties_managed_by, max_length=MAX_PROPERTIES, allow_empty=False)
     floors = serializers.ListField(
-        child=serializers.CharField(max_length=16), required=False, default=list, max_length=200,
+        child=serializers.CharField(max_length=16),
+        required=False,
+        default=list,
+        max_length=200,
         help_text="Only the residents of these floors (ignored when units are given).",
-    )  # fmt: skip
+    )
     units = CappedIdsField(
-        units_managed_by, max_length=MAX_UNITS, required=False, default=list,
+        units_managed_by,
+        max_length=MAX_UNITS,
+        required=False,
+        default=list,
         help_text="Only the residents of these units.",
-    )  # fmt: skip
+    )
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.RESIDENTS)
     category = serializers.ChoiceField(
         choices=AnnouncementCategory.choices, default=AnnouncementCategory.GENERAL
@@ -113,9 +136,11 @@ class AnnouncementCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=5000)
     channels = serializers.MultipleChoiceField(
-        choices=["email", "sms"], required=False, default=set,
+        choices=["email", "sms"],
+        required=False,
+        default=set,
         help_text="In-app always; add email and/or sms.",
-    )  # fmt: skip
+    )
     send_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 

@@ -36,10 +36,17 @@ def _as_seen(name, managers):
 
 def _step_schema(summary, description, request=None):
     return extend_schema(
-        summary=summary, description=description, request=request,
-        responses={200: AnnouncementDetailSerializer, 400: ERRORS[400], 403: ERRORS[403],
-                   404: ERRORS[404], 409: ERRORS[409]},
-    )  # fmt: skip
+        summary=summary,
+        description=description,
+        request=request,
+        responses={
+            200: AnnouncementDetailSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: ERRORS[409],
+        },
+    )
 
 
 @extend_schema_view(
@@ -65,9 +72,11 @@ def _step_schema(summary, description, request=None):
     ),
 )
 class AnnouncementViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
-):  # fmt: skip
+):
     """Announcements. Managers (for their properties) and admins write, preview, schedule,
     send and cancel them; recipients read theirs and mark them read."""
 

@@ -50,10 +50,23 @@ class ComplaintSerializer(serializers.ModelSerializer):
     class Meta:
         model = Complaint
         fields = [
-            "id", "property", "unit", "resident", "category", "subject", "description",
-            "status", "version", "created_at", "updated_at", "resolved_at", "rating",
-            "rating_comment", "rated_at", "allowed_transitions",
-        ]  # fmt: skip
+            "id",
+            "property",
+            "unit",
+            "resident",
+            "category",
+            "subject",
+            "description",
+            "status",
+            "version",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "rating",
+            "rating_comment",
+            "rated_at",
+            "allowed_transitions",
+        ]
         read_only_fields = fields
 
 

@@ -33,11 +33,26 @@ class ParcelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Parcel
         fields = [
-            "id", "property", "unit", "resident", "carrier", "tracking_number", "size",
-            "storage_location", "note", "status", "version", "pickup_code", "created_at",
-            "updated_at", "picked_up_at", "collected_by", "returned_at", "reminded_at",
+            "id",
+            "property",
+            "unit",
+            "resident",
+            "carrier",
+            "tracking_number",
+            "size",
+            "storage_location",
+            "note",
+            "status",
+            "version",
+            "pickup_code",
+            "created_at",
+            "updated_at",
+            "picked_up_at",
+            "collected_by",
+            "returned_at",
+            "reminded_at",
             "recipient_moved_out",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -69,20 +84,24 @@ class ParcelLogSerializer(serializers.Serializer):
 
     unit = ScopedIdField(_units_at_desk, help_text="The recipient's unit.")
     resident = ScopedIdField(
-        _residents_at_desk, required=False, allow_null=True,
+        _residents_at_desk,
+        required=False,
+        allow_null=True,
         help_text="The recipient; defaults to the unit's resident (the longest there).",
-    )  # fmt: skip
+    )
     carrier = serializers.ChoiceField(choices=Carrier.choices)
     tracking_numbers = serializers.ListField(
         child=serializers.CharField(
             max_length=TRACKING_NUMBER_MAX_LENGTH, validators=[tracking_number_validator]
         ),
-        min_length=1, max_length=PARCELS_PER_LOG_MAX,
+        min_length=1,
+        max_length=PARCELS_PER_LOG_MAX,
         help_text="One per parcel, as scanned.",
-    )  # fmt: skip
+    )
     size = serializers.ChoiceField(choices=ParcelSize.choices, default=ParcelSize.SMALL)
-    storage_location = serializers.CharField(max_length=100, required=False, default="",
-                                             allow_blank=True)  # fmt: skip
+    storage_location = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True
+    )
     note = serializers.CharField(
         max_length=NOTE_MAX_LENGTH, required=False, default="", allow_blank=True
     )
@@ -95,9 +114,12 @@ class ParcelPickUpSerializer(serializers.Serializer):
         max_length=PICKUP_CODE_LENGTH, required=False, default="", allow_blank=True
     )
     collected_by = serializers.CharField(
-        max_length=200, required=False, default="", allow_blank=True,
+        max_length=200,
+        required=False,
+        default="",
+        allow_blank=True,
         help_text="Who collects it for the resident (instead of the code); needs a note.",
-    )  # fmt: skip
+    )
     note = serializers.CharField(
         max_length=NOTE_MAX_LENGTH, required=False, default="", allow_blank=True
     )

@@ -117,10 +117,13 @@ class ParcelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ),
         request=ParcelPickUpSerializer,
         responses={
-            200: ParcelDetailSerializer, 400: ERRORS[400], 403: ERRORS[403],
-            404: ERRORS[404], 409: ERRORS[409],
+            200: ParcelDetailSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: ERRORS[409],
         },
-    )  # fmt: skip
+    )
     @action(detail=True, methods=["post"], url_path="pick-up")
     def pick_up(self, request, pk=None):
         data = self._validated(request)
@@ -132,10 +135,13 @@ class ParcelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         description="A parcel already picked up or returned is 409 naming its state.",
         request=ParcelReturnSerializer,
         responses={
-            200: ParcelDetailSerializer, 400: ERRORS[400], 403: ERRORS[403],
-            404: ERRORS[404], 409: ERRORS[409],
+            200: ParcelDetailSerializer,
+            400: ERRORS[400],
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: ERRORS[409],
         },
-    )  # fmt: skip
+    )
     @action(detail=True, methods=["post"], url_path="return")
     def return_to_sender(self, request, pk=None):
         data = self._validated(request)

@@ -81,9 +81,17 @@ class NotificationStatusSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = [
-            "id", "channel", "category", "status", "attempts", "resends", "last_error",
-            "created_at", "sent_at", "history",
-        ]  # fmt: skip
+            "id",
+            "channel",
+            "category",
+            "status",
+            "attempts",
+            "resends",
+            "last_error",
+            "created_at",
+            "sent_at",
+            "history",
+        ]
 
 
 class InboxSerializer(serializers.ModelSerializer):

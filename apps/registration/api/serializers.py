@@ -20,10 +20,11 @@ class RegisterSerializer(serializers.Serializer):
     )
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     unit_code = serializers.CharField(
-        max_length=32, required=False,
+        max_length=32,
+        required=False,
         help_text="claim this unit: a manager of its property must approve the residency "
         "(a code no unit has is accepted the same way and claims nothing)",
-    )  # fmt: skip
+    )
     invitation_token = serializers.CharField(
         max_length=1000, required=False, help_text="the token of an invitation email"
     )
@@ -104,9 +105,14 @@ class InvitationSerializer(serializers.ModelSerializer):
             "accepted_at",
         ]
         read_only_fields = [
-            "id", "status", "invited_by", "created_at", "expires_at", "accepted_by",
+            "id",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "accepted_by",
             "accepted_at",
-        ]  # fmt: skip
+        ]
 
 
 class ResidencySerializer(serializers.ModelSerializer):

@@ -87,9 +87,11 @@ class InvitationAcceptView(APIView):
 
 
 class InvitationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
     viewsets.GenericViewSet,
-):  # fmt: skip
+):
     """Invitations to the units of the properties a manager manages (admins: all)."""
 
     serializer_class = InvitationSerializer

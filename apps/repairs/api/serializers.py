@@ -25,8 +25,15 @@ class RepairStatusChangeSerializer(StatusChangeSerializer):
 
     class Meta:
         model = RepairStatusChange
-        fields = ["id", "from_status", "to_status", "changed_by", "changed_by_name", "changed_at",
-                  "note"]  # fmt: skip
+        fields = [
+            "id",
+            "from_status",
+            "to_status",
+            "changed_by",
+            "changed_by_name",
+            "changed_at",
+            "note",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -42,10 +49,22 @@ class RepairRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = RepairRequest
         fields = [
-            "id", "property", "unit", "resident", "category", "description", "urgency",
-            "preferred_time", "preferred_window", "status", "version", "created_at",
-            "updated_at", "resolved_at", "allowed_transitions",
-        ]  # fmt: skip
+            "id",
+            "property",
+            "unit",
+            "resident",
+            "category",
+            "description",
+            "urgency",
+            "preferred_time",
+            "preferred_window",
+            "status",
+            "version",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "allowed_transitions",
+        ]
         read_only_fields = fields
 
 

@@ -76,9 +76,11 @@ class RepairRequestViewSet(WorkflowViewSet):
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         return self.step(
-            request, services.repair_transition, "repair",
+            request,
+            services.repair_transition,
+            "repair",
             authorize=services.repair_transition_authorize,
-        )  # fmt: skip
+        )
 
     @extend_schema(
         summary="A repair's status history, oldest first",

@@ -111,9 +111,11 @@ class ReportView(APIView):
 
     def rows(self, property_ids, q):
         return type(self).report(
-            property_ids=property_ids, date_from=q["from"], date_to=q["to"],
+            property_ids=property_ids,
+            date_from=q["from"],
+            date_to=q["to"],
             group_by=q["group_by"],
-        )  # fmt: skip
+        )
 
 
 def _report_schema(row_serializer, description):

@@ -129,21 +129,28 @@ class Command(BaseCommand):
     def _notified(self, username, template, since):
         return self._wait(
             lambda: Notification.objects.filter(
-                user__username=username, template=template, created_at__gte=since,
+                user__username=username,
+                template=template,
+                created_at__gte=since,
                 status="sent",
             ).first(),
             f"{template} to {username}",
-        )  # fmt: skip
+        )
 
     # -- steps -----------------------------------------------------------------------
     def register_and_confirm(self):
         email = f"demo-{self.run_id}@example.com"
         password = f"demo-{uuid.uuid4().hex}"
         self._api(
-            "POST", "auth/register/",
-            json={"email": email, "password": password, "name": "Demo Resident",
-                  "unit_code": "OAK-201"},
-        )  # fmt: skip
+            "POST",
+            "auth/register/",
+            json={
+                "email": email,
+                "password": password,
+                "name": "Demo Resident",
+                "unit_code": "OAK-201",
+            },
+        )
         # The resident reads the confirmation email (the sent notification holds its link).
         mail = self._wait(
             lambda: Notification.objects.filter(
@@ -185,9 +192,11 @@ class Command(BaseCommand):
         unit = self._api("GET", "auth/me/", resident)["unit"]["id"]
         since = timezone.now()
         [parcel] = self._api(
-            "POST", "parcels/", security,
+            "POST",
+            "parcels/",
+            security,
             json={"unit": unit, "carrier": "ups", "tracking_numbers": [f"1ZDEMO{self.run_id}"]},
-        )  # fmt: skip
+        )
         told = self._notified("alice", "parcel_arrived_resident", since)
         # The resident reads the code in the API and gives it at the desk.
         mine = self._api("GET", "parcels/?status=waiting", resident)["results"]
@@ -271,9 +280,13 @@ class Command(BaseCommand):
         digest; alice reads it in her list."""
         manager = self._login("manager")
         [oak] = self._api("GET", "properties/", manager)["results"]
-        body = {"properties": [oak["id"]], "title": f"Demo {self.run_id}: fire-alarm test",
-                "body": "Friday 10:00, for five minutes.", "channels": [],
-                "category": "maintenance"}  # fmt: skip
+        body = {
+            "properties": [oak["id"]],
+            "title": f"Demo {self.run_id}: fire-alarm test",
+            "body": "Friday 10:00, for five minutes.",
+            "channels": [],
+            "category": "maintenance",
+        }
         announcement = self._api("POST", "announcements/", manager, json=body)
         path = f"announcements/{announcement['id']}/"
         started = time.monotonic()
@@ -317,9 +330,16 @@ class Command(BaseCommand):
                 break
         if slot is None:
             raise StepFailed("the party room has no free slot left")
-        booking = self._api("POST", "reservations/", alice, json={
-            "amenity": room["id"], "starts_at": slot["starts_at"], "ends_at": slot["ends_at"],
-        })  # fmt: skip
+        booking = self._api(
+            "POST",
+            "reservations/",
+            alice,
+            json={
+                "amenity": room["id"],
+                "starts_at": slot["starts_at"],
+                "ends_at": slot["ends_at"],
+            },
+        )
         if booking["status"] != "requested":
             raise StepFailed(f"the booking is {booking['status']}, not waiting for approval")
         since = timezone.now()
@@ -405,16 +425,23 @@ class Command(BaseCommand):
             "version": 1,
             "occurred_at": timezone.now().isoformat(),
             "data": {
-                "complaint_id": complaint_id, "property_id": unit.property_id,
-                "unit_id": unit.id, "resident_id": resident.id, "category": "noise",
-                "version": 1, "status": "open",
+                "complaint_id": complaint_id,
+                "property_id": unit.property_id,
+                "unit_id": unit.id,
+                "resident_id": resident.id,
+                "category": "noise",
+                "version": 1,
+                "status": "open",
             },
-        }  # fmt: skip
+        }
         with transaction.atomic():
             row = OutboxMessage.objects.create(
-                event="complaint.filed", task_name="customer_service.notify_complaint_filed",
-                queue="complaints", payload=[envelope], correlation_id=f"demo-{self.run_id}",
-            )  # fmt: skip
+                event="complaint.filed",
+                task_name="customer_service.notify_complaint_filed",
+                queue="complaints",
+                payload=[envelope],
+                correlation_id=f"demo-{self.run_id}",
+            )
         message_id = str(row.id)
 
         def dead_lettered():
@@ -424,10 +451,14 @@ class Command(BaseCommand):
         self._wait(dead_lettered, "the poison message in complaints.dlq")
         since = timezone.now()
         Complaint.objects.create(
-            id=complaint_id, property_id=unit.property_id, unit=unit, resident=resident,
+            id=complaint_id,
+            property_id=unit.property_id,
+            unit=unit,
+            resident=resident,
             category="noise",
-            subject="Demo: restored complaint", description="Restored by the demo's fix",
-        )  # fmt: skip
+            subject="Demo: restored complaint",
+            description="Restored by the demo's fix",
+        )
         # The id was given by hand: move the sequence past it, as a restore would.
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Complaint]):

@@ -182,14 +182,24 @@ class Command(BaseCommand):
             property=oak, name="Gym", kind="gym", capacity=10, weekly_limit=7, **hours
         )
         party = Amenity.objects.create(
-            property=oak, name="Party room", kind="party_room", opens_at=datetime.time(10),
-            closes_at=datetime.time(23), max_booking_minutes=240, needs_approval=True,
+            property=oak,
+            name="Party room",
+            kind="party_room",
+            opens_at=datetime.time(10),
+            closes_at=datetime.time(23),
+            max_booking_minutes=240,
+            needs_approval=True,
             cancellation_deadline_hours=48,
-        )  # fmt: skip
+        )
         Amenity.objects.create(
-            property=oak, name="Service lift", kind="service_lift", opens_at=datetime.time(8),
-            closes_at=datetime.time(18), slot_minutes=30, max_booking_minutes=120,
-        )  # fmt: skip
+            property=oak,
+            name="Service lift",
+            kind="service_lift",
+            opens_at=datetime.time(8),
+            closes_at=datetime.time(18),
+            slot_minutes=30,
+            max_booking_minutes=120,
+        )
         elm_gym = Amenity.objects.create(property=elm, name="Gym", kind="gym", capacity=6, **hours)
         day = timezone.localdate() + datetime.timedelta(days=3)
 
@@ -206,9 +216,12 @@ class Command(BaseCommand):
         closed = day + datetime.timedelta(days=20)
         for amenity in (gym, elm_gym):
             amenity_closure_announce(
-                user=None, amenity=amenity, starts_on=closed, ends_on=closed,
+                user=None,
+                amenity=amenity,
+                starts_on=closed,
+                ends_on=closed,
                 reason="Floor polishing",
-            )  # fmt: skip
+            )
 
     def _amenity_history(self, gym, resident):
         """Two weeks of bob's past gym visits for the dashboard: kept, missed, cancelled."""
@@ -219,10 +232,15 @@ class Command(BaseCommand):
             day = timezone.localdate() - datetime.timedelta(days=n)
             start = datetime.datetime.combine(day, datetime.time(7), tzinfo=zone)
             reservation = Reservation.objects.create(
-                amenity=gym, property=gym.property, unit=unit, resident=resident,
-                starts_at=start, ends_at=start + datetime.timedelta(hours=1), exclusive=False,
+                amenity=gym,
+                property=gym.property,
+                unit=unit,
+                resident=resident,
+                starts_at=start,
+                ends_at=start + datetime.timedelta(hours=1),
+                exclusive=False,
                 status=statuses[n % len(statuses)],
-            )  # fmt: skip
+            )
             reservation.record_status("", by=resident, at=start - datetime.timedelta(days=1))
 
     def _parcels(self):
@@ -237,9 +255,12 @@ class Command(BaseCommand):
         ]
         for username, unit_code, carrier, numbers in arrivals:
             parcels_log(
-                by=User.objects.get(username=username), unit=Unit.objects.get(code=unit_code),
-                carrier=carrier, tracking_numbers=numbers, storage_location="shelf A1",
-            )  # fmt: skip
+                by=User.objects.get(username=username),
+                unit=Unit.objects.get(code=unit_code),
+                carrier=carrier,
+                tracking_numbers=numbers,
+                storage_location="shelf A1",
+            )
 
     def _user(self, username, role):
         user, created = User.objects.get_or_create(
