@@ -208,7 +208,10 @@ def test_urgent_repair_published_behind_a_running_backlog_runs_next(clean_queues
     # prefetched beside it), never after the backlog.
     with transaction.atomic():
         for i in range(30):
-            publish("probe.slow_repair", {"key": "busy", "label": f"normal-{i}"}, urgency="normal")
+            publish(
+                probe_event("probe.slow_repair", {"key": "busy", "label": f"normal-{i}"}),
+                urgency="normal",
+            )
     assert outbox_publish_due() == 30
     start_worker("repair_requests", relay=False)  # published by hand, at once
     wait_until(lambda: effects("busy") >= 5, timeout=30, message="backlog draining")
