@@ -15,7 +15,7 @@ from apps.accounts.models import User
 from apps.announcements import services
 from apps.announcements.models import Announcement, AnnouncementRecipient
 from apps.messaging.deadletters import dead_letter_replay, dead_letters_list
-from apps.messaging.models import OutboxMessage, ProcessedMessage
+from apps.messaging.models import DeliveryAttempt, OutboxMessage, ProcessedMessage
 from apps.notifications.models import Notification
 from apps.properties.models import Residency, Unit
 from tests.announcements.helpers import announce, batch_messages, deliveries, notifications_about
@@ -216,11 +216,15 @@ def test_worker_killed_mid_broadcast_and_dead_letters_replayed_deliver_each_once
     first = start_worker("announcements", env=env)
     announcement = announce(world, by_email=True)
     services.announcement_send_now(announcement, by=world.a.staff["manager"])
-    wait_until(
-        lambda: announcement.batches.filter(done_at__isnull=False).exists(),
-        timeout=60,
-        message="a first batch done",
-    )
+
+    def a_batch_in_hand():
+        # A batch is in hand once its worker has committed the hold on it (a worker killed
+        # before that held nothing: its message goes back as if never delivered).
+        done = announcement.batches.filter(done_at__isnull=False).count()
+        started = DeliveryAttempt.objects.filter(consumer="announcements.send_batch").count()
+        return done >= 1 and started > done
+
+    wait_until(a_batch_in_hand, timeout=60, interval=0.01, message="a batch in hand")
     first.kill()
     assert announcement.batches.filter(done_at__isnull=True).exists()
     start_worker("announcements", env=env)
