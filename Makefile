@@ -1,4 +1,4 @@
-.PHONY: run test test-quorum smoke upgrade-rehearsal demo bench faults lint cluster cluster-stop cluster-test
+.PHONY: run test test-slow test-quorum smoke upgrade-rehearsal demo bench faults lint cluster cluster-stop cluster-test
 export DEBUG ?= true
 
 run:
@@ -7,11 +7,21 @@ run:
 test:
 	bash scripts/test.sh
 
-# The messaging tests on quorum queues (the suite runs on classic queues, the default;
-# docs/MESSAGING.md "Queue types"; ~5-7 min). Not in CI yet: one of its tests is flaky on
-# quorum queues (docs/MESSAGING.md)
+# The long fault tests the default run leaves out (pytest marker `slow`: kills, crashes,
+# restores, the broker restarted; ~6 min), one at a time: some restart the shared broker.
+test-slow:
+	.venv/bin/pytest -m slow -p no:cacheprovider
+
+# Every test module whose outcome depends on the queue type, on quorum queues (`make test`
+# runs the suite on classic queues, the default; CI runs both; docs/MESSAGING.md
+# "Queue types"), the long fault tests included but those that restart the shared broker,
+# in two xdist processes like `make test`.
+QUORUM_TESTS = tests/messaging tests/announcements/test_workers.py tests/notifications \
+	tests/repairs tests/ops/test_health.py tests/ops/test_metrics_and_flower.py \
+	tests/test_processes.py
 test-quorum:
-	BROKER_QUEUE_TYPE=quorum .venv/bin/pytest tests/messaging -q -p no:cacheprovider
+	BROKER_QUEUE_TYPE=quorum .venv/bin/pytest $(QUORUM_TESTS) -q -p no:cacheprovider \
+		-n 2 --dist loadfile -m "not upgrade_rehearsal and not broker_restart"
 
 # `make run` from here as a newcomer runs it, checked over HTTP, then stopped (CI runs it)
 smoke:
@@ -38,9 +48,11 @@ bench:
 	.venv/bin/python -m bench.pruning
 	.venv/bin/python -m bench.amenities
 
-# SIZE=small (CI, ~3-4 min) or SIZE=full (docs/RELIABILITY.md); knobs in bench/faults/run.py
+# SIZE=small (CI, ~3-4 min) or SIZE=full (docs/RELIABILITY.md); knobs in bench/faults/run.py.
+# CLUSTER=1: on a three-node RabbitMQ cluster of its own with quorum queues, killing,
+# stopping and rolling-restarting its nodes under the load (docs/RELIABILITY.md)
 faults:
-	SIZE=$(or $(SIZE),small) bash scripts/faults.sh
+	SIZE=$(or $(SIZE),small) CLUSTER=$(CLUSTER) bash scripts/faults.sh
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
@@ -54,6 +66,15 @@ cluster-stop:
 	bash scripts/cluster.sh stop
 
 # The cluster's own tests (tests/messaging/test_cluster_failover.py) on `make cluster`;
-# CLUSTER=1 makes a missing cluster fail them instead of skipping.
+# CLUSTER=1 makes a missing cluster fail them instead of skipping. Then the priority tests
+# (urgent work overtakes a backlog) on the cluster with quorum queues.
+PRIORITY_TESTS = tests/messaging/test_delivery.py tests/messaging/test_retry_delay.py \
+	tests/messaging/test_notification_priority.py tests/notifications/test_bulk.py \
+	tests/announcements/test_workers.py
 cluster-test: cluster
 	CLUSTER=1 .venv/bin/pytest tests/messaging/test_cluster_failover.py -q -p no:cacheprovider
+	BROKER_QUEUE_TYPE=quorum TEST_BROKER_VHOST=propmgmt_test_cluster \
+		TEST_BROKER_HOSTS='127.0.0.1:5681;127.0.0.1:5682;127.0.0.1:5683' \
+		RABBITMQ_MANAGEMENT_URL=http://guest:guest@127.0.0.1:15681 \
+		.venv/bin/pytest $(PRIORITY_TESTS) -q -p no:cacheprovider \
+		-k "(urgent or urgency or emergency or overtake) and not migrate"

@@ -27,8 +27,9 @@ DELAY_EXCHANGE = Exchange(
 # --- queue type --------------------------------------------------------------------
 # BROKER_QUEUE_TYPE=quorum declares every work, dead-letter and delay queue as a quorum
 # queue (Raft-replicated on a cluster; one member on a single node), and urgent work
-# travels lanes of its own (below). BROKER_QUEUE_TYPE=classic (the default until every
-# test passes on quorum queues, docs/MESSAGING.md) keeps classic queues with priorities.
+# travels lanes of its own (below). BROKER_QUEUE_TYPE=classic (the default, for a single
+# node; CI runs the queue-type-dependent tests on both, docs/MESSAGING.md) keeps classic
+# queues with priorities.
 # RabbitMQ refuses to redeclare a queue with another type: switching an installation
 # over is a migration (docs/MESSAGING.md).
 QUEUE_TYPE_QUORUM = "quorum"

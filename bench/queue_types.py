@@ -9,9 +9,7 @@ relay publishes), then consumed with a prefetch of PREFETCH and acknowledged one
 ratio; the vhost is deleted afterwards. docs/BENCHMARKS.md keeps the figures.
 """
 
-import json
 import os
-import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propmgmt.settings")
 
@@ -22,24 +20,10 @@ django.setup()
 import amqp  # noqa: E402
 
 from apps.messaging.broker import vhost_delete, vhost_ensure  # noqa: E402
+from bench.amqp_rates import ARGUMENTS, BODY, consume_all, publish_all  # noqa: E402
 
 VHOST = "propmgmt_bench_queue_types"
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 20000))
-CONFIRM_WINDOW = 500
-PREFETCH = 50
-EVENT = {"event": "repair.requested", "occurred_at": "2026-01-01T00:00:00+00:00"}
-BODY = json.dumps([{**EVENT, "data": {"repair_id": 123456}}]).encode()
-DEAD_LETTERING = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": "bench.dlq"}
-ARGUMENTS = {
-    "classic": DEAD_LETTERING,
-    "quorum": {
-        **DEAD_LETTERING,
-        "x-queue-type": "quorum",
-        "x-dead-letter-strategy": "at-least-once",
-        "x-overflow": "reject-publish",
-        "x-delivery-limit": 20,
-    },
-}
 
 
 def _connection():
@@ -50,40 +34,6 @@ def _connection():
     return broker
 
 
-def publish_all(channel, queue):
-    # Delivery tags count the publishes; a queue confirms them in order.
-    confirmed = [0]
-    channel.events["basic_ack"].add(lambda tag, multiple: confirmed.append(tag))
-    channel.confirm_select()
-    started = time.perf_counter()
-    sent = 0
-    while max(confirmed) < MESSAGES:
-        while sent < MESSAGES and sent - max(confirmed) < CONFIRM_WINDOW:
-            message = amqp.Message(BODY, content_type="application/json", delivery_mode=2)
-            channel.basic_publish(message, exchange="", routing_key=queue)
-            sent += 1
-        channel.connection.drain_events(timeout=10)
-        confirmed[:] = [max(confirmed)]
-    return MESSAGES / (time.perf_counter() - started)
-
-
-def consume_all(channel, queue):
-    received = []
-
-    def on_message(message):
-        channel.basic_ack(message.delivery_tag)
-        received.append(1)
-
-    channel.basic_qos(0, PREFETCH, False)
-    tag = channel.basic_consume(queue, callback=on_message)
-    started = time.perf_counter()
-    while len(received) < MESSAGES:
-        channel.connection.drain_events(timeout=10)
-    elapsed = time.perf_counter() - started
-    channel.basic_cancel(tag)
-    return MESSAGES / elapsed
-
-
 def measure(queue_type):
     queue = f"bench.{queue_type}"
     with _connection() as broker:
@@ -91,8 +41,8 @@ def measure(queue_type):
         channel.queue_declare(
             queue, durable=True, auto_delete=False, arguments=ARGUMENTS[queue_type]
         )
-        published = publish_all(channel, queue)
-        consumed = consume_all(broker.channel(), queue)
+        published = publish_all(channel, queue, MESSAGES)
+        consumed = consume_all(broker.channel(), queue, MESSAGES)
         channel.queue_delete(queue)
     return published, consumed
 

@@ -8,12 +8,15 @@ propmgmt_bench; vhost <database>_tp), emails to files under var/bench/, and prin
      reporting counter updated) and messages/s, against the no-op Celery drain, and the
      CPU each repair costs, by process group, PostgreSQL and RabbitMQ;
   2. the API: POST /api/v1/repairs/ against a plain DRF create (bench.plain, token auth,
-     same database), and p99 at a steady 100 req/s with publishing on and off;
+     same database): with every process running, and with publishing on but only the web
+     and the relay running (the request path's own cost: its rate and web CPU per
+     request); and p99 at a steady 100 req/s with publishing on and off;
   3. p99 from commit to the staff's in-app notice at a steady 50 repairs/s;
   4. a backlog queued with the workers stopped, then drained: time, none lost, none twice;
   5. peak RSS of each process group (web workers, each worker pool) during 1 and 4;
   6. the ceilings: raw kombu publish/consume of persistent messages, the no-op Celery
-     drain (the notifications worker's settings), the plain DRF create.
+     drain (the notifications worker's settings; again with task events on and off, and
+     the worker's CPU per task), the plain DRF create.
 
 Each figure is the median of BENCH_RUNS (3) runs with its spread (min-max).
 BENCH_SIZE=small for a quick run; `full` (default) is what docs/BENCHMARKS.md shows;
@@ -28,12 +31,12 @@ import sys
 import threading
 import time
 
-from devtools.processes import ROOT, Process, free_port, procfile_argv, stop_all
+from devtools.processes import ROOT, Process, free_port, procfile, procfile_argv, stop_all
 
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/propmgmt")
 DATABASE = os.environ.get("BENCH_DATABASE", "propmgmt_bench")
 DATABASE_URL = BASE_URL.rsplit("/", 1)[0] + "/" + DATABASE
-VHOST = f"{DATABASE}_tp"
+VHOST = os.environ.get("BENCH_VHOST", f"{DATABASE}_tp")
 BROKER_URL = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 VAR = ROOT / "var" / "bench"
 os.environ.update(
@@ -53,6 +56,7 @@ django.setup()
 
 import requests  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.db.models import Sum  # noqa: E402
 from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
 
@@ -83,17 +87,9 @@ N["backlog"] = int(os.environ.get("BENCH_BACKLOG", N["backlog"]))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 RESIDENTS = 8
 CLIENTS = 8
-WORKERS = [
-    "worker-email",
-    "worker-security",
-    "worker-maintenance",
-    "worker-customer-service",
-    "worker-reporting",
-    "worker-notifications-email",
-    "worker-notifications-sms",
-    "worker-notifications-in-app",
-    "worker-announcements",
-]
+# Every worker line of the Procfile (generated from the consumer declarations), so that
+# every work queue has its consumer.
+WORKERS = [name for name in procfile() if name.startswith("worker-")]
 EVERY_PROCESS = ["web", "relay", *WORKERS, "beat", "flower"]
 REPAIR = {"category": "heating", "description": "No heat in the living room", "urgency": "normal"}
 
@@ -148,9 +144,18 @@ class Processes:
                 self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
 
 
+POSTMASTER = "postgresql (backends that exited, their whole life)"
+
+
 def cpu_seconds(processes):
     """CPU seconds used so far by each Procfile process group (its session, pool children
-    that have exited included), PostgreSQL and RabbitMQ."""
+    that have exited included), each PostgreSQL backend connected to the bench's database
+    (`pg:<pid>`), the rest of the PostgreSQL server and RabbitMQ. The machine is shared:
+    the rest of PostgreSQL (other databases, the WAL writer, the checkpointer) and every
+    RabbitMQ node on it also work for others, so only the groups and the bench database's
+    backends are the bench's own. A backend that exits (DB_CONN_MAX_AGE closes each
+    connection after 60 s) adds its whole life's CPU to the postmaster's children time,
+    counted apart (POSTMASTER) so that `cpu_used_ms` can keep the part in its window."""
     tick = os.sysconf("SC_CLK_TCK")
     groups = {process.pid: name for name, process in processes.running.items()}
     used = {}
@@ -158,16 +163,50 @@ def cpu_seconds(processes):
         try:
             with open(f"/proc/{pid}/stat") as f:
                 comm, rest = f.read().rsplit(")", 1)
+            fields = rest.split()
+            name = groups.get(int(fields[3]))  # the session
+            comm = comm.split("(", 1)[1]
+            children = 0
+            if name is None and comm == "postgres":
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    title = f.read().decode(errors="replace")
+                own = f" {DATABASE} " in title
+                if own:
+                    name = f"pg:{pid}"
+                else:
+                    name = "postgresql (rest of the server, shared)"
+                    if not title.startswith("postgres:"):  # the postmaster: its own path
+                        children = sum(int(v) for v in fields[13:15]) / tick
+            elif name is None and comm == "beam.smp":
+                name = "rabbitmq (every node on the machine, shared)"
         except OSError:
             continue  # exited meanwhile
-        fields = rest.split()
-        name = groups.get(int(fields[3]))  # the session
-        comm = comm.split("(", 1)[1]
-        if name is None:
-            name = {"postgres": "postgresql", "beam.smp": "rabbitmq"}.get(comm)
         if name:
-            seconds = sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+            # utime stime, and for the groups' sessions cutime cstime (exited children);
+            # the postmaster's children apart
+            seconds = sum(int(v) for v in fields[11:15]) / tick - children
             used[name] = used.get(name, 0) + seconds
+            if children:
+                used[POSTMASTER] = used.get(POSTMASTER, 0) + children
+    return used
+
+
+def cpu_used_ms(before, after, count):
+    """Milliseconds per item by name between two `cpu_seconds`; the bench database's
+    backends summed, those that exited in between with what they used in the window:
+    the postmaster's children time grew by their whole life (and by any other
+    database's backends that exited: on a shared machine that part is not ours)."""
+    used = {}
+    exited_before = 0
+    for name, seconds in before.items():
+        if name.startswith("pg:") and name not in after:
+            exited_before += seconds
+    for name, seconds in after.items():
+        key = "postgresql (bench database backends)" if name.startswith("pg:") else name
+        delta = seconds - before.get(name, 0)
+        if name == POSTMASTER:
+            key, delta = "postgresql (bench database backends)", delta - exited_before
+        used[key] = used.get(key, 0) + delta * 1000 / count
     return used
 
 
@@ -249,6 +288,10 @@ def reset_data():
     DailyPropertyStat.objects.all().delete()
     # Reporting counts each repair once: a later run's repairs reuse earlier runs' ids.
     AppliedEvent.objects.all().delete()
+    # The dead rows those deletes leave would slow every later phase where autovacuum is
+    # off, as on this machine (conf.d/90-ci.conf); an installation runs with it on.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     with broker_connection() as conn:
         channel = conn.channel()
         for queue in celeryconfig.WORK_QUEUE_NAMES:
@@ -271,7 +314,9 @@ class Client:
 
 
 def closed_loop(processes, tokens, path, body_for, seconds=None, count=None):
-    """CLIENTS threads posting back to back; returns requests/s."""
+    """CLIENTS threads posting back to back; returns requests/s and the CPU milliseconds
+    per request of each process group and the bench database's backends, as measured
+    meanwhile (work queued by the requests and done after the loop is not in them)."""
     base = f"http://127.0.0.1:{processes.web_port}"
     done = [0]
     lock = threading.Lock()
@@ -289,6 +334,7 @@ def closed_loop(processes, tokens, path, body_for, seconds=None, count=None):
                 return
             client.post(path, body_for(unit))
 
+    cpu_before = cpu_seconds(processes)
     started = time.monotonic()
     threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS)]
     for t in threads:
@@ -296,8 +342,9 @@ def closed_loop(processes, tokens, path, body_for, seconds=None, count=None):
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
+    # A thread's last turn counts itself in `done` and then stops without posting.
     total = count if count is not None else done[0] - CLIENTS
-    return total / elapsed, started
+    return total / elapsed, cpu_used_ms(cpu_before, cpu_seconds(processes), total)
 
 
 def open_loop(processes, tokens, path, body_for, rate, seconds):
@@ -437,6 +484,30 @@ def noop_drain(processes, count):
     return count / elapsed
 
 
+def noop_task_events(processes, count, events):
+    """The same no-op drain, the worker started first with task events on or off (a
+    broadcast `disable_events`, as an operator would send), then `count` tasks queued:
+    returns (tasks/s, CPU ms per task of the worker's process group)."""
+    from propmgmt.celery import app
+
+    argv = procfile_argv("worker-notifications-email", extra_args="--include bench.tasks")
+    processes.start("noop-events", argv)
+    wait_until(lambda: queue_consumers(["notifications"])[0][2] > 0, 60, "no-op worker")
+    if not events:
+        replies = app.control.disable_events(reply=True, timeout=5)
+        assert replies, "bench: no worker answered disable_events"
+    envelope = {"event": "bench", "occurred_at": "2026-01-01T00:00:00+00:00", "data": {}}
+    cpu_before = cpu_seconds(processes).get("noop-events", 0)
+    started = time.monotonic()
+    publish_directly(bench_rows(count, "bench.noop", "notifications", lambda i: envelope))
+    wait_until(lambda: depth("notifications") == 0, 600, "no-op drain")
+    wait_until(lambda: unacked("notifications") == 0, 60, "no-op drain acknowledged")
+    elapsed = time.monotonic() - started
+    cpu_ms = (cpu_seconds(processes)["noop-events"] - cpu_before) * 1000 / count
+    stop_group(processes, ["noop-events"])
+    return count / elapsed, cpu_ms
+
+
 def end_to_end(processes, tokens, prop, count):
     """`count` repairs posted by CLIENTS clients with everything running; done when every
     staff in-app notice and email is sent and the reporting counter has counted them."""
@@ -459,10 +530,7 @@ def end_to_end(processes, tokens, prop, count):
     )
     elapsed = done - started
     messages = ProcessedMessage.objects.count() - ledger_before
-    cpu_after = cpu_seconds(processes)
-    cpu_ms = {
-        name: (cpu_after[name] - cpu_before.get(name, 0)) * 1000 / count for name in cpu_after
-    }
+    cpu_ms = cpu_used_ms(cpu_before, cpu_seconds(processes), count)
     return count / elapsed, messages / elapsed, cpu_ms
 
 
@@ -558,9 +626,17 @@ def main():
             "raw_pub",
             "raw_con",
             "noop",
+            "noop_events_on",
+            "noop_events_off",
+            "noop_cpu_on",
+            "noop_cpu_off",
             "plain",
+            "plain_web_cpu",
             "repairs",
             "repairs_off",
+            "repairs_alone",
+            "repairs_web_cpu",
+            "repairs_relay_cpu",
             "p99_on",
             "p99_off",
             "p50_on",
@@ -591,13 +667,23 @@ def main():
                 f" no-op drain {results['noop'][-1]:.0f}/s",
                 flush=True,
             )
+            for events in (True, False):
+                rate, cpu_ms = noop_task_events(processes, N["noop"], events)
+                key = "on" if events else "off"
+                results[f"noop_events_{key}"].append(rate)
+                results[f"noop_cpu_{key}"].append(cpu_ms)
+                print(
+                    f"  no-op drain, task events {key}: {rate:.0f}/s, {cpu_ms:.2f} ms CPU/task",
+                    flush=True,
+                )
 
             print(f"run {run + 1}/{RUNS}: API, publishing off, everything running", flush=True)
             start_everything(processes, BENCH_PUBLISH="off")
-            plain, _ = closed_loop(
+            plain, plain_cpu = closed_loop(
                 processes, tokens, "/bench/plain/", plain_body_for(prop), seconds=N["load"]
             )
             results["plain"].append(plain)
+            results["plain_web_cpu"].append(plain_cpu["web"])
             off, _ = closed_loop(
                 processes, tokens, "/api/v1/repairs/", repair_body, seconds=N["load"]
             )
@@ -610,6 +696,27 @@ def main():
             print(
                 f"  plain {plain:.0f} req/s, repairs (off) {off:.0f} req/s,"
                 f" p99 at 100/s {p99:.0f} ms",
+                flush=True,
+            )
+            stop_group(processes, list(processes.running))
+
+            # The request path with publishing on and nothing consuming: what the POST
+            # and the relay cost, apart from the consumers' CPU on the same cores.
+            print(f"run {run + 1}/{RUNS}: API, publishing on, web and relay only", flush=True)
+            reset_data()
+            for name in ("web", "relay"):
+                processes.start(name)
+            wait_until(lambda: web_ready(processes), 60, "web")
+            alone, alone_cpu = closed_loop(
+                processes, tokens, "/api/v1/repairs/", repair_body, seconds=N["load"]
+            )
+            results["repairs_alone"].append(alone)
+            results["repairs_web_cpu"].append(alone_cpu["web"])
+            results["repairs_relay_cpu"].append(alone_cpu["relay"])
+            print(
+                f"  repairs (on, nothing consuming) {alone:.0f} req/s; web CPU"
+                f" {alone_cpu['web']:.1f} ms per POST against {plain_cpu['web']:.1f} per"
+                " plain create",
                 flush=True,
             )
             stop_group(processes, list(processes.running))
@@ -692,6 +799,12 @@ def report(r, rss, cpu, elapsed):
     print(f"   raw kombu publish, persistent, confirms : {spread(r['raw_pub'])} msg/s")
     print(f"   raw kombu consume, persistent, ack each : {spread(r['raw_con'])} msg/s")
     print(f"   no-op Celery drain (notifications pool) : {spread(r['noop'])} msg/s")
+    print(
+        f"   no-op drain, task events on / off       : {spread(r['noop_events_on'])} /"
+        f" {spread(r['noop_events_off'])} msg/s;"
+        f" worker CPU {spread(r['noop_cpu_on'], '{:.2f}')} /"
+        f" {spread(r['noop_cpu_off'], '{:.2f}')} ms per task"
+    )
     print(f"   plain DRF create, token auth            : {spread(r['plain'])} req/s")
     print(
         f"   one relay, outbox -> broker (backlog)   : {spread(r['relay'])} msg/s"
@@ -707,10 +820,13 @@ def report(r, rss, cpu, elapsed):
         f"   = {ratio('e2e_messages', 'noop'):.2f}x no-op drain (target >= 0.3)"
     )
     total = statistics.median([sum(run) for run in zip(*cpu.values(), strict=True)])
+    own = [name for name in cpu if "shared" not in name]
+    total_own = statistics.median([sum(run) for run in zip(*(cpu[n] for n in own), strict=True)])
     budget = (os.cpu_count() or 1) * 1000 / 100
     print(
-        f"   CPU per repair, all processes           : {total:.0f} ms"
-        f" (at 100 repairs/s this machine has {budget:.0f} ms)"
+        f"   CPU per repair, the bench's own         : {total_own:.0f} ms (its processes and"
+        f" its database's backends; with the shared rest {total:.0f} ms;"
+        f" at 100 repairs/s this machine has {budget:.0f} ms)"
     )
     for name, values in sorted(cpu.items(), key=lambda item: -statistics.median(item[1])):
         if statistics.median(values) >= 0.5:
@@ -721,8 +837,19 @@ def report(r, rss, cpu, elapsed):
         f"   = {ratio('repairs', 'plain'):.2f}x plain DRF (target >= 0.5)"
     )
     print(
-        f"   closed loop, publishing off (web+relay) : {spread(r['repairs_off'])} req/s"
+        f"   closed loop, publishing off             : {spread(r['repairs_off'])} req/s"
         f"   on/off = {ratio('repairs', 'repairs_off'):.2f} (target >= 0.9)"
+    )
+    print(
+        f"   closed loop, publishing on, only web and relay running: {spread(r['repairs_alone'])}"
+        f" req/s   = {ratio('repairs_alone', 'plain'):.2f}x plain DRF"
+    )
+    one = "{:.1f}"
+    print(
+        f"   web CPU per request, POST / plain create: {spread(r['repairs_web_cpu'], one)} /"
+        f" {spread(r['plain_web_cpu'], one)} ms"
+        f" = {ratio('plain_web_cpu', 'repairs_web_cpu'):.2f}x; relay"
+        f" {spread(r['repairs_relay_cpu'], one)} ms per POST"
     )
     ms = "{:.0f}"
     print(

@@ -20,7 +20,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_LOG_DIR = ROOT / "var" / "test-logs"
+# One directory per pytest-xdist process (gw0, gw1), whose tests reuse log names.
+TEST_LOG_DIR = ROOT / "var" / "test-logs" / os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 def procfile(root=ROOT):

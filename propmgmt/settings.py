@@ -267,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "ParcelStatusEnum": "apps.front_desk.models.ParcelStatus",
         "ParcelCarrierEnum": "apps.front_desk.models.Carrier",
         "ParcelSizeEnum": "apps.front_desk.models.ParcelSize",
+        "MoveOutStatusEnum": "apps.properties.models.MoveOutStatus",
     },
 }
 

@@ -1,9 +1,13 @@
 """The email consumer (user_registration): confirmation, account-exists, invitation,
-residency claim and decision, and password reset emails."""
+residency claim and decision, move-out request, decision and withdrawal, and password reset
+notices."""
 
 from apps.messaging.consumers import Consumer
 from apps.registration.services import (
     invitation_send,
+    move_out_decision_send,
+    move_out_request_notify,
+    move_out_withdrawal_notify,
     password_reset_send,
     residency_claim_notify,
     residency_decision_send,
@@ -37,6 +41,21 @@ def notify_residency_claimed(self, event):
 @consumer.task("email.send_residency_decision", subscribes=["residency.decided"])
 def send_residency_decision(self, event):
     residency_decision_send(event.residency_id)
+
+
+@consumer.task("email.notify_move_out_requested", subscribes=["move_out.requested"])
+def notify_move_out_requested(self, event):
+    move_out_request_notify(event.move_out_id)
+
+
+@consumer.task("email.send_move_out_decision", subscribes=["move_out.decided"])
+def send_move_out_decision(self, event):
+    move_out_decision_send(event.move_out_id)
+
+
+@consumer.task("email.notify_move_out_withdrawn", subscribes=["move_out.withdrawn"])
+def notify_move_out_withdrawn(self, event):
+    move_out_withdrawal_notify(event.move_out_id)
 
 
 @consumer.task("email.send_password_reset", subscribes=["user.password_reset_requested"])

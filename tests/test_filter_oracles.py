@@ -26,7 +26,7 @@ from tests.factories import (
     ResidencyFactory,
     VisitorFactory,
 )
-from tests.test_permissions import booking, daily_stat, invitation, reservation
+from tests.test_permissions import booking, daily_stat, invitation, move_out, reservation
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,9 @@ FILTERS = {
     ("/api/v1/reports/parcels/", "property"): ("property_id", ["manager"]),
     ("/api/v1/parcels/", "property"): ("property", ["security", "resident"]),
     ("/api/v1/parcels/", "unit"): ("unit", ["security", "resident"]),
+    ("/api/v1/move-outs/", "property"): ("property", ["manager", "resident"]),
+    ("/api/v1/move-outs/", "unit"): ("unit", ["manager", "resident"]),
+    ("/api/v1/reports/moves/", "property"): ("property_id", ["manager"]),
 }
 CASES = [
     pytest.param(path, param, role, id=f"{path}?{param}-{role}")
@@ -83,7 +86,7 @@ def populated(world):
     for site in (world.a, world.b):
         AssetFactory(site=site), VisitorFactory(site=site), RepairRequestFactory(site=site)
         ComplaintFactory(site=site), invitation(site), daily_stat(site), reservation(site)
-        ParcelFactory(site=site)
+        ParcelFactory(site=site), move_out(site)
         ResidencyFactory(unit=site.unit, start_date="2026-01-01", status="pending")
     cache.clear()
     return world

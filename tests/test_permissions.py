@@ -109,6 +109,20 @@ def claim(site):
     return ResidencyFactory(unit=site.unit, start_date=timezone.localdate(), status="pending")
 
 
+def move_out(site):
+    """The site's resident asks to move out in a week."""
+    from apps.properties.services import move_out_request
+
+    return move_out_request(
+        resident=site.resident, end_date=timezone.localdate() + datetime.timedelta(days=7)
+    )
+
+
+def move_out_body(site):
+    residency = site.resident.residencies.get()
+    return {"end_date": str(timezone.localdate()), "residency": residency.pk}
+
+
 def amenity(site):
     return amenity_at(site.property)
 
@@ -151,7 +165,7 @@ def in_an_hour():
 AUTH, P, U = "/api/v1/auth/", "/api/v1/properties/", "/api/v1/units/"
 A, V, R, C = "/api/v1/assets/", "/api/v1/visitors/", "/api/v1/repairs/", "/api/v1/complaints/"
 N, REP, DL = "/api/v1/notifications/", "/api/v1/reports/", "/api/v1/ops/dead-letters/"
-INV, RES = "/api/v1/invitations/", "/api/v1/residencies/"
+INV, RES, MO = "/api/v1/invitations/", "/api/v1/residencies/", "/api/v1/move-outs/"
 AN, PA = "/api/v1/announcements/", "/api/v1/parcels/"
 AM, RV = "/api/v1/amenities/", "/api/v1/reservations/"
 ENDPOINTS = {
@@ -226,6 +240,17 @@ ENDPOINTS = {
                             lambda o: f"{RES}{o.pk}/approve/", None),
     "residencies.reject": ("post", RES + "{id}/reject/", claim,
                            lambda o: f"{RES}{o.pk}/reject/", None),
+    # move-out requests: residents ask, managers of the property decide
+    "move_outs.list": ("get", MO, move_out, lambda o: MO, None),
+    "move_outs.create": ("post", MO, nothing, lambda o: MO, move_out_body),
+    "move_outs.retrieve": ("get", MO + "{id}/", move_out, lambda o: f"{MO}{o.pk}/", None),
+    "move_outs.history": ("get", MO + "{id}/history/", move_out, lambda o: f"{MO}{o.pk}/history/", None),
+    "move_outs.transition.withdraw": ("post", MO + "{id}/transition/", move_out,
+                                      lambda o: f"{MO}{o.pk}/transition/",
+                                      lambda s: {"status": "withdrawn"}),
+    "move_outs.transition.approve": ("post", MO + "{id}/transition/", move_out,
+                                     lambda o: f"{MO}{o.pk}/transition/",
+                                     lambda s: {"status": "approved"}),
     # properties and units
     "properties.list": ("get", P, prop, lambda o: P, None),
     "properties.create": ("post", P, nothing, lambda o: P,
@@ -330,6 +355,8 @@ ENDPOINTS = {
                           lambda o: f"{REP}amenities/?property={o.pk}", None),
     "reports.parcels": ("get", REP + "parcels/", prop,
                         lambda o: f"{REP}parcels/?property={o.pk}", None),
+    "reports.moves": ("get", REP + "moves/", prop,
+                      lambda o: f"{REP}moves/?property={o.pk}", None),
     "reports.assets": ("get", REP + "assets/", prop,
                        lambda o: f"{REP}assets/?property={o.pk}", None),
     # announcements: managers of the property and admins; recipients read what was sent
@@ -404,6 +431,12 @@ EXPECTED = {
     "residencies.retrieve":         [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
     "residencies.approve":          [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
     "residencies.reject":           [*STAFF_ONLY_MANAGERS, (200, 404), (200, 200)],
+    "move_outs.list":               [("in", "out"), F, F, F, ("in", "out"), ("in", "in")],
+    "move_outs.create":             [(201, 400), F, F, F, F, F],
+    "move_outs.retrieve":           [(200, 404), F, F, F, (200, 404), (200, 200)],
+    "move_outs.history":            [(200, 404), F, F, F, (200, 404), (200, 200)],
+    "move_outs.transition.withdraw": [(200, 404), F, F, F, F, F],
+    "move_outs.transition.approve": [F, F, F, F, (200, 404), (200, 200)],
     "properties.list":              [("in", "out")] * 5 + [("in", "in")],
     "properties.create":            [F, F, F, F, (201, 201), (201, 201)],
     "properties.retrieve":          [(200, 404)] * 5 + [(200, 200)],
@@ -458,6 +491,7 @@ EXPECTED = {
     "reports.assets":               [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.amenities":            [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "reports.parcels":              [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
+    "reports.moves":                [*STAFF_ONLY_MANAGERS, (200, 200), (200, 200)],
     "announcements.list":           [("in", "out"), ("out", "out"), ("out", "out"), ("out", "out"), ("in", "out"), ("in", "in")],
     "announcements.retrieve":       [(200, 404), (404, 404), (404, 404), (404, 404), (200, 404), (200, 200)],
     "announcements.create":         [*STAFF_ONLY_MANAGERS, (201, 400), (201, 201)],

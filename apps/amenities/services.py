@@ -39,7 +39,7 @@ from apps.amenities.selectors import (
 )
 from apps.core.errors import Conflict, Invalid
 from apps.core.workflow import RESIDENT, STAFF, Guard, Workflow
-from apps.notifications.services import notifications_request_for
+from apps.notifications.services import notifications_request_for, notifications_request_over
 from apps.properties.selectors import (
     current_residencies,
     staff_for_property,
@@ -101,15 +101,7 @@ def reservation_book_authorize(user):
 def reservation_transition_authorize(user, to_status):
     """Raise PermissionDenied when the user's role may never move a reservation to
     `to_status`."""
-    actor = reservation_actor_authorize(user)
-    targets = RESERVATION_WORKFLOW.targets_of(actor)
-    if to_status not in targets:
-        who = "staff" if actor == STAFF else "residents"
-        raise PermissionDenied(
-            f"{who.capitalize()} may never move a reservation to '{to_status}'; "
-            f"{who} may move reservations to: {', '.join(targets) or 'none'}."
-        )
-    return actor
+    return RESERVATION_WORKFLOW.authorize_target(reservation_actor_authorize(user), to_status)
 
 
 def amenity_manage_authorize(user):
@@ -375,16 +367,13 @@ def _variables(reservation):
 
 def _tell(recipients, template, variables):
     """One notice to each of `recipients` in-app and one by email."""
-    sent = []
-    for channel in ("in_app", "email"):
-        sent += notifications_request_for(
-            recipients,
-            channel=channel,
-            template=template,
-            category=NOTICE_CATEGORY,
-            variables=variables,
-        )
-    return sent
+    return notifications_request_over(
+        recipients,
+        channels=("in_app", "email"),
+        template=template,
+        category=NOTICE_CATEGORY,
+        variables=variables,
+    )
 
 
 def _reservation(reservation_id):

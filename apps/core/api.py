@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -137,6 +138,26 @@ def workflow_errors(noun):
     }
 
 
+def workflow_actions_schema(noun, *, detail, summary, description, request, history=None):
+    """The OpenAPI schema of a viewset's `transition` (its `summary`, `description` and
+    `request`, answering `detail`) and, given its row serializer, `history`."""
+    errors = workflow_errors(noun)
+    actions = {
+        "transition": extend_schema(
+            summary=summary,
+            description=description,
+            request=request,
+            responses={200: detail, **errors},
+        )
+    }
+    if history is not None:
+        actions["history"] = extend_schema(
+            summary=f"A {noun}'s status history, oldest first",
+            responses={200: history(many=True), 404: errors[404]},
+        )
+    return extend_schema_view(**actions)
+
+
 def workflow_schema(noun, *, detail, create_request, summaries, list_description):
     """The OpenAPI schema of a WorkflowViewSet's list, retrieve and create; `summaries`
     are theirs in that order."""
@@ -228,7 +249,9 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    """A step request; the app's subclass declares `status` with its statuses."""
+    """A step: the status to move to, an optional note, and the version you last saw."""
+
+    # The app's subclass declares `status` with its statuses.
 
     note = serializers.CharField(
         max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
@@ -246,16 +269,20 @@ class WorkflowViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The objects of one workflow: list and retrieve what the user may see, create
-    (through `create_service(resident=user, **data)`) and step (`step()`).
-
-    The app sets `visible_to(user)`, `serializer_classes` {action: serializer} with
-    "retrieve" the detail every write answers with, `detail_prefetch` and `role_rules`.
-    """
+    # The objects of one workflow: list and retrieve what the user may see, create
+    # (through `create_service(resident=user, **data)`) and step (`transition`).
+    # The app sets `visible_to(user)`, `serializer_classes` {action: serializer} with
+    # "retrieve" the detail every write answers with, `detail_prefetch` and `role_rules`.
+    # A comment, not a docstring: drf-spectacular would describe the app's operations by
+    # it; the app's viewset has a docstring written for API readers.
 
     permission_classes = [RolePermission]
     serializer_classes = {}
     detail_prefetch = ()
+    # An app filters its list by one or the other; the transition and history actions
+    # clear both (an action may only set what its viewset has).
+    filterset_class = None
+    filterset_fields = None
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
@@ -280,21 +307,49 @@ class WorkflowViewSet(
         obj = self.create_service(resident=request.user, **serializer.validated_data)
         return self.answer(obj, status.HTTP_201_CREATED)
 
-    def step(self, request, transition, subject, authorize=None):
-        """Validate a step request, look the object up, and take the step through the
-        app's `transition(<subject>=obj, to_status=..., user=..., ...)` service;
-        `authorize(user, to_status)` first refuses a step the role may never take (403 for
-        any object, visible or not)."""
+
+# The two mixins below have comments, not docstrings: drf-spectacular describes an
+# operation that has no description of its own by the first docstring among its viewset's
+# classes, and a mixin's would replace WorkflowViewSet's in the schema.
+
+
+# A WorkflowViewSet's `transition` action: validate a step request
+# (serializer_classes["transition"]), look the object up and take the step through the
+# app's `transition_service(<transition_subject>=obj, to_status=..., user=..., note=...,
+# expected_version=...)`, answering the detail. `transition_authorize(user, to_status)`,
+# when set, first refuses a step the role may never take (403 for any object, visible or
+# not). The app gives the action's schema with workflow_actions_schema().
+class WorkflowTransitionMixin:
+    transition_authorize = None
+
+    @action(detail=True, methods=["post"], filterset_class=None, filterset_fields=None)
+    def transition(self, request, pk=None):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if authorize is not None:
-            authorize(request.user, data["status"])
-        obj = transition(
-            **{subject: self.get_object()},
+        if self.transition_authorize is not None:
+            self.transition_authorize(request.user, data["status"])
+        obj = self.transition_service(
+            **{self.transition_subject: self.get_object()},
             to_status=data["status"],
             user=request.user,
             note=data.get("note", ""),
             expected_version=data.get("version"),
         )
         return self.answer(obj)
+
+
+# A WorkflowViewSet's `history` action: the object's status changes, oldest first, read
+# by the app's `history_selector(obj)` and answered with serializer_classes["history"],
+# unpaginated. The app gives the action's schema with workflow_actions_schema(history=...).
+class WorkflowHistoryMixin:
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filterset_class=None,
+        filterset_fields=None,
+    )
+    def history(self, request, pk=None):
+        changes = self.history_selector(self.get_object())
+        return Response(self.get_serializer(changes, many=True).data)

@@ -40,6 +40,7 @@ class Workflow:
     guards: dict = field(default_factory=dict)  # to status -> Guard
     # Workflows whose steps are actions (check in, cancel) name them in messages.
     action_labels: dict = field(default_factory=dict)  # to status -> action
+    staff_name: str = "staff"  # who STAFF are in messages (e.g. "managers")
 
     def _ordered(self, statuses):
         order = list(self.statuses.values)
@@ -73,6 +74,19 @@ class Workflow:
         """Every status `actor` can ever move an object to."""
         return self._ordered(to for (_, to), actors in self.transitions.items() if actor in actors)
 
+    def authorize_target(self, actor, to_status):
+        """Raise PermissionDenied when `actor` may never move an object to `to_status`,
+        whatever its status (the API's 403 before any object is looked up), naming the
+        statuses it may; returns `actor`."""
+        targets = self.targets_of(actor)
+        if to_status not in targets:
+            who = {STAFF: self.staff_name, RESIDENT: "residents"}.get(actor, actor)
+            raise PermissionDenied(
+                f"{who.capitalize()} may never move a {self.noun} to '{to_status}'; "
+                f"{who} may move them to: {', '.join(targets) or 'none'}."
+            )
+        return actor
+
     def describe(self, from_status, targets):
         """e.g. "acknowledged (by staff), cancelled (by resident)"; actors are named only
         when the workflow has more than one kind."""
@@ -105,8 +119,8 @@ class Workflow:
 
     def start(self, *, by, status=None, at=None, **fields):
         """Create, validate and save an object in `status` (the first one by default) at
-        version 1, with its first history row; the caller publishes its event in the same
-        transaction."""
+        version 1, with its first history row (held as its history: reading it costs no
+        query); the caller publishes its event in the same transaction."""
         obj = self.model(status=status or self.statuses.values[0], version=1, **fields)
         # A related object passed as an instance was loaded, so it exists: checking it
         # again would cost a query each (the database's foreign keys remain the backstop).
@@ -118,7 +132,8 @@ class Workflow:
         # Inside the caller's transaction no savepoint is needed: an error rolls it back.
         with transaction.atomic(savepoint=False):
             obj.save()
-            obj.record_status("", by=by, at=at or timezone.now())
+            change = obj.record_status("", by=by, at=at or timezone.now())
+        obj.history_known([change])
         return obj
 
     def step(self, obj, to_status, *, actor=ANYONE, expected_version=None, now=None):
@@ -210,6 +225,16 @@ class WorkflowModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def history_known(self, changes):
+        """Hold `changes` as this object's history, as a prefetch would: an answer built
+        from the object in hand (a create's) then reads no history. The next
+        record_status() drops them (Django's related manager clears a prefetch it adds to)."""
+        history = self.history.all()
+        history._result_cache = list(changes)
+        history._prefetch_done = True
+        cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
+        cache[self.history.field.remote_field.cache_name] = history
 
     def record_status(self, from_status, *, by, at, note=""):
         return self.history.create(

@@ -19,7 +19,7 @@ from apps.core.errors import Invalid
 from apps.core.workflow import STAFF, Workflow
 from apps.front_desk import events
 from apps.front_desk.models import PICKUP_CODE_LENGTH, DeskListSent, Parcel, ParcelStatus
-from apps.notifications.services import notifications_request_for
+from apps.notifications.services import notifications_request_for, notifications_request_over
 from apps.properties.models import Unit
 from apps.properties.selectors import (
     quiet_hours_end,
@@ -183,7 +183,7 @@ def parcel_pick_up(*, parcel, by, code="", collected_by="", note=""):
 
     def apply(locked, now):
         # After the workflow's own check: a parcel already handed over is 409, whatever code.
-        if code and not secrets.compare_digest(code, locked.pickup_code):
+        if code and not secrets.compare_digest(code.encode(), locked.pickup_code.encode()):
             raise Invalid("That is not this parcel's pickup code.", field="code")
         locked.picked_up_at = now
         locked.collected_by = collected_by or str(locked.resident)
@@ -227,19 +227,23 @@ def _parcel_variables(parcel):
 def _resident_tell(parcel, template, now):
     """In-app always; email and SMS as the resident's preferences say, after the
     property's quiet hours."""
-    held_until = quiet_hours_end(parcel.property, now)
-    sent = []
-    for channel in ("in_app", "email", "sms"):
-        sent += notifications_request_for(
-            [parcel.resident],
-            channel=channel,
-            template=template,
-            category="parcel",
-            variables=_parcel_variables(parcel),
-            not_before=None if channel == "in_app" else held_until,
-            ignore_preferences=channel == "in_app",
-        )
-    return sent
+    resident, variables = [parcel.resident], _parcel_variables(parcel)
+    sent = notifications_request_for(
+        resident,
+        channel="in_app",
+        template=template,
+        category="parcel",
+        variables=variables,
+        ignore_preferences=True,
+    )
+    return sent + notifications_request_over(
+        resident,
+        channels=("email", "sms"),
+        template=template,
+        category="parcel",
+        variables=variables,
+        not_before=quiet_hours_end(parcel.property, now),
+    )
 
 
 def parcel_arrival_announce(parcel_id, *, now=None):

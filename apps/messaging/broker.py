@@ -136,11 +136,26 @@ def _holding_queue_name(name):
     return f"{name}.migrating"
 
 
-def _move_messages(channel, source, destination):
-    """Move every message of queue `source` to queue `destination`, properties kept.
+def _routes_to(queue, routing_key, headers):
+    """Whether a message with `routing_key` and `headers`, published to `queue`'s exchange,
+    is routed by `queue`'s binding (direct: the routing key; headers: every header)."""
+    if queue.exchange.type == "headers":
+        wanted = {k: v for k, v in (queue.binding_arguments or {}).items() if k != "x-match"}
+        return all(headers.get(k) == v for k, v in wanted.items())
+    return routing_key == queue.routing_key
 
-    Each is acknowledged only after the broker confirmed its copy: a crash can
-    duplicate a message (the idempotency ledger absorbs it) but never lose one.
+
+def _move_messages(channel, source, destination, queue):
+    """Move every message of queue `source` to queue `destination` (`queue` or its holding
+    queue, bound like it, the other one unbound), properties and routing key kept.
+
+    The routing key matters: a message in a delay queue goes back, when its TTL expires,
+    to the work queue its routing key names. So a message is published through `queue`'s
+    exchange with its own routing key whenever `queue`'s binding routes it; anything else
+    (a message that never came through that binding) through the default exchange.
+    Each is acknowledged only after the broker confirmed its copy (and did not return
+    it): a crash can duplicate a message (the idempotency ledger absorbs it) but never
+    lose one.
     """
     moved = 0
     while True:
@@ -149,18 +164,26 @@ def _move_messages(channel, source, destination):
             return moved
         body = message.body.encode() if isinstance(message.body, str) else message.body
         properties = dict(message.properties)
-        channel.basic_publish(
-            channel.prepare_message(
-                body,
-                priority=properties.pop("priority", None),
-                content_type=properties.pop("content_type", None),
-                content_encoding=properties.pop("content_encoding", None),
-                headers=properties.pop("application_headers", None),
-                properties=properties,
-            ),
-            exchange="",
-            routing_key=destination,
-        )
+        headers = properties.pop("application_headers", None)
+        routing_key = (message.delivery_info or {}).get("routing_key")
+        if _routes_to(queue, routing_key, headers or {}):
+            exchange = queue.exchange.name
+        else:
+            exchange, routing_key = "", destination
+        with unroutable_raises(channel):
+            channel.basic_publish(
+                channel.prepare_message(
+                    body,
+                    priority=properties.pop("priority", None),
+                    content_type=properties.pop("content_type", None),
+                    content_encoding=properties.pop("content_encoding", None),
+                    headers=headers,
+                    properties=properties,
+                ),
+                exchange=exchange,
+                routing_key=routing_key,
+                mandatory=True,
+            )
         channel.basic_ack(message.delivery_tag)
         moved += 1
 
@@ -205,7 +228,7 @@ def queue_migrate(name):
                 queue.routing_key or "",
                 arguments=queue.binding_arguments,
             )
-            carried = _move_messages(channel, name, holding)
+            carried = _move_messages(channel, name, holding, queue)
             channel.queue_delete(name, if_empty=True)
             # A fresh channel for the new queue: RabbitMQ 3.10's channel keeps the state
             # of the deleted queue of the same name, and publishing to a quorum queue
@@ -217,7 +240,7 @@ def queue_migrate(name):
         parked.unbind_from(
             queue.exchange, routing_key=queue.routing_key, arguments=queue.binding_arguments
         )
-        _move_messages(channel, holding, name)
+        _move_messages(channel, holding, name, queue)
         channel.queue_delete(holding, if_empty=True)
         channel.close()
     return carried

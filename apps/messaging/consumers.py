@@ -17,7 +17,7 @@ task is the app's `task_cls`); a task goes to its service's first queue unless i
 another of them (`queue=`).
 
 celeryconfig.py derives its queues, routes, subscriptions and module list from these
-declarations, and `manage.py broker procfile` the worker lines. It reads them from the
+declarations, and `manage.py broker generate` the worker lines. It reads them from the
 source of tasks/*.py (`consumer_table`) rather than by importing the modules: those import
 the domain's services and models, and celeryconfig is loaded before Django's apps are.
 So their arguments are literals; a test checks that what the imported modules declare is

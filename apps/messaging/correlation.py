@@ -194,11 +194,14 @@ def _event_summary(body):
 def log_published(sender=None, body=None, headers=None, routing_key=None, **_):
     """after_task_publish: one line per message sent, under the message's correlation id
     (the relay publishes rows of many requests in one batch)."""
+    published = logging.getLogger("apps.messaging.published")
+    if not published.isEnabledFor(logging.INFO):
+        return  # LOG_PUBLISHED_LEVEL=WARNING: no summary or correlation scope to build
     headers = headers or {}
     message_id = headers.get("id")
     correlation_id = headers.get(CORRELATION_HEADER) or message_id
     fields = {"task_name": sender or "-", "message_id": message_id, "queue": routing_key}
     with correlation(correlation_id, message=fields):
-        logging.getLogger("apps.messaging.published").info(
+        published.info(
             "published %s[%s] to %s: %s", sender, message_id, routing_key, _event_summary(body)
         )

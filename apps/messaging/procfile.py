@@ -1,5 +1,6 @@
 """The worker lines of the Procfile and docker-compose.yml, generated from the consumer
-declarations of tasks/ (apps/messaging/consumers.py) by `manage.py broker procfile`.
+declarations of tasks/ (apps/messaging/consumers.py) by `manage.py broker generate`
+(generated.py).
 
 Every other line of the two files is kept as written. Each worker's pool is tuned by
 `WORKER_<SERVICE>_POOL` / `_CONCURRENCY` / `_PREFETCH` / `_MAX_TASKS_PER_CHILD` /
@@ -9,13 +10,9 @@ global `WORKER_MAX_TASKS_PER_CHILD` / `WORKER_MAX_MEMORY_PER_CHILD` (README).
 
 import json
 import re
-from pathlib import Path
 
 from apps.messaging.consumers import consumers
 
-ROOT = Path(__file__).resolve().parents[2]
-PROCFILE = ROOT / "Procfile"
-COMPOSE_FILE = ROOT / "docker-compose.yml"
 # Pool process recycling when neither the worker's nor the global variable is set.
 MAX_TASKS_PER_CHILD = 1000
 MAX_MEMORY_PER_CHILD_KB = 262144
@@ -91,12 +88,3 @@ def compose_text(text, services=None):
     generated = [line for service in services for line in _compose_block(service)]
     lines = _replace_span(lines, lambda _: next(flags), generated, "docker-compose.yml")
     return "\n".join(lines) + "\n"
-
-
-def generated_files():
-    """{path: (committed text, generated text)} of the Procfile and docker-compose.yml."""
-    files = {}
-    for path, render in ((PROCFILE, procfile_text), (COMPOSE_FILE, compose_text)):
-        text = path.read_text()
-        files[path] = (text, render(text))
-    return files

@@ -15,8 +15,8 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from kombu import Connection, Producer
 
@@ -91,22 +91,58 @@ def publish(event, *, urgency=None, not_before=None):
     return rows
 
 
-def _due_rows(now):
-    """Unpublished, unparked rows whose time has come (delayed or backing off)."""
-    return OutboxMessage.objects.filter(
-        Q(not_before__isnull=True) | Q(not_before__lte=now),
-        published_at__isnull=True,
-        parked_at__isnull=True,
-    )
-
-
 def _refusal_backoff(refusals):
     """Seconds before a refused row is tried again: 2, 4, 8 ... capped at a minute."""
     return min(2**refusals, 60)
 
 
+_FIELDS = OutboxMessage._meta.concrete_fields
+_TABLE = OutboxMessage._meta.db_table
+# The relay's lock and fetch, as written SQL: the ORM built and compiled this query
+# anew for every sweep (about 0.4 ms of CPU, as much as publishing three rows).
+# Unpublished, unparked rows whose time has come (delayed or backing off), oldest
+# first: the partial index outbox_unpublished_idx.
+_DUE_SQL = (
+    f"SELECT {', '.join(field.column for field in _FIELDS)} FROM {_TABLE} "
+    "WHERE published_at IS NULL AND parked_at IS NULL "
+    "AND (not_before IS NULL OR not_before <= %s) {only} "
+    "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED"
+)
+_ATTNAMES = [field.attname for field in _FIELDS]
+_PAYLOAD = _ATTNAMES.index("payload")
+
+
+def _due_rows_lock(now, ids, limit):
+    only = "AND id = ANY(%s::uuid[])" if ids is not None else ""
+    params = [now, *([list(ids)] if ids is not None else []), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(_DUE_SQL.format(only=only), params)
+        fetched = cursor.fetchall()
+    rows = []
+    for values in fetched:
+        values = list(values)
+        values[_PAYLOAD] = json.loads(values[_PAYLOAD])  # psycopg2 leaves jsonb as text
+        rows.append(OutboxMessage.from_db(connection.alias, _ATTNAMES, values))
+    return rows
+
+
+@dataclasses.dataclass
+class Sweep:
+    """What one sweep did: rows `published` (confirmed), and whether rows may be due
+    that it did not settle (`more`: its batch was full, or the broker confirmed or
+    refused only some), so the relay sweeps again at once instead of waiting."""
+
+    published: int
+    more: bool
+
+
 def outbox_publish_due(*, ids=None, limit=None):
-    """Publish unpublished, due outbox rows (optionally only `ids`); return how many.
+    """Publish unpublished, due outbox rows (optionally only `ids`); return how many."""
+    return outbox_sweep(ids=ids, limit=limit).published
+
+
+def outbox_sweep(*, ids=None, limit=None):
+    """Publish unpublished, due outbox rows (optionally only `ids`); return a Sweep.
 
     Rows are locked with SKIP LOCKED, so several relays never publish the same row at
     the same moment. Each row is settled on its own: confirmed rows are marked
@@ -116,27 +152,29 @@ def outbox_publish_due(*, ids=None, limit=None):
     timed out) leaves the rest waiting and is raised once the batch is recorded.
     """
     limit = limit or settings.OUTBOX_RELAY_BATCH
-    now = timezone.now()
     with transaction.atomic():
-        due = _due_rows(now).select_for_update(skip_locked=True)
-        if ids is not None:
-            due = due.filter(id__in=ids)
-        rows = list(due.order_by("created_at")[:limit])
+        rows = _due_rows_lock(timezone.now(), ids, limit)
         if not rows:
-            return 0
+            return Sweep(published=0, more=False)
         outcome = _publisher().publish(rows)
         _outcome_record(rows, outcome)
     if outcome.error is not None and not outcome.confirmed:
         raise outcome.error
     # A slow broker: what was confirmed is recorded and the relay sweeps on at once.
-    return len(outcome.confirmed)
+    settled = len(outcome.confirmed) + len(outcome.refused)
+    return Sweep(published=len(outcome.confirmed), more=len(rows) == limit or settled < len(rows))
 
 
 def _outcome_record(rows, outcome):
     now = timezone.now()
-    OutboxMessage.objects.filter(id__in=outcome.confirmed).update(
-        published_at=now, publish_attempts=F("publish_attempts") + 1, last_error=""
-    )
+    if outcome.confirmed:
+        # Written SQL, as the lock and fetch: one statement, compiled once.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_TABLE} SET published_at = %s, "
+                "publish_attempts = publish_attempts + 1, last_error = '' WHERE id = ANY(%s)",
+                [now, list(outcome.confirmed)],
+            )
     max_refusals = settings.OUTBOX_MAX_PUBLISH_ATTEMPTS
     for row in rows:
         reason = outcome.refused.get(row.id)

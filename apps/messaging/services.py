@@ -39,13 +39,17 @@ def _delivery_attempt_upsert(message_id, consumer, *, lost_workers, holding, on_
     row as `old`) to the one there; commit at once; return its lost-worker count.
 
     The commit does not wait for the WAL flush: a count that a PostgreSQL crash loses is
-    one lost worker uncounted, and a message start pays no flush for it."""
+    one lost worker uncounted, and a message start pays no flush for it. One statement,
+    its own transaction (autocommit): `set_config(..., true)` sets synchronous_commit for
+    that transaction only, read when it commits (no BEGIN, SET LOCAL and COMMIT: four
+    round trips per message before). Inside a caller's transaction it joins it (and
+    that transaction's commit is not flushed either, as with the SET LOCAL before)."""
     table = DeliveryAttempt._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} AS old (message_id, consumer, redeliveries, retry_started, "
-            "holding, updated_at) VALUES (%s, %s, %s, 0, %s, now()) "
+            "holding, updated_at) SELECT %s, %s, %s, 0, %s, now() "
+            "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed "
             f"ON CONFLICT (message_id, consumer) DO UPDATE SET {on_conflict}, "
             "updated_at = now() RETURNING redeliveries",
             [message_id, consumer, lost_workers, holding],

@@ -13,7 +13,7 @@ from vine import promise
 
 import celeryconfig
 from apps.messaging.broker import TopologyMismatchError, topology_declare
-from apps.messaging.correlation import CORRELATION_HEADER, CorrelatedRequest
+from apps.messaging.correlation import CORRELATION_HEADER, CorrelatedRequest, correlation
 
 logger = logging.getLogger(__name__)
 
@@ -344,6 +344,17 @@ class ConsumerRequest(CorrelatedRequest):
         if not soft:
             self._count_lost_worker()
         return super().on_timeout(soft, timeout)
+
+    def on_retry(self, exc_info):
+        super().on_retry(exc_info)
+        # Celery's own "retry" line is the pool process's, before this process has
+        # acknowledged the attempt: from this line on the worker holds nothing of it
+        # (its retry waits in a delay queue), so a worker killed now redelivers nothing.
+        if self.acknowledged:
+            with correlation(self._correlation_id, message=self._log_fields):
+                logger.info(
+                    "%s[%s] acknowledged; its retry waits in the broker", self.name, self.id
+                )
 
     def _count_lost_worker(self):
         from apps.messaging.services import delivery_worker_lost

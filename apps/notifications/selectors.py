@@ -1,10 +1,11 @@
-"""Reads of the notifications app: inbox, status access and preferences."""
+"""Reads of the notifications app: inbox, status access, preferences, and who was sent
+what."""
 
 import re
 
 from django.db.models import F, Func, Q, Value
 
-from apps.accounts.models import STAFF_ROLES
+from apps.accounts.models import STAFF_ROLES, User
 from apps.core.roles import user_is_admin
 from apps.notifications.models import (
     Category,
@@ -50,19 +51,28 @@ def preference_enabled(user, category, channel, *, explicit=False):
     return preference_default(category, channel, explicit=explicit)
 
 
-def users_opted_in(users, category, channel, *, explicit=False):
-    """The ids of `users` who want `category` over `channel` (`preference_enabled` for
-    each), in one query."""
+def users_opted_in_by_channel(users, category, channels, *, explicit=False):
+    """{channel: the ids of `users` who want `category` over it} for each of `channels`
+    (`preference_enabled` for each user and channel), in one query for all of them."""
     ids = {user.pk for user in users}
     if category in MANDATORY_CATEGORIES:
-        return ids
-    stored = dict(
-        NotificationPreference.objects.filter(
-            user_id__in=ids, category=category, channel=channel
-        ).values_list("user_id", "enabled")
-    )
-    default = preference_default(category, channel, explicit=explicit)
-    return {user_id for user_id in ids if stored.get(user_id, default)}
+        return {channel: set(ids) for channel in channels}
+    stored = {
+        (user_id, channel): enabled
+        for user_id, channel, enabled in NotificationPreference.objects.filter(
+            user_id__in=ids, category=category, channel__in=list(channels)
+        ).values_list("user_id", "channel", "enabled")
+    }
+    opted_in = {}
+    for channel in channels:
+        default = preference_default(category, channel, explicit=explicit)
+        opted_in[channel] = {user_id for user_id in ids if stored.get((user_id, channel), default)}
+    return opted_in
+
+
+def users_opted_in(users, category, channel, *, explicit=False):
+    """The ids of `users` who want `category` over `channel`, in one query."""
+    return users_opted_in_by_channel(users, category, [channel], explicit=explicit)[channel]
 
 
 def preferences_effective(user):
@@ -135,3 +145,14 @@ def notifications_visible_to(user):
 
 def notification_with_history(queryset, notification_id):
     return queryset.prefetch_related("history").filter(id=notification_id).first()
+
+
+def users_notified(template, *, variables, since):
+    """The users sent a notification of `template` (any channel, any delivery status)
+    whose variables include `variables` (say {"move_out": 7}), among those created at or
+    after `since`: a time the caller knows precedes them, which bounds the scan by the
+    `created_at` index (no index reads the variables)."""
+    sent = Notification.objects.filter(
+        template=template, variables__contains=variables, created_at__gte=since
+    )
+    return User.objects.filter(pk__in=sent.values("user_id"))

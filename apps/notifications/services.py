@@ -1,7 +1,8 @@
 """Writes of the notifications app.
 
 Other apps (and their consumers) ask for notifications with `notifications_request_for`
-(many users) or `notification_request` (one user or address); the notifications
+(many users), `notifications_request_over` (many users over several channels, their
+preferences read once) or `notification_request` (one user or address); the notifications
 consumers deliver them in batches with `notifications_deliver`.
 """
 
@@ -28,7 +29,11 @@ from apps.notifications.models import (
     Status,
 )
 from apps.notifications.rendering import template_render
-from apps.notifications.selectors import MANDATORY_CATEGORIES, users_opted_in
+from apps.notifications.selectors import (
+    MANDATORY_CATEGORIES,
+    users_opted_in,
+    users_opted_in_by_channel,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,18 +86,51 @@ def _render(template, variables, channel):
         raise NotificationRequestError(str(exc)) from exc
 
 
+def _in_app_deliver_now(notifications):
+    """In-app notifications due now are delivered by their creation: the inbox is a table
+    of ours, so storing the notification sent is its delivery (no provider, no message,
+    no worker). Returns their history rows after `requested`."""
+    now = timezone.now()
+    history = []
+    for notification in notifications:
+        notification.status = Status.SENT
+        notification.sent_at = now
+        notification.attempts = 1
+        history.append(
+            NotificationStatusChange(
+                notification=notification, status=Status.SENT, detail="in_app to inbox"
+            )
+        )
+    return history
+
+
 def _notifications_create(notifications, *, urgency=None, not_before=None):
-    """Store pending notifications of one channel with their history, and publish one
-    delivery message per batch of them, all in the caller's transaction (or one)."""
+    """Store notifications of one channel with their history, in the caller's
+    transaction (or one): in-app ones due now stored delivered (`_in_app_deliver_now`);
+    the others pending, with one delivery message per batch of them."""
     if not notifications:
         return []
     channel = notifications[0].channel
-    with transaction.atomic():
+    delivered = []
+    if channel == Channel.IN_APP and not_before is None:
+        delivered = _in_app_deliver_now(notifications)
+    # savepoint=False: inside a consumer's transaction a savepoint is two statements more
+    # per call, and any error here aborts the caller's work anyway.
+    with transaction.atomic(savepoint=False):
         Notification.objects.bulk_create(notifications)
         NotificationStatusChange.objects.bulk_create(
-            NotificationStatusChange(notification=n, status=Status.PENDING, detail="requested")
-            for n in notifications
+            [
+                *(
+                    NotificationStatusChange(
+                        notification=n, status=Status.PENDING, detail="requested"
+                    )
+                    for n in notifications
+                ),
+                *delivered,
+            ]
         )
+        if delivered:
+            return notifications
         for batch in _chunks(notifications, batch_size(channel)):
             notification_batch_requested(
                 channel, [str(n.id) for n in batch], urgency=urgency, not_before=not_before
@@ -100,10 +138,15 @@ def _notifications_create(notifications, *, urgency=None, not_before=None):
     return notifications
 
 
-def notifications_request_for(
+def notifications_request_for(users, *, channel, **options):
+    """`notifications_request_over` one channel."""
+    return notifications_request_over(users, channels=[channel], **options)
+
+
+def notifications_request_over(
     users,
     *,
-    channel,
+    channels,
     template,
     variables,
     category,
@@ -114,48 +157,55 @@ def notifications_request_for(
     not_before=None,
     ignore_preferences=False,
 ):
-    """Create pending notifications of one message to many `users` over `channel`, and
-    their delivery messages; return the notifications created.
+    """Create pending notifications of one message to many `users` over each of
+    `channels` in turn, and their delivery messages; return the notifications created,
+    channel by channel.
 
-    Users who opted out (see selectors.users_opted_in; `explicit=True` means the sender
-    chose this channel for this one message) are skipped unless `ignore_preferences`
-    (emergencies), and so are users without an address for the channel. The template is
-    rendered once, so its errors (NotificationRequestError) reach the caller. In the
-    caller's transaction: the notifications and their pending history in bulk, and one
-    outbox message per `batch_size(channel)` of them, with the priority of `urgency`
-    (default: inherited, as `publish` does) and held until `not_before` (aware datetime,
-    published by the relay when due). A user listed twice gets one notification.
+    Users who opted out (see selectors.users_opted_in_by_channel, read once for all the
+    channels; `explicit=True` means the sender chose these channels for this one message)
+    are skipped unless `ignore_preferences` (emergencies), and so are users without an
+    address for the channel. The template is rendered once per channel, so its errors
+    (NotificationRequestError) reach the caller. In the caller's transaction: the
+    notifications and their pending history in bulk, and one outbox message per
+    `batch_size(channel)` of them, with the priority of `urgency` (default: inherited, as
+    `publish` does) and held until `not_before` (aware datetime, published by the relay
+    when due). A user listed twice gets one notification per channel.
     """
-    _request_check(channel, category)
+    for channel in channels:
+        _request_check(channel, category)
     unique = {user.pk: user for user in users}
     if ignore_preferences:
-        wanted = set(unique)
+        wanted = dict.fromkeys(channels, set(unique))
     else:
-        wanted = users_opted_in(unique.values(), category, channel, explicit=explicit)
-    recipients = [
-        user
-        for user_id, user in unique.items()
-        if user_id in wanted and (channel == Channel.IN_APP or _address_for(channel, user, ""))
-    ]
-    skipped = len(unique) - len(recipients)
-    if skipped:
-        logger.info(
-            "%d of %d users opted out of %s over %s or have no address",
-            skipped,
-            len(unique),
-            category,
-            channel,
+        wanted = users_opted_in_by_channel(unique.values(), category, channels, explicit=explicit)
+    created = []
+    for channel in channels:
+        recipients = [
+            user
+            for user_id, user in unique.items()
+            if user_id in wanted[channel]
+            and (channel == Channel.IN_APP or _address_for(channel, user, ""))
+        ]
+        skipped = len(unique) - len(recipients)
+        if skipped:
+            logger.info(
+                "%d of %d users opted out of %s over %s or have no address",
+                skipped,
+                len(unique),
+                category,
+                channel,
+            )
+        notifications = _notifications_build(
+            recipients,
+            channel=channel,
+            template=template,
+            variables=variables,
+            category=category,
+            subject=subject,
+            requested_by=requested_by,
         )
-    notifications = _notifications_build(
-        recipients,
-        channel=channel,
-        template=template,
-        variables=variables,
-        category=category,
-        subject=subject,
-        requested_by=requested_by,
-    )
-    return _notifications_create(notifications, urgency=urgency, not_before=not_before)
+        created += _notifications_create(notifications, urgency=urgency, not_before=not_before)
+    return created
 
 
 def _notifications_build(

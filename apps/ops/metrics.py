@@ -3,7 +3,8 @@
 - web requests: django-prometheus (counts and latency by view, method and status); with
   several gunicorn workers, PROMETHEUS_MULTIPROC_DIR makes them add up (prometheus_client
   multiprocess mode);
-- per queue: depth, consumers and dead letters, from the broker (cached briefly);
+- per queue: depth, consumers and dead letters, from the broker (cached briefly); the
+  urgent lanes (quorum queues) with their depth and consumers;
 - the outbox: unpublished rows, the age of the oldest, parked rows;
 - per consumer: messages it dead-lettered (failure records kept in the database).
 
@@ -51,11 +52,14 @@ class MessagingCollector:
         )
         by_name = {row["name"]: row for row in rows}
         for name in celeryconfig.WORK_QUEUE_NAMES:
+            dlq = by_name.get(celeryconfig.dead_letter_queue_name(name)) or {}
+            dead.add_metric([name], dlq.get("messages") or 0)
+        # An urgent lane (quorum queues: `<queue>.urgent`) is a queue of its own: its
+        # depth and consumers too (it dead-letters into its work queue's .dlq, above).
+        for name in selectors.work_queue_and_lane_names():
             row = by_name.get(name) or {}
             depth.add_metric([name], row.get("messages") or 0)
             consumers.add_metric([name], row.get("consumers") or 0)
-            dlq = by_name.get(celeryconfig.dead_letter_queue_name(name)) or {}
-            dead.add_metric([name], dlq.get("messages") or 0)
         yield from (depth, consumers, dead)
 
     def _outbox(self):

@@ -57,8 +57,20 @@ def queue_status_cache_clear():
         _cached["at"] = float("-inf")
 
 
+def work_queue_and_lane_names():
+    """The work queues, each followed by its urgent lane where it has one (quorum
+    queues): the queues workers consume."""
+    return [
+        name
+        for queue in celeryconfig.WORK_QUEUE_NAMES
+        for name in (queue, celeryconfig.URGENT_LANES.get(queue))
+        if name
+    ]
+
+
 def work_queues(rows):
-    names = set(celeryconfig.WORK_QUEUE_NAMES)
+    """The rows of the work queues and their urgent lanes."""
+    names = set(work_queue_and_lane_names())
     return [row for row in rows if row["name"] in names]
 
 

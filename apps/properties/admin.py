@@ -2,9 +2,28 @@
 scoped by how its model reaches a property (apps/core/admin.py, ScopedAdminMixin)."""
 
 from django.contrib import admin
+from django.urls import reverse
 
-from apps.core.admin import ScopedAdminMixin, ScopedInlineMixin
-from apps.properties.models import Property, StaffAssignment, Unit
+from apps.core.admin import (
+    ApiFiledAdminMixin,
+    NoteForm,
+    ScopedAdminMixin,
+    ScopedInlineMixin,
+    StatusChangeInline,
+    WorkflowAdminMixin,
+    WorkflowStep,
+    counted,
+)
+from apps.core.workflow import STAFF
+from apps.properties import services
+from apps.properties.models import (
+    MoveOutRequest,
+    MoveOutStatus,
+    MoveOutStatusChange,
+    Property,
+    StaffAssignment,
+    Unit,
+)
 
 MANAGEMENT = "management"
 
@@ -52,3 +71,57 @@ class StaffAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("staff__username", "staff__email", "property__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ["staff"]
+
+
+class MoveOutStatusChangeInline(StatusChangeInline):
+    model = MoveOutStatusChange
+
+
+def _move_out_step(to_status, label, form=None):
+    def run(move_out, user, note=""):
+        return services.move_out_transition(
+            move_out=move_out, to_status=to_status, user=user, note=note
+        )
+
+    return WorkflowStep(
+        name=to_status,
+        label=label,
+        run=run,
+        form=form,
+        available=lambda m: to_status in services.MOVE_OUT_WORKFLOW.allowed(m.status, STAFF),
+    )
+
+
+@admin.register(MoveOutRequest)
+class MoveOutRequestAdmin(
+    ApiFiledAdminMixin, WorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin
+):
+    """Residents ask to move out in the API; managers of the property approve (the day
+    becomes the residency's last: the move job ends it after that day) or reject here,
+    through the same service. A manager may still plan a residency's end directly
+    (Residencies)."""
+
+    list_display = ("resident", "unit", "end_date", "status", "created_at")
+    list_filter = ("status", "property")
+    search_fields = ("resident__username", "resident__email", "unit__code")
+    date_hierarchy = "end_date"
+    list_select_related = ("resident", "unit")
+    ordering = ("status", "end_date")
+    inlines = [MoveOutStatusChangeInline]
+    workflow_steps = (
+        _move_out_step(MoveOutStatus.APPROVED, "Approve"),
+        _move_out_step(MoveOutStatus.REJECTED, "Reject", NoteForm),
+    )
+    property_path = "property"
+    area = MANAGEMENT
+
+    def index_summary(self, request):
+        waiting = self.get_queryset(request).filter(status=MoveOutStatus.REQUESTED).count()
+        if not waiting:
+            return []
+        url = reverse(
+            "admin:properties_moveoutrequest_changelist", current_app=self.admin_site.name
+        )
+        return [
+            (f"{counted(waiting, 'move-out request')} to decide", f"{url}?status__exact=requested")
+        ]

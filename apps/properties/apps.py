@@ -21,5 +21,9 @@ class PropertiesConfig(AppConfig):
             "add_staffassignment",
             "change_staffassignment",
             "delete_staffassignment",
+            # Residents' move-out requests: approved or rejected by workflow steps.
+            "view_moveoutrequest",
+            "change_moveoutrequest",
+            "view_moveoutstatuschange",
         ),
     }

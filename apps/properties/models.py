@@ -7,7 +7,14 @@ from django.db import models
 from django.db.models import Q
 
 from apps.accounts.models import Role
-from apps.core.validators import code_validator, printable_line, printable_text
+from apps.core.validators import (
+    NOTE_MAX_LENGTH,
+    code_validator,
+    printable_line,
+    printable_text,
+    text_field,
+)
+from apps.core.workflow import StatusChange, WorkflowModel, status_fields
 
 
 def default_time_zone():
@@ -127,3 +134,65 @@ class StaffAssignment(models.Model):
 
     def __str__(self):
         return f"{self.staff} ({self.role}) at {self.property}"
+
+
+class MoveOutStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class MoveOutRequest(WorkflowModel):
+    """A resident asks to end their residency on `end_date` (their last day with rights);
+    a manager of the property approves it (the residency's end date becomes this one, and
+    the move job ends it: residency_moves_process) or rejects it; the resident may
+    withdraw it while it waits. The workflow is MOVE_OUT_WORKFLOW in
+    apps/properties/services.py."""
+
+    residency = models.ForeignKey(
+        Residency, on_delete=models.CASCADE, related_name="move_out_requests"
+    )
+    # Denormalised from the residency for scoping and the workflow's access rule.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="move_out_requests")
+    property = models.ForeignKey(
+        Property, on_delete=models.PROTECT, related_name="move_out_requests"
+    )
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="move_out_requests"
+    )
+    end_date = models.DateField()
+    note = text_field(NOTE_MAX_LENGTH, blank=True)
+    status = models.CharField(
+        max_length=16, choices=MoveOutStatus.choices, default=MoveOutStatus.REQUESTED
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When the property's managers were told of it (move_out.requested), the resident
+    # of the decision (move_out.decided), and those managers of its withdrawal
+    # (move_out.withdrawn): stamped under the row lock, so a copy of an event tells no
+    # one twice.
+    managers_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resident_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "move-out request"
+        constraints = [
+            # One request waits per residency at a time.
+            models.UniqueConstraint(
+                fields=["residency"],
+                condition=Q(status="requested"),
+                name="one_waiting_move_out_per_residency",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.resident} leaves {self.unit} after {self.end_date}"
+
+
+class MoveOutStatusChange(StatusChange):
+    request = models.ForeignKey(MoveOutRequest, on_delete=models.CASCADE, related_name="history")
+    from_status, to_status = status_fields(MoveOutStatus)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.accounts.models import Role
 from apps.core.roles import user_is_admin
 from apps.core.workflow import RESIDENT, STAFF
-from apps.properties.models import Property, Residency, StaffAssignment, Unit
+from apps.properties.models import MoveOutRequest, Property, Residency, StaffAssignment, Unit
 
 # Which staff roles work in which area of the product (managers and admins: all).
 AREA_ROLES = {
@@ -199,7 +199,9 @@ def units_visible_to(user):
     if user_is_admin(user):
         return Unit.objects.all()
     if user.role == Role.RESIDENT:
-        return Unit.objects.filter(id__in=resident_unit_ids(user))
+        # A subquery, not resident_unit_ids(): choosing one unit (a ScopedIdField) is
+        # then one query, not two.
+        return Unit.objects.filter(id__in=current_residencies(user).values("unit_id"))
     return Unit.objects.filter(property_id__in=staff_property_ids(user))
 
 
@@ -266,3 +268,16 @@ def quiet_hours_end(prop, now):
     end_day = local.date() if time < end else local.date() + datetime.timedelta(days=1)
     naive = datetime.datetime.combine(end_day, end)
     return naive.replace(tzinfo=local.tzinfo).astimezone(datetime.UTC)
+
+
+def move_out_requests_visible_to(user):
+    """A resident's own move-out requests (a flatmate's are not theirs); the requests of
+    the properties a manager manages; admins all."""
+    requests = MoveOutRequest.objects.select_related("unit", "resident")
+    if user.is_authenticated and user.role == Role.RESIDENT and not user_is_admin(user):
+        return requests.filter(resident=user)
+    return scope_to_user(requests, user, "management")
+
+
+def move_out_history(request):
+    return request.history.select_related("changed_by").order_by("changed_at", "id")

@@ -2,9 +2,11 @@
 residencies and assignments (properties), and accounts imports no other domain app. So
 do residencies (approving a claim is a registration step) and invitations."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.admin import WORKFLOW_ERRORS, ScopedAdminMixin, counted, error_text
@@ -98,18 +100,40 @@ class ResidencyAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return lambda residency: residency_decide(residency, by=request.user, approve=approve)
 
 
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ("unit", "email", "start_date")
+
+    def clean_start_date(self):
+        start_date = self.cleaned_data.get("start_date")
+        if start_date is not None and start_date < timezone.localdate():
+            raise forms.ValidationError("A planned move-in cannot be in the past.")
+        return start_date
+
+
 @admin.register(Invitation)
 class InvitationAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """A manager invites someone to a unit: saving the form sends the invitation email."""
+    """A manager invites someone to a unit, from a planned move-in day or from the day
+    they accept: saving the form sends the invitation email."""
 
     property_path = "unit__property"
     area = MANAGEMENT
-    list_display = ("email", "unit", "status", "invited_by", "created_at", "expires_at")
+    list_display = (
+        "email",
+        "unit",
+        "start_date",
+        "status",
+        "invited_by",
+        "created_at",
+        "expires_at",
+    )
     list_filter = ("status", "unit__property")
     search_fields = ("email", "unit__code")
     date_hierarchy = "created_at"
     autocomplete_fields = ["unit"]
-    fields = ("unit", "email")
+    form = InvitationForm
+    fields = ("unit", "email", "start_date")
     actions = ["revoke"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -119,7 +143,9 @@ class InvitationAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        obj.pk = invitation_create(by=request.user, unit=obj.unit, email=obj.email).pk
+        obj.pk = invitation_create(
+            by=request.user, unit=obj.unit, email=obj.email, start_date=obj.start_date
+        ).pk
 
     @admin.action(description="Revoke the selected invitations", permissions=["change"])
     def revoke(self, request, queryset):

@@ -9,7 +9,9 @@ class Invitation(models.Model):
 
     The emailed link carries a signed token naming the invitation and its `nonce`
     (apps/registration/tokens.py); it expires after settings.INVITATION_MAX_AGE seconds and
-    works once: accepting it sets `accepted_at` and creates an approved residency."""
+    works once: accepting it sets `accepted_at` and creates an approved residency, which
+    starts on `start_date` when the manager planned the move-in (no rights before that day;
+    the move job publishes residency.started on it), else on the day it is accepted."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -18,6 +20,12 @@ class Invitation(models.Model):
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="invitations")
     email = models.EmailField(max_length=150)
+    start_date = models.DateField(
+        null=True,
+        blank=True,
+        verbose_name="planned move-in",
+        help_text="The first day the invitee lives in the unit (empty: the day they accept).",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     nonce = models.CharField(max_length=32, editable=False)
     invited_by = models.ForeignKey(

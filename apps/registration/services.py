@@ -1,5 +1,6 @@
 """Writes of the registration app: registration and confirmation, invitations, residency
-claims and their approval, password reset."""
+claims and their approval, who is told of a move-out request, its decision and its
+withdrawal, password reset."""
 
 import secrets
 from datetime import timedelta
@@ -8,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +19,9 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from apps.accounts.models import Role, User
 from apps.accounts.services import user_password_set
 from apps.core.errors import Conflict, Invalid
-from apps.notifications.services import notification_request
-from apps.properties.models import Residency, Unit
+from apps.notifications.selectors import users_notified
+from apps.notifications.services import notification_request, notifications_request_for
+from apps.properties.models import MoveOutRequest, MoveOutStatus, Residency, Unit
 from apps.properties.selectors import properties_managed_by, staff_for_property
 from apps.registration import events, tokens
 from apps.registration.models import Invitation
@@ -184,15 +186,25 @@ def _managed_property_check(user, property_id, noun):
         raise PermissionDenied(f"Only a manager of this property may {noun}.")
 
 
-def invitation_create(*, by, unit: Unit, email) -> Invitation:
-    """Invite `email` to live in `unit` (a manager of its property, or an admin); the
+def invitation_create(*, by, unit: Unit, email, start_date=None) -> Invitation:
+    """Invite `email` to live in `unit` (a manager of its property, or an admin), from
+    `start_date` (a planned move-in: today or later) or from the day they accept; the
     invitation email goes out through the queues (invitation.created)."""
     _managed_property_check(by, unit.property_id, "invite residents")
+    if start_date is not None and start_date < timezone.localdate():
+        raise ValidationError(
+            {
+                "start_date": [
+                    f"A planned move-in cannot be in the past (today is {timezone.localdate()})."
+                ]
+            }
+        )
     email = User.objects.normalize_email(email).strip().lower()
     with transaction.atomic():
         invitation = Invitation(
             unit=unit,
             email=email,
+            start_date=start_date,
             invited_by=by,
             nonce=secrets.token_hex(16),
             expires_at=timezone.now() + timedelta(seconds=settings.INVITATION_MAX_AGE),
@@ -268,8 +280,9 @@ def _invitation_for_token(token, *, lock=False, field="token") -> Invitation:
 
 def invitation_accept(*, token, user, field="token") -> Residency:
     """Accept an invitation for `user` (a resident account): it is used up, and `user`
-    gets an approved residency in its unit. InvitationError names `field` (the request
-    field the token came in)."""
+    gets an approved residency in its unit, from the invitation's planned move-in (no
+    rights before it: the residency rule) or from today. InvitationError names `field`
+    (the request field the token came in)."""
     if user.role != Role.RESIDENT:
         raise InvitationError(
             "Only a resident account can accept an invitation to a unit.", field=field
@@ -277,9 +290,12 @@ def invitation_accept(*, token, user, field="token") -> Residency:
     with transaction.atomic():
         invitation = _invitation_for_token(token, lock=True, field=field)
         now = timezone.now()
+        start_date = invitation.start_date or timezone.localdate(now)
         residency = Residency.objects.filter(
             resident=user, unit=invitation.unit, status=Residency.Status.PENDING
-        ).first() or Residency(resident=user, unit=invitation.unit, start_date=now.date())
+        ).first() or Residency(resident=user, unit=invitation.unit, start_date=start_date)
+        if invitation.start_date is not None:
+            residency.start_date = invitation.start_date
         residency.status = Residency.Status.APPROVED
         residency.decided_by, residency.decided_at = invitation.invited_by, now
         residency.save()
@@ -356,6 +372,133 @@ def residency_decision_send(residency_id):
             "approved": residency.status == Residency.Status.APPROVED,
         },
     )
+
+
+# --- move-out requests (apps/properties: MOVE_OUT_WORKFLOW) --------------------------------
+# In-app always (ignore_preferences), email as each user chose for the category.
+MOVE_OUT_CATEGORY = "general"
+
+
+def _move_out_tell(users, *, template, variables):
+    sent = notifications_request_for(
+        users,
+        channel="in_app",
+        template=template,
+        category=MOVE_OUT_CATEGORY,
+        variables=variables,
+        ignore_preferences=True,
+    )
+    return sent + notifications_request_for(
+        users, channel="email", template=template, category=MOVE_OUT_CATEGORY, variables=variables
+    )
+
+
+def _move_out_claim(move_out_id, stamp):
+    """Lock the request and stamp it told (None when a copy of the event told already)."""
+    move_out = (
+        MoveOutRequest.objects.select_for_update()
+        .select_related("unit", "property", "resident")
+        .get(pk=move_out_id)
+    )
+    if getattr(move_out, stamp) is not None:
+        return None
+    setattr(move_out, stamp, timezone.now())
+    move_out.save(update_fields=[stamp])
+    return move_out
+
+
+def _move_out_variables(move_out):
+    """What the managers' notices of a request say about it."""
+    return {
+        "move_out": move_out.pk,
+        "resident": move_out.resident.get_full_name() or move_out.resident.email,
+        "email": move_out.resident.email,
+        "unit": move_out.unit.code,
+        "property": move_out.property.name,
+        "end_date": move_out.end_date.isoformat(),
+    }
+
+
+def move_out_request_notify(move_out_id):
+    """Tell the property's managers a move-out request awaits them (the move_out.requested
+    consumer): once, however often the event comes; nothing if it was already decided or
+    withdrawn."""
+    with transaction.atomic():
+        move_out = _move_out_claim(move_out_id, "managers_told_at")
+        if move_out is None or move_out.status != MoveOutStatus.REQUESTED:
+            return []
+        managers = staff_for_property(move_out.property_id, [Role.MANAGER])
+        return _move_out_tell(
+            managers,
+            template="move_out_requested_staff",
+            variables={
+                **_move_out_variables(move_out),
+                "note": move_out.note,
+                "review_url": _site_url(
+                    reverse("admin:properties_moveoutrequest_change", args=[move_out.pk])
+                ),
+            },
+        )
+
+
+def move_out_withdrawal_notify(move_out_id):
+    """Tell the managers who were told a move-out request awaited them (its
+    move_out_requested_staff notice) that the resident withdrew it (the move_out.withdrawn
+    consumer): once, however often the event comes; no one if none was told.
+
+    The move_out.requested consumer may run before this, after it or at the same time:
+    both lock the request's row first, so whichever runs second sees what the first
+    committed (under READ COMMITTED each statement after the lock wait reads it).
+    Telling first, the other created its notices and stamped `managers_told_at`, which
+    this reads: those managers are told. This first, it finds `managers_told_at` unset
+    and tells no one, and the other then finds the request withdrawn (it was before this
+    event was published) and tells no one either."""
+    with transaction.atomic():
+        move_out = _move_out_claim(move_out_id, "withdrawal_told_at")
+        if (
+            move_out is None
+            or move_out.status != MoveOutStatus.WITHDRAWN
+            or move_out.managers_told_at is None
+        ):
+            return []
+        # The notices were created after the stamp, by the same process, in its
+        # transaction: the stamp bounds the search.
+        told = users_notified(
+            "move_out_requested_staff",
+            variables={"move_out": move_out.pk},
+            since=move_out.managers_told_at,
+        )
+        return _move_out_tell(
+            list(told),
+            template="move_out_withdrawn_staff",
+            variables=_move_out_variables(move_out),
+        )
+
+
+def move_out_decision_send(move_out_id):
+    """Tell the resident a manager approved their move-out (with the last day) or rejected
+    it (with the manager's note): the move_out.decided consumer, once per request."""
+    with transaction.atomic():
+        move_out = _move_out_claim(move_out_id, "resident_told_at")
+        if move_out is None or move_out.status not in (
+            MoveOutStatus.APPROVED,
+            MoveOutStatus.REJECTED,
+        ):
+            return []
+        decision = move_out.history.filter(to_status=move_out.status).last()
+        return _move_out_tell(
+            [move_out.resident],
+            template="move_out_decision_resident",
+            variables={
+                "move_out": move_out.pk,
+                "name": move_out.resident.get_full_name() or move_out.resident.email,
+                "unit": move_out.unit.code,
+                "property": move_out.property.name,
+                "approved": move_out.status == MoveOutStatus.APPROVED,
+                "end_date": move_out.end_date.isoformat(),
+                "note": decision.note if decision else "",
+            },
+        )
 
 
 # --- password reset -------------------------------------------------------------------------

@@ -6,16 +6,16 @@ The workflow is REPAIR_WORKFLOW below (apps/core/workflow.py runs it), and nowhe
 from datetime import timedelta
 from functools import partial
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.core.workflow import RESIDENT, STAFF, Guard, Workflow
-from apps.notifications.services import notification_request, notifications_request_for
+from apps.notifications.services import notifications_request_for, notifications_request_over
 from apps.properties.selectors import (
     resident_unit_for,
     staff_for_property,
+    unit_current_residencies,
     workflow_access_check,
     workflow_actor,
     workflow_actor_required,
@@ -79,15 +79,7 @@ def repair_submit_authorize(user):
 
 def repair_transition_authorize(user, to_status):
     """Raise PermissionDenied when the user's role may never move a repair to `to_status`."""
-    actor = repair_actor_authorize(user)
-    targets = REPAIR_WORKFLOW.targets_of(actor)
-    if to_status not in targets:
-        who = "staff" if actor == STAFF else "residents"
-        raise PermissionDenied(
-            f"{who.capitalize()} may never move a repair to '{to_status}'; "
-            f"{who} may move repairs to: {', '.join(targets) or 'none'}."
-        )
-    return actor
+    return REPAIR_WORKFLOW.authorize_target(repair_actor_authorize(user), to_status)
 
 
 def repair_request_submit(
@@ -178,15 +170,13 @@ def repair_request_announce(repair_id):
     repair = RepairRequest.objects.select_related("unit", "property").get(id=repair_id)
     variables = _repair_variables(repair)
     maintenance = list(staff_for_property(repair.property_id, [Role.MAINTENANCE]))
-    sent = []
-    for channel in ("in_app", "email"):
-        sent += notifications_request_for(
-            maintenance,
-            channel=channel,
-            template="repair_requested_staff",
-            category="repair",
-            variables=variables,
-        )
+    sent = notifications_request_over(
+        maintenance,
+        channels=("in_app", "email"),
+        template="repair_requested_staff",
+        category="repair",
+        variables=variables,
+    )
     if repair.urgency == RepairUrgency.URGENT:
         managers = staff_for_property(repair.property_id, [Role.MANAGER])
         sent += notifications_request_for(
@@ -200,15 +190,19 @@ def repair_request_announce(repair_id):
 
 
 def repair_status_announce(repair_id, version):
-    """Tell the resident their repair's new status. An event older than the repair's
-    current version is skipped: the newer event tells the newer status, so messages
-    arriving late or out of order never announce a status that is already past."""
+    """Tell the unit's residents now (the residency rule: who lives there today) their
+    repair's new status: notices follow the unit, so after a move-out they reach who moved
+    in, not who moved out (who filed it still reads it in the API). An event older than
+    the repair's current version is skipped (None): the newer event tells the newer
+    status, so messages arriving late or out of order never announce a status that is
+    already past."""
 
-    repair = RepairRequest.objects.select_related("unit", "property", "resident").get(id=repair_id)
-    if version < repair.version or repair.resident is None:
+    repair = RepairRequest.objects.select_related("unit", "property").get(id=repair_id)
+    if version < repair.version:
         return None
-    return notification_request(
-        user=repair.resident,
+    residents = [residency.resident for residency in unit_current_residencies(repair.unit)]
+    return notifications_request_for(
+        residents,
         channel="in_app",
         template="repair_status_resident",
         category="repair",

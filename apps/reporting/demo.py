@@ -7,13 +7,13 @@ import random
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
 from apps.accounts.models import Role
 from apps.assets.models import Asset
 from apps.complaints.models import Complaint, ComplaintCategory, ComplaintStatusChange
+from apps.core.sql import values_execute
 from apps.front_desk.models import Parcel, ParcelStatus, ParcelStatusChange
 from apps.properties.models import StaffAssignment
 from apps.properties.selectors import residencies_in_force
@@ -73,14 +73,12 @@ def _at(rng, start, hours_from, hours_to):
 def _created_at_set(model, times):
     """Give bulk-created rows their past created_at/updated_at: [(id, created, updated)]."""
     table = model._meta.db_table
-    with connection.cursor() as cursor:
-        execute_values(
-            cursor.cursor,
-            f"UPDATE {table} AS t SET created_at = v.created, updated_at = v.updated "
-            "FROM (VALUES %s) AS v(id, created, updated) WHERE t.id = v.id",
-            times,
-            template="(%s, %s::timestamptz, %s::timestamptz)",
-        )
+    values_execute(
+        f"UPDATE {table} AS t SET created_at = v.created, updated_at = v.updated "
+        "FROM (VALUES %s) AS v(id, created, updated) WHERE t.id = v.id",
+        times,
+        template="(%s, %s::timestamptz, %s::timestamptz)",
+    )
 
 
 def _repairs(rng, residencies, worker, days, now):

@@ -262,6 +262,22 @@ def parcels_report(*, property_ids, date_from, date_to, group_by):
     return rows
 
 
+def moves_report(*, property_ids, date_from, date_to, group_by):
+    """Per period and property: residents who moved in and who moved out (the move job's
+    residency.started and residency.ended, counted by the reporting consumer)."""
+    metrics = [Metric.RESIDENTS_MOVED_IN, Metric.RESIDENTS_MOVED_OUT]
+    counters = _counters(metrics, (), property_ids, date_from, date_to, group_by)
+    return [
+        {
+            "period": start,
+            "property_id": property_id,
+            "moved_in": counts.get(Metric.RESIDENTS_MOVED_IN, (0, 0))[0],
+            "moved_out": counts.get(Metric.RESIDENTS_MOVED_OUT, (0, 0))[0],
+        }
+        for (start, property_id), counts in sorted(counters.items())
+    ]
+
+
 def asset_report(*, property_ids=None, today=None):
     """Active (not retired) assets per property, category and condition: how many, their
     total value (cost), and how many warranties end within 30 and 90 days."""

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, time, timedelta
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
-from psycopg2.extras import execute_values
 
 from apps.assets.models import Asset
+from apps.core.sql import values_execute
 from apps.properties.models import Property
 from apps.reporting.facts import (
     ASSET_EVENTS,
@@ -155,14 +155,11 @@ def _upsert(model, key_fields, value_fields, rows, *, add):
         f"INSERT INTO {table} ({', '.join(columns)}, updated_at) VALUES %s "
         f"ON CONFLICT ({', '.join(key_fields)}) DO UPDATE SET {assign}, updated_at = now()"
     )
-    with connection.cursor() as cursor:
-        execute_values(
-            cursor.cursor,
-            sql,
-            [[*key, *values] for key, values in rows.items()],
-            template=f"({', '.join(['%s'] * len(columns))}, now())",
-            page_size=1000,
-        )
+    values_execute(
+        sql,
+        [[*key, *values] for key, values in rows.items()],
+        template=f"({', '.join(['%s'] * len(columns))}, now())",
+    )
 
 
 def _applied_event_record(fact):
@@ -186,7 +183,9 @@ def report_event_record(event):
     fact = fact_from_event(event)
     if fact is None:
         return False
-    with transaction.atomic():
+    # In the consumer's transaction: no savepoint (two statements per message), an error
+    # rolls the whole message back anyway.
+    with transaction.atomic(savepoint=False):
         if not _applied_event_record(fact):
             logger.info("%s %s %s already counted", fact.source, fact.source_id, fact.key)
             return False

@@ -30,7 +30,12 @@ def chaos_plan(
     db_crashes,
     broker_down,
     seed,
+    cluster=False,
 ):
+    """`cluster`: the broker is a three-node cluster (run.py --cluster): its faults are
+    a kill -9 of the node that leads the busiest queues (restarted at once), a clean stop
+    of another node held `broker_down` seconds and, last, a rolling restart of all three
+    nodes one at a time, instead of the single node's crash and stop."""
     rng = random.Random(seed)
     plan = []
     for _ in range(kills):
@@ -46,13 +51,25 @@ def chaos_plan(
         plan.append(Fault(rng.uniform(0.1, 0.9), "restart_postgres", "postgresql"))
     for _ in range(db_crashes):
         plan.append(Fault(rng.uniform(0.1, 0.9), "crash_postgres", "postgresql"))
-    plan.append(Fault(rng.uniform(0.1, 0.2), "crash_broker", "rabbitmq"))
-    plan.append(Fault(rng.uniform(0.5, 0.6), "stop_broker", "rabbitmq", detail=str(broker_down)))
+    if cluster:
+        plan.append(Fault(rng.uniform(0.1, 0.2), "crash_leader", "rabbitmq"))
+        plan.append(
+            Fault(rng.uniform(0.45, 0.55), "stop_node", "rabbitmq", detail=str(broker_down))
+        )
+        plan.append(Fault(rng.uniform(0.8, 0.9), "rolling_restart", "rabbitmq"))
+    else:
+        plan.append(Fault(rng.uniform(0.1, 0.2), "crash_broker", "rabbitmq"))
+        plan.append(
+            Fault(rng.uniform(0.5, 0.6), "stop_broker", "rabbitmq", detail=str(broker_down))
+        )
     plan.append(Fault(rng.uniform(0.4, 0.5), "restart_web", "web"))
     return sorted(plan, key=lambda fault: fault.at)
 
 
-BROKER_FAULTS = ("crash_broker", "stop_broker")
+BROKER_FAULTS = ("crash_broker", "stop_broker", "crash_leader", "stop_node", "rolling_restart")
+# How long every work queue gets to have a consumer again after a cluster node went away
+# (the workers connected to it reconnect to another node).
+RECONNECT_TIMEOUT = 90
 DATABASE_RESTARTS = ("restart_postgres", "crash_postgres")
 # How long the server stays down after an immediate stop.
 DATABASE_CRASH_HOLD = 3.0
@@ -111,7 +128,8 @@ class Chaos:
         self.worker_hits = Counter()  # ...the one hit least so far first, so all get hit
         self.random = random.Random(seed)
         self.supervisor = supervisor
-        self.node = node
+        self.node = node  # a RabbitNode, or a RabbitCluster (node.py)
+        self.crashed = None  # the cluster node the kill -9 hit
         self.database_url = database_url
         self.progress = progress  # () -> requests sent so far
         self.planned = planned
@@ -193,6 +211,88 @@ class Chaos:
             time.sleep(hold)
             took = self.node.start()
             fault.detail = f"clean stop, held down {hold:.0f}s, back after {took:.1f}s of boot"
+        elif fault.kind == "crash_leader":
+            fault.detail = self._crash_leader()
+        elif fault.kind == "stop_node":
+            fault.detail = self._stop_node(float(fault.detail))
+        elif fault.kind == "rolling_restart":
+            fault.detail = self._rolling_restart()
+
+    # --- the cluster's faults ---------------------------------------------------------
+    def _consumers_back(self, down, since):
+        """Wait until every work queue has a consumer while node `down` is away; a queue
+        left without one is a problem (its workers did not reconnect to another node).
+        Returns the seconds since `since` it took."""
+        import celeryconfig
+        from bench.faults.probes import wait_until
+
+        names = {queue.name for queue in celeryconfig.WORK_QUEUES}
+
+        def missing():
+            queues = self.node.queues()
+            return sorted(n for n in names if not queues.get(n, (None, 0, 0))[2])
+
+        if not wait_until(lambda: not missing(), RECONNECT_TIMEOUT, pause=0.5):
+            self.problems.append(
+                f"with {down.node_name} down, no consumer on {missing()} after {RECONNECT_TIMEOUT}s"
+            )
+            return None
+        return time.monotonic() - since
+
+    def _crash_leader(self):
+        cluster = self.node
+        node, led = cluster.leader_of(self.busy_queues)
+        self.crashed = node.node_name
+        messages = sum(m for _, m in led)
+        cluster_was = time.monotonic()
+        node.crash()
+        back = self._consumers_back(node, cluster_was)
+        took = node.start()
+        cluster.wait_running()
+        return (
+            f"kill -9 of {node.node_name}, leader of {len(led)} of the load's "
+            f"{len(self.busy_queues)} queues "
+            f"({messages} messages in them); consumers on every work queue within "
+            f"{back if back is None else round(back, 1)}s; back after {took:.1f}s of boot"
+        )
+
+    def _stop_node(self, hold):
+        cluster = self.node
+        others = [n for n in cluster.nodes if n.node_name != self.crashed]
+        node = self.random.choice(others)
+        cluster.await_quorum_plus_one(node)
+        stopping = time.monotonic()
+        node.stop()
+        down = time.monotonic()
+        back = self._consumers_back(node, down)
+        time.sleep(max(0.0, hold - (time.monotonic() - down)))
+        held = time.monotonic() - down
+        took = node.start()
+        cluster.wait_running()
+        return (
+            f"clean stop of {node.node_name} (in {down - stopping:.1f}s), held down "
+            f"{held:.0f}s; consumers on every work queue within "
+            f"{back if back is None else round(back, 1)}s; back after {took:.1f}s of boot"
+        )
+
+    def _rolling_restart(self):
+        cluster = self.node
+        steps = []
+        for node in cluster.nodes:
+            waited = time.monotonic()
+            cluster.await_quorum_plus_one(node)
+            waited = time.monotonic() - waited
+            stopped = time.monotonic()
+            node.stop()
+            back = self._consumers_back(node, stopped)
+            node.start()
+            cluster.wait_running()
+            steps.append(
+                f"{node.node_name.split('@')[0]} (quorum+1 after {waited:.0f}s, consumers "
+                f"{back if back is None else round(back, 1)}s, back in "
+                f"{time.monotonic() - stopped:.0f}s)"
+            )
+        return "one node at a time: " + ", ".join(steps)
 
     def _database_restart(self, kind):
         """Restart the suite's PostgreSQL under load, then check that every process of

@@ -12,12 +12,26 @@ stops it for FAULTS_BROKER_DOWN seconds once and restarts the web process. When 
 system is quiet it checks every effect (verify.py), prints the figures and exits 1 on any
 loss or duplicate.
 
+--cluster (`make faults CLUSTER=1`): the broker is a three-node RabbitMQ cluster of the
+suite's own (node.py RabbitCluster: nodes propmgmt_faults_1..3@localhost, AMQP on
+FAULTS_CLUSTER_AMQP_BASE + 1..3 (5691-5693), management and distribution on
+FAULTS_CLUSTER_MANAGEMENT_BASE / FAULTS_CLUSTER_DIST_BASE + 1..3 (15691-15693,
+25691-25693), data under var/faults/rabbitmq-cluster), every queue a quorum queue
+(BROKER_QUEUE_TYPE=quorum) and every process given the failover list of the three nodes.
+Instead of the single node's crash and stop, the chaos plan kill -9s the node that leads
+most of the load's queues (the management API's `leader`) and restarts it, stops another
+node for FAULTS_BROKER_DOWN seconds (20 small, 60 full) and, last, restarts the three
+nodes one at a time as an upgrade does (each after `rabbitmq-upgrade
+await_online_quorum_plus_one`); while a node is away every work queue must have a
+consumer again within 90 s (the workers on it reconnected to another node). The other
+faults are the same. The emergency broadcast part (scripts/faults.sh) is not run again.
+
 Sizes and knobs (environment): FAULTS_REQUESTS (answered requests, at least), FAULTS_KILLS,
 FAULTS_RELAY_KILLS, FAULTS_WEB_WORKER_KILLS, FAULTS_DB_TERMINATIONS, FAULTS_DB_RESTARTS,
 FAULTS_DB_CRASHES, FAULTS_BROKER_DOWN (s), FAULTS_CLIENTS, FAULTS_SEED,
 FAULTS_MAX_LOAD_SECONDS, FAULTS_DRAIN_SECONDS, FAULTS_TAMPER, FAULTS_POSTGRES_PORT,
 FAULTS_POSTGRES_BIN, FAULTS_WEB_PORT, FAULTS_AMQP_PORT, FAULTS_MANAGEMENT_PORT,
-FAULTS_DIST_PORT. Everything it writes is under
+FAULTS_DIST_PORT, FAULTS_CLUSTER_*_BASE. Everything it writes is under
 var/faults/ (logs/, run/sms.log, run/mail/, postgresql/, rabbitmq/, summary.json).
 """
 
@@ -44,7 +58,7 @@ from psycopg2 import sql
 from bench.faults.chaos import Chaos, chaos_plan
 from bench.faults.database import PostgresServer
 from bench.faults.load import NO_RETRY_AFTER
-from bench.faults.node import RabbitNode
+from bench.faults.node import RabbitCluster, RabbitNode
 from bench.faults.supervisor import Supervisor, system_commands
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +107,14 @@ def log(message):
     print(f"[faults {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
 
 
-def config(size):
+# The clean stop of one cluster node (--cluster), seconds, unless FAULTS_BROKER_DOWN says.
+CLUSTER_NODE_DOWN = {"small": 20, "full": 60}
+
+
+def config(size, cluster=False):
     cfg = dict(SIZES[size])
+    if cluster:
+        cfg["broker_down"] = CLUSTER_NODE_DOWN[size]
     for key in cfg:
         cfg[key] = int(os.environ.get(f"FAULTS_{key.upper()}", cfg[key]))
     env = os.environ.get
@@ -106,6 +126,10 @@ def config(size):
         amqp_port=int(env("FAULTS_AMQP_PORT", "5673")),
         management_port=int(env("FAULTS_MANAGEMENT_PORT", "15673")),
         dist_port=int(env("FAULTS_DIST_PORT", "25673")),
+        cluster=cluster,
+        cluster_amqp_base=int(env("FAULTS_CLUSTER_AMQP_BASE", "5690")),
+        cluster_management_base=int(env("FAULTS_CLUSTER_MANAGEMENT_BASE", "15690")),
+        cluster_dist_base=int(env("FAULTS_CLUSTER_DIST_BASE", "25690")),
     )
     return cfg
 
@@ -123,6 +147,8 @@ def system_env(cfg, node):
         "DATABASE_URL": cfg["database_url"],
         "CELERY_BROKER_URL": node.url,
         "RABBITMQ_MANAGEMENT_URL": node.management_url,
+        # Quorum queues on the cluster (replicated on its three nodes); classic on one node.
+        "BROKER_QUEUE_TYPE": "quorum" if cfg["cluster"] else "classic",
         "WEB_BIND": "127.0.0.1",
         "WEB_PORT": str(cfg["web_port"]),
         "SITE_URL": f"http://127.0.0.1:{cfg['web_port']}",
@@ -271,6 +297,8 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
     lines = [
         "",
         f"fault suite: size {cfg['size']}, seed {cfg['seed']}, "
+        + ("3-node cluster, quorum queues, " if cfg["cluster"] else "")
+        + f"broker starts {chaos.node.starts}, "
         f"load {timings['load']:.0f}s, drain {timings['drain']}, total {timings['total']:.0f}s",
         f"  requests                       {load.sent}  ({dict(by_operation)})",
         f"  accepted (2xx)                 {accepted}",
@@ -319,15 +347,28 @@ def print_report(cfg, load, supervisor, plan, chaos, figures, samples, problems,
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
-    cfg = config(parser.parse_args(argv).size)
-    started = time.monotonic()
-    node = RabbitNode(
-        VAR / "rabbitmq",
-        amqp_port=cfg["amqp_port"],
-        dist_port=cfg["dist_port"],
-        management_port=cfg["management_port"],
-        log=log,
+    parser.add_argument(
+        "--cluster", action="store_true", help="a three-node cluster with quorum queues"
     )
+    args = parser.parse_args(argv)
+    cfg = config(args.size, cluster=args.cluster)
+    started = time.monotonic()
+    if cfg["cluster"]:
+        node = RabbitCluster(
+            VAR / "rabbitmq-cluster",
+            amqp_base=cfg["cluster_amqp_base"],
+            management_base=cfg["cluster_management_base"],
+            dist_base=cfg["cluster_dist_base"],
+            log=log,
+        )
+    else:
+        node = RabbitNode(
+            VAR / "rabbitmq",
+            amqp_port=cfg["amqp_port"],
+            dist_port=cfg["dist_port"],
+            management_port=cfg["management_port"],
+            log=log,
+        )
     postgres = PostgresServer(VAR / "postgresql", port=cfg["postgres_port"], log=log)
     cfg["database_url"] = postgres.url
     env = system_env(cfg, node)
@@ -348,7 +389,7 @@ def main(argv=None):
         boot = {}
         booting = threading.Thread(target=lambda: boot.update(took=node.start()), daemon=True)
         booting.start()
-        log(f"RabbitMQ node {node.url} booting; creating the suite's PostgreSQL server")
+        log(f"RabbitMQ {node.url} booting; creating the suite's PostgreSQL server")
         postgres.prepare()
         postgres.start()
         database_recreate(cfg["database_url"])
@@ -358,10 +399,10 @@ def main(argv=None):
             env=env,
             check=True,
         )
-        booting.join(timeout=240)
+        booting.join(timeout=420)
         if "took" not in boot:
-            raise RuntimeError("the RabbitMQ node did not come up; see var/faults/rabbitmq/log")
-        log(f"RabbitMQ node up after {boot['took']:.1f}s")
+            raise RuntimeError("RabbitMQ did not come up; see the logs under var/faults/rabbitmq*")
+        log(f"RabbitMQ up after {boot['took']:.1f}s")
 
         import django
 
@@ -402,6 +443,7 @@ def main(argv=None):
             db_crashes=cfg["db_crashes"],
             broker_down=cfg["broker_down"],
             seed=cfg["seed"],
+            cluster=cfg["cluster"],
         )
         load_started = time.monotonic()
         deadline = load_started + cfg["max_load_seconds"]

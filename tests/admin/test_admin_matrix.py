@@ -26,6 +26,7 @@ from apps.accounts.models import Role, User
 from apps.announcements.services import announcement_create
 from apps.messaging.models import OutboxMessage
 from apps.properties.models import Property, Unit
+from apps.properties.services import move_out_request
 from apps.registration.services import invitation_create
 from tests.conftest import module_transaction
 from tests.factories import UserFactory
@@ -121,7 +122,8 @@ def may(role, model, action):
 
 class World:
     """The demo installation plus what it lacks at Elm House: a staff member, an invitation
-    and an announcement (and an invitation at Oak Court, and a user of no property)."""
+    and an announcement (and an invitation at Oak Court, and a user of no property); and a
+    move-out request at each property."""
 
     def __init__(self):
         demo_install()
@@ -133,6 +135,8 @@ class World:
             unit = Unit.objects.get(code=code)
             invitation_create(by=admin_user, unit=unit, email=f"{code}@example.com")
         announcement_create(by=admin_user, properties=[self.elm], title="Elm news", body="Hi")
+        for resident in User.objects.filter(username__in=("alice", "carol")):
+            move_out_request(resident=resident, end_date=timezone.localdate())
         self.clients = {}
         for role in ROLES:
             client = Client()

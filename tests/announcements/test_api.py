@@ -44,9 +44,9 @@ def test_manager_writes_previews_sends_and_follows_progress(world, api):
     assert detail["status"] == "sent"
     assert detail["counts"] == {
         "recipients": 2,
-        "sent": 0,
+        "sent": 2,  # the in-app notices: delivered by their creation
         "failed": 0,
-        "pending": 4,
+        "pending": 2,  # the emails, until their worker sends them
         "read": 0,
         "in_digest": 0,
         "batches": 1,

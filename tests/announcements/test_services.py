@@ -83,7 +83,8 @@ def test_fan_out_in_batches_each_recipient_once_per_channel(world):
     announcement.refresh_from_db()
     assert announcement.status == "sent" and announcement.sent_at
     counts = selectors.announcement_counts(announcement)
-    assert counts["recipients"] == 5 and counts["pending"] == 10
+    # The in-app notices are delivered by their creation; the emails wait for their worker.
+    assert counts["recipients"] == 5 and (counts["sent"], counts["pending"]) == (5, 5)
     assert (counts["batches"], counts["batches_done"]) == (3, 3)
     # Nobody of property B, no staff (audience residents).
     assert not AnnouncementRecipient.objects.filter(user=world.b.resident).exists()
@@ -191,11 +192,11 @@ def test_quiet_hours_hold_email_and_sms_but_not_in_app(world):
     run_batches(announcement, now=now)
     ends = services.quiet_hours_end(prop, now)
     assert ends > now
-    holds = {
-        n.channel: delivery_message(n).not_before
-        for n in notifications_about(announcement).filter(user=world.a.resident)
-    }
-    assert holds == {"in_app": None, "email": ends, "sms": ends}
+    mine = notifications_about(announcement).filter(user=world.a.resident)
+    holds = {n.channel: delivery_message(n).not_before for n in mine.exclude(channel="in_app")}
+    assert holds == {"email": ends, "sms": ends}
+    # In-app is not held: delivered by its creation, in quiet hours too.
+    assert mine.get(channel="in_app").status == "sent"
 
 
 def test_emergency_skips_quiet_hours_opt_outs_and_goes_urgent(world):
@@ -211,8 +212,9 @@ def test_emergency_skips_quiet_hours_opt_outs_and_goes_urgent(world):
     run_batches(emergency, now=timezone.make_aware(datetime.datetime(2026, 12, 10, 12)))
     sent = notifications_about(emergency).filter(user=resident)
     assert {n.channel: n.category for n in sent} == {"in_app": "emergency", "email": "emergency"}
-    rows = [delivery_message(n) for n in sent]
+    rows = [delivery_message(n) for n in sent.exclude(channel="in_app")]
     assert {(r.priority, r.not_before) for r in rows} == {(9, None)}
+    assert sent.get(channel="in_app").status == "sent"  # delivered by its creation
     ordinary = announce(world, title="Bins", by_email=True)
     services.announcement_send_now(ordinary, by=world.a.staff["manager"])
     services.announcement_plan(ordinary.pk)

@@ -205,6 +205,7 @@ def test_throttle_folds_into_a_digest_sent_when_the_hour_frees(
     assert AnnouncementRecipient.objects.get(announcement=over).in_app_notification == digest
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_broadcast_and_dead_letters_replayed_deliver_each_once(
     world, clean_queues, start_worker
 ):

@@ -1,6 +1,7 @@
 """The workflow engine's pure logic (tables, guards, messages) on a made-up workflow; the
 repairs, complaints and visitors tests run it against the database."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -86,3 +87,15 @@ def test_a_stale_version_is_a_conflict_naming_the_current_one():
 def test_an_actor_outside_the_step_is_refused():
     with pytest.raises(PermissionDenied):
         DOOR.step(door(Door.SHUT), Door.LOCKED, actor=RESIDENT)
+
+
+def test_a_role_is_refused_a_status_it_never_moves_to_with_the_ones_it_may():
+    assert DOOR.authorize_target(RESIDENT, Door.OPEN) == RESIDENT
+    with pytest.raises(PermissionDenied) as caught:
+        DOOR.authorize_target(RESIDENT, Door.LOCKED)
+    assert str(caught.value) == (
+        "Residents may never move a door to 'locked'; residents may move them to: shut, open."
+    )
+    wardens = replace(DOOR, staff_name="wardens")
+    with pytest.raises(PermissionDenied, match="^Wardens may never move a door to 'shut'; "):
+        wardens.authorize_target(STAFF, Door.SHUT)

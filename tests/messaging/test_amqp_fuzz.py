@@ -34,7 +34,7 @@ from apps.messaging.worker import TASK_HEADERS
 from tests.conftest import queue_depth, wait_until
 from tests.probe.models import ProbeEffect
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 EXAMPLES = int(os.environ.get("AMQP_FUZZ_EXAMPLES", "6"))
 SEED = int(os.environ.get("AMQP_FUZZ_SEED") or random.randrange(2**32))

@@ -17,6 +17,7 @@ from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.broker,
     pytest.mark.broker_restart,
     pytest.mark.skipif(not shutil.which("rabbitmqctl"), reason="needs a local RabbitMQ"),

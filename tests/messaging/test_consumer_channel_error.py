@@ -28,7 +28,7 @@ from devtools.processes import wait_until
 from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
-pytestmark = [pytest.mark.broker]
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 AMQP_PORT = 5675

@@ -31,9 +31,10 @@ def test_every_consumer_module_of_tasks_is_declared_and_imported_by_the_workers(
     assert set(celeryconfig.imports) == modules - {"tasks.__init__", "tasks.base"}
 
 
-def test_the_committed_procfile_and_compose_are_what_the_declarations_generate():
-    # Fails when a declaration changed and `broker procfile --write` was not run.
-    call_command("broker", "procfile", "--check")
+def test_the_committed_generated_parts_are_what_the_code_generates():
+    # Fails when a declaration or an event type changed and `broker generate --write` was
+    # not run: the Procfile's and compose's worker lines, docs/MESSAGING.md's event table.
+    call_command("broker", "generate", "--check")
 
 
 def test_a_drifted_procfile_is_found_and_rewritten():
@@ -49,7 +50,7 @@ def test_a_drifted_procfile_is_found_and_rewritten():
 
 def test_check_and_write_together_are_refused():
     with pytest.raises(CommandError, match="not both"):
-        call_command("broker", "procfile", "--check", "--write")
+        call_command("broker", "generate", "--check", "--write")
 
 
 def test_a_worker_line_honours_its_own_then_the_global_knobs_then_its_defaults():

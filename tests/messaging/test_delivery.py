@@ -51,6 +51,7 @@ def test_published_after_commit_and_processed_with_correlation_id(clean_queues, 
     wait_until(lambda: "[corr-e2e-1] tests.probe.tasks: probe effect fast" in worker.logs())
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_task_completes_once_after_restart(clean_queues, start_worker):
     first = start_worker("reporting")
     [row] = committed_publish("probe.slow", {"key": "kill", "seconds": 2})
@@ -164,6 +165,7 @@ def test_undecodable_and_disallowed_messages_dead_letter_and_worker_lives_on(
     wait_until(lambda: effects("after-bad") == 1, message="worker still consuming")
 
 
+@pytest.mark.slow
 def test_message_that_kills_its_worker_is_dead_lettered_after_bounded_redeliveries(
     clean_queues, start_worker
 ):

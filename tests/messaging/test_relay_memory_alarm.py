@@ -19,6 +19,7 @@ from tests.conftest import queue_depth, wait_until
 from tests.probe.events import probe_event
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.broker,
     pytest.mark.broker_restart,
     pytest.mark.skipif(not shutil.which("rabbitmqctl"), reason="needs a local RabbitMQ"),

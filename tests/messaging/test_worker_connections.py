@@ -88,11 +88,13 @@ def test_task_events_are_published_without_waiting_for_confirms(clean_queues, st
     def event_channels():
         # Three events a task; the outbox published only 5 messages.
         channels = management(f"vhosts/{vhost}/channels")
-        # A channel whose connection just closed has no details (an empty list).
+        # A channel whose connection just closed has no details (an empty list); one
+        # whose statistics arrived before its details has no `confirm` yet: wait for it.
         return [
             c
             for c in channels
             if isinstance(c["connection_details"], dict)
+            and "confirm" in c
             and c["connection_details"].get("peer_port") in ports
             and c.get("message_stats", {}).get("publish", 0) >= 15
         ]

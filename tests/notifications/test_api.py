@@ -26,7 +26,7 @@ def test_staff_send_answers_202_with_a_status_url_and_enqueues(api, world, role)
     sender = world.user(role)
     response = api(sender).post(
         "/api/v1/notifications/send/",
-        {"type": "in_app", "recipient": str(world.a.resident.id), "content": "Water off at 2pm"},
+        {"type": "email", "recipient": str(world.a.resident.id), "content": "Water off at 2pm"},
         format="json",
     )
     assert response.status_code == 202, response.content
@@ -34,9 +34,27 @@ def test_staff_send_answers_202_with_a_status_url_and_enqueues(api, world, role)
     notification = Notification.objects.get(id=body["id"])
     assert notification.requested_by == sender and notification.status == "pending"
     assert "Water off at 2pm" in notification.body_text
-    assert OutboxMessage.objects.filter(event="notification.in_app_batch_requested").count() == 1
+    assert OutboxMessage.objects.filter(event="notification.email_batch_requested").count() == 1
     status = api(sender).get(body["status_url"]).json()
     assert status["status"] == "pending" and status["history"][0]["status"] == "pending"
+
+
+def test_an_in_app_send_is_delivered_by_its_creation(api, world):
+    sender = world.user("manager")
+    response = api(sender).post(
+        "/api/v1/notifications/send/",
+        {"type": "in_app", "recipient": str(world.a.resident.id), "content": "Water off at 2pm"},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert not OutboxMessage.objects.exists()  # no delivery message: nothing left to do
+    status = api(sender).get(body["status_url"]).json()
+    assert status["status"] == "sent"
+    assert [h["status"] for h in status["history"]] == ["pending", "sent"]
+    inbox = api(world.a.resident).get("/api/v1/notifications/")
+    assert inbox.status_code == 200, inbox.content
+    assert body["id"] in str(inbox.json())
 
 
 def test_residents_may_not_send(api, world):

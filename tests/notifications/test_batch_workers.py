@@ -78,6 +78,7 @@ def test_slow_sms_does_not_hold_up_email_and_in_app(clean_queues, start_worker, 
     assert len(list(tmp_path.iterdir())) == 20
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_batch_sends_each_email_once(clean_queues, start_worker, tmp_path):
     mail_dir = tmp_path / "mail"
     worker = start_worker(

@@ -8,7 +8,7 @@ import math
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from apps.notifications.services import (
     NotificationRequestError,
     notifications_deliver,
     notifications_request_for,
+    notifications_request_over,
     preferences_update,
 )
 from tests.factories import NotificationPreferenceFactory, UserFactory
@@ -94,6 +95,32 @@ def test_ignore_preferences_skips_opt_outs_but_not_missing_addresses():
     assert [n.user for n in created] == [opted_out]
 
 
+def test_one_request_over_several_channels_reads_the_preferences_once():
+    """Each channel follows each user's own preference or its default, as one request per
+    channel would; the preferences of all the channels are one query."""
+    email_off, sms_on = UserFactory(phone="+1558"), UserFactory(phone="+1559")
+    both_default, no_phone = UserFactory(phone="+1560"), UserFactory()
+    NotificationPreferenceFactory(user=email_off, category="announcement", channel="email")
+    NotificationPreferenceFactory(user=sms_on, category="announcement", channel="sms", enabled=True)
+    users = [email_off, sms_on, both_default, no_phone]
+    with CaptureQueriesContext(connection) as queries:
+        created = notifications_request_over(
+            users,
+            channels=("email", "sms"),
+            template="generic",
+            variables={"content": "Water off 9-12"},
+            category="announcement",
+        )
+    assert [(n.channel, n.user) for n in created] == [
+        ("email", sms_on),
+        ("email", both_default),
+        ("email", no_phone),
+        ("sms", sms_on),  # SMS is off by default for announcements
+    ]
+    preferences = [q for q in queries if "notifications_notificationpreference" in q["sql"]]
+    assert len(preferences) == 1
+
+
 def test_emergency_is_mandatory_and_on_by_sms_by_default():
     user = UserFactory(phone="+1557")
     with pytest.raises(NotificationRequestError, match="cannot be switched off"):
@@ -118,8 +145,7 @@ def test_urgency_becomes_the_message_priority_default_inherited():
         ("notification.email_batch_requested", 9),
         ("notification.email_batch_requested", 1),
         ("notification.email_batch_requested", 5),
-        ("notification.in_app_batch_requested", 9),
-    }
+    }  # in-app notices due now need no message (test_in_app_due_now_is_created_delivered)
     with pytest.raises(ValueError, match="unknown urgency"):
         announce(users, urgency="panic")
 
@@ -160,8 +186,33 @@ def test_a_batch_of_emails_shares_one_connection_and_sends_each_once(settings, k
     assert set(sent.values_list("history__status", flat=True)) == {"pending", "processing", "sent"}
 
 
+def test_in_app_due_now_is_created_delivered_with_no_message():
+    """The inbox is a table of ours: creating the notice is its delivery, in the caller's
+    transaction (no delivery message, worker, or second and third transaction)."""
+    users = UserFactory.create_batch(3)
+    with CaptureQueriesContext(connection) as queries:
+        created = announce(users, channel="in_app")
+    assert not OutboxMessage.objects.exists()
+    assert len(queries) <= 4  # preferences, notifications, their history (one insert each)
+    for notification in Notification.objects.filter(id__in=[n.id for n in created]):
+        assert notification.status == "sent" and notification.sent_at is not None
+        assert notification.attempts == 1
+        history = list(notification.history.values_list("status", "detail"))
+        assert history == [("pending", "requested"), ("sent", "in_app to inbox")]
+
+
+def test_in_app_notice_rolls_back_with_the_work_that_decided_it():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        announce(UserFactory.create_batch(2), channel="in_app")
+        raise RuntimeError("the consumer's work failed")
+    assert not Notification.objects.exists()
+
+
 def test_in_app_batch_is_marked_sent_in_bulk():
-    created = announce(UserFactory.create_batch(50), channel="in_app")
+    # Held until later, in-app notices still go through their queue and worker.
+    later = timezone.now() + datetime.timedelta(hours=1)
+    created = announce(UserFactory.create_batch(50), channel="in_app", not_before=later)
+    assert Notification.objects.filter(status="pending").count() == 50
     with CaptureQueriesContext(connection) as queries:
         notifications_deliver([n.id for n in created])
     assert Notification.objects.filter(status="sent").count() == 50

@@ -96,7 +96,7 @@ def test_every_template_renders_with_its_variables(world):
         )
 
 
-def test_in_app_delivery_just_marks_sent(world):
+def test_in_app_request_is_its_delivery(world):
     n = notification_request(
         channel="in_app",
         template="generic",
@@ -104,9 +104,12 @@ def test_in_app_delivery_just_marks_sent(world):
         category="general",
         user=world.a.resident,
     )
-    notification_deliver(n.id)
     n.refresh_from_db()
     assert n.status == "sent" and n.read_at is None
+    # A delivery message for it (queued before issue 27, or replayed) sends nothing again.
+    notification_deliver(n.id)
+    n.refresh_from_db()
+    assert n.status == "sent" and n.attempts == 1
 
 
 def test_preferences_defaults_and_opt_outs(world):

@@ -14,7 +14,7 @@ from apps.notifications.models import Notification
 from apps.notifications.services import notification_request
 from tests.conftest import NOTIFICATION_QUEUES, wait_until
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 class KeyedProvider:

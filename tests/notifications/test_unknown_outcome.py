@@ -26,7 +26,7 @@ from apps.notifications.services import (
 from tests.conftest import queue_depth, wait_until
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 _emails = itertools.count()
 
 

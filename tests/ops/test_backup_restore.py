@@ -20,7 +20,7 @@ from tests.fixtures.processes import process_env
 from tests.probe.events import probe_event
 from tests.probe.models import ProbeEffect
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
 def run(*command):

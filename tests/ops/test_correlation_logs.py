@@ -34,7 +34,8 @@ def test_one_request_id_through_web_workers_and_notifications(
     resident = UserFactory(role=Role.RESIDENT, unit=UnitFactory(property=prop))
     staff = UserFactory(role=Role.CUSTOMER_SERVICE, property=prop)
     _, token_key = api_token_issue(resident)
-    worker = start_worker("complaints", "notifications_in_app", "reporting")
+    # No in-app worker: the staff notice is delivered by the consumer that decides it.
+    worker = start_worker("complaints", "reporting")
     web = start_service("web", path="/healthz/")
     trail = f"trail-{uuid.uuid4().hex[:12]}"
 
@@ -53,13 +54,12 @@ def test_one_request_id_through_web_workers_and_notifications(
     )
     rows = wait_until(
         lambda: (
-            (r := list(OutboxMessage.objects.filter(correlation_id=trail))) and len(r) == 3 and r
+            (r := list(OutboxMessage.objects.filter(correlation_id=trail))) and len(r) == 2 and r
         )
     )
     assert {r.task_name for r in rows} == {
         "customer_service.notify_complaint_filed",
         "reporting.record_event",
-        "notifications.deliver_in_app_batch",
     }
     for row in rows:
         wait_until(lambda row=row: f"Task {row.task_name}[{row.id}] succeeded" in worker.logs())
@@ -75,10 +75,9 @@ def test_one_request_id_through_web_workers_and_notifications(
     for row in rows:
         for what in ("received", "succeeded"):
             assert any(f"Task {row.task_name}[{row.id}] {what}" in line for line in worker_lines)
-    # The notification batch the consumer caused, carrying the notification's id.
-    assert any("published notifications.deliver_in_app_batch" in line for line in relay_lines)
-    [batch] = [row for row in rows if row.task_name == "notifications.deliver_in_app_batch"]
-    assert batch.payload[0]["data"]["notification_ids"] == [str(notification.id)]
+    # The in-app notice the consumer decided was delivered in its transaction: no batch
+    # message (before issue 27 a third row, notifications.deliver_in_app_batch).
+    assert [h.status for h in notification.history.order_by("at", "id")] == ["pending", "sent"]
     # And no line about these messages is missing the id.
     for line in (web.logs() + worker.logs() + worker.relay.logs()).splitlines():
         if any(str(row.id) in line for row in rows) and re.match(r"^\d{4}-", line):
@@ -98,6 +97,7 @@ def test_the_relay_logs_each_row_under_its_correlation_id(clean_queues, start_re
     assert re.search(r"\[[0-9a-f]{32}\] apps.messaging.relay", started), started
 
 
+@pytest.mark.slow
 def test_a_lost_worker_is_logged_under_the_messages_correlation_id(clean_queues, start_worker):
     worker = start_worker("visitor_management")
     with correlation("lost-trail-1"), transaction.atomic():

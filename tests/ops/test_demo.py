@@ -11,7 +11,7 @@ from devtools.processes import ROOT, free_port
 from tests.fixtures.processes import process_env
 from tests.ops.conftest import ALL_QUEUES
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
 def run_scenario(web, *options, timeout=240):

@@ -45,7 +45,11 @@ def test_not_ready_names_the_queues_without_a_consumer(clean_queues, start_worke
     start_worker(*(q for q in ALL_QUEUES if q not in {"complaints", "notifications"}))
     status, body = readyz()
     assert status == 503 and failing(body) == {"consumers"}, body
-    assert body["checks"]["consumers"]["detail"] == "no consumer on complaints, notifications"
+    # With quorum queues the lane of `notifications` (a priority queue) is idle too.
+    lane = ", notifications.urgent" if celeryconfig.QUORUM else ""
+    assert (
+        body["checks"]["consumers"]["detail"] == f"no consumer on complaints, notifications{lane}"
+    )
 
 
 def test_not_ready_while_an_old_outbox_row_waits(clean_queues, start_worker, settings):
@@ -103,3 +107,42 @@ def test_the_queues_are_asked_once_per_cache_period(monkeypatch, settings):
     for _ in range(5):
         readyz()
     assert len(calls) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_urgent_lanes_have_their_depth_in_the_metrics_and_readiness(clean_queues):
+    """An urgent message waits in its lane (quorum queues: `<queue>.urgent`; classic: in
+    the queue, by priority): the metrics show it where it waits; readiness names a lane
+    that has no consumer."""
+    from apps.ops.metrics import exposition
+    from tests.ops.test_metrics_and_flower import samples, value
+
+    urgent = celeryconfig.URGENCY_PRIORITY[celeryconfig.URGENCY_URGENT]
+    lane = celeryconfig.routing_key_for("repair_requests", urgent)
+    assert (lane == "repair_requests.urgent") is celeryconfig.QUORUM
+    with broker_connection(confirm_publish=True) as connection:
+        for routing_key in (lane, lane, "repair_requests"):
+            Producer(connection.default_channel).publish(
+                [[], {}, None],
+                exchange=celeryconfig.WORK_EXCHANGE.name,
+                routing_key=routing_key,
+                serializer="json",
+                headers={"task": "probe.record", "id": str(uuid.uuid4())},
+                delivery_mode=2,
+                priority=urgent if routing_key == lane else None,
+            )
+    scraped = samples(exposition().decode())
+    queues = {
+        dict(labels)["queue"] for name, labels in scraped if name == "propmgmt_queue_messages"
+    }
+    assert queues == {*celeryconfig.WORK_QUEUE_NAMES, *celeryconfig.URGENT_LANES.values()}
+    if celeryconfig.QUORUM:
+        assert value(scraped, "propmgmt_queue_messages", queue="repair_requests.urgent") == 2
+        assert value(scraped, "propmgmt_queue_messages", queue="repair_requests") == 1
+    else:
+        assert value(scraped, "propmgmt_queue_messages", queue="repair_requests") == 3
+    # Readiness names a lane without a consumer, as it names a work queue.
+    status, body = readyz()
+    idle = body["checks"]["consumers"]["detail"].removeprefix("no consumer on ").split(", ")
+    assert status == 503 and "repair_requests" in idle
+    assert ("repair_requests.urgent" in idle) is celeryconfig.QUORUM

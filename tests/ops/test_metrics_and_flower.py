@@ -110,6 +110,31 @@ def test_metrics_after_traffic(clean_queues, start_worker, start_service, settin
     assert value(tasks, "flower_worker_online") >= 1
 
 
+def test_flower_keeps_the_last_max_tasks_and_counts_every_one(
+    clean_queues, start_worker, start_service
+):
+    # Flower keeps the last FLOWER_MAX_TASKS tasks (Procfile: 10,000) so that its memory
+    # stays flat under a backlog. Its counters count every task: by name for the events
+    # that carry it (task-received); a later event of a task already dropped from the list
+    # is counted under no name, which takes more tasks in flight than the cap.
+    start_worker("reporting")
+    flower = start_service(
+        "flower", path="/healthcheck", FLOWER_BASIC_AUTH=":".join(FLOWER_AUTH), FLOWER_MAX_TASKS="2"
+    )
+    with transaction.atomic():
+        for key in ("c1", "c2", "c3", "c4", "c5"):
+            publish(probe_event("probe.happened", {"key": key}))
+    wait_until(lambda: ProbeEffect.objects.filter(key__startswith="c").count() == 5)
+
+    def received():
+        scraped = samples(requests.get(flower.url("/metrics"), auth=FLOWER_AUTH, timeout=5).text)
+        return value(scraped, "flower_events_total", task="probe.record", type="task-received")
+
+    wait_until(lambda: received() == 5, timeout=30, message="Flower counted 5 received")
+    listed = requests.get(flower.url("/api/tasks"), auth=FLOWER_AUTH, timeout=5).json()
+    assert 1 <= len(listed) <= 2
+
+
 @pytest.mark.django_db
 def test_metrics_only_from_localhost_or_with_the_token(settings):
     settings.METRICS_TOKEN = "s3cret"

@@ -40,5 +40,5 @@ def test_late_status_event_is_not_announced(world):
     )
     RepairRequest.objects.filter(id=repair.id).update(status="scheduled", version=3)
     assert repair_status_announce(repair.id, 2) is None  # acknowledged (v2) arrives after v3
-    told = repair_status_announce(repair.id, 3)
+    [told] = repair_status_announce(repair.id, 3)
     assert told.user == world.a.resident and "Scheduled" in told.subject

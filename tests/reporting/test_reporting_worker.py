@@ -4,13 +4,14 @@ events out of order keep the newest state, unknown events dead-letter."""
 import datetime
 from decimal import Decimal
 
+import psycopg2
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.assets.events import AssetUpdated
 from apps.complaints.services import complaint_file, complaint_rate, complaint_transition
-from apps.messaging.models import ProcessedMessage
+from apps.messaging.models import MessageFailure, ProcessedMessage
 from apps.messaging.publisher import publish
 from apps.notifications.models import Notification
 from apps.repairs.events import RepairRequested
@@ -103,6 +104,53 @@ def test_unknown_event_is_dead_lettered(clean_queues, start_worker):
     }
     app.send_task("reporting.record_event", args=[envelope])
     wait_until(lambda: queue_depth("reporting.dlq") == 1, message="dead letter")
+
+
+def test_a_connection_lost_while_adding_to_a_counter_is_retried(clean_queues, start_worker):
+    """The counters are added in bulk through psycopg2's own cursor. PostgreSQL ending
+    the worker's connection in that statement is a database outage like any other:
+    retried, counted once, nothing dead-lettered (it was once taken for a bug in the
+    message and dead-lettered, losing the count)."""
+    worker = start_worker("reporting")
+    with transaction.atomic():
+        publish(RepairRequested(**REPAIR))
+    wait_until(lambda: DailyPropertyStat.objects.exists(), message="the counter row exists")
+    table = DailyPropertyStat._meta.db_table
+    locker = psycopg2.connect(**connection.get_connection_params())
+    watcher = psycopg2.connect(**connection.get_connection_params())
+    # pg_stat_activity is read once per transaction: each look must be a transaction of its own.
+    watcher.autocommit = True
+    try:
+        with locker.cursor() as lock, watcher.cursor() as watch:
+            # The next increment waits on this lock, inside the bulk upsert.
+            lock.execute(f"SELECT 1 FROM {table} FOR UPDATE")
+            with transaction.atomic():
+                publish(RepairRequested(**{**REPAIR, "repair_id": 12}))
+            waiting = wait_until(
+                lambda: _backends_waiting(watch, f"INSERT INTO {table}"),
+                message="the worker waits inside the counter upsert",
+            )
+            watch.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s) AS pid", [waiting])
+        locker.rollback()
+    finally:
+        locker.close()
+        watcher.close()
+    wait_until(
+        lambda: DailyPropertyStat.objects.get(metric="repairs_opened").count == 2,
+        timeout=60,
+        message="the second repair counted after its retry",
+    )
+    assert "transient error in reporting.record_event" in worker.logs()
+    assert not MessageFailure.objects.exists() and queue_depth("reporting.dlq") == 0
+
+
+def _backends_waiting(cursor, statement):
+    cursor.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND query LIKE %s",
+        [statement + "%"],
+    )
+    return [pid for (pid,) in cursor.fetchall()]
 
 
 def test_reports_kept_by_the_worker_agree_with_a_recomputation(clean_queues, start_worker):

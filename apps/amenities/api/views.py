@@ -19,9 +19,16 @@ from apps.amenities.api.serializers import (
     SlotsQuerySerializer,
 )
 from apps.amenities.models import Amenity, Reservation, ReservationStatusChange
-from apps.core.api import RolePermission, WorkflowViewSet, workflow_errors, workflow_schema
+from apps.core.api import (
+    RolePermission,
+    WorkflowHistoryMixin,
+    WorkflowTransitionMixin,
+    WorkflowViewSet,
+    workflow_actions_schema,
+    workflow_errors,
+    workflow_schema,
+)
 
-ERRORS = workflow_errors("reservation")
 AMENITY_ERRORS = workflow_errors("amenity")
 
 
@@ -144,7 +151,25 @@ class AmenityViewSet(
         "admins all. Ordering: starts_at, created_at, status (prefix - for descending)."
     ),
 )
-class ReservationViewSet(WorkflowViewSet):
+@workflow_actions_schema(
+    "reservation",
+    detail=ReservationDetailSerializer,
+    summary="Move a reservation along its workflow (cancel, approve, reject, no-show)",
+    description=(
+        "requested → approved (→ confirmed at once) or rejected, when the amenity "
+        "needs approval; confirmed → completed or no_show once it has started; "
+        "requested, approved or confirmed → cancelled (residents until the amenity's "
+        "cancellation deadline). Managers of the property and admins take the staff "
+        "steps. An illegal step answers 409 naming the allowed ones; a time already "
+        "taken 409 too."
+    ),
+    request=ReservationTransitionSerializer,
+    history=ReservationStatusChangeSerializer,
+)
+class ReservationViewSet(WorkflowTransitionMixin, WorkflowHistoryMixin, WorkflowViewSet):
+    """Amenity reservations. Residents book their properties' amenities and cancel their
+    own bookings; managers (of the property) and admins approve, reject and close them."""
+
     queryset = Reservation.objects.none()
     role_rules = {
         "*": services.reservation_actor_authorize,
@@ -152,11 +177,16 @@ class ReservationViewSet(WorkflowViewSet):
     }
     visible_to = staticmethod(selectors.reservations_visible_to)
     create_service = staticmethod(services.reservation_book)
+    transition_service = staticmethod(services.reservation_transition)
+    transition_subject = "reservation"
+    transition_authorize = staticmethod(services.reservation_transition_authorize)
+    history_selector = staticmethod(selectors.reservation_history)
     serializer_class = ReservationSerializer
     serializer_classes = {
         "retrieve": ReservationDetailSerializer,
         "create": ReservationCreateSerializer,
         "transition": ReservationTransitionSerializer,
+        "history": ReservationStatusChangeSerializer,
     }
     detail_prefetch = (
         Prefetch("history", queryset=ReservationStatusChange.objects.select_related("changed_by")),
@@ -164,40 +194,3 @@ class ReservationViewSet(WorkflowViewSet):
     filterset_fields = ["amenity", "property", "status"]
     ordering_fields = ["starts_at", "created_at", "status", "id"]
     ordering = ["starts_at", "id"]
-
-    @extend_schema(
-        summary="Move a reservation along its workflow (cancel, approve, reject, no-show)",
-        description=(
-            "requested → approved (→ confirmed at once) or rejected, when the amenity "
-            "needs approval; confirmed → completed or no_show once it has started; "
-            "requested, approved or confirmed → cancelled (residents until the amenity's "
-            "cancellation deadline). Managers of the property and admins take the staff "
-            "steps. An illegal step answers 409 naming the allowed ones; a time already "
-            "taken 409 too."
-        ),
-        request=ReservationTransitionSerializer,
-        responses={
-            200: ReservationDetailSerializer,
-            400: ERRORS[400],
-            403: ERRORS[403],
-            404: ERRORS[404],
-            409: ERRORS[409],
-        },
-    )
-    @action(detail=True, methods=["post"], filterset_fields=None)
-    def transition(self, request, pk=None):
-        return self.step(
-            request,
-            services.reservation_transition,
-            "reservation",
-            authorize=services.reservation_transition_authorize,
-        )
-
-    @extend_schema(
-        summary="A reservation's status history, oldest first",
-        responses={200: ReservationStatusChangeSerializer(many=True), 404: ERRORS[404]},
-    )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_fields=None)
-    def history(self, request, pk=None):
-        changes = selectors.reservation_history(self.get_object())
-        return Response(ReservationStatusChangeSerializer(changes, many=True).data)

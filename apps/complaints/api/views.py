@@ -15,7 +15,13 @@ from apps.complaints.api.serializers import (
     ComplaintTransitionSerializer,
 )
 from apps.complaints.models import Complaint
-from apps.core.api import WorkflowViewSet, workflow_errors, workflow_schema
+from apps.core.api import (
+    WorkflowTransitionMixin,
+    WorkflowViewSet,
+    workflow_actions_schema,
+    workflow_errors,
+    workflow_schema,
+)
 
 ERRORS = workflow_errors("complaint")
 
@@ -36,7 +42,19 @@ ERRORS = workflow_errors("complaint")
         "resolved_at, rating."
     ),
 )
-class ComplaintViewSet(WorkflowViewSet):
+@workflow_actions_schema(
+    "complaint",
+    detail=ComplaintDetailSerializer,
+    summary="Move a complaint along its workflow (customer service, managers, admins)",
+    description="open → in_review → resolved → closed; an illegal step answers 409 "
+    "naming the allowed ones.",
+    request=ComplaintTransitionSerializer,
+)
+class ComplaintViewSet(WorkflowTransitionMixin, WorkflowViewSet):
+    """Complaints. Residents file them, comment on their own and rate how they were
+    handled; the staff who handle complaints (at their properties) and admins reply and
+    move them along."""
+
     queryset = Complaint.objects.none()
     # Residents and the staff who handle complaints; each action narrows it further
     # (residents file and rate, staff move the status, both comment).
@@ -48,6 +66,9 @@ class ComplaintViewSet(WorkflowViewSet):
     }
     visible_to = staticmethod(selectors.complaints_visible_to)
     create_service = staticmethod(services.complaint_file)
+    # Its role rule refuses the staff-only step (no authorize by target status).
+    transition_service = staticmethod(services.complaint_transition)
+    transition_subject = "complaint"
     serializer_class = ComplaintSerializer
     serializer_classes = {
         "retrieve": ComplaintDetailSerializer,
@@ -89,23 +110,6 @@ class ComplaintViewSet(WorkflowViewSet):
             complaint=complaint, author=request.user, body=serializer.validated_data["body"]
         )
         return Response(ComplaintCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        summary="Move a complaint along its workflow (customer service, managers, admins)",
-        description="open → in_review → resolved → closed; an illegal step answers 409 "
-        "naming the allowed ones.",
-        request=ComplaintTransitionSerializer,
-        responses={
-            200: ComplaintDetailSerializer,
-            400: ERRORS[400],
-            403: ERRORS[403],
-            404: ERRORS[404],
-            409: ERRORS[409],
-        },
-    )
-    @action(detail=True, methods=["post"], filterset_class=None)
-    def transition(self, request, pk=None):
-        return self.step(request, services.complaint_transition, "complaint")
 
     @extend_schema(
         summary="Rate how your complaint was handled (1-5), once it is resolved or closed",

@@ -89,6 +89,12 @@ class TokenOnlySerializer(serializers.Serializer):
 class InvitationSerializer(serializers.ModelSerializer):
     unit = ScopedIdField(units_managed_by)
     unit_code = serializers.CharField(source="unit.code", read_only=True)
+    start_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="A planned move-in (today or later): the residency starts, and its rights "
+        "begin, on this day; empty: the day the invitation is accepted.",
+    )
 
     class Meta:
         model = Invitation
@@ -97,6 +103,7 @@ class InvitationSerializer(serializers.ModelSerializer):
             "unit",
             "unit_code",
             "email",
+            "start_date",
             "status",
             "invited_by",
             "created_at",

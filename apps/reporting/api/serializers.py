@@ -77,6 +77,13 @@ class ComplaintReportRowSerializer(serializers.Serializer):
     rating_avg = serializers.FloatField(allow_null=True)
 
 
+class MovesReportRowSerializer(serializers.Serializer):
+    period = serializers.DateField(help_text="first day of the period")
+    property_id = serializers.IntegerField()
+    moved_in = serializers.IntegerField()
+    moved_out = serializers.IntegerField()
+
+
 class VisitorReportRowSerializer(serializers.Serializer):
     period = serializers.DateField(help_text="first day of the period")
     property_id = serializers.IntegerField()

@@ -5,6 +5,7 @@ from apps.reporting.api.views import (
     AssetReportView,
     ComplaintReportView,
     DailyReportView,
+    MovesReportView,
     ParcelReportView,
     RepairReportView,
     VisitorReportView,
@@ -18,4 +19,5 @@ urlpatterns = [
     path("parcels/", ParcelReportView.as_view(), name="report-parcels"),
     path("assets/", AssetReportView.as_view(), name="report-assets"),
     path("amenities/", AmenityReportView.as_view(), name="report-amenities"),
+    path("moves/", MovesReportView.as_view(), name="report-moves"),
 ]

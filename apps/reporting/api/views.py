@@ -21,6 +21,7 @@ from apps.reporting.api.serializers import (
     ComplaintReportRowSerializer,
     DailyQuerySerializer,
     DailyStatSerializer,
+    MovesReportRowSerializer,
     ParcelReportRowSerializer,
     RepairReportRowSerializer,
     ReportQuerySerializer,
@@ -158,6 +159,7 @@ ParcelReportView = report_view(
 AssetReportView = report_view(
     "AssetReportView", AssetReportRowSerializer, selectors.asset_report, base=AssetSnapshotView
 )
+MovesReportView = report_view("MovesReportView", MovesReportRowSerializer, selectors.moves_report)
 AmenityReportView = report_view(
     "AmenityReportView", AmenityReportRowSerializer, selectors.amenities_report
 )

@@ -13,7 +13,7 @@ from apps.messaging.broker import (
     topology_declare,
     topology_mismatches,
 )
-from apps.messaging.procfile import generated_files
+from apps.messaging.generated import generated_files
 from apps.messaging.selectors import outbox_stats
 from apps.messaging.topology import topology_lines
 
@@ -23,27 +23,28 @@ class Command(BaseCommand):
         "Declare the broker topology of celeryconfig.py, show each queue's state, or "
         "migrate queues whose arguments changed (keeping their messages); export or "
         "import the vhost's definitions (backup and restore, docs/OPERATIONS.md); print the "
-        "whole topology (`topology`, no broker needed); generate the Procfile's and "
-        "docker-compose.yml's worker lines from the consumer declarations of tasks/ "
-        "(`procfile --write`, or `--check` that they are current)."
+        "whole topology (`topology`, no broker needed); write the generated parts of files "
+        "(`generate --write`, or `--check` that they are current): the Procfile's and "
+        "docker-compose.yml's worker lines from the consumer declarations of tasks/ and "
+        "docs/MESSAGING.md's event table from the event types."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "action",
-            choices=["declare", "status", "migrate", "export", "import", "topology", "procfile"],
+            choices=["declare", "status", "migrate", "export", "import", "topology", "generate"],
         )
         parser.add_argument("--json", action="store_true", help="status as JSON")
         parser.add_argument("--file", help="export: write to, import: read from (JSON)")
-        parser.add_argument("--write", action="store_true", help="procfile: rewrite the files")
-        parser.add_argument("--check", action="store_true", help="procfile: fail if stale")
+        parser.add_argument("--write", action="store_true", help="generate: rewrite the files")
+        parser.add_argument("--check", action="store_true", help="generate: fail if stale")
 
     def handle(self, *args, action, **options):
         if action == "topology":
             self.stdout.write("\n".join(topology_lines()))
             return
-        if action == "procfile":
-            self._procfile(write=options["write"], check=options["check"])
+        if action == "generate":
+            self._generate(write=options["write"], check=options["check"])
             return
         try:
             if action == "declare":
@@ -106,9 +107,9 @@ class Command(BaseCommand):
         topology_declare()
         self.stdout.write(self.style.SUCCESS(f"broker topology declared; {len(names)} migrated"))
 
-    def _procfile(self, *, write, check):
+    def _generate(self, *, write, check):
         if write and check:
-            raise CommandError("broker procfile takes --write or --check, not both")
+            raise CommandError("broker generate takes --write or --check, not both")
         stale = []
         for path, (committed, generated) in generated_files().items():
             if committed == generated:
@@ -116,13 +117,14 @@ class Command(BaseCommand):
             stale.append(path.name)
             if write:
                 path.write_text(generated)
-                self.stdout.write(f"{path.name}: worker lines written")
+                self.stdout.write(f"{path.name}: generated part written")
             elif not check:
                 self.stdout.write(generated)
         if check and stale:
             raise CommandError(
-                f"{', '.join(stale)}: worker lines differ from the consumer declarations in "
-                "tasks/; run: python manage.py broker procfile --write"
+                f"{', '.join(stale)}: generated part differs from the code (the consumer "
+                "declarations of tasks/, the event types); run: "
+                "python manage.py broker generate --write"
             )
         if not stale:
-            self.stdout.write("Procfile and docker-compose.yml: worker lines up to date")
+            self.stdout.write("Procfile, docker-compose.yml, docs/MESSAGING.md: up to date")

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 
 from apps.messaging.models import OUTBOX_NOTIFY_CHANNEL
-from apps.messaging.publisher import outbox_publish_due
+from apps.messaging.publisher import outbox_sweep
 
 logger = logging.getLogger("apps.messaging.relay")
 
@@ -101,19 +101,20 @@ class Command(BaseCommand):
                     listener.ensure()
                 close_old_connections()
                 try:
-                    published = outbox_publish_due()
+                    sweep = outbox_sweep()
                 except Exception as exc:
                     logger.warning("relay sweep failed, will retry: %r", exc)
-                    published = 0
+                    sweep = None
                     time.sleep(interval)
-                if published:
-                    logger.info("relay published %d messages", published)
+                if sweep and sweep.published:
+                    logger.info("relay published %d messages", sweep.published)
                 if once:
                     break
-                if not published:
-                    # Rows committed while the sweep ran are already notified: no wait.
-                    # A sweep that published goes on at once: a full batch may have more
-                    # behind it, and one cut short by a slow broker has the rest to do.
+                if not (sweep and sweep.more):
+                    # A full batch may have more behind it, and one cut short by a slow
+                    # broker has the rest to do: those sweep again at once. Any other
+                    # waits, without a sweep that would find nothing: rows committed
+                    # while it ran are already notified, and `wait` returns at once.
                     listener.wait(interval, self._interrupt)
         finally:
             listener.close()

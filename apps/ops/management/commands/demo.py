@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import CharField, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 import celeryconfig
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             raise CommandError("say --scenario to run the demo scenario")
         self.base, self.timeout, self.started = url.rstrip("/"), timeout, time.monotonic()
         self.run_id = uuid.uuid4().hex[:8]
+        self.started_at = timezone.now()
         steps = [
             ("a resident registers, confirms and is approved", self.register_and_confirm),
             ("a visitor arrives and security is told", self.visitor_arrives),
@@ -365,12 +367,24 @@ class Command(BaseCommand):
             or 0
         )
 
+    def _reports_caught_up(self):
+        """Every event this run sent reporting has been recorded (its ledger row)."""
+        consumer = "reporting.record_event"
+        sent = OutboxMessage.objects.filter(task_name=consumer, created_at__gte=self.started_at)
+        recorded = ProcessedMessage.objects.filter(consumer=consumer).values("message_id")
+        return not sent.annotate(key=Cast("id", CharField())).exclude(key__in=recorded).exists()
+
     def worker_killed(self):
         """Hold the report row a reporting task must update, so that the task is caught
         in the middle; kill the pool process running it (this machine's workers only);
-        let go; the task runs again and counts the complaint once."""
+        let go; the task runs again and counts the complaint once.
+
+        The previous step's complaint may still be on its way through reporting: it is
+        waited for before counting, and the task killed is the one carrying this
+        complaint, so that neither is mistaken for the other."""
         resident = self._login("alice")
         property_id = Unit.objects.get(code="OAK-101").property_id
+        self._wait(self._reports_caught_up, "reporting caught up with the scenario")
         counted = self._complaints_counted(property_id)
         with transaction.atomic():
             list(
@@ -381,10 +395,17 @@ class Command(BaseCommand):
             body = {"category": "noise", "subject": "Demo kill", "description": "Mid-task"}
             complaint = self._api("POST", "complaints/", resident, json=body)
 
+            def carries_the_complaint(task):
+                return task["name"] == "reporting.record_event" and any(
+                    isinstance(arg, dict)
+                    and (arg.get("data") or {}).get("complaint_id") == complaint["id"]
+                    for arg in task["args"]
+                )
+
             def running():
                 for tasks in (celery_app.control.inspect(timeout=1).active() or {}).values():
                     for task in tasks:
-                        if task["name"] == "reporting.record_event":
+                        if carries_the_complaint(task):
                             return task
                 return None
 

@@ -38,9 +38,9 @@
   async function refresh() {
     status.textContent = "Loading…";
     try {
-      const [repairs, complaints, visitors, assets, amenities, parcels] = await Promise.all([
+      const [repairs, complaints, visitors, assets, amenities, parcels, moves] = await Promise.all([
         report("repairs"), report("complaints"), report("visitors"), report("assets"),
-        report("amenities"), report("parcels")]);
+        report("amenities"), report("parcels"), report("moves")]);
       const periods = periodsOf(repairs);
       const opened = sumBy(repairs, "period", (r) => r.opened);
       const resolved = sumBy(repairs, "period", (r) => r.resolved);
@@ -114,6 +114,12 @@
         { type: "line", label: "90th percentile hours to pickup", yAxisID: "hours",
           data: parcelPeriods.map((p) => hours(p90.get(p))) }] },
         options: { scales: { hours: { position: "right", min: 0 } } } });
+      const movePeriods = periodsOf(moves);
+      const movedIn = sumBy(moves, "period", (r) => r.moved_in);
+      const movedOut = sumBy(moves, "period", (r) => r.moved_out);
+      draw("chart-moves", { type: "bar", data: { labels: movePeriods, datasets: [
+        { label: "Moved in", data: movePeriods.map((p) => movedIn.get(p) || 0) },
+        { label: "Moved out", data: movePeriods.map((p) => movedOut.get(p) || 0) }] } });
       status.textContent = "";
       document.body.dataset.reportsLoaded = "true";
     } catch (error) {
