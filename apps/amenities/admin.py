@@ -2,8 +2,6 @@
 day list (today by default, this week, upcoming) with the local times, and approve,
 reject, no-show and cancel steps calling the same service as the API."""
 
-import datetime
-
 from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +19,7 @@ from apps.core.admin import (
     WorkflowAdminMixin,
     WorkflowStep,
 )
+from apps.core.local_time import property_today_q
 from apps.core.workflow import STAFF
 
 S = services.S
@@ -78,24 +77,13 @@ class ReservationStatusChangeInline(StatusChangeInline):
     model = ReservationStatusChange
 
 
-def _week_start():
-    today = timezone.localdate()
-    return today - datetime.timedelta(days=today.weekday())
-
-
 class WhenFilter(DefaultChoiceFilter):
     title = "when"
     parameter_name = "when"
     default = "today"
     choices_q = {
-        "today": ("Today", lambda: Q(starts_at__date=timezone.localdate())),
-        "week": (
-            "This week",
-            lambda: Q(
-                starts_at__date__gte=_week_start(),
-                starts_at__date__lt=_week_start() + datetime.timedelta(days=7),
-            ),
-        ),
+        "today": ("Today", lambda: property_today_q("starts_at")),
+        "week": ("This week", lambda: property_today_q("starts_at", period="week")),
         "upcoming": ("Upcoming", lambda: Q(starts_at__gte=timezone.now())),
         "all": ("All", lambda: None),
     }

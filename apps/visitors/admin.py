@@ -21,6 +21,7 @@ from apps.core.admin import (
     WorkflowStep,
     counted,
 )
+from apps.core.local_time import property_today_q
 from apps.visitors import services
 from apps.visitors.models import Visitor, VisitorStatus, VisitorStatusChange
 
@@ -39,7 +40,7 @@ def overstaying_q():
 
 
 def expected_today_q():
-    return Q(status=S.EXPECTED, expected_arrival__date=timezone.localdate())
+    return Q(status=S.EXPECTED) & property_today_q("expected_arrival")
 
 
 class VisitorStatusChangeInline(StatusChangeInline):

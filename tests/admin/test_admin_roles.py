@@ -4,6 +4,7 @@ test: each role opens what it works with and nothing else, and only at its own p
 taken in the admin go through the services (same events as the API)."""
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -14,12 +15,13 @@ from apps.accounts.backends import role_permissions
 from apps.accounts.models import Role, User
 from apps.complaints.models import Complaint
 from apps.messaging.models import OutboxMessage
-from apps.properties.models import Residency, Unit
+from apps.properties.models import Property, Residency, Unit
 from apps.registration.models import Invitation
 from apps.repairs.models import RepairRequest
 from apps.visitors.models import Visitor
+from apps.visitors.services import visitor_expect
 from tests.factories import ResidencyFactory, UserFactory
-from tests.fixtures.demo import login
+from tests.fixtures.demo import day_end, login
 
 pytestmark = pytest.mark.django_db
 
@@ -407,6 +409,34 @@ def test_overstaying_visitors_stand_out(demo):
     assert summary[0][0] == "1 visitor on site (1 overstaying), 0 more expected today"
     overstaying = client.get(PAGES["visitors"], {"when": "overstaying"}).context["cl"]
     assert [v.pk for v in overstaying.result_list] == [demo.oak.visitor.pk]
+
+
+# Whatever the hour in UTC, each of these is on another date for part of the day (UTC+14
+# and UTC-11), so a desk that took the server's day for the building's would be caught.
+OTHER_DAY_ZONES = ["Pacific/Kiritimati", "Pacific/Pago_Pago"]
+
+
+@pytest.mark.parametrize("zone", OTHER_DAY_ZONES)
+def test_expected_today_is_the_propertys_own_day(demo, zone):
+    """The desk's "today" is the building's, in its time zone, not the server's (UTC)."""
+    Property.objects.filter(code="oak").update(time_zone=zone)
+    zone = zoneinfo.ZoneInfo(zone)
+    end = day_end(zone)
+    alice = User.objects.get(username="alice")
+    tonight, tomorrow = (
+        visitor_expect(host=alice, name=name, expected_arrival=when)
+        for name, when in [
+            ("Tess Tonight", end - datetime.timedelta(seconds=1)),
+            ("Tom Tomorrow", end + datetime.timedelta(minutes=1)),
+        ]
+    )
+    local_today = timezone.localtime(timezone=zone).date()
+    demo_visitor_today = demo.oak.visitor.expected_arrival.astimezone(zone).date() == local_today
+    client = logged_in("security")
+    summary = client.get("/admin/").context["summary"]
+    assert summary[0][0] == f"0 visitors on site, {1 + demo_visitor_today} more expected today"
+    listed = {v.pk for v in client.get(PAGES["visitors"]).context["cl"].result_list}
+    assert tonight.pk in listed and tomorrow.pk not in listed
 
 
 def pending_claim(username, unit_code):

@@ -5,13 +5,15 @@ their property's."""
 import datetime
 import zoneinfo
 
+import pytest
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.amenities.models import Amenity, AmenityClosure, Reservation
 from apps.messaging.models import OutboxMessage
-from apps.properties.models import Unit
-from tests.admin.test_admin_roles import logged_in
+from apps.properties.models import Property, Unit
+from tests.admin.test_admin_roles import OTHER_DAY_ZONES, logged_in
+from tests.fixtures.demo import day_end
 
 LIST = "/admin/amenities/reservation/"
 
@@ -76,6 +78,34 @@ def test_todays_day_list_and_steps(demo):
     assert Reservation.objects.get(pk=in_three_days.pk).status == "confirmed"
     # Another property's booking has no page for this manager.
     assert client.get(f"{LIST}{elsewhere.pk}/change/").status_code in (302, 404)
+
+
+@pytest.mark.parametrize("zone", OTHER_DAY_ZONES)
+def test_today_and_this_week_are_the_propertys_own(demo, zone):
+    """The day list's "today" and "this week" are the building's, in its time zone."""
+    Property.objects.filter(code="oak").update(time_zone=zone)
+    lift = Amenity.objects.get(property__code="oak", name="Service lift")
+    alice, unit = User.objects.get(username="alice"), Unit.objects.get(code="OAK-101")
+    today = (day_end(zoneinfo.ZoneInfo(zone)) - datetime.timedelta(days=1)).date()
+    sunday = today + datetime.timedelta(days=6 - today.weekday())
+    tonight, tomorrow, sunday_night, next_monday = (
+        booked(lift, unit, alice, day, hour)
+        for day, hour in [
+            (today, 23),
+            (today + datetime.timedelta(days=1), 0),
+            (sunday, 22),  # today too, on a Sunday: an hour apart from tonight's
+            (sunday + datetime.timedelta(days=1), 1),
+        ]
+    )
+
+    def listed(when):
+        return {
+            r.pk for r in logged_in("manager").get(LIST, {"when": when}).context["cl"].result_list
+        }
+
+    assert tonight.pk in listed("today") and tomorrow.pk not in listed("today")
+    week = listed("week")
+    assert {tonight.pk, sunday_night.pk} <= week and next_monday.pk not in week
 
 
 def test_a_closure_announced_in_the_admin_is_published(demo):
