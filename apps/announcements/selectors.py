@@ -2,7 +2,6 @@
 sending has come (counted from the notifications it created)."""
 
 from django.db.models import Count, Q, Sum
-from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.announcements.models import (
@@ -67,7 +66,6 @@ def announcements_visible_to(user):
 def announcement_recipient_ids(announcement, *, today=None):
     """{property id: [user id, ...]} of everyone the announcement goes to, each user once
     (under the first of their properties), ids ascending."""
-    today = today or timezone.localdate()
     property_ids = sorted(announcement.properties.values_list("id", flat=True))
     pairs = []
     if announcement.audience in (Audience.RESIDENTS, Audience.BOTH):

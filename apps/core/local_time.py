@@ -1,11 +1,12 @@
-"""A property's own calendar in queries. "Today" and "this week" at a desk are the
-building's, in its time zone (`Property.time_zone`), not the server's; one query covers
-properties in several zones. PostgreSQL's timezone(zone, moment) gives the wall-clock
-time at the property."""
+"""A property's own calendar. "Today" for a residency, a move or a desk is the
+building's, in its time zone (`Property.time_zone`), not the server's. In queries one
+expression covers properties in several zones: PostgreSQL's timezone(zone, moment) gives
+the wall-clock time at the property."""
 
 import datetime
+import zoneinfo
 
-from django.db.models import DateField, F, Func, Q
+from django.db.models import DateField, DateTimeField, F, Func, Q, Value
 from django.db.models.functions import Now
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -26,6 +27,17 @@ class LocalDay(Func):
             "week": "date_trunc('week', timezone(%(expressions)s))::date",
         }[period]
         super().__init__(F(zone_field), moment)
+
+
+def local_date(zone_name, now=None):
+    """The date of `now` (default: now) at the IANA zone `zone_name`."""
+    return timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(zone_name)).date()
+
+
+def property_today(zone_field, now=None):
+    """In a query: the date of `now` (default: the statement's) at each row's property."""
+    moment = Now() if now is None else Value(now, output_field=DateTimeField())
+    return LocalDay(moment, zone_field)
 
 
 def property_today_q(field, *, zone_field="property__time_zone", period="day"):

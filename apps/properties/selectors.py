@@ -10,9 +10,9 @@ import zoneinfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.utils import timezone
 
 from apps.accounts.models import Role
+from apps.core.local_time import property_today
 from apps.core.roles import user_is_admin
 from apps.core.workflow import RESIDENT, STAFF
 from apps.properties.models import MoveOutRequest, Property, Residency, StaffAssignment, Unit
@@ -31,12 +31,14 @@ AREA_ROLES = {
 
 
 def residencies_in_force(today=None):
-    """The residency rule: residencies that give rights on `today` (default: today) are
-    approved, started and not ended. Every right, recipient list and scope that follows
-    from living in a unit is read through this (a pending or rejected claim gives none);
+    """The residency rule: residencies that give rights on `today` (default: today at
+    each one's property, in its time zone) are approved, started and not ended. Every
+    right, recipient list and scope that follows from living in a unit is read through
+    this (a pending or rejected claim gives none);
     tests/architecture/test_residency_rule.py keeps other modules from filtering
     residencies by hand."""
-    today = today or timezone.localdate()
+    if today is None:
+        today = property_today("unit__property__time_zone")
     return Residency.objects.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today),
         status=Residency.Status.APPROVED,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.core.errors import Conflict
+from apps.core.local_time import local_date, property_today
 from apps.core.workflow import RESIDENT, STAFF, Guard, Workflow
 from apps.properties import events
 from apps.properties.models import (
@@ -96,7 +97,7 @@ def residency_moves_process(*, now=None):
     (its last day with rights; the residency rule already gives it none) publishes
     residency.ended, once each however often it runs. Returns (started, ended)."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = property_today("unit__property__time_zone", now)
     approved = Residency.objects.filter(status=Residency.Status.APPROVED)
     started = _moves_claim(
         approved.filter(
@@ -135,7 +136,9 @@ MOVE_OUT_WORKFLOW = Workflow(
     },
     guards={
         M.APPROVED: Guard(
-            allows=lambda move_out, now: move_out.end_date >= timezone.localdate(now),
+            allows=lambda move_out, now: (
+                move_out.end_date >= residency_today(move_out.residency, now)
+            ),
             reason="The requested last day has passed; the resident may ask for another.",
         ),
     },
@@ -163,10 +166,15 @@ def move_out_transition_authorize(user, to_status):
     return MOVE_OUT_WORKFLOW.authorize_target(move_out_actor_authorize(user), to_status)
 
 
-def end_date_check(residency, end_date, *, today=None, field="end_date"):
-    """A planned last day: not in the past, not before the residency's start (400 with a
-    field message)."""
-    today = today or timezone.localdate()
+def residency_today(residency, now=None):
+    """Today (or `now`'s date) at the residency's property."""
+    return local_date(residency.unit.property.time_zone, now)
+
+
+def end_date_check(residency, end_date, *, now=None, field="end_date"):
+    """A planned last day: not in the past at the property, not before the residency's
+    start (400 with a field message)."""
+    today = residency_today(residency, now)
     if end_date < today:
         raise ValidationError({field: [f"The last day cannot be in the past (today is {today})."]})
     if end_date < residency.start_date:
@@ -223,7 +231,7 @@ def _move_out_apply(move_out, now):
     residency = Residency.objects.select_for_update().get(pk=move_out.residency_id)
     if residency.ended_at is not None:
         raise Conflict("This residency has already ended.", status=residency.status)
-    end_date_check(residency, move_out.end_date, today=timezone.localdate(now))
+    end_date_check(residency, move_out.end_date, now=now)
     residency.end_date = move_out.end_date
     residency.full_clean()
     residency.save(update_fields=["end_date"])

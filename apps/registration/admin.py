@@ -6,10 +6,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
-from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.admin import WORKFLOW_ERRORS, ScopedAdminMixin, counted, error_text
+from apps.core.local_time import local_date
 from apps.properties.admin import MANAGEMENT
 from apps.properties.models import Residency
 from apps.registration.models import Invitation
@@ -105,11 +105,12 @@ class InvitationForm(forms.ModelForm):
         model = Invitation
         fields = ("unit", "email", "start_date")
 
-    def clean_start_date(self):
-        start_date = self.cleaned_data.get("start_date")
-        if start_date is not None and start_date < timezone.localdate():
-            raise forms.ValidationError("A planned move-in cannot be in the past.")
-        return start_date
+    def clean(self):
+        cleaned = super().clean()
+        start_date, unit = cleaned.get("start_date"), cleaned.get("unit")
+        if start_date and unit and start_date < local_date(unit.property.time_zone):
+            self.add_error("start_date", "A planned move-in cannot be in the past.")
+        return cleaned
 
 
 @admin.register(Invitation)

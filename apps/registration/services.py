@@ -19,6 +19,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from apps.accounts.models import Role, User
 from apps.accounts.services import user_password_set
 from apps.core.errors import Conflict, Invalid
+from apps.core.local_time import local_date
 from apps.notifications.selectors import users_notified
 from apps.notifications.services import notification_request, notifications_request_for
 from apps.properties.models import MoveOutRequest, MoveOutStatus, Residency, Unit
@@ -109,7 +110,7 @@ def user_register(
                         Residency.objects.create(
                             resident=user,
                             unit=unit,
-                            start_date=timezone.localdate(),
+                            start_date=local_date(unit.property.time_zone),
                             status=Residency.Status.PENDING,
                         )
             except IntegrityError:
@@ -191,11 +192,12 @@ def invitation_create(*, by, unit: Unit, email, start_date=None) -> Invitation:
     `start_date` (a planned move-in: today or later) or from the day they accept; the
     invitation email goes out through the queues (invitation.created)."""
     _managed_property_check(by, unit.property_id, "invite residents")
-    if start_date is not None and start_date < timezone.localdate():
+    today = local_date(unit.property.time_zone)
+    if start_date is not None and start_date < today:
         raise ValidationError(
             {
                 "start_date": [
-                    f"A planned move-in cannot be in the past (today is {timezone.localdate()})."
+                    f"A planned move-in cannot be in the past (today is {today} at the property)."
                 ]
             }
         )
@@ -290,7 +292,7 @@ def invitation_accept(*, token, user, field="token") -> Residency:
     with transaction.atomic():
         invitation = _invitation_for_token(token, lock=True, field=field)
         now = timezone.now()
-        start_date = invitation.start_date or timezone.localdate(now)
+        start_date = invitation.start_date or local_date(invitation.unit.property.time_zone, now)
         residency = Residency.objects.filter(
             resident=user, unit=invitation.unit, status=Residency.Status.PENDING
         ).first() or Residency(resident=user, unit=invitation.unit, start_date=start_date)
