@@ -6,7 +6,6 @@ picked_up, or waiting → returned; both final.
 """
 
 import secrets
-import zoneinfo
 from datetime import timedelta
 from functools import partial
 
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.core.errors import Invalid
+from apps.core.local_time import local_date
 from apps.core.workflow import STAFF, Workflow
 from apps.front_desk import events
 from apps.front_desk.models import PICKUP_CODE_LENGTH, DeskListSent, Parcel, ParcelStatus
@@ -277,10 +277,6 @@ def parcel_reminders_send(*, days=3, now=None):
     return reminded
 
 
-def _local_day(prop, at):
-    return at.astimezone(zoneinfo.ZoneInfo(prop.time_zone)).date()
-
-
 def parcels_return_lists_send(*, days=14, now=None):
     """Send each property's desk (security and managers) the day's list of parcels
     waiting `days` days or more, to return to sender: one list a property a day
@@ -301,7 +297,7 @@ def parcels_return_lists_send(*, days=14, now=None):
                 ).select_related("unit", "property", "resident")
             )
             prop = parcels[0].property
-            day = _local_day(prop, now)
+            day = local_date(prop.time_zone, now)
             _, created = DeskListSent.objects.get_or_create(
                 property=prop, day=day, defaults={"parcels": len(parcels)}
             )
@@ -315,7 +311,7 @@ def parcels_return_lists_send(*, days=14, now=None):
                     "resident": str(p.resident),
                     "tracking_number": p.tracking_number,
                     "storage_location": p.storage_location,
-                    "arrived_on": _local_day(prop, p.created_at).isoformat(),
+                    "arrived_on": local_date(prop.time_zone, p.created_at).isoformat(),
                 }
                 for p in parcels
             ]
